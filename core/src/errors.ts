@@ -1,0 +1,82 @@
+/**
+ * The one catalogue of errors the core raises. Every code is stable (logs, metrics and docs
+ * refer to it), has a message template with `{name}` placeholders, and a row in
+ * docs/errors.md (a test checks both directions).
+ */
+export const errorCatalogue = {
+  // transport
+  BRIDGE_ERR_CONNECTION_LIMIT: 'connection refused: {limit} connections already open',
+  BRIDGE_ERR_HANDSHAKE_LIMIT: 'connection refused: {limit} connections already in handshake',
+  BRIDGE_ERR_LINE_TOO_LONG: 'line exceeds {limit} bytes',
+  BRIDGE_ERR_JSON_INVALID: 'line is not valid JSON: {reason}',
+  BRIDGE_ERR_JSON_LIMITS: 'JSON exceeds limits: {reason}',
+  BRIDGE_ERR_JSON_POISON: 'JSON contains a forbidden key: {key}',
+  BRIDGE_ERR_OUTPUT_OVERFLOW: 'client stopped reading: {bytes} bytes pending (limit {limit})',
+  // session
+  BRIDGE_ERR_HANDSHAKE_TIMEOUT: 'handshake not completed within {timeoutMs} ms',
+  BRIDGE_ERR_HANDSHAKE_INVALID: 'invalid handshake: {reason}',
+  BRIDGE_ERR_HANDSHAKE_REFUSED: 'handshake refused: {reason}',
+  BRIDGE_ERR_DEVICE_REFUSED: 'device {botName}/{deviceId} is {status}',
+  BRIDGE_ERR_REPLACED: 'replaced by a newer connection of the same device',
+  BRIDGE_ERR_SILENT_CLIENT: 'no packet for {silentMs} ms ({intervals} ping intervals)',
+  BRIDGE_ERR_AUTH_MISSING: 'packet has no auth block',
+  BRIDGE_ERR_AUTH_INVALID: 'auth block is malformed: {reason}',
+  BRIDGE_ERR_AUTH_SIGNATURE: 'auth signature does not match',
+  BRIDGE_ERR_AUTH_STALE: 'auth timestamp is {skewMs} ms away from server time (window {windowMs} ms)',
+  BRIDGE_ERR_AUTH_IDENTITY: 'auth identity {authBot}/{authDevice} differs from the handshake',
+  BRIDGE_ERR_AUTH_REPEATED: '{failures} auth failures within {windowMs} ms',
+  BRIDGE_ERR_PACKET_INVALID: 'invalid {event} packet: {reason}',
+  BRIDGE_ERR_UNKNOWN_EVENT: 'unknown event {event}',
+  // pipeline
+  BRIDGE_ERR_TEXT_TOO_LONG: 'chat text of {length} characters exceeds {limit}',
+  BRIDGE_ERR_PROCESSING_TIMEOUT: 'message processing exceeded {timeoutMs} ms',
+  BRIDGE_ERR_ENQUEUE_AFTER_CLOSE: 'cannot enqueue: the bridge is closing',
+  BRIDGE_ERR_SHUTDOWN: 'aborted by shutdown after a grace period of {graceMs} ms',
+  BRIDGE_ERR_REPLY_AFTER_DONE: 'reply after the message job ended',
+  BRIDGE_ERR_REPLY_TOO_LARGE: 'reply of {length} characters exceeds {limit}',
+  BRIDGE_ERR_REPLY_NO_CLIENT: 'no live client of bot {botName} to send to',
+  // plugins
+  BRIDGE_ERR_PLUGIN_CONFIG: 'plugin {plugin}: invalid config at {path}: {reason}',
+  BRIDGE_ERR_PLUGIN_DUPLICATE: 'plugin {plugin} is listed twice',
+  BRIDGE_ERR_PLUGIN_SETUP: 'plugin {plugin}: setup failed: {reason}',
+  BRIDGE_ERR_PLUGIN_SETUP_TIMEOUT: 'plugin {plugin}: setup did not finish within {timeoutMs} ms',
+  BRIDGE_ERR_PLUGIN_HOOK: 'plugin {plugin}: {hook} handler threw: {reason}',
+  BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT: 'plugin {plugin}: {hook} handler did not finish within {timeoutMs} ms',
+  BRIDGE_ERR_REGISTER_AFTER_START: 'plugin {plugin}: cannot register {hook} after start',
+  // config, store, lifecycle
+  BRIDGE_ERR_CONFIG_INVALID: 'invalid config at {path}: {reason}',
+  BRIDGE_ERR_CONFIG_LOAD: 'cannot load config file {file}: {reason}',
+  BRIDGE_ERR_STORE_URL: 'unsupported store URL {url}: {reason}',
+  BRIDGE_ERR_STORE_UNAVAILABLE: 'store unavailable: {reason}',
+  BRIDGE_ERR_ALREADY_STARTED: 'the bridge is already {state}',
+} as const;
+
+export type BridgeErrorCode = keyof typeof errorCatalogue;
+
+export class BridgeError extends Error {
+  readonly code: BridgeErrorCode;
+  readonly params: Readonly<Record<string, unknown>>;
+
+  constructor(code: BridgeErrorCode, params: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(formatMessage(code, params), options);
+    this.name = 'BridgeError';
+    this.code = code;
+    this.params = params;
+  }
+}
+
+export function formatMessage(code: BridgeErrorCode, params: Record<string, unknown>): string {
+  return errorCatalogue[code].replace(/\{(\w+)\}/g, (_, key: string) =>
+    key in params ? String(params[key]) : `{${key}}`,
+  );
+}
+
+export function isBridgeError(value: unknown, code?: BridgeErrorCode): value is BridgeError {
+  return value instanceof BridgeError && (code === undefined || value.code === code);
+}
+
+/** A readable reason for anything thrown (plugins may throw non-Errors). */
+export function reasonOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,111 @@
+import { reasonOf } from '../errors.js';
+import type { CoreLogger } from '../logger.js';
+import type { Counters } from '../metrics/counters.js';
+
+export interface BatchWriterOptions<T> {
+  /** Counter label, e.g. `chat_log`. */
+  readonly name: string;
+  readonly write: (rows: T[]) => Promise<void>;
+  readonly batchSize: number;
+  /** Rows waiting beyond this are dropped and counted (the store is down or too slow). */
+  readonly limit: number;
+  /** Rows are written at most this long after they arrive. */
+  readonly flushDelayMs: number;
+  /** Delay before retrying a failed write (doubles up to 30 s). */
+  readonly retryDelayMs: number;
+  readonly counters: Counters;
+  readonly log: CoreLogger;
+}
+
+/**
+ * Buffers rows that must not slow the pipeline (chat log, ping results) and writes them in
+ * batches, one batch in flight at a time. A failed batch goes back to the front and is retried
+ * with backoff; when the buffer is full the newest rows are dropped and counted, never silently.
+ */
+export class BatchWriter<T> {
+  private buffer: T[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | null = null;
+  private failures = 0;
+  private closed = false;
+
+  constructor(private readonly options: BatchWriterOptions<T>) {}
+
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  push(row: T): void {
+    if (this.buffer.length >= this.options.limit) {
+      this.options.counters.inc('store_writes_dropped', this.options.name);
+      return;
+    }
+    this.buffer.push(row);
+    if (!this.timer && !this.writing && !this.closed) this.schedule(this.options.flushDelayMs);
+  }
+
+  /** Writes everything buffered now; resolves when the buffer is empty or a write failed. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.writing) await this.writing;
+    while (this.buffer.length > 0) {
+      if (!(await this.writeBatch())) return;
+    }
+  }
+
+  /** Final flush; rows that still cannot be written are counted as dropped. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    if (this.buffer.length > 0) {
+      this.options.counters.inc('store_writes_dropped', this.options.name, this.buffer.length);
+      this.options.log.error({ writer: this.options.name, rows: this.buffer.length }, 'rows dropped at close: store unavailable');
+      this.buffer = [];
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.drainInBackground();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async drainInBackground(): Promise<void> {
+    while (this.buffer.length > 0 && !this.closed) {
+      if (!(await this.writeBatch())) {
+        const delay = Math.min(30_000, this.options.retryDelayMs * 2 ** Math.min(this.failures - 1, 10));
+        this.schedule(delay);
+        return;
+      }
+    }
+  }
+
+  private async writeBatch(): Promise<boolean> {
+    const batch = this.buffer.splice(0, this.options.batchSize);
+    let ok = true;
+    this.writing = this.options.write(batch).then(
+      () => {
+        this.failures = 0;
+        this.options.counters.inc('store_rows_written', this.options.name, batch.length);
+      },
+      (error: unknown) => {
+        ok = false;
+        this.failures += 1;
+        this.options.counters.inc('store_errors', this.options.name);
+        this.options.log.warn({ writer: this.options.name, rows: batch.length, err: reasonOf(error) }, 'batch write failed; will retry');
+        const room = Math.max(0, this.options.limit - this.buffer.length);
+        if (room < batch.length) this.options.counters.inc('store_writes_dropped', this.options.name, batch.length - room);
+        this.buffer.unshift(...batch.slice(0, room));
+      },
+    );
+    try {
+      await this.writing;
+    } finally {
+      this.writing = null;
+    }
+    return ok;
+  }
+}

@@ -1,0 +1,50 @@
+import type { PingMonitoring } from '@botbridge/sdk';
+import type { BridgeHooks } from '../hooks.js';
+import type { Counters } from '../metrics/counters.js';
+import type { PingAnswerPacket } from '../protocol/packets.js';
+import type { ClientSession } from '../session/client-session.js';
+import type { PingRow } from '../store/types.js';
+import type { BatchWriter } from './batch-writer.js';
+
+/**
+ * Turns a ping answer into a round-trip sample: RTT = receive time − the echoed server
+ * timestamp (PROTOCOL.md §6; it includes the phone's own delays, e.g. a media send). Stored with
+ * the connection's real peer address, not only the self-reported one.
+ */
+export class PingRecorder {
+  constructor(
+    private readonly deps: { hooks: BridgeHooks; counters: Counters; writer: BatchWriter<PingRow> },
+  ) {}
+
+  record(session: ClientSession, packet: PingAnswerPacket, receivedAt: number): void {
+    const rttMs = Math.max(0, receivedAt - packet.serverTimestamp);
+    const m = packet.monitoring;
+    const monitoring: PingMonitoring = {
+      totalMemory: m?.totalMemory ?? null,
+      memoryUsage: m?.memoryUsage ?? null,
+      memoryPercent: m?.memoryPercent ?? null,
+      messageQueueSize: m?.messageQueueSize ?? null,
+      activeRooms: m?.activeRooms ?? null,
+    };
+    session.notePing(receivedAt, rttMs, monitoring);
+    this.deps.counters.inc('pings_answered');
+    this.deps.writer.push({
+      botName: session.botName,
+      deviceId: session.deviceId,
+      clientIp: session.conn.remoteAddress,
+      pingTimeMs: rttMs,
+      clientTimestamp: packet.serverTimestamp,
+      serverTimestamp: receivedAt,
+      ...monitoring,
+    });
+    if (this.deps.hooks.onPing.isUsed()) {
+      void this.deps.hooks.onPing.promise({
+        client: session.info(),
+        rttMs,
+        serverTimestamp: packet.serverTimestamp,
+        receivedAt,
+        monitoring,
+      });
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import type { BridgeSettings, ChatMessage, OutgoingReply } from '@botbridge/sdk';
+import type { CoreLogger } from '../logger.js';
+import type { Counters } from '../metrics/counters.js';
+import type { AnalyzePacket } from '../protocol/packets.js';
+import type { ClientSession } from '../session/client-session.js';
+import type { Deduplicator } from './dedup.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { MessageJob } from './message-job.js';
+import type { ReplySequencer } from './reply-sequencer.js';
+import { TraceIds } from './trace-ids.js';
+
+/**
+ * Admission of one authenticated `analyze` packet: text length limit, dedup by message id and
+ * the legacy-twin rule, a place in its room's reply order, then the queue. Everything here is
+ * synchronous so messages keep their arrival order; room approval is resolved in the job.
+ */
+export class Admission {
+  private readonly traceIds = new TraceIds();
+
+  constructor(
+    private readonly deps: {
+      readonly settings: BridgeSettings;
+      readonly dedup: Deduplicator;
+      readonly dispatcher: Dispatcher<MessageJob>;
+      readonly sequencer: ReplySequencer<OutgoingReply>;
+      readonly counters: Counters;
+      readonly log: CoreLogger;
+    },
+  ) {}
+
+  admit(session: ClientSession, packet: AnalyzePacket): void {
+    const { counters, settings } = this.deps;
+    const botName = session.botName;
+    if (packet.text.length > settings.limits.maxTextLength) {
+      counters.inc('messages_rejected', 'text_too_long');
+      this.deps.log.warn(
+        { botName, deviceId: session.deviceId, room: packet.room, length: packet.text.length, code: 'BRIDGE_ERR_TEXT_TOO_LONG' },
+        'chat text too long; rejected',
+      );
+      return;
+    }
+    const verdict = this.deps.dedup.check({
+      botName,
+      channelId: packet.channelId,
+      logId: packet.logId,
+      room: packet.room,
+      sender: packet.sender,
+      text: packet.text,
+    });
+    if (verdict !== 'new') {
+      counters.inc('dedup_drops', verdict);
+      return;
+    }
+    const roomKey = packet.channelId ?? `name:${packet.room}`;
+    const traceId = this.traceIds.next();
+    const message: ChatMessage = {
+      id: packet.logId !== null ? `${botName}/${packet.channelId ?? ''}/${packet.logId}` : `${botName}/${roomKey}/${traceId}`,
+      traceId,
+      botName,
+      deviceId: session.deviceId,
+      room: packet.room,
+      channelId: packet.channelId,
+      logId: packet.logId,
+      text: packet.text,
+      sender: packet.sender,
+      userHash: packet.userHash,
+      isGroupChat: packet.isGroupChat,
+      isMention: packet.isMention,
+      clientTimestamp: packet.timestamp,
+      receivedAt: Date.now(),
+      legacy: packet.legacy,
+    };
+    const ticket = this.deps.sequencer.open(`${botName}\u0000${roomKey}`);
+    counters.inc('messages', 'admitted');
+    this.deps.dispatcher.push({ botName, roomKey, message, session, ticket, enqueuedAt: message.receivedAt });
+  }
+}

@@ -1,0 +1,282 @@
+import { BridgeError } from '../errors.js';
+import { type Lane, RoomLanes } from './room-lanes.js';
+
+export interface DispatcherJob {
+  readonly botName: string;
+  readonly roomKey: string;
+}
+
+export interface DispatcherOptions<J extends DispatcherJob> {
+  readonly concurrency: { readonly global: number; readonly perBot: number; readonly perRoom: number };
+  /** Per-room limit (e.g. the store's room_concurrency); read when the room's lane is created. */
+  readonly roomConcurrency?: (botName: string, roomKey: string) => number | undefined;
+  /** Queued jobs at which the producers are paused (pipeline.queueCapacity). Default 10,000. */
+  readonly capacity?: number;
+  readonly processingTimeoutMs: number;
+  /** Runs one job. `signal` aborts on timeout or shutdown, with a BridgeError as its reason. */
+  readonly worker: (job: J, signal: AbortSignal) => Promise<void>;
+  /** The queue reached capacity: pause reading on every socket. Callbacks must not throw. */
+  readonly onSaturated?: () => void;
+  /** The queue fell to the low-water mark: resume reading. */
+  readonly onUnsaturated?: () => void;
+  /** A job exceeded processingTimeoutMs; its slot is already free. */
+  readonly onTimeout?: (job: J) => void;
+  /** A worker rejected (or threw); its slot is already free. */
+  readonly onError?: (job: J, err: unknown) => void;
+  /** Monotonic milliseconds for wait-time statistics. */
+  readonly now?: () => number;
+}
+
+export interface DispatcherStats {
+  readonly queued: number;
+  readonly running: number;
+  /** Timed-out or shutdown-aborted workers whose promise has not settled yet (they hold no slot). */
+  readonly lingering: number;
+  readonly activeRooms: number;
+  readonly paused: boolean;
+  readonly saturated: boolean;
+  readonly runningPerBot: Readonly<Record<string, number>>;
+  readonly totals: {
+    readonly pushed: number;
+    readonly started: number;
+    readonly completed: number;
+    readonly failed: number;
+    readonly timedOut: number;
+    readonly aborted: number;
+    readonly abandoned: number;
+  };
+  readonly maxWaitMs: number;
+}
+
+interface QueuedJob<J> {
+  readonly job: J;
+  readonly seq: number;
+  readonly enqueuedAt: number;
+}
+
+interface RunningJob<J> {
+  readonly job: J;
+  readonly lane: Lane<QueuedJob<J>>;
+  readonly controller: AbortController;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  ended: boolean;
+}
+
+/**
+ * The message queue and its workers (fastq vocabulary). Never drops a job: a full queue asks the
+ * producers to pause (onSaturated) and accepts what still arrives; a job only leaves unprocessed
+ * through `close()`, which returns it.
+ *
+ * Saturation has hysteresis: onSaturated fires when `length()` reaches `capacity`, onUnsaturated
+ * when it falls to the low-water mark `capacity - max(1, floor(capacity / 10))` (9,000 for
+ * 10,000), so reading is not paused and resumed on every single job.
+ */
+export class Dispatcher<J extends DispatcherJob> {
+  private readonly lanes: RoomLanes<QueuedJob<J>>;
+  private readonly active = new Set<RunningJob<J>>();
+  private readonly options: DispatcherOptions<J>;
+  private readonly globalLimit: number;
+  private readonly capacity: number;
+  private readonly lowWater: number;
+  private readonly now: () => number;
+  private drainWaiters: (() => void)[] = [];
+  private closePromise: Promise<{ abandoned: J[] }> | undefined;
+  private closing = false;
+  private paused = false;
+  private stopped = false;
+  private pumping = false;
+  private saturated = false;
+  private seq = 0;
+  private lingering = 0;
+  private maxWaitMs = 0;
+  private readonly totals = { pushed: 0, started: 0, completed: 0, failed: 0, timedOut: 0, aborted: 0, abandoned: 0 };
+
+  constructor(options: DispatcherOptions<J>) {
+    this.options = options;
+    this.globalLimit = Math.max(1, options.concurrency.global);
+    this.capacity = Math.max(1, options.capacity ?? 10_000);
+    this.lowWater = this.capacity - Math.max(1, Math.floor(this.capacity / 10));
+    this.now = options.now ?? (() => performance.now());
+    this.lanes = new RoomLanes({
+      perBot: options.concurrency.perBot,
+      perRoom: options.concurrency.perRoom,
+      roomConcurrency: options.roomConcurrency,
+    });
+  }
+
+  push(job: J): void {
+    if (this.closing) throw new BridgeError('BRIDGE_ERR_ENQUEUE_AFTER_CLOSE');
+    this.lanes.enqueue(job.botName, job.roomKey, { job, seq: this.seq++, enqueuedAt: this.now() });
+    this.totals.pushed += 1;
+    this.pump();
+    // Checked after pump: a job that started at once never counted towards saturation.
+    if (!this.saturated && this.lanes.queued >= this.capacity) {
+      this.saturated = true;
+      this.options.onSaturated?.();
+    }
+  }
+
+  /** Jobs queued, not running. */
+  length(): number {
+    return this.lanes.queued;
+  }
+
+  running(): number {
+    return this.active.size;
+  }
+
+  idle(): boolean {
+    return this.lanes.queued === 0 && this.active.size === 0;
+  }
+
+  /** Resolves when nothing is queued or running (at once if idle now). */
+  drained(): Promise<void> {
+    if (this.idle()) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Stops starting new jobs; running jobs go on. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  stats(): DispatcherStats {
+    return {
+      queued: this.lanes.queued,
+      running: this.active.size,
+      lingering: this.lingering,
+      activeRooms: this.lanes.activeRooms,
+      paused: this.paused,
+      saturated: this.saturated,
+      runningPerBot: this.lanes.runningPerBot(),
+      totals: { ...this.totals },
+      maxWaitMs: this.maxWaitMs,
+    };
+  }
+
+  /**
+   * Stops accepting at once, lets queued and running jobs go on for up to `graceMs`, then
+   * aborts what still runs (reason BRIDGE_ERR_SHUTDOWN, slots freed without waiting for the
+   * workers) and returns the queued jobs it abandoned, in push order. A paused dispatcher stays
+   * paused: its queued jobs wait out the grace period and are returned. Calling it again returns
+   * the same promise. onUnsaturated is not called for the emptied queue.
+   */
+  close(options: { graceMs: number }): Promise<{ abandoned: J[] }> {
+    // Set before shutdown runs: abort listeners fire synchronously inside it and may push.
+    this.closing = true;
+    this.closePromise ??= this.shutdown(options.graceMs);
+    return this.closePromise;
+  }
+
+  private async shutdown(graceMs: number): Promise<{ abandoned: J[] }> {
+    if (!this.idle()) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const graceOver = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      });
+      await Promise.race([this.drained(), graceOver]);
+      clearTimeout(timer);
+    }
+    this.stopped = true;
+    const abandoned = this.lanes
+      .takeAllQueued()
+      .sort((a, b) => a.seq - b.seq)
+      .map((queued) => queued.job);
+    this.totals.abandoned += abandoned.length;
+    const reason = new BridgeError('BRIDGE_ERR_SHUTDOWN', { graceMs });
+    for (const run of [...this.active]) {
+      this.end(run);
+      this.lingering += 1;
+      this.totals.aborted += 1;
+      run.controller.abort(reason);
+    }
+    this.settleDrained();
+    return { abandoned };
+  }
+
+  private pump(): void {
+    // A worker that pushes synchronously re-enters here; the outer loop picks its job up.
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.paused && !this.stopped && this.active.size < this.globalLimit) {
+        const next = this.lanes.take();
+        if (next === undefined) break;
+        this.start(next.item, next.lane);
+        if (this.saturated && this.lanes.queued <= this.lowWater) {
+          this.saturated = false;
+          this.options.onUnsaturated?.();
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.settleDrained();
+  }
+
+  private start(queued: QueuedJob<J>, lane: Lane<QueuedJob<J>>): void {
+    const run: RunningJob<J> = { job: queued.job, lane, controller: new AbortController(), timer: undefined, ended: false };
+    this.active.add(run);
+    this.totals.started += 1;
+    this.maxWaitMs = Math.max(this.maxWaitMs, this.now() - queued.enqueuedAt);
+    run.timer = setTimeout(() => this.timeOut(run), this.options.processingTimeoutMs);
+    let result: Promise<void>;
+    try {
+      result = Promise.resolve(this.options.worker(run.job, run.controller.signal));
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(
+      () => this.settle(run, false, undefined),
+      (err: unknown) => this.settle(run, true, err),
+    );
+  }
+
+  private settle(run: RunningJob<J>, failed: boolean, err: unknown): void {
+    if (run.ended) {
+      // A timed-out or aborted worker finally gave up; its outcome was already reported.
+      this.lingering -= 1;
+      return;
+    }
+    this.end(run);
+    if (failed) {
+      this.totals.failed += 1;
+      this.options.onError?.(run.job, err);
+    } else {
+      this.totals.completed += 1;
+    }
+    this.pump();
+  }
+
+  private timeOut(run: RunningJob<J>): void {
+    if (run.ended) return;
+    const timeoutMs = this.options.processingTimeoutMs;
+    // The slot is freed before the worker settles: a hanging plugin must not hold it.
+    this.end(run);
+    this.lingering += 1;
+    this.totals.timedOut += 1;
+    run.controller.abort(new BridgeError('BRIDGE_ERR_PROCESSING_TIMEOUT', { timeoutMs }));
+    this.options.onTimeout?.(run.job);
+    this.pump();
+  }
+
+  private end(run: RunningJob<J>): void {
+    run.ended = true;
+    clearTimeout(run.timer);
+    run.timer = undefined;
+    this.active.delete(run);
+    this.lanes.release(run.lane);
+  }
+
+  private settleDrained(): void {
+    if (this.drainWaiters.length === 0 || !this.idle()) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

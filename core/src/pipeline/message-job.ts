@@ -1,0 +1,137 @@
+import {
+  toReplies,
+  type BridgeSettings,
+  type ChatMessage,
+  type ClientInfo,
+  type HandlerResult,
+  type Logger,
+  type MessageContext,
+  type OutgoingReply,
+  type Reply,
+  type RoomInfo,
+} from '@botbridge/sdk';
+import type { ApprovalCache, RoomApproval } from '../approval/approval-cache.js';
+import { BridgeError, reasonOf } from '../errors.js';
+import type { BridgeHooks } from '../hooks.js';
+import type { CoreLogger } from '../logger.js';
+import type { Counters } from '../metrics/counters.js';
+import type { Outbound } from '../outbound/outbound.js';
+import type { ClientSession } from '../session/client-session.js';
+import type { ReplySequencer, Ticket } from './reply-sequencer.js';
+
+export interface MessageJob {
+  readonly botName: string;
+  readonly roomKey: string;
+  readonly message: ChatMessage;
+  readonly session: ClientSession;
+  readonly ticket: Ticket;
+  readonly enqueuedAt: number;
+}
+
+export interface MessageJobDeps {
+  readonly settings: BridgeSettings;
+  readonly approvals: ApprovalCache;
+  readonly hooks: BridgeHooks;
+  readonly sequencer: ReplySequencer<OutgoingReply>;
+  readonly outbound: Outbound;
+  readonly counters: Counters;
+  readonly log: CoreLogger;
+}
+
+/**
+ * The dispatcher's worker: one message inside the concurrency limits. Room approval is resolved
+ * here (in the room's FIFO lane), observers see every message, and only messages whose device
+ * and room are both approved reach onMessage. The ticket is always finished, so a failing or
+ * timed-out message never holds back the replies of later messages of its room.
+ */
+export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, signal: AbortSignal) => Promise<void> {
+  return async (job, signal) => {
+    const context = new JobContext(job, signal, deps);
+    try {
+      const { message } = job;
+      const approval = await resolveRoom(job, deps);
+      const room: RoomInfo = { botName: job.botName, channelId: message.channelId, name: message.room, status: approval.status };
+      const deviceApproved = job.session.approval === 'approved';
+      const roomApproved = approval.status === 'approved';
+      if (deps.hooks.onReceive.isUsed()) await deps.hooks.onReceive.promise({ message, room, deviceApproved, roomApproved });
+      if (!deviceApproved || !roomApproved) {
+        deps.counters.inc('messages', deviceApproved ? 'room_not_approved' : 'device_not_approved');
+        return;
+      }
+      deps.counters.inc('messages', 'dispatched');
+      context.room = room;
+      const result = await deps.hooks.onMessage.promise(context);
+      await context.replyWithResult(result);
+    } finally {
+      context.done = true;
+      deps.sequencer.finish(job.ticket);
+    }
+  };
+}
+
+async function resolveRoom(job: MessageJob, deps: MessageJobDeps): Promise<RoomApproval> {
+  const cached = deps.approvals.roomApproval(job.botName, job.roomKey);
+  if (cached) return cached;
+  try {
+    return await deps.approvals.ensureRoom(job.botName, job.roomKey, job.message.room);
+  } catch (error) {
+    // Fail closed: an unreadable room is not approved; the next message asks again.
+    deps.counters.inc('store_errors', 'register_room');
+    deps.log.error({ botName: job.botName, roomId: job.roomKey, err: reasonOf(error) }, 'room lookup failed; not approved');
+    return { status: 'pending', concurrency: null };
+  }
+}
+
+class JobContext implements MessageContext {
+  readonly message: ChatMessage;
+  readonly client: ClientInfo;
+  readonly log: Logger;
+  room: RoomInfo;
+  done = false;
+  private index = 0;
+
+  constructor(
+    private readonly job: MessageJob,
+    readonly signal: AbortSignal,
+    private readonly deps: MessageJobDeps,
+  ) {
+    this.message = job.message;
+    this.client = job.session.info();
+    this.room = { botName: job.botName, channelId: job.message.channelId, name: job.message.room, status: 'pending' };
+    this.log = deps.log.child({ botName: job.botName, room: job.message.room, traceId: job.message.traceId });
+  }
+
+  async reply(value: Reply | readonly Reply[] | string): Promise<void> {
+    if (this.done || this.signal.aborted) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
+    const ready: OutgoingReply[] = [];
+    for (const reply of toReplies(value)) {
+      const out: OutgoingReply = {
+        reply,
+        target: { botName: this.job.botName, room: this.message.room, channelId: this.message.channelId, deviceId: this.message.deviceId },
+        message: this.message,
+        traceId: this.message.traceId,
+        index: this.index++,
+      };
+      const final = this.deps.hooks.beforeReply.isUsed() ? await this.deps.hooks.beforeReply.promise(out) : out;
+      if (final === null) {
+        this.deps.counters.inc('replies', 'dropped_by_plugin');
+        continue;
+      }
+      this.deps.outbound.validate(final.reply);
+      ready.push(final);
+    }
+    if (this.done || this.signal.aborted) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
+    if (ready.length > 0) this.deps.sequencer.emit(this.job.ticket, ready);
+  }
+
+  /** Sends what the winning onMessage handler returned (a reply, several, a string, or noReply()). */
+  async replyWithResult(result: HandlerResult): Promise<void> {
+    if (result === undefined || (typeof result === 'object' && 'kind' in result && result.kind === 'none')) return;
+    try {
+      await this.reply(result as Reply | readonly Reply[] | string);
+    } catch (error) {
+      this.deps.counters.inc('replies', 'rejected');
+      this.log.warn({ err: reasonOf(error), code: error instanceof BridgeError ? error.code : undefined }, 'reply rejected');
+    }
+  }
+}

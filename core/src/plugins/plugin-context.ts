@@ -1,0 +1,193 @@
+import type {
+  BridgeApi,
+  ClientInfo,
+  ConnectionInfo,
+  Disposer,
+  HandlerResult,
+  HandshakeVerdict,
+  Logger,
+  MessageContext,
+  OutgoingReply,
+  PingResult,
+  PluginContext,
+  ReceivedMessage,
+  SentReply,
+} from '@botbridge/sdk';
+import { BridgeError } from '../errors.js';
+import type { BridgeHooks } from '../hooks.js';
+import { pluginErrorEvent, withDeadline, type PluginErrorReporter } from './isolate.js';
+
+export interface PluginContextDeps {
+  readonly hooks: BridgeHooks;
+  readonly bridge: BridgeApi;
+  readonly log: Logger;
+  readonly hookTimeoutMs: number;
+  readonly report: PluginErrorReporter;
+}
+
+type Handler<A extends unknown[], R> = (...args: A) => R;
+
+/**
+ * The context one plugin's setup receives. Every tap is wrapped so that a throw or a missed
+ * deadline is reported with plugin and hook names and never reaches another plugin or the
+ * socket loop. tapable has no untap, so disposal makes the wrapped taps inert instead; they
+ * are registered once at start-up, never per message.
+ */
+export class ManagedPluginContext implements PluginContext {
+  readonly log: Logger;
+  readonly bridge: BridgeApi;
+  private readonly effects: Disposer[] = [];
+  private sealed = false;
+  private disposed = false;
+
+  constructor(
+    readonly name: string,
+    private readonly deps: PluginContextDeps,
+  ) {
+    this.log = deps.log.child({ plugin: name });
+    this.bridge = deps.bridge;
+  }
+
+  /** Called when setup finished: later registrations are refused with a coded error. */
+  seal(): void {
+    this.sealed = true;
+  }
+
+  onConnect(handler: (conn: ConnectionInfo) => void): void {
+    this.tapSync('onConnect', (conn: ConnectionInfo) => handler(conn));
+  }
+
+  onDisconnect(handler: (client: ClientInfo, reason: string) => void): void {
+    this.tapSync('onDisconnect', (client: ClientInfo, reason: string) => handler(client, reason));
+  }
+
+  onReplySent(handler: (sent: SentReply) => void): void {
+    this.tapSync('onReplySent', (sent: SentReply) => handler(sent));
+  }
+
+  onHandshake(handler: (client: ClientInfo) => Promise<HandshakeVerdict | void> | HandshakeVerdict | void): void {
+    this.guard('onHandshake');
+    this.deps.hooks.onHandshake.tapPromise(this.name, async (client) => {
+      if (this.disposed) return undefined;
+      const verdict = await this.runTimed('onHandshake', () => handler(client));
+      return verdict ?? undefined;
+    });
+  }
+
+  onReceive(handler: (event: ReceivedMessage) => Promise<void> | void): void {
+    this.guard('onReceive');
+    this.deps.hooks.onReceive.tapPromise(this.name, async (event) => {
+      if (this.disposed) return;
+      await this.runTimed('onReceive', () => handler(event), event.message.traceId);
+    });
+  }
+
+  onPing(handler: (ping: PingResult) => Promise<void> | void): void {
+    this.guard('onPing');
+    this.deps.hooks.onPing.tapPromise(this.name, async (ping) => {
+      if (this.disposed) return;
+      await this.runTimed('onPing', () => handler(ping));
+    });
+  }
+
+  onMessage(handler: (ctx: MessageContext) => Promise<HandlerResult> | HandlerResult): void {
+    this.guard('onMessage');
+    // The message's own AbortSignal (processing timeout, shutdown) is the deadline here.
+    this.deps.hooks.onMessage.tapPromise(this.name, async (ctx) => {
+      if (this.disposed || ctx.signal.aborted) return undefined;
+      try {
+        const work = Promise.resolve().then(() => handler(ctx));
+        const result = await withDeadline(work, Infinity, () => new Error('unreachable'), ctx.signal);
+        return result ?? undefined;
+      } catch (error) {
+        this.deps.report(pluginErrorEvent(this.name, 'onMessage', error, ctx.message.traceId), error);
+        return undefined;
+      }
+    });
+  }
+
+  beforeReply(
+    handler: (out: OutgoingReply) => Promise<OutgoingReply | null | void> | OutgoingReply | null | void,
+  ): void {
+    this.guard('beforeReply');
+    // A failing rewrite keeps the reply as it was (undefined = unchanged in a waterfall);
+    // a dropped reply (null) is not offered to later plugins.
+    this.deps.hooks.beforeReply.tapPromise(this.name, async (out) => {
+      if (this.disposed || out === null) return out;
+      const next = await this.runTimed('beforeReply', () => handler(out), out.traceId);
+      return next === undefined ? out : next;
+    });
+  }
+
+  effect(dispose: Disposer): void {
+    this.effects.push(dispose);
+  }
+
+  setInterval(fn: () => void, ms: number): Disposer {
+    const timer = setInterval(() => this.runSync('interval', fn), ms);
+    const dispose = () => clearInterval(timer);
+    this.effects.push(dispose);
+    return dispose;
+  }
+
+  setTimeout(fn: () => void, ms: number): Disposer {
+    const timer = setTimeout(() => this.runSync('timeout', fn), ms);
+    const dispose = () => clearTimeout(timer);
+    this.effects.push(dispose);
+    return dispose;
+  }
+
+  /** Undoes every side effect in reverse order; taps become inert. Returns the failures. */
+  async dispose(timeoutMs: number): Promise<unknown[]> {
+    this.disposed = true;
+    const failures: unknown[] = [];
+    for (const dispose of this.effects.splice(0).reverse()) {
+      try {
+        await withDeadline(
+          Promise.resolve().then(dispose),
+          timeoutMs,
+          () => new BridgeError('BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT', { plugin: this.name, hook: 'teardown', timeoutMs }),
+        );
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    return failures;
+  }
+
+  private guard(hook: string): void {
+    if (this.sealed) throw new BridgeError('BRIDGE_ERR_REGISTER_AFTER_START', { plugin: this.name, hook });
+  }
+
+  private tapSync<A extends unknown[]>(hook: 'onConnect' | 'onDisconnect' | 'onReplySent', fn: Handler<A, void>): void {
+    this.guard(hook);
+    const tap = (...args: A) => {
+      if (!this.disposed) this.runSync(hook, () => fn(...args));
+    };
+    const target: { tap(name: string, fn: Handler<A, void>): void } = this.deps.hooks[hook] as never;
+    target.tap(this.name, tap);
+  }
+
+  private runSync(hook: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.deps.report(pluginErrorEvent(this.name, hook, error), error);
+    }
+  }
+
+  /** Runs an async handler with the hook deadline; failures are reported and yield undefined. */
+  private async runTimed<T>(hook: string, fn: () => T | Promise<T>, traceId?: string): Promise<T | undefined> {
+    const timeoutMs = this.deps.hookTimeoutMs;
+    try {
+      return await withDeadline(
+        Promise.resolve().then(fn),
+        timeoutMs,
+        () => new BridgeError('BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT', { plugin: this.name, hook, timeoutMs }),
+      );
+    } catch (error) {
+      this.deps.report(pluginErrorEvent(this.name, hook, error, traceId), error);
+      return undefined;
+    }
+  }
+}

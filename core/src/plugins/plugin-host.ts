@@ -1,0 +1,117 @@
+import type { BridgeApi, BridgeSettings, Logger, PluginDefinition, PluginEntry } from '@botbridge/sdk';
+import { BridgeError, reasonOf } from '../errors.js';
+import type { BridgeHooks } from '../hooks.js';
+import type { PluginErrorReporter } from './isolate.js';
+import { withDeadline } from './isolate.js';
+import { ManagedPluginContext } from './plugin-context.js';
+
+export interface PluginState {
+  readonly name: string;
+  readonly version: string | null;
+  readonly state: 'configured' | 'running' | 'failed' | 'stopped';
+  readonly error: string | null;
+}
+
+interface Loaded {
+  readonly definition: PluginDefinition;
+  readonly config: unknown;
+  context: ManagedPluginContext | null;
+  state: PluginState['state'];
+  error: string | null;
+}
+
+/**
+ * Loads the operator's plugin list: validates every plugin's config against its schema before
+ * any setup runs (so a typo fails the start with the plugin and the path named), sets plugins up
+ * in list order under a deadline, and tears them down last-set-up-first on close.
+ */
+export class PluginHost {
+  private readonly loaded: Loaded[];
+
+  constructor(
+    entries: readonly PluginEntry[],
+    private readonly deps: {
+      readonly hooks: BridgeHooks;
+      readonly bridge: BridgeApi;
+      readonly log: Logger;
+      readonly settings: BridgeSettings['pluginHost'];
+      readonly report: PluginErrorReporter;
+    },
+  ) {
+    this.loaded = validateEntries(entries);
+  }
+
+  list(): PluginState[] {
+    return this.loaded.map((p) => ({
+      name: p.definition.name,
+      version: p.definition.version ?? null,
+      state: p.state,
+      error: p.error,
+    }));
+  }
+
+  /** Runs every setup in order; on a failure, tears down the ones already set up and throws. */
+  async setup(): Promise<void> {
+    const { setupTimeoutMs, hookTimeoutMs } = this.deps.settings;
+    for (const plugin of this.loaded) {
+      const name = plugin.definition.name;
+      const context = new ManagedPluginContext(name, { ...this.deps, hookTimeoutMs });
+      plugin.context = context;
+      try {
+        await withDeadline(
+          Promise.resolve().then(() => plugin.definition.setup(context, plugin.config)),
+          setupTimeoutMs,
+          () => new BridgeError('BRIDGE_ERR_PLUGIN_SETUP_TIMEOUT', { plugin: name, timeoutMs: setupTimeoutMs }),
+        );
+        context.seal();
+        plugin.state = 'running';
+        this.deps.log.info({ plugin: name, version: plugin.definition.version }, 'plugin started');
+      } catch (error) {
+        context.seal();
+        plugin.state = 'failed';
+        plugin.error = reasonOf(error);
+        await this.teardown();
+        if (error instanceof BridgeError) throw error;
+        throw new BridgeError('BRIDGE_ERR_PLUGIN_SETUP', { plugin: name, reason: reasonOf(error) }, { cause: error });
+      }
+    }
+  }
+
+  /** Disposes every plugin's effects, last set up first. Failures are logged, never thrown. */
+  async teardown(): Promise<void> {
+    const timeoutMs = this.deps.settings.teardownTimeoutMs;
+    for (const plugin of [...this.loaded].reverse()) {
+      if (!plugin.context) continue;
+      const failures = await plugin.context.dispose(timeoutMs);
+      for (const failure of failures) {
+        this.deps.log.error({ plugin: plugin.definition.name, hook: 'teardown', err: failure }, 'plugin teardown failed');
+      }
+      plugin.context = null;
+      if (plugin.state === 'running') plugin.state = 'stopped';
+    }
+  }
+}
+
+function validateEntries(entries: readonly PluginEntry[]): Loaded[] {
+  const seen = new Set<string>();
+  return entries.map((entry) => {
+    const definition: PluginDefinition = 'plugin' in entry ? entry.plugin : entry;
+    const raw = 'plugin' in entry ? entry.config : undefined;
+    if (seen.has(definition.name)) throw new BridgeError('BRIDGE_ERR_PLUGIN_DUPLICATE', { plugin: definition.name });
+    seen.add(definition.name);
+    let config: unknown = raw ?? {};
+    if (definition.config) {
+      const parsed = definition.config.safeParse(raw ?? {});
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new BridgeError('BRIDGE_ERR_PLUGIN_CONFIG', {
+          plugin: definition.name,
+          path: issue.path.length > 0 ? issue.path.join('.') : '(root)',
+          reason: issue.message,
+        });
+      }
+      config = parsed.data;
+    }
+    return { definition, config, context: null, state: 'configured' as const, error: null };
+  });
+}

@@ -1,0 +1,252 @@
+import type { ApprovalStatus, ClientInfo, PingMonitoring } from '@botbridge/sdk';
+import { reasonOf } from '../errors.js';
+import type { AnalyzePacket, HandshakePacket, PingAnswerPacket } from '../protocol/packets.js';
+import type { Connection } from '../transport/connection.js';
+import { FailureWindow } from './auth-guard.js';
+import { decideHandshake } from './handshake.js';
+import type { SessionDeps } from './session-deps.js';
+
+type State = 'handshaking' | 'ready' | 'closed';
+
+/**
+ * One bridge-script connection: handshake (absolute deadline, approval, takeover), per-packet
+ * auth, ping schedule and silence detection. Packets the script writes right behind its
+ * handshake (it never waits for the answer) are held, with reading paused, until the handshake
+ * has been decided, then processed in order.
+ */
+export class ClientSession {
+  private state: State = 'handshaking';
+  private handshakeSeen = false;
+  private held: unknown[] = [];
+  private identity: HandshakePacket | null = null;
+  private readonly handshakeTimer: NodeJS.Timeout;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly authFailures: FailureWindow;
+  private lastPacketAt: number;
+  private lastPingAtMs: number | null = null;
+  private lastRttMs: number | null = null;
+  private lastMonitoring: PingMonitoring | null = null;
+  private closeReason: string | null = null;
+
+  constructor(
+    readonly conn: Connection,
+    private readonly deps: SessionDeps,
+  ) {
+    this.lastPacketAt = Date.now();
+    this.authFailures = new FailureWindow(deps.settings.auth.maxFailures, deps.settings.auth.failureWindowMs);
+    const timeoutMs = deps.settings.session.handshakeTimeoutMs;
+    this.handshakeTimer = setTimeout(() => {
+      if (this.state === 'handshaking') this.close('BRIDGE_ERR_HANDSHAKE_TIMEOUT', `${timeoutMs} ms`);
+    }, timeoutMs);
+    conn.onPacket = (value) => this.handleValue(value);
+    conn.onBadLine = (code, reason) => this.handleBadLine(code, reason);
+    conn.onClose = (reason) => this.handleClose(reason);
+  }
+
+  get botName(): string {
+    return this.identity?.botName ?? '';
+  }
+
+  get deviceId(): string {
+    return this.identity?.deviceId ?? '';
+  }
+
+  get isReady(): boolean {
+    return this.state === 'ready';
+  }
+
+  get approval(): ApprovalStatus {
+    return this.deps.approvals.deviceStatus(this.botName, this.deviceId) ?? 'pending';
+  }
+
+  info(): ClientInfo {
+    const id = this.identity;
+    return {
+      connectionId: this.conn.id,
+      botName: this.botName,
+      deviceId: this.deviceId,
+      clientType: id?.clientType ?? '',
+      version: id?.version ?? '',
+      deviceIP: id?.deviceIP ?? null,
+      deviceInfo: id?.deviceInfo ?? null,
+      remoteAddress: this.conn.remoteAddress,
+      remotePort: this.conn.remotePort,
+      connectedAt: this.conn.connectedAt,
+      approval: this.approval,
+      lastPingAt: this.lastPingAtMs,
+      rttMs: this.lastRttMs,
+      monitoring: this.lastMonitoring,
+      pendingOutputBytes: this.conn.pendingOutputBytes,
+    };
+  }
+
+  send(line: string): void {
+    this.conn.write(line);
+  }
+
+  close(code: string, detail?: string): void {
+    this.conn.close(code, detail);
+  }
+
+  /** Records a ping answer's round trip (called by the ping recorder). */
+  notePing(receivedAt: number, rttMs: number, monitoring: PingMonitoring): void {
+    this.lastPingAtMs = receivedAt;
+    this.lastRttMs = rttMs;
+    this.lastMonitoring = monitoring;
+  }
+
+  private handleValue(value: unknown): void {
+    this.lastPacketAt = Date.now();
+    if (this.state === 'ready') return this.route(value);
+    if (this.state === 'closed') return;
+    if (this.handshakeSeen) {
+      this.held.push(value);
+      return;
+    }
+    this.handshakeSeen = true;
+    const decoded = this.deps.codec.decodeHandshake(value);
+    if (!decoded.ok) {
+      this.deps.counters.inc('handshakes', 'invalid');
+      this.deps.log.warn({ conn: this.conn.id, remote: this.conn.remoteAddress, reason: decoded.reason }, 'invalid handshake');
+      this.conn.write(
+        this.deps.codec.encodeHandshakeComplete({
+          success: false,
+          approved: false,
+          message: '핸드셰이크 형식이 올바르지 않습니다',
+          serverVersion: this.deps.serverVersion,
+        }),
+      );
+      this.close('BRIDGE_ERR_HANDSHAKE_INVALID', decoded.reason);
+      return;
+    }
+    // The handshake is unsigned by protocol, so a well-formed one buys nothing beyond the normal
+    // line limit; raising it now lets a long analyze line in the same read chunk through.
+    this.conn.setLineLimit(this.deps.settings.limits.maxLineBytes);
+    this.conn.pauseReading('handshake');
+    void this.completeHandshake(decoded.handshake).catch((error: unknown) => {
+      this.deps.log.error({ conn: this.conn.id, err: error }, 'handshake failed');
+      this.close('BRIDGE_ERR_HANDSHAKE_REFUSED', reasonOf(error));
+    });
+  }
+
+  private async completeHandshake(hs: HandshakePacket): Promise<void> {
+    this.identity = hs;
+    const decision = await decideHandshake(hs, this, this.deps);
+    if (this.state === 'closed') return;
+    const reply = (success: boolean, approved: boolean, message: string) =>
+      this.conn.write(
+        this.deps.codec.encodeHandshakeComplete({ success, approved, message, serverVersion: this.deps.serverVersion }),
+      );
+    if (!decision.accept) {
+      this.deps.counters.inc('handshakes', decision.counter);
+      this.deps.log.info({ botName: hs.botName, deviceId: hs.deviceId, reason: decision.detail }, 'handshake refused');
+      reply(false, false, decision.message);
+      this.close(decision.code, decision.detail);
+      return;
+    }
+    clearTimeout(this.handshakeTimer);
+    const replaced = this.deps.registry.add(this);
+    if (replaced && replaced !== this) replaced.close('BRIDGE_ERR_REPLACED');
+    this.state = 'ready';
+    this.deps.onReady(this);
+    this.deps.counters.inc('handshakes', decision.counter);
+    reply(true, decision.approved, decision.message);
+    this.deps.log.info(
+      { botName: hs.botName, deviceId: hs.deviceId, version: hs.version, remote: this.conn.remoteAddress, approval: this.approval },
+      'client connected',
+    );
+    this.schedulePing(Math.floor(Math.random() * (this.deps.settings.session.pingJitterMs + 1)));
+    const held = this.held;
+    this.held = [];
+    for (const value of held) this.route(value);
+    this.conn.resumeReading('handshake');
+  }
+
+  private route(value: unknown): void {
+    const packet = this.deps.codec.decodePacket(value);
+    switch (packet.kind) {
+      case 'analyze':
+        this.deps.counters.inc('packets_in', 'analyze');
+        if (this.authorised(packet.data.auth, 'analyze')) this.deps.admission.admit(this, packet.data as AnalyzePacket);
+        return;
+      case 'ping':
+        this.deps.counters.inc('packets_in', 'ping');
+        if (this.authorised(packet.data.auth, 'ping')) this.deps.pings.record(this, packet.data as PingAnswerPacket, Date.now());
+        return;
+      case 'unknown':
+        this.deps.counters.inc('packets_dropped', 'unknown_event');
+        this.deps.log.debug({ conn: this.conn.id, event: packet.event }, 'unknown event dropped');
+        return;
+      case 'invalid':
+        this.deps.counters.inc('packets_dropped', 'invalid_packet');
+        this.deps.log.warn({ botName: this.botName, deviceId: this.deviceId, event: packet.event, reason: packet.reason }, 'invalid packet dropped');
+        return;
+    }
+  }
+
+  /** True when the packet may be processed; counts failures and closes on repeated ones. */
+  private authorised(auth: unknown, event: string): boolean {
+    const now = Date.now();
+    const outcome = this.deps.auth.check(auth, this.botName, this.deviceId, now);
+    if (outcome.ok) return true;
+    this.deps.counters.inc('auth_failures', outcome.code);
+    this.deps.log.warn(
+      { botName: this.botName, deviceId: this.deviceId, event, code: outcome.code, enforced: outcome.enforced },
+      'auth check failed',
+    );
+    if (!outcome.enforced) return true;
+    const failures = this.authFailures.record(now);
+    if (this.authFailures.exceeded(failures)) {
+      this.close('BRIDGE_ERR_AUTH_REPEATED', `${failures} failures`);
+    }
+    return false;
+  }
+
+  private handleBadLine(code: string, reason: string): void {
+    this.deps.counters.inc('bad_lines', code);
+    if (this.state !== 'ready') {
+      this.close(code, reason);
+      return;
+    }
+    this.deps.log.warn({ botName: this.botName, deviceId: this.deviceId, code, reason }, 'bad line skipped');
+  }
+
+  private schedulePing(delayMs: number): void {
+    this.pingTimer = setTimeout(() => this.pingTick(), delayMs);
+  }
+
+  private pingTick(): void {
+    if (this.state !== 'ready') return;
+    const { pingIntervalMs, silentIntervalsBeforeClose } = this.deps.settings.session;
+    const silentMs = Date.now() - this.lastPacketAt;
+    if (silentMs >= pingIntervalMs * silentIntervalsBeforeClose) {
+      this.close('BRIDGE_ERR_SILENT_CLIENT', `${silentMs} ms`);
+      return;
+    }
+    this.conn.write(
+      this.deps.codec.encodePing({
+        botName: this.botName,
+        deviceId: this.deviceId,
+        serverTimestamp: Date.now(),
+        isManual: false,
+        totalClients: this.deps.registry.size,
+      }),
+    );
+    this.deps.counters.inc('packets_out', 'ping');
+    this.schedulePing(pingIntervalMs);
+  }
+
+  private handleClose(reason: string): void {
+    const wasReady = this.state === 'ready';
+    this.state = 'closed';
+    this.closeReason = reason;
+    this.held = [];
+    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.pingTimer);
+    this.deps.onClosed(this, wasReady, reason);
+  }
+
+  get closedBecause(): string | null {
+    return this.closeReason;
+  }
+}

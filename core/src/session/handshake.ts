@@ -1,0 +1,87 @@
+import type { ApprovalStatus } from '@botbridge/sdk';
+import { reasonOf, type BridgeErrorCode } from '../errors.js';
+import { handshakeMessages as HANDSHAKE_MESSAGES } from '../protocol/codec.js';
+import type { HandshakePacket } from '../protocol/packets.js';
+import type { ClientSession } from './client-session.js';
+import type { SessionDeps } from './session-deps.js';
+
+export type HandshakeDecision =
+  | { readonly accept: true; readonly approved: boolean; readonly message: string; readonly counter: string }
+  | {
+      readonly accept: false;
+      readonly message: string;
+      readonly code: BridgeErrorCode;
+      readonly detail: string;
+      readonly counter: string;
+    };
+
+const REFUSED: ReadonlySet<ApprovalStatus> = new Set(['denied', 'revoked', 'blocked']);
+
+export function isRefusedStatus(status: ApprovalStatus): boolean {
+  return REFUSED.has(status);
+}
+
+/**
+ * Decides a handshake (PROTOCOL.md §2.3, §5): refused devices are answered from the cache with
+ * no store round trip; known devices are answered from the cache and refreshed in the
+ * background; first contact registers the device. Any store failure fails closed: the client
+ * stays connected but is not approved. Plugins get the last word through onHandshake.
+ */
+export async function decideHandshake(hs: HandshakePacket, session: ClientSession, deps: SessionDeps): Promise<HandshakeDecision> {
+  const cached = deps.approvals.deviceStatus(hs.botName, hs.deviceId);
+  if (cached !== undefined && isRefusedStatus(cached)) return refused(hs, cached);
+
+  let status: ApprovalStatus;
+  let created = false;
+  const register = () =>
+    deps.approvals.registerDevice({
+      botName: hs.botName,
+      deviceId: hs.deviceId,
+      ipAddress: session.conn.remoteAddress,
+      clientType: hs.clientType,
+      clientVersion: hs.version,
+    });
+  if (cached !== undefined) {
+    status = cached;
+    register().catch((error: unknown) =>
+      deps.log.warn({ botName: hs.botName, deviceId: hs.deviceId, err: reasonOf(error) }, 'device refresh failed'),
+    );
+  } else {
+    try {
+      ({ status, created } = await register());
+    } catch (error) {
+      deps.counters.inc('store_errors', 'register_device');
+      deps.log.error({ botName: hs.botName, deviceId: hs.deviceId, err: reasonOf(error) }, 'device registration failed; not approved');
+      status = 'pending';
+    }
+  }
+  if (isRefusedStatus(status)) return refused(hs, status);
+
+  const verdict = await deps.hooks.onHandshake.promise(session.info());
+  if (verdict) {
+    return {
+      accept: false,
+      message: verdict.reason,
+      code: 'BRIDGE_ERR_HANDSHAKE_REFUSED',
+      detail: verdict.reason,
+      counter: 'refused_by_plugin',
+    };
+  }
+  if (status === 'approved') return { accept: true, approved: true, message: HANDSHAKE_MESSAGES.approved, counter: 'approved' };
+  return {
+    accept: true,
+    approved: false,
+    message: created ? HANDSHAKE_MESSAGES.registered : HANDSHAKE_MESSAGES.pending,
+    counter: created ? 'registered' : 'pending',
+  };
+}
+
+function refused(hs: HandshakePacket, status: ApprovalStatus): HandshakeDecision {
+  return {
+    accept: false,
+    message: HANDSHAKE_MESSAGES.refused(status),
+    code: 'BRIDGE_ERR_DEVICE_REFUSED',
+    detail: `${hs.botName}/${hs.deviceId} is ${status}`,
+    counter: status,
+  };
+}

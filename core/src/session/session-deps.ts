@@ -1,0 +1,29 @@
+import type { BridgeSettings } from '@botbridge/sdk';
+import type { ApprovalCache } from '../approval/approval-cache.js';
+import type { BridgeHooks } from '../hooks.js';
+import type { CoreLogger } from '../logger.js';
+import type { Counters } from '../metrics/counters.js';
+import type { ProtocolCodec } from '../protocol/codec.js';
+import type { AnalyzePacket, PingAnswerPacket } from '../protocol/packets.js';
+import type { AuthGuard } from './auth-guard.js';
+import type { ClientSession } from './client-session.js';
+import type { SessionRegistry } from './session-registry.js';
+
+/** What a session needs from the rest of the bridge (wired by the bridge, the composition root). */
+export interface SessionDeps {
+  readonly settings: BridgeSettings;
+  readonly codec: ProtocolCodec;
+  readonly approvals: ApprovalCache;
+  readonly registry: SessionRegistry;
+  readonly hooks: BridgeHooks;
+  readonly auth: AuthGuard;
+  readonly counters: Counters;
+  readonly log: CoreLogger;
+  readonly serverVersion: string;
+  readonly admission: { admit(session: ClientSession, packet: AnalyzePacket): void };
+  readonly pings: { record(session: ClientSession, packet: PingAnswerPacket, receivedAt: number): void };
+  /** The session completed its handshake (frees its handshake slot, applies queue backpressure). */
+  onReady(session: ClientSession): void;
+  /** The connection closed; `wasReady` tells whether it had completed the handshake. */
+  onClosed(session: ClientSession, wasReady: boolean, reason: string): void;
+}

@@ -1,0 +1,118 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * The Kysely view of the kb_* tables. Names follow the production MySQL tables (snake_case) that
+ * existing deployments and their PHP admin already use, so the same queries run on both dialects.
+ */
+
+/**
+ * A timestamp column. The store writes UTC `YYYY-MM-DD HH:MM:SS.mmm` strings (see db-time.ts);
+ * SQLite keeps them as TEXT, MySQL parses them into DATETIME(3). mysql2 may hand back a `Date`
+ * unless `dateStrings` is set, so reads accept both.
+ */
+export type DbTime = ColumnType<string | Date, string, string>;
+
+/** A boolean column: SQLite INTEGER and MySQL TINYINT(1) both round-trip as 0/1 numbers. */
+export type DbBool = ColumnType<number, number, number>;
+
+/** Auto-increment id: never written, read as a number (ids never leave the store). */
+export type DbId = Generated<number>;
+
+export interface KbBotDevicesTable {
+  id: DbId;
+  bot_name: string;
+  device_id: string;
+  ip_address: string | null;
+  client_type: string | null;
+  client_version: string | null;
+  /** 'pending' | 'approved' | 'denied' | 'revoked' | 'blocked' (other values read as pending). */
+  status: string;
+  max_message_size: number | null;
+  approved_at: DbTime | null;
+  rejection_reason: string | null;
+  created_at: DbTime;
+  updated_at: DbTime;
+}
+
+export interface KbRoomsTable {
+  id: DbId;
+  /** KakaoTalk channelId, or `name:<room name>` when the client sent none. */
+  room_id: string;
+  bot_name: string;
+  room_name: string;
+  room_concurrency: number | null;
+  /** JSON text. */
+  room_owners: string | null;
+  status: string;
+  approved_at: DbTime | null;
+  rejection_reason: string | null;
+  description: string | null;
+  /** JSON text. */
+  log_settings: string | null;
+  created_at: DbTime;
+  updated_at: DbTime;
+}
+
+export interface KbChatLogsTable {
+  id: DbId;
+  channel_id: string | null;
+  user_hash: string | null;
+  room_name: string;
+  sender: string;
+  message: string;
+  directive: string | null;
+  message_type: string;
+  is_meaningful: DbBool;
+  bot_name: string;
+  is_mention: DbBool;
+  is_group_chat: DbBool;
+  log_id: string | null;
+  /** The client's own clock, as it sent it (e.g. `2025-07-15 17:00:00`, local time of the phone). */
+  client_timestamp: string | null;
+  server_timestamp: DbTime;
+  is_bot: DbBool;
+  is_our_bot_response: DbBool;
+  is_scheduled: DbBool;
+  created_at: DbTime;
+}
+
+export interface KbPingMonitorTable {
+  id: DbId;
+  bot_name: string;
+  device_id: string;
+  client_ip: string;
+  ping_time_ms: number;
+  /** Epoch milliseconds. */
+  client_timestamp: number;
+  /** Epoch milliseconds (the server's ping time echoed by the client). */
+  server_timestamp: number;
+  total_memory: number | null;
+  memory_usage: number | null;
+  memory_percent: number | null;
+  message_queue_size: number | null;
+  active_rooms: number | null;
+  created_at: DbTime;
+}
+
+export interface KbSystemMonitorTable {
+  id: DbId;
+  server_name: string;
+  cpu_percent: number | null;
+  memory_total: number | null;
+  memory_used: number | null;
+  memory_percent: number | null;
+  disk_usage_percent: number | null;
+  active_connections: number | null;
+  message_queue_size: number | null;
+  created_at: DbTime;
+}
+
+export interface Database {
+  kb_bot_devices: KbBotDevicesTable;
+  kb_rooms: KbRoomsTable;
+  kb_chat_logs: KbChatLogsTable;
+  kb_ping_monitor: KbPingMonitorTable;
+  kb_system_monitor: KbSystemMonitorTable;
+}
+
+export type StoreDialect = 'sqlite' | 'mysql';

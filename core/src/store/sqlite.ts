@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { BridgeError, reasonOf } from '../errors.js';
+import type { Database } from './schema.js';
+import { SqlStore } from './sql-store.js';
+import { SQLITE_MEMORY } from './store-url.js';
+import type { Store } from './types.js';
+
+/** How long a writer waits for another process's write lock before failing with SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Opens (creating it and its directory if needed) a SQLite file as a Kysely database.
+ * - WAL: the server keeps reading while the CLI (another process) writes approvals;
+ * - busy_timeout: a writer waits for the other process's lock instead of failing at once;
+ * - synchronous=NORMAL: safe with WAL (a crash loses at most the last commits, never corrupts);
+ * - foreign_keys: off by default in SQLite; on so later migrations can rely on them.
+ */
+export function openSqliteDatabase(path: string): Kysely<Database> {
+  let database: BetterSqlite3.Database;
+  try {
+    if (path !== SQLITE_MEMORY) mkdirSync(dirname(path), { recursive: true });
+    database = new BetterSqlite3(path);
+    database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    if (path !== SQLITE_MEMORY) database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma('foreign_keys = ON');
+  } catch (error) {
+    throw new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason: `cannot open sqlite:${path}: ${reasonOf(error)}` }, { cause: error });
+  }
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+function isSqliteBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/** A store over a SQLite file (or `:memory:`); call `migrate()` before use (openStore does). */
+export function openSqliteStore(path: string): Store {
+  return new SqlStore(openSqliteDatabase(path), {
+    dialect: 'sqlite',
+    description: `sqlite:${path}`,
+    isRetryableMigrationError: isSqliteBusy,
+  });
+}

@@ -1,0 +1,121 @@
+import type { ApprovalStatus } from '@botbridge/sdk';
+
+/**
+ * The store interface: everything the core persists. One implementation over Kysely serves
+ * every SQL dialect (SQLite now, MySQL/MariaDB next) so no query is written twice.
+ * Table and column names follow the kb_* tables existing deployments already use.
+ */
+
+export interface DeviceRecord {
+  readonly botName: string;
+  readonly deviceId: string;
+  readonly status: ApprovalStatus;
+  readonly ipAddress: string | null;
+  readonly clientType: string | null;
+  readonly clientVersion: string | null;
+  readonly approvedAt: Date | null;
+  readonly rejectionReason: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface RoomRecord {
+  readonly botName: string;
+  /** The room key: KakaoTalk's channelId, or `name:<room>` when the client sent none. */
+  readonly roomId: string;
+  readonly roomName: string;
+  readonly status: ApprovalStatus;
+  /** Per-room concurrency limit set by the operator (null = use the default). */
+  readonly roomConcurrency: number | null;
+  readonly approvedAt: Date | null;
+  readonly rejectionReason: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface RegisterDeviceInput {
+  readonly botName: string;
+  readonly deviceId: string;
+  readonly ipAddress: string | null;
+  readonly clientType: string | null;
+  readonly clientVersion: string | null;
+  /** Status for a device seen for the first time (pending, or approved with auto-approve). */
+  readonly initialStatus: ApprovalStatus;
+}
+
+export interface RegisterRoomInput {
+  readonly botName: string;
+  readonly roomId: string;
+  readonly roomName: string;
+  readonly initialStatus: ApprovalStatus;
+}
+
+export interface PingRow {
+  readonly botName: string;
+  readonly deviceId: string;
+  /** The connection's real peer address (not the self-reported one). */
+  readonly clientIp: string;
+  readonly pingTimeMs: number;
+  readonly clientTimestamp: number;
+  readonly serverTimestamp: number;
+  readonly totalMemory: number | null;
+  readonly memoryUsage: number | null;
+  readonly memoryPercent: number | null;
+  readonly messageQueueSize: number | null;
+  readonly activeRooms: number | null;
+}
+
+export interface ChatLogRow {
+  readonly channelId: string | null;
+  readonly userHash: string | null;
+  readonly roomName: string;
+  readonly sender: string;
+  readonly message: string;
+  readonly directive: string | null;
+  readonly messageType: string;
+  readonly isMeaningful: boolean;
+  readonly botName: string;
+  readonly isMention: boolean;
+  readonly isGroupChat: boolean;
+  readonly logId: string | null;
+  readonly clientTimestamp: string | null;
+  readonly serverTimestamp: Date;
+  readonly isBot: boolean;
+  readonly isOurBotResponse: boolean;
+  readonly isScheduled: boolean;
+}
+
+export interface ListFilter {
+  readonly botName?: string;
+  readonly status?: ApprovalStatus;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'mysql';
+  /** A redacted description for logs (never the password). */
+  readonly description: string;
+  /** Runs pending migrations (idempotent). */
+  migrate(): Promise<void>;
+  /** Cheap round trip for readiness checks. */
+  healthCheck(): Promise<void>;
+
+  getDevice(botName: string, deviceId: string): Promise<DeviceRecord | undefined>;
+  /** Inserts a first-seen device, or refreshes address/version of a known one; returns the row. */
+  registerDevice(input: RegisterDeviceInput): Promise<{ record: DeviceRecord; created: boolean }>;
+  /** Returns false when no such device exists. */
+  setDeviceStatus(botName: string, deviceId: string, status: ApprovalStatus, reason?: string | null): Promise<boolean>;
+  listDevices(filter?: ListFilter): Promise<DeviceRecord[]>;
+  /** Rows whose updated_at is at or after `since` (approval change feed). */
+  devicesChangedSince(since: Date): Promise<DeviceRecord[]>;
+
+  getRoom(botName: string, roomId: string): Promise<RoomRecord | undefined>;
+  registerRoom(input: RegisterRoomInput): Promise<{ record: RoomRecord; created: boolean }>;
+  setRoomStatus(botName: string, roomId: string, status: ApprovalStatus, reason?: string | null): Promise<boolean>;
+  listRooms(filter?: ListFilter): Promise<RoomRecord[]>;
+  roomsChangedSince(since: Date): Promise<RoomRecord[]>;
+
+  insertPings(rows: readonly PingRow[]): Promise<void>;
+  insertChatLogs(rows: readonly ChatLogRow[]): Promise<void>;
+  /** Closes the connection(s); later calls reject. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,16 @@
+export { commands, createBuiltinCommands } from './plugin.js';
+export { commandsConfigSchema, COMMAND_NAMES } from './config.js';
+export type { CommandsConfig, CommandsConfigInput, CommandName } from './config.js';
+export { CommandRegistry, defineCommand } from './command-registry.js';
+export type { CommandDefinition, CommandInvocation, CommandMatch } from './command-registry.js';
+export { createCommandHandler, ADMIN_ONLY_TEXT, CHANNEL_ID_PARAMETER } from './dispatch.js';
+export type { CommandHandlerOptions } from './dispatch.js';
+export { splitParameters, validateParameters } from './param-parser.js';
+export type { ParameterSpec, ParameterType, ParameterValue, SplitParameters, ValidationResult } from './param-parser.js';
+export { isAdmin, ANY_CHANNEL } from './admin.js';
+export type { AdminEntry, AdminTable } from './admin.js';
+export { createEchoCommand } from './commands/echo.js';
+export { createClientInfoCommand } from './commands/client-info.js';
+export { createImgextCommand } from './commands/imgext.js';
+export { createReloadBotsConfigCommand } from './commands/reload-bots-config.js';
+export { renderTextImage } from './image/text-image.js';

@@ -1,0 +1,350 @@
+import { randomInt } from 'node:crypto';
+import { connect as netConnect, type Socket } from 'node:net';
+import { SCRIPT_SALT, SCRIPT_SECRET_KEY, type AuthIdentity, type SigningKey } from './auth-signer.js';
+import { ClientInbox, type Packet } from './client-inbox.js';
+import { LineSplitter } from './line-splitter.js';
+import { diffReplies, type ExpectedText } from './reply-diff.js';
+import {
+  authFor,
+  buildAnalyzeData,
+  buildHandshake,
+  buildLegacyTwin,
+  buildPingAnswer,
+  encodeLine,
+} from './wire-packets.js';
+import type {
+  AnalyzeData,
+  AnalyzeInput,
+  AnalyzeOptions,
+  HandshakeCompleteData,
+  MessageResponse,
+  PingPacketData,
+} from './wire-types.js';
+
+export type {
+  AnalyzeData,
+  AnalyzeInput,
+  AnalyzeOptions,
+  AuthBlock,
+  AuthVariant,
+  HandshakeCompleteData,
+  MessageResponse,
+  PingPacketData,
+} from './wire-types.js';
+
+/**
+ * A fake MessengerBot R bridge script v3.2.x speaking PROTOCOL.md over real TCP, byte for byte:
+ * the bare handshake written right after connect, signed `analyze` packets, signed ping answers.
+ * It never waits for the server before writing (the real script does not either).
+ */
+
+export interface FakeClientOptions {
+  readonly host?: string;
+  readonly port: number;
+  readonly botName?: string;
+  readonly deviceId?: string;
+  readonly version?: string;
+  readonly clientType?: string;
+  /** Self-reported address (handshake `deviceIP`, auth `ipAddress`). */
+  readonly deviceIP?: string;
+  readonly deviceInfo?: string;
+  /** minimal = only botName, version, deviceID (some builds); false = send none; an object is sent verbatim. */
+  readonly handshake?: 'full' | 'minimal' | false | Readonly<Record<string, unknown>>;
+  readonly secretKey?: string;
+  readonly salt?: string;
+  /** Answer server pings like the script (signed, with a monitoring block). Default true. */
+  readonly autoPong?: boolean;
+  /** How long `handshake` waits for handshakeComplete before rejecting. Default 5000. */
+  readonly handshakeTimeoutMs?: number;
+}
+
+const CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_WAIT_MS = 5_000;
+const DEFAULT_QUIET_MS = 300;
+const CLOSE_GRACE_MS = 1_000;
+const DEVICE_UUID = 'unknown';
+const MAC_ADDRESS = '02:00:00:00:00:00';
+
+interface Identity extends AuthIdentity {
+  readonly deviceInfo: string;
+}
+
+export class FakeBridgeClient {
+  /** Connects, writes the handshake line at once, resolves without waiting for an answer. */
+  static connect(options: FakeClientOptions): Promise<FakeBridgeClient> {
+    const host = options.host ?? '127.0.0.1';
+    return new Promise((resolve, reject) => {
+      const socket = netConnect({ host, port: options.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`FakeBridgeClient: no TCP connection to ${host}:${options.port} within ${CONNECT_TIMEOUT_MS} ms`));
+      }, CONNECT_TIMEOUT_MS);
+      const onError = (error: Error) => {
+        clearTimeout(timer);
+        reject(new Error(`FakeBridgeClient: cannot connect to ${host}:${options.port}: ${error.message}`, { cause: error }));
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        resolve(new FakeBridgeClient(socket, options));
+      });
+    });
+  }
+
+  /** `data` of the server's handshakeComplete; rejects if the connection closes first or it is late. */
+  readonly handshake: Promise<HandshakeCompleteData>;
+  /** Resolves when the connection closed: server EOF or reset (or `close()`). Never rejects. */
+  readonly closed: Promise<void>;
+  readonly botName: string;
+  readonly deviceId: string;
+
+  readonly #socket: Socket;
+  readonly #identity: Identity;
+  readonly #key: SigningKey;
+  readonly #autoPong: boolean;
+  readonly #inbox: ClientInbox;
+  readonly #splitter = new LineSplitter();
+  readonly #knownChannels = new Set<string>();
+  readonly #logIdBase = 7_000_000_000_000_000_000n + BigInt(randomInt(0, 2 ** 40)) * 1_000_000n;
+  #logIdSeq = 0n;
+  #closing: Promise<void> | null = null;
+
+  private constructor(socket: Socket, options: FakeClientOptions) {
+    this.#socket = socket;
+    this.botName = options.botName ?? 'LOA.i';
+    this.deviceId = options.deviceId ?? 'a1b2c3d4e5f60718';
+    this.#identity = {
+      clientType: options.clientType ?? 'MessengerBotR',
+      botName: this.botName,
+      deviceUUID: DEVICE_UUID,
+      deviceID: this.deviceId,
+      macAddress: MAC_ADDRESS,
+      ipAddress: options.deviceIP ?? '192.168.0.23',
+      version: options.version ?? '3.2.1',
+      deviceInfo: options.deviceInfo ?? 'samsung SM-G991N (Android 13, API 33)',
+    };
+    this.#key = { secretKey: options.secretKey ?? SCRIPT_SECRET_KEY, salt: options.salt ?? SCRIPT_SALT };
+    this.#autoPong = options.autoPong ?? true;
+
+    let answered: (data: HandshakeCompleteData) => void = () => {};
+    this.#inbox = new ClientInbox((data) => answered(data));
+    this.handshake = this.#awaitHandshake(options.handshakeTimeoutMs ?? DEFAULT_WAIT_MS, (fn) => (answered = fn));
+    this.closed = new Promise((resolve) => {
+      socket.once('end', () => {
+        this.#onEnd();
+        this.#inbox.markClosed('EOF from server');
+      });
+      socket.once('close', () => {
+        this.#onEnd();
+        this.#inbox.markClosed('socket closed');
+        resolve();
+      });
+    });
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    // A reset or a write into a dead socket is an outcome tests look at, never a crash.
+    socket.on('error', (error: NodeJS.ErrnoException) => this.#inbox.markClosed(`error ${error.code ?? error.message}`));
+    socket.setNoDelay(true);
+
+    const form = options.handshake ?? 'full';
+    if (form === false) return;
+    this.#write(encodeLine(typeof form === 'object' ? form : buildHandshake({ ...this.#identity, deviceIP: this.#identity.ipAddress }, form)));
+  }
+
+  /** Every messageResponse `data`, in arrival order. */
+  get replies(): readonly MessageResponse[] {
+    return this.#inbox.replies;
+  }
+
+  /** Every server ping `data`, in arrival order. */
+  get pings(): readonly PingPacketData[] {
+    return this.#inbox.pings;
+  }
+
+  /** Every well-formed packet received, in arrival order. */
+  get packets(): readonly Packet[] {
+    return this.#inbox.packets;
+  }
+
+  /** Lines that were not a JSON object (recorded and skipped, like the script). */
+  get badLines(): readonly string[] {
+    return this.#inbox.badLines;
+  }
+
+  /** How the connection ended (`EOF from server`, `error ECONNRESET`, `closed by the test`), or null. */
+  get closeReason(): string | null {
+    return this.#inbox.closedHow;
+  }
+
+  /** Sends one chat line (and its legacy twin after it); returns the `data` written. */
+  analyze(input: string | AnalyzeInput, options: AnalyzeOptions = {}): AnalyzeData {
+    const fields = typeof input === 'string' ? { text: input } : input;
+    const now = new Date();
+    this.#logIdSeq += 1n;
+    const base = buildAnalyzeData(fields, {
+      botName: this.botName,
+      clientType: this.#identity.clientType,
+      logId: String(this.#logIdBase + this.#logIdSeq),
+      now,
+    });
+    if (base.channelId !== null) this.#knownChannels.add(base.channelId);
+    const data = this.#withAuth(base, options, now.getTime());
+    let lines = encodeLine({ event: 'analyze', data });
+    if (options.legacyTwin) {
+      lines += encodeLine({ event: 'analyze', data: this.#withAuth(buildLegacyTwin(base), options, now.getTime()) });
+    }
+    this.#write(lines);
+    return data;
+  }
+
+  /** Writes bytes as they are (no newline added). */
+  sendRaw(data: string | Buffer): void {
+    this.#write(data);
+  }
+
+  /** The next reply not yet consumed by nextReply/waitForReplies/shouldReply. */
+  async nextReply(timeoutMs = DEFAULT_WAIT_MS): Promise<MessageResponse> {
+    const [reply] = await this.#inbox.takeReplies(1, timeoutMs);
+    return reply!;
+  }
+
+  waitForReplies(count: number, timeoutMs = DEFAULT_WAIT_MS): Promise<MessageResponse[]> {
+    return this.#inbox.takeReplies(count, timeoutMs);
+  }
+
+  /** The next not-yet-taken whole packet (`{event, data}`) with that event. */
+  nextPacket(event: string, timeoutMs = DEFAULT_WAIT_MS): Promise<Record<string, unknown>> {
+    return this.#inbox.takePacket(event, timeoutMs);
+  }
+
+  /** Stops reading the socket, so the server's output piles up (a stuck phone). */
+  stopReading(): void {
+    this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    this.#socket.resume();
+  }
+
+  /**
+   * Sends `input` and expects exactly the given reply texts, in order. Replies that arrived
+   * before the send are not looked at (they answer something else).
+   */
+  async shouldReply(
+    input: string | AnalyzeInput,
+    expected: ExpectedText | readonly ExpectedText[],
+    options: { timeoutMs?: number } = {},
+  ): Promise<void> {
+    const wanted: readonly ExpectedText[] = typeof expected === 'string' || expected instanceof RegExp ? [expected] : expected;
+    if (wanted.length === 0) return this.shouldNotReply(input);
+    this.#inbox.skipReplies();
+    const from = this.#inbox.replies.length;
+    const sent = this.analyze(input);
+    let texts: string[];
+    let waitError: string | undefined;
+    try {
+      texts = (await this.#inbox.takeReplies(wanted.length, options.timeoutMs ?? DEFAULT_WAIT_MS)).map((r) => r.text);
+    } catch (error) {
+      waitError = (error as Error).message;
+      texts = this.#inbox.replies.slice(from).map((r) => r.text);
+      this.#inbox.skipReplies();
+    }
+    const diff = diffReplies(wanted, texts);
+    if (diff === undefined && waitError === undefined) return;
+    const head = `shouldReply(${JSON.stringify(sent.text)}): expected ${wanted.length} repl${wanted.length === 1 ? 'y' : 'ies'}, got ${texts.length}`;
+    throw new Error([head, diff ?? '', waitError ? `  (${waitError})` : ''].filter(Boolean).join('\n'));
+  }
+
+  /** Sends `input` and expects no reply for `quietMs`, with the connection still open. */
+  async shouldNotReply(input: string | AnalyzeInput, options: { quietMs?: number } = {}): Promise<void> {
+    this.#inbox.skipReplies();
+    const from = this.#inbox.replies.length;
+    const sent = this.analyze(input);
+    await new Promise((resolve) => setTimeout(resolve, options.quietMs ?? DEFAULT_QUIET_MS));
+    const texts = this.#inbox.replies.slice(from).map((r) => r.text);
+    this.#inbox.skipReplies();
+    if (texts.length > 0) {
+      throw new Error(`shouldNotReply(${JSON.stringify(sent.text)}): got ${texts.length} repl${texts.length === 1 ? 'y' : 'ies'}: ${texts.map((t) => JSON.stringify(t)).join(', ')}`);
+    }
+    // A closed connection cannot reply: passing then would prove nothing.
+    if (this.closeReason !== null) {
+      throw new Error(`shouldNotReply(${JSON.stringify(sent.text)}): the connection is closed (${this.closeReason}), so silence proves nothing`);
+    }
+  }
+
+  /** Ends the connection (FIN, reset after a grace period); idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      this.#inbox.markClosed('closed by the test');
+      this.#inbox.abortWaits('the test closed the client');
+      const socket = this.#socket;
+      if (socket.destroyed) return resolve();
+      const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.end();
+      socket.resume();
+    });
+    return this.#closing;
+  }
+
+  #awaitHandshake(
+    timeoutMs: number,
+    register: (answered: (data: HandshakeCompleteData) => void) => void,
+  ): Promise<HandshakeCompleteData> {
+    const promise = new Promise<HandshakeCompleteData>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`waited for handshakeComplete, but none came within ${timeoutMs} ms`)), timeoutMs);
+      register((data) => {
+        clearTimeout(timer);
+        resolve(data);
+      });
+      this.#socket.once('close', () => {
+        clearTimeout(timer);
+        reject(new Error(`waited for handshakeComplete, but the connection closed (${this.#inbox.closedHow ?? 'socket closed'})`));
+      });
+    });
+    // Nobody may await it (handshake: false, a refused client): that must not be an unhandled rejection.
+    promise.catch(() => {});
+    return promise;
+  }
+
+  #withAuth(data: AnalyzeData, options: AnalyzeOptions, now: number): AnalyzeData {
+    const auth = authFor(options.auth ?? 'valid', { ...this.#identity, botName: data.botName }, this.#key, now);
+    return auth === undefined ? data : { ...data, auth };
+  }
+
+  #onData(chunk: Buffer): void {
+    for (const line of this.#splitter.push(chunk)) this.#onLine(line);
+  }
+
+  #onEnd(): void {
+    const rest = this.#splitter.end();
+    if (rest !== undefined) this.#onLine(rest);
+  }
+
+  #onLine(line: string): void {
+    const packet = this.#inbox.acceptLine(line);
+    if (packet?.event !== 'ping' || !this.#autoPong) return;
+    const data = (packet.data ?? {}) as Partial<PingPacketData>;
+    const auth = authFor('valid', this.#identity, this.#key, Date.now())!;
+    this.#write(encodeLine(buildPingAnswer(this.botName, data.server_timestamp, this.#monitoring(), auth)));
+  }
+
+  #monitoring() {
+    return {
+      total_memory: 512,
+      memory_usage: 97.3,
+      memory_percent: 19,
+      message_queue_size: 0,
+      active_rooms: this.#knownChannels.size,
+    };
+  }
+
+  #write(data: string | Buffer): void {
+    // Like the script, anything written into a dead socket is lost.
+    if (this.#socket.destroyed || this.#socket.writableEnded) return;
+    this.#socket.write(data);
+  }
+}
