@@ -153,7 +153,7 @@ export class Bridge {
       }),
       pings: new PingRecorder({ hooks, counters, writer: this.pingWriter }),
       onReady: (session) => {
-        this.listener.markHandshaken(session.conn);
+        session.conn.markHandshaken();
         if (this.saturated) session.conn.pauseReading('queue');
       },
       onClosed: (session, wasReady, reason) => this.sessionClosed(session, wasReady, reason),
@@ -174,10 +174,11 @@ export class Bridge {
           this.hooks.onConnect.call({ connectionId: conn.id, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, connectedAt: conn.connectedAt });
         }
       },
-      onRefused: (code, remoteAddress) => {
+      onRefused: ({ code, limit, remoteAddress }) => {
         counters.inc('connections', code === 'BRIDGE_ERR_CONNECTION_LIMIT' ? 'refused_cap' : 'refused_handshake_cap');
-        log.warn({ code, remote: remoteAddress }, 'connection refused');
+        log.warn({ code, limit, remote: remoteAddress }, 'connection refused');
       },
+      onError: (error) => log.error({ err: reasonOf(error) }, 'listener error'),
     });
     this.plugins = new PluginHost(plugins, {
       hooks,
@@ -237,7 +238,7 @@ export class Bridge {
         this.counters.inc('jobs', 'abandoned_at_shutdown', abandoned.length);
         this.log.error({ count: abandoned.length, traceIds: abandoned.slice(0, 20).map((j) => j.message.traceId) }, 'messages not processed before shutdown');
       }
-      await this.sequencer.drain({ flushImmediately: true });
+      await this.sequencer.drain({ immediate: true });
       await Promise.all([...this.sessions].map((s) => s.conn.flush(2_000)));
     }
     for (const session of this.sessions) session.close('BRIDGE_ERR_SHUTDOWN');

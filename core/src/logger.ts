@@ -1,4 +1,5 @@
 import { pino, type Logger as PinoLogger } from 'pino';
+import pretty from 'pino-pretty';
 import type { BridgeSettings } from '@botbridge/sdk';
 
 export type CoreLogger = PinoLogger;
@@ -16,5 +17,10 @@ export function createLogger(settings: BridgeSettings['log'], destination?: Node
       censor: '[redacted]',
     },
   };
-  return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
+  if (destination) return pino(options, destination as pino.DestinationStream);
+  // Human-readable lines on a terminal, JSON lines everywhere else (files, log shippers).
+  if (settings.pretty ?? process.stdout.isTTY === true) {
+    return pino(options, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+  }
+  return pino(options);
 }

@@ -38,9 +38,11 @@ export class ClientSession {
     this.handshakeTimer = setTimeout(() => {
       if (this.state === 'handshaking') this.close('BRIDGE_ERR_HANDSHAKE_TIMEOUT', `${timeoutMs} ms`);
     }, timeoutMs);
-    conn.onPacket = (value) => this.handleValue(value);
-    conn.onBadLine = (code, reason) => this.handleBadLine(code, reason);
-    conn.onClose = (reason) => this.handleClose(reason);
+    conn.start({
+      onPacket: (value) => this.handleValue(value),
+      onBadLine: (code, reason) => this.handleBadLine(code, reason),
+      onClose: (reason) => this.handleClose(reason),
+    });
   }
 
   get botName(): string {

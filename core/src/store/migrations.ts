@@ -157,10 +157,25 @@ export function createMigrator(db: Kysely<any>, dialect: StoreDialect): Migrator
   return new Migrator({ db, provider, migrationTableName: MIGRATION_TABLE, migrationLockTableName: MIGRATION_LOCK_TABLE });
 }
 
-/** Applies pending migrations; returns the names applied by this call (empty when up to date). */
+/** Names of migrations not yet applied to this database. */
+export async function pendingMigrations(db: Kysely<any>, dialect: StoreDialect): Promise<string[]> {
+  const all = await createMigrator(db, dialect).getMigrations();
+  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+/**
+ * Applies pending migrations; returns the names applied by this call (empty when up to date).
+ *
+ * Two processes may migrate one database at once (the CLI and the server starting together on a
+ * fresh SQLite file; Kysely's SQLite adapter takes no cross-process lock, its MySQL adapter uses
+ * GET_LOCK). The loser fails inside its transaction (SQLITE_BUSY, or the migration row already
+ * inserted), which rolled back: when the schema is up to date after all, that is success.
+ */
 export async function migrateToLatest(db: Kysely<any>, dialect: StoreDialect): Promise<string[]> {
   const { error, results = [] } = await createMigrator(db, dialect).migrateToLatest();
   if (error !== undefined) {
+    const upToDate = await pendingMigrations(db, dialect).then((p) => p.length === 0, () => false);
+    if (upToDate) return [];
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
     const reason = failed === undefined ? `migration failed: ${reasonOf(error)}` : `migration ${failed} failed: ${reasonOf(error)}`;
     throw new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason }, { cause: error });

@@ -17,15 +17,7 @@ export interface SqlStoreOptions {
   readonly dialect: StoreDialect;
   /** Redacted: never holds a password. */
   readonly description: string;
-  /**
-   * Errors for which a migration is worth retrying. SQLite: two processes migrating one fresh
-   * file at once make the later one fail with SQLITE_BUSY (its read transaction cannot be
-   * upgraded); the retry then finds the work done.
-   */
-  readonly isRetryableMigrationError?: (error: unknown) => boolean;
 }
-
-const MIGRATION_ATTEMPTS = 3;
 
 /**
  * The one query layer: every query of every dialect lives here, written once against Kysely.
@@ -40,12 +32,10 @@ const MIGRATION_ATTEMPTS = 3;
 export class SqlStore implements Store {
   readonly dialect: StoreDialect;
   readonly description: string;
-  readonly #options: SqlStoreOptions;
   #db: Kysely<Database> | null;
 
   constructor(db: Kysely<Database>, options: SqlStoreOptions) {
     this.#db = db;
-    this.#options = options;
     this.dialect = options.dialect;
     this.description = options.description;
   }
@@ -56,16 +46,7 @@ export class SqlStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    const retryable = this.#options.isRetryableMigrationError ?? (() => false);
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await migrateToLatest(this.#live, this.dialect);
-        return;
-      } catch (error) {
-        const cause = error instanceof BridgeError ? error.cause : error;
-        if (attempt >= MIGRATION_ATTEMPTS || !retryable(cause)) throw error;
-      }
-    }
+    await migrateToLatest(this.#live, this.dialect);
   }
 
   async healthCheck(): Promise<void> {

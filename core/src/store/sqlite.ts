@@ -33,16 +33,7 @@ export function openSqliteDatabase(path: string): Kysely<Database> {
   return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
 }
 
-function isSqliteBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-}
-
 /** A store over a SQLite file (or `:memory:`); call `migrate()` before use (openStore does). */
 export function openSqliteStore(path: string): Store {
-  return new SqlStore(openSqliteDatabase(path), {
-    dialect: 'sqlite',
-    description: `sqlite:${path}`,
-    isRetryableMigrationError: isSqliteBusy,
-  });
+  return new SqlStore(openSqliteDatabase(path), { dialect: 'sqlite', description: `sqlite:${path}` });
 }

@@ -20,7 +20,7 @@ export interface ConnectionOptions {
   readonly keepAliveMs?: number;
 }
 
-/** Set by the session through start(). Handlers must not throw; if one does, the connection closes. */
+/** Given to start(). Handlers must not throw; if one does, the connection closes ('handler-error'). */
 export interface ConnectionHandlers {
   /** One parsed JSON value per line, in arrival order. */
   onPacket(value: unknown): void;
@@ -85,12 +85,12 @@ export class Connection {
     socket.on('close', () => this.onSocketClose());
   }
 
-  /** Starts reading. Until then the socket is not read (the listener accepts with pauseOnConnect). */
+  /** Starts reading. Until then nothing is read (the listener accepts with pauseOnConnect). */
   start(handlers: ConnectionHandlers): void {
     if (this.handlers !== null) throw new Error(`connection ${this.id} already started`);
     this.handlers = handlers;
     if (this.closed) return;
-    // Paused first so that adding the 'data' listener does not switch the stream to flowing.
+    // Paused first so that attaching 'data' does not switch the stream to flowing.
     if (this.pauseReasons.size > 0) this.socket.pause();
     this.socket.on('data', (chunk: Buffer) => this.splitter.push(chunk));
     if (this.pauseReasons.size === 0) this.socket.resume();

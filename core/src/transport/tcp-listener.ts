@@ -22,6 +22,7 @@ export interface TcpListenerOptions {
    * (nothing is read before that) and `conn.markHandshaken()` once the handshake passed.
    */
   readonly onConnection: (conn: Connection) => void;
+  /** A connection over a cap was destroyed at accept (already counted in stats()). */
   readonly onRefused?: (refused: RefusedConnection) => void;
   /** Server errors after listen() resolved, e.g. EMFILE on accept. */
   readonly onError?: (error: Error) => void;

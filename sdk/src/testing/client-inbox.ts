@@ -104,11 +104,6 @@ export class ClientInbox {
     });
   }
 
-  /** Rejects every pending wait (the test closed the client). */
-  abortWaits(why: string): void {
-    for (const waiter of [...this.#waiters]) waiter.fail(why);
-  }
-
   #wait<T>(what: string, timeoutMs: number, take: () => T | undefined): Promise<T> {
     const packetsBefore = this.packets.length;
     const badBefore = this.badLines.length;
@@ -142,14 +137,14 @@ export class ClientInbox {
   }
 
   #describeSince(packetsBefore: number, badBefore: number): string {
-    const fresh = this.packets.slice(packetsBefore);
+    const arrived = this.packets.length - packetsBefore;
     const bad = this.badLines.length - badBefore;
     const state = this.#closedHow === null ? 'connection open' : `connection closed (${this.#closedHow})`;
-    if (fresh.length === 0 && bad === 0) return `received nothing meanwhile (${state})`;
-    const shown = fresh.slice(-SHOWN_PACKETS).map((p) => clip(JSON.stringify(p)));
-    const more = fresh.length > SHOWN_PACKETS ? ` (last ${SHOWN_PACKETS} of ${fresh.length})` : '';
-    const badNote = bad > 0 ? `; ${bad} unparsable line(s)` : '';
-    return `received meanwhile${more}: ${shown.join(', ') || 'no packets'}${badNote} (${state})`;
+    const during = arrived === 0 ? 'nothing arrived during the wait' : `${arrived} packet(s) arrived during the wait`;
+    const badNote = bad > 0 ? ` and ${bad} unparsable line(s)` : '';
+    const last = this.packets.slice(-SHOWN_PACKETS).map((p) => clip(JSON.stringify(p)));
+    const lastNote = last.length === 0 ? 'no packet received at all' : `last received: ${last.join(', ')}`;
+    return `${during}${badNote}; ${lastNote} (${state})`;
   }
 }
 

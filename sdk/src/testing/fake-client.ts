@@ -275,8 +275,8 @@ export class FakeBridgeClient {
   /** Ends the connection (FIN, reset after a grace period); idempotent. */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
+      // Pending waits fail now: nothing more will be read.
       this.#inbox.markClosed('closed by the test');
-      this.#inbox.abortWaits('the test closed the client');
       const socket = this.#socket;
       if (socket.destroyed) return resolve();
       const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);

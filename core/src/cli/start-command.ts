@@ -1,0 +1,32 @@
+import { InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) throw new InvalidArgumentError('expected a TCP port, 0-65535.');
+  return port;
+}
+
+/**
+ * `botbridge start`: runs the server until SIGTERM/SIGINT. The server module is imported only
+ * here, so the approval commands load none of it. `setExitCode` receives the server's exit code
+ * once it has stopped.
+ */
+export function addStartCommand(program: Command, setExitCode: (code: number) => void): void {
+  program.command('start')
+    .description('run the bridge server')
+    .option('--config <file>', 'bridge config file (default: ./bridge.config.ts)')
+    .option('--port <n>', 'listen on this TCP port (overrides listen.port)', parsePort)
+    .option('--store <url>', 'store URL (overrides $BOTBRIDGE_STORE and store.url)')
+    .option('--auto-approve', 'approve new devices and rooms on first contact (dev/test only)')
+    .action(async (options: { config?: string; port?: number; store?: string; autoApprove?: boolean }) => {
+      const { runServer } = await import('../server.js');
+      const outcome: unknown = await runServer({
+        configFile: options.config,
+        port: options.port,
+        storeUrl: options.store,
+        autoApprove: options.autoApprove === true ? true : undefined,
+      });
+      setExitCode(typeof outcome === 'number' ? outcome : 0);
+    });
+}

@@ -1,0 +1,13 @@
+export { Bridge, createBridge } from './bridge.js';
+export type { CreateBridgeOptions } from './bridge.js';
+export { createHooks } from './hooks.js';
+export type { BridgeHooks, HookName, PluginErrorEvent } from './hooks.js';
+export { BridgeError, errorCatalogue, isBridgeError } from './errors.js';
+export type { BridgeErrorCode } from './errors.js';
+export { loadBridgeConfig, resolveConfig } from './config/load-config.js';
+export type { LoadedConfig } from './config/load-config.js';
+export { openStore } from './store/open-store.js';
+export type { Store, DeviceRecord, RoomRecord, ChatLogRow, PingRow } from './store/types.js';
+export { createLogger } from './logger.js';
+export type { CoreLogger } from './logger.js';
+export { SERVER_VERSION } from './version.js';

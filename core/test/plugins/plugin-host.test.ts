@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { definePlugin, usePlugin, z, type BridgeApi, type MessageContext, type OutgoingReply } from '@botbridge/sdk';
+import { BridgeError } from '../../src/errors.js';
+import { createHooks, type PluginErrorEvent } from '../../src/hooks.js';
+import { createLogger } from '../../src/logger.js';
+import { PluginHost } from '../../src/plugins/plugin-host.js';
+
+const log = createLogger({ level: 'silent' });
+const bridge: BridgeApi = {
+  clients: () => [],
+  reloadApprovals: async () => ({ devices: 0, changed: 0 }),
+  send: async () => ({ ok: true }),
+  appendChatLog: () => undefined,
+};
+const settings = { setupTimeoutMs: 200, hookTimeoutMs: 100, teardownTimeoutMs: 100 };
+
+function host(entries: ConstructorParameters<typeof PluginHost>[0]) {
+  const hooks = createHooks();
+  const errors: PluginErrorEvent[] = [];
+  const plugins = new PluginHost(entries, { hooks, bridge, log, settings, report: (event) => errors.push(event) });
+  return { hooks, errors, plugins };
+}
+
+function messageContext(signal = new AbortController().signal): MessageContext {
+  return {
+    message: { traceId: 't-1' } as MessageContext['message'],
+    room: {} as MessageContext['room'],
+    client: {} as MessageContext['client'],
+    signal,
+    log,
+    reply: async () => undefined,
+  };
+}
+
+describe('PluginHost', () => {
+  it('validates every config before any setup and names the plugin and the path', () => {
+    let setups = 0;
+    const first = definePlugin({ name: 'first', setup: () => void (setups += 1) });
+    const strict = definePlugin({
+      name: 'strict',
+      config: z.object({ limits: z.object({ max: z.number().int().positive() }) }),
+      setup: () => void (setups += 1),
+    });
+    const attempt = () => host([first, usePlugin(strict, { limits: { max: -1 } })]);
+    expect(attempt).toThrow(BridgeError);
+    expect(attempt).toThrow(/plugin strict: invalid config at limits\.max/);
+    expect(setups).toBe(0);
+  });
+
+  it('refuses a plugin listed twice', () => {
+    const p = definePlugin({ name: 'twice', setup: () => undefined });
+    expect(() => host([p, p])).toThrow(/BRIDGE_ERR_PLUGIN_DUPLICATE|listed twice/);
+  });
+
+  it('applies schema defaults to the config setup receives', async () => {
+    let seen: unknown;
+    const p = definePlugin({ name: 'defaults', config: z.object({ greeting: z.string().default('안녕') }), setup: (_ctx, config) => void (seen = config) });
+    await host([p]).plugins.setup();
+    expect(seen).toEqual({ greeting: '안녕' });
+  });
+
+  it('fails the start when a setup misses its deadline, tearing down the plugins already set up', async () => {
+    const order: string[] = [];
+    const ok = definePlugin({ name: 'ok', setup: (ctx) => ctx.effect(() => void order.push('ok disposed')) });
+    const slow = definePlugin({ name: 'slow', setup: () => new Promise(() => undefined) });
+    const { plugins } = host([ok, slow]);
+    await expect(plugins.setup()).rejects.toMatchObject({ code: 'BRIDGE_ERR_PLUGIN_SETUP_TIMEOUT' });
+    expect(order).toEqual(['ok disposed']);
+    expect(plugins.list().map((p) => p.state)).toEqual(['stopped', 'failed']);
+  });
+
+  it('isolates a throwing onMessage handler: reported with plugin and hook, the next plugin still answers', async () => {
+    const broken = definePlugin({ name: 'broken', setup: (ctx) => ctx.onMessage(() => { throw new Error('boom'); }) });
+    const answering = definePlugin({ name: 'answering', setup: (ctx) => ctx.onMessage(() => '응답') });
+    const { hooks, errors, plugins } = host([broken, answering]);
+    await plugins.setup();
+    await expect(hooks.onMessage.promise(messageContext())).resolves.toBe('응답');
+    expect(errors).toEqual([expect.objectContaining({ plugin: 'broken', hook: 'onMessage', code: 'BRIDGE_ERR_PLUGIN_HOOK', traceId: 't-1' })]);
+    expect(errors[0]!.message).toContain('boom');
+  });
+
+  it('stops waiting for an onMessage handler when the message signal aborts', async () => {
+    const hanging = definePlugin({ name: 'hanging', setup: (ctx) => ctx.onMessage(() => new Promise(() => undefined)) });
+    const { hooks, errors, plugins } = host([hanging]);
+    await plugins.setup();
+    const controller = new AbortController();
+    const result = hooks.onMessage.promise(messageContext(controller.signal));
+    controller.abort(new BridgeError('BRIDGE_ERR_PROCESSING_TIMEOUT', { timeoutMs: 5 }));
+    await expect(result).resolves.toBeUndefined();
+    expect(errors[0]).toMatchObject({ plugin: 'hanging', code: 'BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT' });
+  });
+
+  it('keeps a reply unchanged when a beforeReply rewrite throws or times out, and honours a drop', async () => {
+    const thrower = definePlugin({ name: 'thrower', setup: (ctx) => ctx.beforeReply(() => { throw new Error('bad rewrite'); }) });
+    const sleeper = definePlugin({ name: 'sleeper', setup: (ctx) => ctx.beforeReply(() => new Promise(() => undefined)) });
+    const rewriter = definePlugin({
+      name: 'rewriter',
+      setup: (ctx) => ctx.beforeReply((out) => (out.reply.kind === 'text' && out.reply.text === 'drop' ? null : { ...out, reply: { kind: 'text', text: `[봇] ${out.reply.kind === 'text' ? out.reply.text : ''}` } })),
+    });
+    const { hooks, errors, plugins } = host([thrower, sleeper, rewriter]);
+    await plugins.setup();
+    const out = { reply: { kind: 'text', text: '안녕' }, target: { botName: 'b', room: 'r', channelId: '1' }, message: null, traceId: 't', index: 0 } satisfies OutgoingReply;
+    await expect(hooks.beforeReply.promise(out)).resolves.toMatchObject({ reply: { text: '[봇] 안녕' } });
+    expect(errors.map((e) => `${e.plugin}:${e.code}`)).toEqual(['thrower:BRIDGE_ERR_PLUGIN_HOOK', 'sleeper:BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT']);
+    await expect(hooks.beforeReply.promise({ ...out, reply: { kind: 'text', text: 'drop' } })).resolves.toBeNull();
+  });
+
+  it('refuses registrations after setup with a coded error', async () => {
+    let saved: Parameters<Parameters<typeof definePlugin>[0]['setup']>[0] | undefined;
+    const p = definePlugin({ name: 'late', setup: (ctx) => void (saved = ctx) });
+    await host([p]).plugins.setup();
+    expect(() => saved!.onMessage(() => undefined)).toThrow(/BRIDGE_ERR_REGISTER_AFTER_START|cannot register onMessage after start/);
+  });
+
+  it('tears down last-set-up-first, clears timers and makes taps inert', async () => {
+    const order: string[] = [];
+    let ticks = 0;
+    const a = definePlugin({ name: 'a', setup: (ctx) => { ctx.effect(() => void order.push('a1')); ctx.effect(() => void order.push('a2')); } });
+    const b = definePlugin({
+      name: 'b',
+      setup: (ctx) => {
+        ctx.setInterval(() => void (ticks += 1), 5);
+        ctx.onMessage(() => 'still here');
+        ctx.effect(() => void order.push('b'));
+      },
+    });
+    const { hooks, plugins } = host([a, b]);
+    await plugins.setup();
+    await plugins.teardown();
+    expect(order).toEqual(['b', 'a2', 'a1']);
+    const after = ticks;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(ticks).toBe(after);
+    await expect(hooks.onMessage.promise(messageContext())).resolves.toBeUndefined();
+  });
+});
