@@ -30,6 +30,8 @@ const key = (botName: string, id: string) => `${botName}\u0000${id}`;
 export class ApprovalCache {
   private readonly devices = new Map<string, ApprovalStatus>();
   private readonly rooms = new Map<string, RoomApproval>();
+  /** One lookup per room at a time: its waiters resume in arrival order (room FIFO is kept). */
+  private readonly roomLookups = new Map<string, Promise<RoomApproval>>();
   private timer: NodeJS.Timeout | undefined;
   private lastPoll = new Date(0);
   private polling = false;
@@ -81,9 +83,19 @@ export class ApprovalCache {
   }
 
   /** The room's approval, registering the room as pending on its first message. */
-  async ensureRoom(botName: string, roomId: string, roomName: string): Promise<RoomApproval> {
-    const cached = this.rooms.get(key(botName, roomId));
-    if (cached) return cached;
+  ensureRoom(botName: string, roomId: string, roomName: string): Promise<RoomApproval> {
+    const k = key(botName, roomId);
+    const cached = this.rooms.get(k);
+    if (cached) return Promise.resolve(cached);
+    let lookup = this.roomLookups.get(k);
+    if (!lookup) {
+      lookup = this.registerRoom(botName, roomId, roomName).finally(() => this.roomLookups.delete(k));
+      this.roomLookups.set(k, lookup);
+    }
+    return lookup;
+  }
+
+  private async registerRoom(botName: string, roomId: string, roomName: string): Promise<RoomApproval> {
     const { record, created } = await this.options.store().registerRoom({
       botName,
       roomId,

@@ -54,7 +54,10 @@ export class Outbound {
     let sent: SentReply;
     if (!session) {
       this.deps.counters.inc('replies', 'no_client');
-      this.deps.log.warn({ botName: out.target.botName, room: out.target.room, traceId: out.traceId }, 'reply not sent: no live client');
+      this.deps.log.warn(
+        { botName: out.target.botName, room: out.target.room, traceId: out.traceId, code: 'BRIDGE_ERR_REPLY_NO_CLIENT' },
+        'reply not sent: no live client',
+      );
       sent = { ...out, ok: false, error: 'no-client', sentAt: Date.now() };
     } else {
       session.send(this.encode(out));

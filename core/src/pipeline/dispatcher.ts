@@ -104,6 +104,10 @@ export class Dispatcher<J extends DispatcherJob> {
     });
   }
 
+  /**
+   * Queues a job; never drops it. When a slot is free the worker starts synchronously inside
+   * this call (up to its first await). Throws BRIDGE_ERR_ENQUEUE_AFTER_CLOSE once close() began.
+   */
   push(job: J): void {
     if (this.closing) throw new BridgeError('BRIDGE_ERR_ENQUEUE_AFTER_CLOSE');
     this.lanes.enqueue(job.botName, job.roomKey, { job, seq: this.seq++, enqueuedAt: this.now() });

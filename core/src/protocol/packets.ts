@@ -72,7 +72,7 @@ export type ClientPacket =
   | { readonly kind: 'invalid'; readonly event: string; readonly reason: string };
 
 /** Informational fields: a wrong type is treated as absent rather than refusing the phone. */
-const informational = z.unknown().transform((v) => (typeof v === 'string' ? v : null));
+const informational = z.string().nullish().catch(null);
 
 const handshakeSchema = z.object({
   clientType: z.string().optional(),
@@ -100,8 +100,8 @@ export function decodeHandshake(value: unknown): HandshakeResult {
       botName: h.botName,
       version: h.version,
       deviceId: h.deviceID,
-      deviceIP: h.deviceIP,
-      deviceInfo: h.deviceInfo,
+      deviceIP: h.deviceIP ?? null,
+      deviceInfo: h.deviceInfo ?? null,
     },
   };
 }

@@ -177,11 +177,13 @@ export class ClientSession {
         return;
       case 'unknown':
         this.deps.counters.inc('packets_dropped', 'unknown_event');
-        this.deps.log.debug({ conn: this.conn.id, event: packet.event }, 'unknown event dropped');
+        this.deps.log.debug({ conn: this.conn.id, event: packet.event, code: 'BRIDGE_ERR_UNKNOWN_EVENT' }, 'unknown event dropped');
         return;
       case 'invalid':
         this.deps.counters.inc('packets_dropped', 'invalid_packet');
-        this.deps.log.warn({ botName: this.botName, deviceId: this.deviceId, event: packet.event, reason: packet.reason }, 'invalid packet dropped');
+        this.deps.log.warn({ botName: this.botName, deviceId: this.deviceId, event: packet.event, reason: packet.reason, code: 'BRIDGE_ERR_PACKET_INVALID' },
+          'invalid packet dropped',
+        );
         return;
     }
   }

@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { usePlugin } from '@botbridge/sdk';
+import { openStore } from '@botbridge/core';
+import { commands } from '@botbridge/plugin-commands';
+import type { FakeBridgeClient } from '@botbridge/sdk/testing';
+import { BOT, CHANNEL, counter, DEVICE, eventually, useBridges } from './helpers.js';
+
+/** PROTOCOL.md §5: a reply needs an approved device and an approved room; changes apply live. */
+
+const { bridge, tempDir } = useBridges();
+const echoCommands = usePlugin(commands, {});
+
+/** Retries `# echo` until the bridge answers (approval changes from another process are polled). */
+async function echoUntilAnswered(phone: FakeBridgeClient, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await phone.shouldReply('# echo hello', '에코: hello', { timeoutMs: 250 });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+  }
+}
+
+describe('approval gating', () => {
+  it('a pending device gets no reply and stays connected', async () => {
+    const t = await bridge({ autoApprove: false, plugins: [echoCommands] });
+    const phone = await t.client();
+    expect(await phone.handshake).toMatchObject({ approved: false });
+    await phone.shouldNotReply('# echo hello', { quietMs: 500 });
+    expect(t.bridge.clients()).toMatchObject([{ deviceId: DEVICE, approval: 'pending' }]);
+    expect(counter(t, 'messages', 'device_not_approved')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('approving device and room takes effect on the live connection', async () => {
+    const t = await bridge({ autoApprove: false, plugins: [echoCommands] });
+    const phone = await t.client();
+    await phone.shouldNotReply('# echo hello');
+    await t.setDeviceStatus(BOT, DEVICE, 'approved');
+    await t.setRoomStatus(BOT, CHANNEL, 'approved');
+    await echoUntilAnswered(phone, 3_000);
+    expect(phone.closeReason).toBeNull();
+    expect(t.bridge.clients()).toMatchObject([{ approval: 'approved' }]);
+  });
+
+  it('approvals written by another process (a second store) are picked up without a reconnect', async () => {
+    const dir = await tempDir();
+    const url = `sqlite:${join(dir, 'shared.db')}`;
+    const t = await bridge({ autoApprove: false, plugins: [echoCommands], config: { store: { url }, approval: { refreshIntervalMs: 200 } } });
+    const phone = await t.client();
+    await phone.shouldNotReply('# echo hello');
+    const admin = await openStore(url);
+    try {
+      expect(await admin.setDeviceStatus(BOT, DEVICE, 'approved')).toBe(true);
+      expect(await admin.setRoomStatus(BOT, CHANNEL, 'approved')).toBe(true);
+      await echoUntilAnswered(phone, 5_000);
+
+      expect(await admin.setDeviceStatus(BOT, DEVICE, 'revoked')).toBe(true);
+      await phone.closed;
+      expect(t.bridge.clients()).toEqual([]);
+    } finally {
+      await admin.close();
+    }
+  }, 15_000);
+
+  it('revoking a device disconnects it, and its reconnect is refused', async () => {
+    const t = await bridge({ plugins: [echoCommands] });
+    const phone = await t.client();
+    await phone.shouldReply('# echo hello', '에코: hello');
+    await t.setDeviceStatus(BOT, DEVICE, 'revoked');
+    await phone.closed;
+    expect(phone.closeReason).not.toBe('closed by the test');
+    const again = await t.client();
+    expect(await again.handshake).toMatchObject({ success: false, message: '접근이 차단된 디바이스입니다 (revoked)' });
+    await again.closed;
+  });
+
+  it('room approval is independent of device approval', async () => {
+    const t = await bridge({ autoApprove: false, plugins: [echoCommands] });
+    await t.setDeviceStatus(BOT, DEVICE, 'approved');
+    const phone = await t.client();
+    expect(await phone.handshake).toMatchObject({ approved: true });
+    // The device is approved but this room is pending (registered by its first message).
+    await phone.shouldNotReply('# echo hello');
+    expect(counter(t, 'messages', 'room_not_approved')).toBeGreaterThanOrEqual(1);
+    await t.setRoomStatus(BOT, '999', 'approved');
+    await phone.shouldReply({ text: '# echo hello', room: '다른방', channelId: '999' }, '에코: hello');
+    await phone.shouldNotReply('# echo hello');
+  });
+
+  it('an approved room of an unapproved device gets no reply', async () => {
+    const t = await bridge({ autoApprove: false, plugins: [echoCommands] });
+    await t.setRoomStatus(BOT, CHANNEL, 'approved');
+    const phone = await t.client();
+    await phone.shouldNotReply('# echo hello');
+  });
+
+  it('a denied room gets no reply, other rooms still do', async () => {
+    const t = await bridge({ plugins: [echoCommands] });
+    const phone = await t.client();
+    await phone.shouldReply('# echo hello', '에코: hello');
+    await t.setRoomStatus(BOT, CHANNEL, 'denied');
+    await phone.shouldNotReply('# echo hello');
+    await phone.shouldReply({ text: '# echo hello', room: '다른방', channelId: '777' }, '에코: hello');
+    expect(phone.closeReason).toBeNull();
+  });
+});
