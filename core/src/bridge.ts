@@ -116,6 +116,8 @@ export class Bridge {
       onSaturated: () => this.setSaturated(true),
       onUnsaturated: () => this.setSaturated(false),
       onTimeout: (job) => {
+        // The worker may still hang (e.g. in the store); later messages of the room must not wait for it.
+        this.sequencer.finish(job.ticket);
         counters.inc('jobs', 'timed_out');
         log.warn({ botName: job.botName, room: job.message.room, traceId: job.message.traceId, code: 'BRIDGE_ERR_PROCESSING_TIMEOUT' }, 'message processing timed out');
       },
@@ -234,6 +236,7 @@ export class Bridge {
     await this.listener.stopAccepting();
     if (wasRunning) {
       const { abandoned } = await this.dispatcher.close({ graceMs: this.settings.shutdown.graceMs });
+      for (const job of abandoned) this.sequencer.finish(job.ticket);
       if (abandoned.length > 0) {
         this.counters.inc('jobs', 'abandoned_at_shutdown', abandoned.length);
         this.log.error({ count: abandoned.length, traceIds: abandoned.slice(0, 20).map((j) => j.message.traceId) }, 'messages not processed before shutdown');

@@ -4,7 +4,7 @@ import { usePlugin } from '@botbridge/sdk';
 import { openStore } from '@botbridge/core';
 import { commands } from '@botbridge/plugin-commands';
 import type { FakeBridgeClient } from '@botbridge/sdk/testing';
-import { BOT, CHANNEL, counter, DEVICE, eventually, useBridges } from './helpers.js';
+import { BOT, CHANNEL, counter, DEVICE, expectNoClients, useBridges } from './helpers.js';
 
 /** PROTOCOL.md §5: a reply needs an approved device and an approved room; changes apply live. */
 
@@ -59,7 +59,7 @@ describe('approval gating', () => {
 
       expect(await admin.setDeviceStatus(BOT, DEVICE, 'revoked')).toBe(true);
       await phone.closed;
-      expect(t.bridge.clients()).toEqual([]);
+      await expectNoClients(t);
     } finally {
       await admin.close();
     }

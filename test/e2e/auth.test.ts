@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeLine, authBlockFor, BOT, counter, DEVICE, echoPlugin, eventually, useBridges } from './helpers.js';
+import { analyzeLine, authBlockFor, BOT, counter, DEVICE, echoPlugin, eventually, expectCounter, useBridges } from './helpers.js';
 
 /**
  * PROTOCOL.md §4 (botbridge enforces): a packet with missing, invalid, stale or foreign auth is
@@ -52,7 +52,7 @@ describe('auth enforcement', () => {
     await phone.closed;
     expect(phone.replies).toEqual([]);
     expect(counter(t, 'auth_failures', 'BRIDGE_ERR_AUTH_SIGNATURE')).toBe(5);
-    expect(counter(t, 'disconnects', 'BRIDGE_ERR_AUTH_REPEATED')).toBe(1);
+    await expectCounter(t, 'disconnects', 'BRIDGE_ERR_AUTH_REPEATED', 1);
   });
 
   it('four failures do not close the connection', async () => {
@@ -69,7 +69,7 @@ describe('auth enforcement', () => {
     phone.analyze('bad 1', { auth: 'stale' });
     phone.analyze('bad 2', { auth: 'stale' });
     await phone.closed;
-    expect(counter(t, 'disconnects', 'BRIDGE_ERR_AUTH_REPEATED')).toBe(1);
+    await expectCounter(t, 'disconnects', 'BRIDGE_ERR_AUTH_REPEATED', 1);
   });
 
   it('a ping answer with bad auth is dropped and not recorded', async () => {

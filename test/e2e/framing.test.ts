@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeLine, counter, echoPlugin, handshakeLine, lengthPlugin, signedAnalyze, useBridges } from './helpers.js';
+import { analyzeLine, counter, echoPlugin, expectCounter, handshakeLine, lengthPlugin, signedAnalyze, useBridges } from './helpers.js';
 
 /**
  * PROTOCOL.md §1 (botbridge): bounded lines, guarded JSON, a bad line after the handshake is
@@ -35,7 +35,7 @@ describe('line limit after the handshake', () => {
     phone.sendRaw(analyzeLineOfSize(MAX_LINE + 1));
     await phone.closed;
     expect(phone.replies).toEqual([]);
-    expect(counter(t, 'disconnects', 'BRIDGE_ERR_LINE_TOO_LONG')).toBe(1);
+    await expectCounter(t, 'disconnects', 'BRIDGE_ERR_LINE_TOO_LONG', 1);
   });
 
   it('closes the connection on an endless line without buffering it all', async () => {
@@ -44,7 +44,7 @@ describe('line limit after the handshake', () => {
     const chunk = 'x'.repeat(256 * 1024);
     for (let i = 0; i < 8; i++) phone.sendRaw(chunk);
     await phone.closed;
-    expect(counter(t, 'disconnects', 'BRIDGE_ERR_LINE_TOO_LONG')).toBe(1);
+    await expectCounter(t, 'disconnects', 'BRIDGE_ERR_LINE_TOO_LONG', 1);
   });
 
   it('honours limits.maxLineBytes', async () => {

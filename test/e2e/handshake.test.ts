@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeLine, BOT, counter, DEVICE, echoPlugin, handshakeLine, signedAnalyze, useBridges } from './helpers.js';
+import { analyzeLine, BOT, counter, DEVICE, echoPlugin, expectNoClients, handshakeLine, signedAnalyze, useBridges } from './helpers.js';
 
 /** PROTOCOL.md §2: the handshake, its answer and the one-connection-per-device rule. */
 
@@ -40,7 +40,7 @@ describe('handshake answer', () => {
       const phone = await connect(t, { handshake });
       expect(await phone.nextPacket('handshakeComplete')).toMatchObject({ data: { success: false, approved: false } });
       await phone.closed;
-      expect(t.bridge.clients()).toEqual([]);
+      await expectNoClients(t);
       expect(counter(t, 'handshakes', 'invalid')).toBe(1);
     });
   }
@@ -74,7 +74,7 @@ describe('handshake answer', () => {
       await refused.closed;
       expect(refused.closeReason).not.toBe('closed by the test');
     }
-    expect(t.bridge.clients()).toEqual([]);
+    await expectNoClients(t);
   });
 
   it('processes packets written right behind the handshake in the same TCP write', async () => {

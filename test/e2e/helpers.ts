@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { definePlugin, type HandlerResult, type MessageContext } from '@botbridge/sdk';
 import { createTestBridge, FakeBridgeClient, type FakeClientOptions, type TestBridge, type TestBridgeOptions } from '@botbridge/sdk/testing';
 import { buildAuthBlock, SCRIPT_SALT, SCRIPT_SECRET_KEY } from '../../sdk/src/testing/auth-signer.js';
@@ -55,6 +55,21 @@ export function counter(t: TestBridge, name: string, label?: string): number {
   let sum = 0;
   for (const [key, value] of Object.entries(counters)) if (key === name || key.startsWith(`${name}{`)) sum += value;
   return sum;
+}
+
+/**
+ * Waits until a counter reaches `expected`, then asserts it. For counters the server bumps when
+ * a socket has fully closed, which can be after the client already saw EOF.
+ */
+export async function expectCounter(t: TestBridge, name: string, label: string | undefined, expected: number): Promise<void> {
+  await eventually(`counter ${name}{${label ?? '*'}} = ${expected}`, () => counter(t, name, label) === expected, 3_000, () => t.bridge.stats().counters).catch(() => undefined);
+  expect(counter(t, name, label)).toBe(expected);
+}
+
+/** Waits until no handshaken client is registered (the registry is cleared on socket close). */
+export async function expectNoClients(t: TestBridge): Promise<void> {
+  await eventually('no client left', () => t.bridge.clients().length === 0).catch(() => undefined);
+  expect(t.bridge.clients()).toEqual([]);
 }
 
 /** Polls until `probe` returns true; the error names what was awaited and the last state seen. */
@@ -135,7 +150,7 @@ export function legacyTwinOf(data: Record<string, unknown>): Record<string, unkn
   return { ...twin, auth: authBlockFor(twin.botName, DEVICE) };
 }
 
-export function analyzeLine(data: Record<string, unknown>, terminator = '\n'): string {
+export function analyzeLine(data: object, terminator = '\n'): string {
   return `${JSON.stringify({ event: 'analyze', data })}${terminator}`;
 }
 

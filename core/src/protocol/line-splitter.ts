@@ -62,10 +62,6 @@ export class LineSplitter {
     return this.failed;
   }
 
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
   push(chunk: Buffer): void {
     if (this.failed || chunk.length === 0) return;
     if (this.paused) {

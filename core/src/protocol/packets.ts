@@ -158,7 +158,7 @@ export function decodeAuthBlock(value: unknown): { ok: true; auth: AuthBlock } |
   };
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
+function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

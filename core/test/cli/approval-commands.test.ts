@@ -1,39 +1,45 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, it as base } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/types.js';
 import { runCli } from './run-cli.js';
+import type { CliResult } from './run-cli.js';
 
 const STACK_LINE = /^\s+at /m;
 const utc = (date: Date) => date.toISOString().slice(0, 19).replace('T', ' ');
 
-describe('botbridge devices / rooms', { timeout: 60_000 }, () => {
-  let dir: string;
-  let url: string;
-  let store: Store;
+interface Seeded {
+  readonly dir: string;
+  readonly url: string;
+  /** Kept open while the CLI runs, like a server holding the same file. */
+  readonly store: Store;
+  cli(args: string[], env?: Record<string, string>): Promise<CliResult>;
+}
 
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'botbridge-cli-'));
-    url = `sqlite:${join(dir, 'data', 'bridge.db')}`;
-    // Kept open while the CLI runs, like a server holding the same file.
-    store = await openStore(url);
+// Every test gets its own directory and database, so the (process-spawning, slow) tests run concurrently.
+const it = base.extend<{ seeded: Seeded; dir: string }>({
+  dir: async ({}, use) => {
+    const dir = mkdtempSync(join(tmpdir(), 'botbridge-cli-'));
+    await use(dir);
+    rmSync(dir, { recursive: true, force: true });
+  },
+  seeded: async ({ dir }, use) => {
+    const url = `sqlite:${join(dir, 'data', 'bridge.db')}`;
+    const store = await openStore(url);
     await store.registerDevice({ botName: 'LOA.i', deviceId: 'a1b2c3', ipAddress: '10.0.0.5', clientType: 'MessengerBotR', clientVersion: '3.2.1', initialStatus: 'pending' });
     await store.registerDevice({ botName: 'LOA.i', deviceId: 'phone-2', ipAddress: null, clientType: null, clientVersion: null, initialStatus: 'pending' });
     await store.registerDevice({ botName: 'Shop', deviceId: 'z9', ipAddress: '10.0.0.77', clientType: 'MessengerBotR', clientVersion: '3.2.0', initialStatus: 'approved' });
     await store.registerRoom({ botName: 'LOA.i', roomId: '18445682959392711', roomName: '테스트방', initialStatus: 'pending' });
     await store.registerRoom({ botName: 'LOA.i', roomId: 'name:evil', roomName: 'evil\u001b[2J', initialStatus: 'pending' });
-  });
-
-  afterEach(async () => {
+    await use({ dir, url, store, cli: (args, env) => runCli(args, { cwd: dir, env }) });
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  },
+});
 
-  const cli = (args: string[], env?: Record<string, string>) => runCli(args, { cwd: dir, env });
-
-  it('approve changes the row, and a store open in another process sees it in its change feed', async () => {
+describe.concurrent('botbridge devices / rooms', { timeout: 60_000 }, () => {
+  it('approve changes the row, and a store open in another process sees it in its change feed', async ({ seeded: { url, store, cli }, expect }) => {
     const latest = Math.max(...(await store.listDevices()).map((d) => d.updatedAt.getTime()));
     const result = await cli(['devices', 'approve', 'LOA.i', 'a1b2c3', '--store', url]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
@@ -45,7 +51,7 @@ describe('botbridge devices / rooms', { timeout: 60_000 }, () => {
     expect(feed.map((d) => [d.deviceId, d.status])).toEqual([['a1b2c3', 'approved']]);
   });
 
-  it('deny, revoke and block record the status and the reason', async () => {
+  it('deny, revoke and block record the status and the reason', async ({ seeded: { url, store, cli }, expect }) => {
     for (const [verb, status] of [['deny', 'denied'], ['revoke', 'revoked'], ['block', 'blocked']] as const) {
       const result = await cli(['devices', verb, 'LOA.i', 'phone-2', '--reason', `why ${verb}`, '--store', url]);
       expect(result.code).toBe(0);
@@ -53,7 +59,7 @@ describe('botbridge devices / rooms', { timeout: 60_000 }, () => {
     }
   });
 
-  it('a missing device is a one-line error with exit code 1 and no change', async () => {
+  it('a missing device is a one-line error with exit code 1 and no change', async ({ seeded: { url, store, cli }, expect }) => {
     const result = await cli(['devices', 'approve', 'LOA.i', 'nope', '--store', url]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
@@ -63,7 +69,7 @@ describe('botbridge devices / rooms', { timeout: 60_000 }, () => {
     expect(await store.listDevices({ status: 'approved' })).toHaveLength(1);
   });
 
-  it('lists devices as an aligned table', async () => {
+  it('lists devices as an aligned table', async ({ seeded: { url, store, cli }, expect }) => {
     const records = await store.listDevices();
     const result = await cli(['devices', 'list', '--store', url]);
     expect(result.code).toBe(0);
@@ -77,7 +83,7 @@ describe('botbridge devices / rooms', { timeout: 60_000 }, () => {
     ].join('\n'));
   });
 
-  it('filters by bot and status and prints JSON', async () => {
+  it('filters by bot and status and prints JSON', async ({ seeded: { url, store, cli }, expect }) => {
     const result = await cli(['devices', 'list', '--bot', 'LOA.i', '--status', 'pending', '--json', '--store', url]);
     expect(result.code).toBe(0);
     const listed = JSON.parse(result.stdout) as { botName: string; deviceId: string; status: string; updatedAt: string }[];
@@ -88,17 +94,18 @@ describe('botbridge devices / rooms', { timeout: 60_000 }, () => {
     expect(none).toMatchObject({ code: 0, stdout: 'no devices\n' });
   });
 
-  it('rejects an unknown status with exit code 2 before touching the store', async () => {
+  it('rejects an unknown status with exit code 2 before touching the store', async ({ seeded: { url, cli, dir }, expect }) => {
     const result = await cli(['devices', 'list', '--status', 'bogus', '--store', 'sqlite:./must-not-exist/x.db']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("'bogus'");
     expect(result.stderr).toContain('pending, approved, denied, revoked, blocked');
     expect(result.stderr).not.toMatch(STACK_LINE);
+    expect(existsSync(join(dir, 'must-not-exist'))).toBe(false);
     const rooms = await cli(['rooms', 'list', '--status', 'APPROVED', '--store', url]);
     expect(rooms.code).toBe(2);
   });
 
-  it('approves rooms and lists Korean names aligned, with control characters escaped', async () => {
+  it('approves rooms and lists Korean names aligned, with control characters escaped', async ({ seeded: { url, store, cli }, expect }) => {
     const approved = await cli(['rooms', 'approve', 'LOA.i', '18445682959392711', '--store', url]);
     expect(approved).toMatchObject({ code: 0, stdout: 'room LOA.i/18445682959392711: approved\n' });
     expect((await store.getRoom('LOA.i', '18445682959392711'))?.status).toBe('approved');
@@ -119,7 +126,7 @@ describe('botbridge devices / rooms', { timeout: 60_000 }, () => {
     expect(missing.stderr).toContain('no room LOA.i/999');
   });
 
-  it('takes the store from $BOTBRIDGE_STORE, then from the config file', async () => {
+  it('takes the store from $BOTBRIDGE_STORE, then from the config file', async ({ seeded: { url, store, cli, dir }, expect }) => {
     const fromEnv = await cli(['devices', 'approve', 'LOA.i', 'phone-2'], { BOTBRIDGE_STORE: url });
     expect(fromEnv.code).toBe(0);
     expect((await store.getDevice('LOA.i', 'phone-2'))?.status).toBe('approved');
@@ -139,34 +146,24 @@ describe('botbridge devices / rooms', { timeout: 60_000 }, () => {
     expect(flagWins).toMatchObject({ code: 0, stdout: 'no devices\n' });
   });
 
-  it('uses ./data/botbridge.db when nothing names a store', async () => {
+  it('uses ./data/botbridge.db when nothing names a store', async ({ seeded: { cli, dir }, expect }) => {
+    expect(existsSync(join(dir, 'data', 'botbridge.db'))).toBe(false);
     const result = await cli(['devices', 'list', '--json']);
     expect(result).toMatchObject({ code: 0, stdout: '[]\n' });
-    const defaultStore = await openStore(`sqlite:${join(dir, 'data', 'botbridge.db')}`);
-    await defaultStore.close();
+    expect(existsSync(join(dir, 'data', 'botbridge.db'))).toBe(true);
   });
 });
 
-describe('botbridge command line', { timeout: 60_000 }, () => {
-  let dir: string;
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'botbridge-cli-'));
-  });
-
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const cli = (args: string[]) => runCli(args, { cwd: dir });
-
-  it('several processes opening one fresh database at once all succeed', async () => {
+describe.concurrent('botbridge command line', { timeout: 60_000 }, () => {
+  it('several processes opening one fresh database at once all succeed', async ({ dir, expect }) => {
+    const cli = (args: string[]) => runCli(args, { cwd: dir });
     const url = `sqlite:${join(dir, 'fresh.db')}`;
     const results = await Promise.all(Array.from({ length: 4 }, () => cli(['devices', 'list', '--store', url])));
     expect(results.map((r) => [r.code, r.stderr])).toEqual(Array.from({ length: 4 }, () => [0, '']));
   });
 
-  it('reports a bad store URL without a stack trace or its password', async () => {
+  it('reports a bad store URL without a stack trace or its password', async ({ dir, expect }) => {
+    const cli = (args: string[]) => runCli(args, { cwd: dir });
     for (const url of ['postgres://kakao:hunter2@db/bot', 'mysql://kakao:hunter2@db/bot']) {
       const result = await cli(['devices', 'list', '--store', url]);
       expect(result.code).toBe(1);
@@ -177,14 +174,16 @@ describe('botbridge command line', { timeout: 60_000 }, () => {
     }
   });
 
-  it('reports a missing config file as a failure', async () => {
+  it('reports a missing config file as a failure', async ({ dir, expect }) => {
+    const cli = (args: string[]) => runCli(args, { cwd: dir });
     const result = await cli(['rooms', 'list', '--config', 'missing.config.ts']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('BRIDGE_ERR_CONFIG_LOAD');
     expect(result.stderr).not.toMatch(STACK_LINE);
   });
 
-  it('help exits 0, usage errors exit 2', async () => {
+  it('help exits 0, usage errors exit 2', async ({ dir, expect }) => {
+    const cli = (args: string[]) => runCli(args, { cwd: dir });
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('devices');
