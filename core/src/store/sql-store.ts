@@ -21,8 +21,8 @@ export interface SqlStoreOptions {
 
 /**
  * The one query layer: every query of every dialect lives here, written once against Kysely.
- * Dialect-specific code is limited to opening the connection (sqlite.ts) and column types in
- * migrations.ts.
+ * Dialect-specific code is limited to opening the connection (sqlite.ts) and to column types and
+ * index creation in migrations.ts.
  *
  * Status changes and registrations stamp `updated_at`, and the change feeds select on it, so a
  * change written by another process (the CLI while the server runs, the PHP admin on MySQL) is

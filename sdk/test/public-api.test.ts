@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import * as sdk from '@botbridge/sdk';
+import * as testing from '@botbridge/sdk/testing';
+
+/**
+ * The sdk's export list is the public API plugin authors build on. A change here is a
+ * deliberate API change: update the list, the docs, and think about the plugins out there.
+ */
+describe('sdk public API', () => {
+  it('exports exactly these runtime values', () => {
+    expect(Object.keys(sdk).sort()).toEqual([
+      'DEFAULT_SALT',
+      'DEFAULT_SECRET_KEY',
+      'bridgeConfigSchema',
+      'defineConfig',
+      'definePlugin',
+      'mediaBase64',
+      'mediaUrl',
+      'noReply',
+      'text',
+      'texts',
+      'toReplies',
+      'usePlugin',
+      'z',
+    ]);
+    expect(Object.keys(testing).sort()).toEqual(['FakeBridgeClient', 'createTestBridge']);
+  });
+
+  it('reply helpers build the reply shapes the core renders', () => {
+    expect(sdk.text('안녕')).toEqual({ kind: 'text', text: '안녕' });
+    expect(sdk.texts(['a', 'b'])).toEqual([{ kind: 'text', text: 'a' }, { kind: 'text', text: 'b' }]);
+    expect(sdk.mediaUrl('https://e.x/a.png', { waitMs: 3000 })).toEqual({ kind: 'media', form: 'url', items: ['https://e.x/a.png'], waitMs: 3000 });
+    expect(sdk.mediaBase64(['AAAA', 'BBBB'])).toEqual({ kind: 'media', form: 'base64', items: ['AAAA', 'BBBB'] });
+    expect(sdk.noReply()).toEqual({ kind: 'none' });
+    expect(sdk.toReplies('hi')).toEqual([{ kind: 'text', text: 'hi' }]);
+  });
+
+  it('definePlugin and usePlugin keep the definition and the config as given', () => {
+    const plugin = sdk.definePlugin({ name: 'p', config: sdk.z.object({ n: sdk.z.number().default(1) }), setup: () => undefined });
+    expect(sdk.usePlugin(plugin, { n: 2 })).toEqual({ plugin, config: { n: 2 } });
+    expect(sdk.defineConfig({ plugins: [plugin] }).plugins).toEqual([plugin]);
+  });
+});
