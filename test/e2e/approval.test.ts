@@ -1,7 +1,8 @@
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { usePlugin } from '@botbridge/sdk';
-import { openStore } from '@botbridge/core';
 import { commands } from '@botbridge/plugin-commands';
 import type { FakeBridgeClient } from '@botbridge/sdk/testing';
 import { BOT, CHANNEL, counter, DEVICE, expectNoClients, useBridges } from './helpers.js';
@@ -10,6 +11,17 @@ import { BOT, CHANNEL, counter, DEVICE, expectNoClients, useBridges } from './he
 
 const { bridge, tempDir } = useBridges();
 const echoCommands = usePlugin(commands, {});
+const BIN = fileURLToPath(new URL('../../core/bin/botbridge.js', import.meta.url));
+
+/** Runs the real `botbridge` CLI in a child process (a second writer of the store file). */
+function botbridgeCli(args: readonly string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error !== null && typeof error.code !== 'number') return reject(error);
+      resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
+    });
+  });
+}
 
 /** Retries `# echo` until the bridge answers (approval changes from another process are polled). */
 async function echoUntilAnswered(phone: FakeBridgeClient, timeoutMs: number): Promise<void> {
@@ -45,25 +57,20 @@ describe('approval gating', () => {
     expect(t.bridge.clients()).toMatchObject([{ approval: 'approved' }]);
   });
 
-  it('approvals written by another process (a second store) are picked up without a reconnect', async () => {
+  it('approvals written by the CLI in another process are picked up without a reconnect', async () => {
     const dir = await tempDir();
     const url = `sqlite:${join(dir, 'shared.db')}`;
     const t = await bridge({ autoApprove: false, plugins: [echoCommands], config: { store: { url }, approval: { refreshIntervalMs: 200 } } });
     const phone = await t.client();
     await phone.shouldNotReply('# echo hello');
-    const admin = await openStore(url);
-    try {
-      expect(await admin.setDeviceStatus(BOT, DEVICE, 'approved')).toBe(true);
-      expect(await admin.setRoomStatus(BOT, CHANNEL, 'approved')).toBe(true);
-      await echoUntilAnswered(phone, 5_000);
+    expect(await botbridgeCli(['devices', 'approve', BOT, DEVICE, '--store', url], dir)).toMatchObject({ code: 0 });
+    expect(await botbridgeCli(['rooms', 'approve', BOT, CHANNEL, '--store', url], dir)).toMatchObject({ code: 0 });
+    await echoUntilAnswered(phone, 5_000);
 
-      expect(await admin.setDeviceStatus(BOT, DEVICE, 'revoked')).toBe(true);
-      await phone.closed;
-      await expectNoClients(t);
-    } finally {
-      await admin.close();
-    }
-  }, 15_000);
+    expect(await botbridgeCli(['devices', 'revoke', BOT, DEVICE, '--store', url], dir)).toMatchObject({ code: 0 });
+    await phone.closed;
+    await expectNoClients(t);
+  }, 60_000);
 
   it('revoking a device disconnects it, and its reconnect is refused', async () => {
     const t = await bridge({ plugins: [echoCommands] });

@@ -34,7 +34,7 @@ describe('handshake deadline', () => {
     expect(sent).toBeLessThan(line.length);
     expect(dripper.packets).toEqual([]);
     await expectCounter(t, 'disconnects', 'BRIDGE_ERR_HANDSHAKE_TIMEOUT', 1);
-  });
+  }, 15_000);
 
   it('a handshake completed in time cancels the deadline', async () => {
     const t = await bridge({ config: { session: { ...fastSession, pingIntervalMs: 60_000 } } });

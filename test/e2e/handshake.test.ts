@@ -38,7 +38,8 @@ describe('handshake answer', () => {
       const handshake: Record<string, string> = { clientType: 'MessengerBotR', botName: BOT, version: '3.2.1', deviceID: DEVICE };
       delete handshake[missing];
       const phone = await connect(t, { handshake });
-      expect(await phone.nextPacket('handshakeComplete')).toMatchObject({ data: { success: false, approved: false } });
+      const answer = await phone.nextPacket('handshakeComplete');
+      expect(answer).toMatchObject({ data: { success: false, approved: false, message: expect.stringMatching(/\S/) } });
       await phone.closed;
       await expectNoClients(t);
       expect(counter(t, 'handshakes', 'invalid')).toBe(1);

@@ -31,6 +31,7 @@ export type {
   MessageResponse,
   PingPacketData,
 } from './wire-types.js';
+export type { Packet } from './client-inbox.js';
 
 /**
  * A fake MessengerBot R bridge script v3.2.x speaking PROTOCOL.md over real TCP, byte for byte:
