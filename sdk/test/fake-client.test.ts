@@ -156,16 +156,16 @@ describe('analyze', () => {
     expect(auth.signature).not.toBe(expectedSignature(auth));
   });
 
-  it('sends the legacy twin right after the line: no logId, random userHash, packageName, threadId', async () => {
+  it('sends the legacy twin right after the line, byte-shaped like the scripts\' response() entry point', async () => {
     const { client, peer } = await connect();
     const sent = client.analyze('hello', { legacyTwin: true });
     const twin = JSON.parse(await peer.line(2)).data;
     expect(JSON.parse(await peer.line(1)).data).toEqual(sent);
     expect(Object.keys(twin)).toEqual([
-      'room', 'text', 'sender', 'isGroupChat', 'channelId', 'userHash', 'isMention', 'timestamp', 'botName', 'packageName', 'threadId', 'clientType', 'auth',
+      'room', 'text', 'sender', 'isGroupChat', 'channelId', 'timestamp', 'botName', 'packageName', 'threadId', 'userHash', 'isMention', 'auth',
     ]);
-    expect(twin).toMatchObject({ room: sent.room, text: 'hello', sender: sent.sender, packageName: 'com.kakao.talk', threadId: null });
-    expect(twin.userHash).toMatch(/^[0-9a-f]{8}$/);
+    expect(twin).toMatchObject({ room: sent.room, text: 'hello', sender: sent.sender, channelId: null, packageName: 'com.kakao.talk', threadId: false, isMention: false });
+    expect(twin.userHash).toMatch(/^[0-9a-z_-]{10,}$/);
     expect(twin.userHash).not.toBe(sent.userHash);
     expect(twin.auth.signature).toBe(expectedSignature(twin.auth));
   });

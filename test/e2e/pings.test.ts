@@ -1,8 +1,23 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import type { PingResult } from '@botbridge/sdk';
-import { BOT, counter, DEVICE, eventually, expectCounter, expectNoClients, fastSession, sleep, useBridges } from './helpers.js';
+import { definePlugin, type PingResult } from '@botbridge/sdk';
+import {
+  analyzeLine,
+  authBlockFor,
+  BOT,
+  counter,
+  DEVICE,
+  echoPlugin,
+  eventually,
+  expectCounter,
+  expectNoClients,
+  fastSession,
+  legacyTwinOf,
+  signedAnalyze,
+  sleep,
+  useBridges,
+} from './helpers.js';
 
 /** PROTOCOL.md §6 (ping) and §7 (silent client detection), with a 200 ms ping interval. */
 
@@ -132,5 +147,34 @@ describe('silent clients', () => {
     expect(phone.closeReason).toBeNull();
     expect(phone.pings.length).toBeGreaterThanOrEqual(4);
     await expectCounter(t, 'disconnects', 'BRIDGE_ERR_SILENT_CLIENT', 0);
+  });
+});
+
+describe('ping answers that do not belong to this connection', () => {
+  it('ignores an answer echoing a ping never sent on this connection (a queued answer from before a reconnect)', async () => {
+    const seen: PingResult[] = [];
+    const t = await bridge({
+      config: { session: { ...fastSession, pingIntervalMs: 60_000, pingJitterMs: 60_000 } },
+      plugins: [
+        definePlugin({ name: 'ping-spy', setup: (ctx) => ctx.onPing((ping) => void seen.push(ping)) }),
+      ],
+    });
+    const phone = await t.client({ autoPong: false });
+    const stale = Date.now() - 45_000;
+    phone.sendRaw(`${JSON.stringify({ event: 'ping', data: { bot_name: BOT, server_timestamp: stale, monitoring: null, auth: authBlockFor(BOT, DEVICE) } })}\n`);
+    await expectCounter(t, 'pings_ignored', 'not_sent_here', 1);
+    expect(counter(t, 'pings_answered')).toBe(0);
+    expect(seen).toHaveLength(0);
+    expect(t.bridge.clients()[0]!.rttMs).toBeNull();
+  });
+});
+
+describe('empty chat text', () => {
+  it('drops a legacy twin with empty text (the legacy entry point has no empty check) and counts it', async () => {
+    const t = await bridge({ plugins: [echoPlugin] });
+    const phone = await t.client();
+    phone.sendRaw(analyzeLine(legacyTwinOf(signedAnalyze({ text: '' }))));
+    await expectCounter(t, 'messages_rejected', 'empty_text', 1);
+    await phone.shouldReply('next', '에코: next');
   });
 });

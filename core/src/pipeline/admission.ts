@@ -31,6 +31,11 @@ export class Admission {
   admit(session: ClientSession, packet: AnalyzePacket): void {
     const { counters, settings } = this.deps;
     const botName = session.botName;
+    // The main entry point never sends empty text; the legacy one can (it has no such check).
+    if (packet.text.length === 0) {
+      counters.inc('messages_rejected', 'empty_text');
+      return;
+    }
     if (packet.text.length > settings.limits.maxTextLength) {
       counters.inc('messages_rejected', 'text_too_long');
       this.deps.log.warn(

@@ -186,8 +186,9 @@ function readAnalyze(d: Record<string, unknown>): AnalyzePacket | string {
   if (clientType === undefined) return 'clientType must be a string';
   const packageName = readOptionalString(d.packageName);
   if (packageName === undefined) return 'packageName must be a string';
-  const threadId = d.threadId == null ? null : typeof d.threadId === 'number' ? String(d.threadId) : d.threadId;
-  if (typeof threadId !== 'string' && threadId !== null) return 'threadId must be a string or a number';
+  // Informational: the legacy entry point forwards whatever the app passes as response()'s 8th
+  // argument (a boolean isMention on MessengerBot R 0.7.36a+), so no type is refused here.
+  const threadId = typeof d.threadId === 'string' ? d.threadId : typeof d.threadId === 'number' ? String(d.threadId) : null;
   return {
     room, text, sender, isGroupChat, isMention, channelId, logId, userHash, timestamp,
     botName, clientType, packageName, threadId,

@@ -8,6 +8,8 @@ import type { SessionDeps } from './session-deps.js';
 
 type State = 'handshaking' | 'ready' | 'closed';
 
+const OPEN_PINGS_KEPT = 8;
+
 /**
  * One bridge-script connection: handshake (absolute deadline, approval, takeover), per-packet
  * auth, ping schedule and silence detection. Packets the script writes right behind its
@@ -27,6 +29,8 @@ export class ClientSession {
   private lastRttMs: number | null = null;
   private lastMonitoring: PingMonitoring | null = null;
   private closeReason: string | null = null;
+  /** Timestamps of pings sent on this connection and not yet answered (newest last). */
+  private readonly openPings: number[] = [];
 
   constructor(
     readonly conn: Connection,
@@ -173,7 +177,7 @@ export class ClientSession {
         return;
       case 'ping':
         this.deps.counters.inc('packets_in', 'ping');
-        if (this.authorised(packet.data.auth, 'ping')) this.deps.pings.record(this, packet.data as PingAnswerPacket, Date.now());
+        if (this.authorised(packet.data.auth, 'ping')) this.answered(packet.data);
         return;
       case 'unknown':
         this.deps.counters.inc('packets_dropped', 'unknown_event');
@@ -188,6 +192,22 @@ export class ClientSession {
     }
   }
 
+  /**
+   * Records a ping answer only when it echoes a ping sent on this connection: the script queues
+   * answers produced while disconnected and sends them after reconnecting (PROTOCOL.md §3), and
+   * such an echo of an old connection's ping would record a round trip that never happened.
+   */
+  private answered(packet: PingAnswerPacket): void {
+    const index = this.openPings.indexOf(packet.serverTimestamp);
+    if (index < 0) {
+      this.deps.counters.inc('pings_ignored', 'not_sent_here');
+      this.deps.log.debug({ botName: this.botName, deviceId: this.deviceId, serverTimestamp: packet.serverTimestamp }, 'ping answer for a ping not sent on this connection');
+      return;
+    }
+    this.openPings.splice(0, index + 1);
+    this.deps.pings.record(this, packet, Date.now());
+  }
+
   /** True when the packet may be processed; counts failures and closes on repeated ones. */
   private authorised(auth: unknown, event: string): boolean {
     const now = Date.now();
@@ -195,8 +215,8 @@ export class ClientSession {
     if (outcome.ok) return true;
     this.deps.counters.inc('auth_failures', outcome.code);
     this.deps.log.warn(
-      { botName: this.botName, deviceId: this.deviceId, event, code: outcome.code, enforced: outcome.enforced },
-      'auth check failed',
+      { botName: this.botName, deviceId: this.deviceId, event, code: outcome.code, enforced: outcome.enforced, ...outcome.params },
+      outcome.code === 'BRIDGE_ERR_AUTH_STALE' ? "auth check failed: is the phone's clock off?" : 'auth check failed',
     );
     if (!outcome.enforced) return true;
     const failures = this.authFailures.record(now);
@@ -227,11 +247,15 @@ export class ClientSession {
       this.close('BRIDGE_ERR_SILENT_CLIENT', `${silentMs} ms`);
       return;
     }
+    const serverTimestamp = Date.now();
+    this.openPings.push(serverTimestamp);
+    // A client that never answers keeps at most a few open pings (it is closed as silent anyway).
+    if (this.openPings.length > OPEN_PINGS_KEPT) this.openPings.shift();
     this.conn.write(
       this.deps.codec.encodePing({
         botName: this.botName,
         deviceId: this.deviceId,
-        serverTimestamp: Date.now(),
+        serverTimestamp,
         isManual: false,
         totalClients: this.deps.registry.size,
       }),

@@ -101,6 +101,16 @@ describe('decodePacket: analyze', () => {
     });
   });
 
+  it('accepts the legacy twin as the v3.2.x scripts send it: boolean threadId, null channelId and userHash, no clientType', () => {
+    const twin = {
+      room: '테스트방', text: 'hi', sender: '홍길동', isGroupChat: true, channelId: null, timestamp: '2025-07-15 17:00:00',
+      botName: 'LOA.i', packageName: 'com.kakao.talk', threadId: false, userHash: null, isMention: false, auth: {},
+    };
+    const decoded = decodePacket({ event: 'analyze', data: twin });
+    expect(decoded).toMatchObject({ kind: 'analyze', data: { legacy: true, threadId: null, channelId: null, userHash: null, clientType: null } });
+    expect(decodePacket({ event: 'analyze', data: { ...twin, threadId: { any: 'thing' } } })).toMatchObject({ kind: 'analyze' });
+  });
+
   it.each([
     ['room missing', { room: undefined }, 'room must be a non-empty string'],
     ['text not a string', { text: 5 }, 'text must be a string'],
@@ -108,7 +118,6 @@ describe('decodePacket: analyze', () => {
     ['channelId not decimal', { channelId: 'abc' }, 'channelId must be a decimal string or null'],
     ['logId fractional', { logId: 1.5 }, 'logId must be a decimal string or null'],
     ['userHash a number', { userHash: 3 }, 'userHash must be a string'],
-    ['threadId an object', { threadId: {} }, 'threadId must be a string or a number'],
   ])('rejects %s with a reason', (_name, data, reason) => {
     expect(analyze(data)).toEqual({ kind: 'invalid', event: 'analyze', reason });
   });

@@ -328,9 +328,11 @@ export class FakeBridgeClient {
   #onLine(line: string): void {
     const packet = this.#inbox.acceptLine(line);
     if (packet?.event !== 'ping' || !this.#autoPong) return;
-    const data = (packet.data ?? {}) as Partial<PingPacketData>;
+    // Like the script: no answer to a ping without data, and bot_name is echoed, not our own.
+    if (packet.data === null || typeof packet.data !== 'object') return;
+    const data = packet.data as Partial<PingPacketData>;
     const auth = authFor('valid', this.#identity, this.#key, Date.now())!;
-    this.#write(encodeLine(buildPingAnswer(this.botName, data.server_timestamp, this.#monitoring(), auth)));
+    this.#write(encodeLine(buildPingAnswer(data.bot_name as string, data.server_timestamp, this.#monitoring(), auth)));
   }
 
   #monitoring() {

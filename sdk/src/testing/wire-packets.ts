@@ -101,19 +101,22 @@ export function buildAnalyzeData(input: AnalyzeInput, defaults: AnalyzeDefaults)
  * random userHash, plus packageName and threadId (PROTOCOL.md §3).
  */
 export function buildLegacyTwin(data: AnalyzeData): AnalyzeData {
+  // Key order, values and omissions as the scripts' legacy response() entry point writes them
+  // (bridge v3.2.0-v3.2.2): no logId and no clientType; channelId comes from an ImageDB call that
+  // is null in practice; isMention is always false; threadId is the app's 8th callback argument,
+  // a boolean on MessengerBot R 0.7.36a and later; userHash is a fresh random id.
   return {
     room: data.room,
     text: data.text,
     sender: data.sender,
     isGroupChat: data.isGroupChat,
-    channelId: data.channelId,
-    userHash: randomBytes(4).toString('hex'),
-    isMention: data.isMention,
+    channelId: null,
     timestamp: data.timestamp,
     botName: data.botName,
     packageName: 'com.kakao.talk',
-    threadId: null,
-    clientType: data.clientType,
+    threadId: false,
+    userHash: data.sender === '' ? null : randomBytes(10).toString('base64url').toLowerCase(),
+    isMention: false,
   };
 }
 

@@ -76,15 +76,17 @@ export interface AnalyzeData {
   readonly channelId: string | null;
   /** Absent on the legacy twin. */
   readonly logId?: string | null;
-  readonly userHash?: string;
+  /** The legacy twin sends a random id, or null when the sender is empty. */
+  readonly userHash?: string | null;
   readonly isMention: boolean;
   readonly timestamp: string;
   readonly botName: string;
   /** Legacy twin only. */
   readonly packageName?: string;
-  /** Legacy twin only. */
-  readonly threadId?: string | null;
-  readonly clientType: string;
+  /** Legacy twin only: whatever the app passes as response()'s 8th argument (a boolean on 0.7.36a+). */
+  readonly threadId?: string | boolean | null;
+  /** Absent on the legacy twin. */
+  readonly clientType?: string;
   readonly auth?: Readonly<Record<string, unknown>>;
 }
 
