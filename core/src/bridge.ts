@@ -11,6 +11,7 @@ import type {
 import { ApprovalCache } from './approval/approval-cache.js';
 import { resolveConfig } from './config/load-config.js';
 import { BridgeError, reasonOf } from './errors.js';
+import { EventBus, eventTime } from './events/bridge-events.js';
 import { createHooks, type BridgeHooks } from './hooks.js';
 import { createLogger, type CoreLogger } from './logger.js';
 import { Counters } from './metrics/counters.js';
@@ -58,6 +59,8 @@ export class Bridge {
   readonly counters = new Counters();
   readonly log: CoreLogger;
   readonly registry = new SessionRegistry();
+  /** The live event stream (diagnostics_channel), for the debug channel, dashboards and profilers. */
+  readonly events = new EventBus();
   private phase: Phase = 'created';
   private storeRef: Store | undefined;
   private readonly ownsStore: boolean;
@@ -80,7 +83,7 @@ export class Bridge {
     this.log = options.logger ?? createLogger(settings.log);
     this.storeRef = options.store;
     this.ownsStore = options.store === undefined;
-    const { counters, log, hooks, registry } = this;
+    const { counters, log, hooks, registry, events } = this;
     const p = settings.pipeline;
     this.approvals = new ApprovalCache({
       store: () => this.store,
@@ -90,7 +93,7 @@ export class Bridge {
       onDeviceChange: (botName, deviceId, status) => this.deviceChanged(botName, deviceId, status),
     });
 
-    this.outbound = new Outbound({ registry, codec: v32Codec, hooks, counters, log, settings });
+    this.outbound = new Outbound({ registry, codec: v32Codec, hooks, counters, log, settings, events });
     this.sequencer = new ReplySequencer<OutgoingReply>({
       holdMs: p.replyHoldMs,
       gapMs: p.replyGapMs,
@@ -112,6 +115,7 @@ export class Bridge {
         outbound: this.outbound,
         counters,
         log,
+        events,
       }),
       onSaturated: () => this.setSaturated(true),
       onUnsaturated: () => this.setSaturated(false),
@@ -141,6 +145,7 @@ export class Bridge {
       approvals: this.approvals,
       registry,
       hooks,
+      events,
       auth: new AuthGuard(settings.auth),
       counters,
       log,
@@ -152,8 +157,9 @@ export class Bridge {
         sequencer: this.sequencer,
         counters,
         log,
+        events,
       }),
-      pings: new PingRecorder({ hooks, counters, writer: this.pingWriter }),
+      pings: new PingRecorder({ hooks, counters, events, writer: this.pingWriter }),
       onReady: (session) => {
         session.conn.markHandshaken();
         if (this.saturated) session.conn.pauseReading('queue');
@@ -172,6 +178,9 @@ export class Bridge {
         const session = new ClientSession(conn, sessionDeps);
         this.sessions.add(session);
         counters.inc('connections', 'accepted');
+        if (events.active('connection:open')) {
+          events.emit('connection:open', { connectionId: conn.id, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, at: eventTime() });
+        }
         if (this.hooks.onConnect.isUsed()) {
           this.hooks.onConnect.call({ connectionId: conn.id, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, connectedAt: conn.connectedAt });
         }
@@ -187,10 +196,14 @@ export class Bridge {
       bridge: this.api(),
       log,
       settings: settings.pluginHost,
+      events,
       report: (event, error) => {
         counters.inc('plugin_errors', `${event.plugin}:${event.hook}`);
         log.error({ plugin: event.plugin, hook: event.hook, code: event.code, traceId: event.traceId, err: reasonOf(error) }, event.message);
         if (hooks.onPluginError.isUsed()) hooks.onPluginError.call(event);
+        if (events.active('plugin:error')) {
+          events.emit('plugin:error', { plugin: event.plugin, hook: event.hook, code: event.code, message: event.message, traceId: event.traceId ?? null, at: eventTime() });
+        }
       },
     });
   }
@@ -323,6 +336,15 @@ export class Bridge {
   private sessionClosed(session: ClientSession, wasReady: boolean, reason: string): void {
     this.sessions.delete(session);
     this.counters.inc('disconnects', reason);
+    if (this.events.active('connection:close')) {
+      this.events.emit('connection:close', {
+        connectionId: session.conn.id,
+        botName: wasReady ? session.botName : null,
+        deviceId: wasReady ? session.deviceId : null,
+        reason,
+        at: eventTime(),
+      });
+    }
     if (!wasReady) return;
     this.registry.remove(session);
     this.log.info({ botName: session.botName, deviceId: session.deviceId, reason }, 'client disconnected');

@@ -5,4 +5,6 @@ export type { MediaOptions } from './replies.js';
 export { bridgeConfigSchema, DEFAULT_SECRET_KEY, DEFAULT_SALT } from './config-schema.js';
 export type { BridgeSettings, BridgeSettingsInput } from './config-schema.js';
 export type * from './types.js';
+export { BRIDGE_EVENT_CHANNEL_PREFIX, BRIDGE_EVENT_NAMES } from './events.js';
+export type { BridgeEventMap, BridgeEventName, BridgeEvents, MessageOutcome } from './events.js';
 export { z } from 'zod';

@@ -1,3 +1,5 @@
+import type { BridgeEvents } from './events.js';
+
 /**
  * Public types of botbridge: what a plugin sees. Plugins see messages, rooms, clients and
  * replies, never sockets. Ids that KakaoTalk issues (`channelId`, `logId`) are decimal strings
@@ -229,6 +231,8 @@ export interface PluginContext {
   readonly name: string;
   readonly log: Logger;
   readonly bridge: BridgeApi;
+  /** The live event stream (connections, messages, plugin timings, replies, pings). */
+  readonly events: BridgeEvents;
   onConnect(handler: (conn: ConnectionInfo) => void): void;
   onHandshake(handler: (client: ClientInfo) => Promise<HandshakeVerdict | void> | HandshakeVerdict | void): void;
   onDisconnect(handler: (client: ClientInfo, reason: string) => void): void;

@@ -9,6 +9,8 @@ import * as testing from '@botbridge/sdk/testing';
 describe('sdk public API', () => {
   it('exports exactly these runtime values', () => {
     expect(Object.keys(sdk).sort()).toEqual([
+      'BRIDGE_EVENT_CHANNEL_PREFIX',
+      'BRIDGE_EVENT_NAMES',
       'DEFAULT_SALT',
       'DEFAULT_SECRET_KEY',
       'bridgeConfigSchema',

@@ -1,4 +1,5 @@
 import type { PingMonitoring } from '@botbridge/sdk';
+import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import type { Counters } from '../metrics/counters.js';
 import type { PingAnswerPacket } from '../protocol/packets.js';
@@ -13,7 +14,7 @@ import type { BatchWriter } from './batch-writer.js';
  */
 export class PingRecorder {
   constructor(
-    private readonly deps: { hooks: BridgeHooks; counters: Counters; writer: BatchWriter<PingRow> },
+    private readonly deps: { hooks: BridgeHooks; counters: Counters; events: EventBus; writer: BatchWriter<PingRow> },
   ) {}
 
   record(session: ClientSession, packet: PingAnswerPacket, receivedAt: number): void {
@@ -37,6 +38,9 @@ export class PingRecorder {
       serverTimestamp: receivedAt,
       ...monitoring,
     });
+    if (this.deps.events.active('ping')) {
+      this.deps.events.emit('ping', { botName: session.botName, deviceId: session.deviceId, rttMs, at: eventTime() });
+    }
     if (this.deps.hooks.onPing.isUsed()) {
       void this.deps.hooks.onPing.promise({
         client: session.info(),

@@ -1,5 +1,6 @@
 import type { BridgeSettings, OutgoingReply, Reply, SentReply } from '@botbridge/sdk';
 import { BridgeError } from '../errors.js';
+import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
@@ -27,6 +28,7 @@ export class Outbound {
       readonly counters: Counters;
       readonly log: CoreLogger;
       readonly settings: BridgeSettings;
+      readonly events: EventBus;
     },
   ) {}
 
@@ -66,6 +68,21 @@ export class Outbound {
       sent = { ...out, ok: true, sentAt: Date.now() };
     }
     if (this.deps.hooks.onReplySent.isUsed()) this.deps.hooks.onReplySent.call(sent);
+    if (this.deps.events.active('reply:sent')) {
+      const { reply, target } = out;
+      this.deps.events.emit('reply:sent', {
+        traceId: out.traceId,
+        botName: target.botName,
+        room: target.room,
+        deviceId: session?.deviceId ?? null,
+        index: out.index,
+        ok: sent.ok,
+        error: sent.error ?? null,
+        kind: reply.kind,
+        text: reply.kind === 'text' ? reply.text : `${reply.form === 'url' ? 'MEDIA_URL' : 'IMAGE_BASE64'}:(${reply.items.length} items)`,
+        at: eventTime(),
+      });
+    }
     return sent;
   }
 

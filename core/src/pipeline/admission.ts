@@ -1,4 +1,5 @@
 import type { BridgeSettings, ChatMessage, OutgoingReply } from '@botbridge/sdk';
+import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
 import type { AnalyzePacket } from '../protocol/packets.js';
@@ -25,6 +26,7 @@ export class Admission {
       readonly sequencer: ReplySequencer<OutgoingReply>;
       readonly counters: Counters;
       readonly log: CoreLogger;
+      readonly events: EventBus;
     },
   ) {}
 
@@ -34,6 +36,7 @@ export class Admission {
     // The main entry point never sends empty text; the legacy one can (it has no such check).
     if (packet.text.length === 0) {
       counters.inc('messages_rejected', 'empty_text');
+      this.dropped(session, packet, 'empty_text');
       return;
     }
     if (packet.text.length > settings.limits.maxTextLength) {
@@ -42,6 +45,7 @@ export class Admission {
         { botName, deviceId: session.deviceId, room: packet.room, length: packet.text.length, code: 'BRIDGE_ERR_TEXT_TOO_LONG' },
         'chat text too long; rejected',
       );
+      this.dropped(session, packet, 'text_too_long');
       return;
     }
     const verdict = this.deps.dedup.check({
@@ -54,6 +58,7 @@ export class Admission {
     });
     if (verdict !== 'new') {
       counters.inc('dedup_drops', verdict);
+      this.dropped(session, packet, verdict);
       return;
     }
     const roomKey = packet.channelId ?? `name:${packet.room}`;
@@ -77,6 +82,15 @@ export class Admission {
     };
     const ticket = this.deps.sequencer.open(`${botName}\u0000${roomKey}`);
     counters.inc('messages', 'admitted');
-    this.deps.dispatcher.push({ botName, roomKey, message, session, ticket, enqueuedAt: message.receivedAt });
+    if (this.deps.events.active('message:admitted')) {
+      const { deviceId, room, channelId, sender, text } = message;
+      this.deps.events.emit('message:admitted', { traceId, botName, deviceId, room, channelId, sender, text, at: eventTime() });
+    }
+    this.deps.dispatcher.push({ botName, roomKey, message, session, ticket, enqueuedAt: eventTime() });
+  }
+
+  private dropped(session: ClientSession, packet: AnalyzePacket, reason: string): void {
+    if (!this.deps.events.active('message:dropped')) return;
+    this.deps.events.emit('message:dropped', { botName: session.botName, deviceId: session.deviceId, room: packet.room, reason, at: eventTime() });
   }
 }

@@ -4,6 +4,7 @@ import {
   type ChatMessage,
   type ClientInfo,
   type HandlerResult,
+  type MessageOutcome,
   type Logger,
   type MessageContext,
   type OutgoingReply,
@@ -11,7 +12,8 @@ import {
   type RoomInfo,
 } from '@botbridge/sdk';
 import type { ApprovalCache, RoomApproval } from '../approval/approval-cache.js';
-import { BridgeError, reasonOf } from '../errors.js';
+import { BridgeError, isBridgeError, reasonOf } from '../errors.js';
+import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
@@ -25,6 +27,7 @@ export interface MessageJob {
   readonly message: ChatMessage;
   readonly session: ClientSession;
   readonly ticket: Ticket;
+  /** eventTime() at admission. */
   readonly enqueuedAt: number;
 }
 
@@ -36,6 +39,7 @@ export interface MessageJobDeps {
   readonly outbound: Outbound;
   readonly counters: Counters;
   readonly log: CoreLogger;
+  readonly events: EventBus;
 }
 
 /**
@@ -47,6 +51,17 @@ export interface MessageJobDeps {
 export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, signal: AbortSignal) => Promise<void> {
   return async (job, signal) => {
     const context = new JobContext(job, signal, deps);
+    const started = deps.events.active('message:started') || deps.events.active('message:finished') ? eventTime() : 0;
+    if (started && deps.events.active('message:started')) {
+      deps.events.emit('message:started', {
+        traceId: job.message.traceId,
+        botName: job.botName,
+        room: job.message.room,
+        waitMs: started - job.enqueuedAt,
+        at: started,
+      });
+    }
+    let outcome: MessageOutcome = 'error';
     try {
       const { message } = job;
       const approval = await resolveRoom(job, deps);
@@ -56,15 +71,23 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, sig
       if (deps.hooks.onReceive.isUsed()) await deps.hooks.onReceive.promise({ message, room, deviceApproved, roomApproved });
       if (!deviceApproved || !roomApproved) {
         deps.counters.inc('messages', deviceApproved ? 'room_not_approved' : 'device_not_approved');
+        outcome = 'not-approved';
         return;
       }
       deps.counters.inc('messages', 'dispatched');
       context.room = room;
       const result = await deps.hooks.onMessage.promise(context);
       await context.replyWithResult(result);
+      outcome = context.replied ? 'replied' : 'no-reply';
     } finally {
       context.done = true;
       deps.sequencer.finish(job.ticket);
+      if (isBridgeError(signal.reason, 'BRIDGE_ERR_PROCESSING_TIMEOUT')) outcome = 'timeout';
+      if (started && deps.events.active('message:finished')) {
+        const at = eventTime();
+        const { traceId, room } = job.message;
+        deps.events.emit('message:finished', { traceId, botName: job.botName, room, outcome, durationMs: at - started, at });
+      }
     }
   };
 }
@@ -88,6 +111,7 @@ class JobContext implements MessageContext {
   readonly log: Logger;
   room: RoomInfo;
   done = false;
+  replied = false;
   private index = 0;
 
   constructor(
@@ -121,7 +145,16 @@ class JobContext implements MessageContext {
       ready.push(final);
     }
     if (this.done || this.signal.aborted) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
-    if (ready.length > 0) this.deps.sequencer.emit(this.job.ticket, ready);
+    if (ready.length === 0) return;
+    this.replied = true;
+    // Published before emit: the sequencer may send a reply that is first in line right away.
+    if (this.deps.events.active('reply:queued')) {
+      const at = eventTime();
+      for (const out of ready) {
+        this.deps.events.emit('reply:queued', { traceId: out.traceId, botName: out.target.botName, room: out.target.room, index: out.index, at });
+      }
+    }
+    this.deps.sequencer.emit(this.job.ticket, ready);
   }
 
   /** Sends what the winning onMessage handler returned (a reply, several, a string, or noReply()). */

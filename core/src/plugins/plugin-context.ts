@@ -14,6 +14,7 @@ import type {
   SentReply,
 } from '@botbridge/sdk';
 import { BridgeError } from '../errors.js';
+import { eventTime, type EventBus, type ScopedEvents } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import { pluginErrorEvent, withDeadline, type PluginErrorReporter } from './isolate.js';
 
@@ -23,6 +24,7 @@ export interface PluginContextDeps {
   readonly log: Logger;
   readonly hookTimeoutMs: number;
   readonly report: PluginErrorReporter;
+  readonly events: EventBus;
 }
 
 type Handler<A extends unknown[], R> = (...args: A) => R;
@@ -36,6 +38,7 @@ type Handler<A extends unknown[], R> = (...args: A) => R;
 export class ManagedPluginContext implements PluginContext {
   readonly log: Logger;
   readonly bridge: BridgeApi;
+  readonly events: ScopedEvents;
   private readonly effects: Disposer[] = [];
   private sealed = false;
   private disposed = false;
@@ -46,6 +49,8 @@ export class ManagedPluginContext implements PluginContext {
   ) {
     this.log = deps.log.child({ plugin: name });
     this.bridge = deps.bridge;
+    this.events = deps.events.scope();
+    this.effects.push(() => this.events.dispose());
   }
 
   /** Called when setup finished: later registrations are refused with a coded error. */
@@ -95,12 +100,16 @@ export class ManagedPluginContext implements PluginContext {
     // The message's own AbortSignal (processing timeout, shutdown) is the deadline here.
     this.deps.hooks.onMessage.tapPromise(this.name, async (ctx) => {
       if (this.disposed || ctx.signal.aborted) return undefined;
+      const started = this.deps.events.active('plugin:handler') ? eventTime() : 0;
       try {
         const work = Promise.resolve().then(() => handler(ctx));
         const result = await withDeadline(work, Infinity, () => new Error('unreachable'), ctx.signal);
+        if (started) this.timed('onMessage', started, 'ok', ctx.message.traceId);
         return result ?? undefined;
       } catch (error) {
-        this.deps.report(pluginErrorEvent(this.name, 'onMessage', error, ctx.message.traceId), error);
+        const report = pluginErrorEvent(this.name, 'onMessage', error, ctx.message.traceId);
+        if (started) this.timed('onMessage', started, outcomeOf(report.code), ctx.message.traceId);
+        this.deps.report(report, error);
         return undefined;
       }
     });
@@ -179,15 +188,30 @@ export class ManagedPluginContext implements PluginContext {
   /** Runs an async handler with the hook deadline; failures are reported and yield undefined. */
   private async runTimed<T>(hook: string, fn: () => T | Promise<T>, traceId?: string): Promise<T | undefined> {
     const timeoutMs = this.deps.hookTimeoutMs;
+    const started = this.deps.events.active('plugin:handler') ? eventTime() : 0;
     try {
-      return await withDeadline(
+      const result = await withDeadline(
         Promise.resolve().then(fn),
         timeoutMs,
         () => new BridgeError('BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT', { plugin: this.name, hook, timeoutMs }),
       );
+      if (started) this.timed(hook, started, 'ok', traceId);
+      return result;
     } catch (error) {
-      this.deps.report(pluginErrorEvent(this.name, hook, error, traceId), error);
+      const report = pluginErrorEvent(this.name, hook, error, traceId);
+      if (started) this.timed(hook, started, outcomeOf(report.code), traceId);
+      this.deps.report(report, error);
       return undefined;
     }
   }
+
+  /** Publishes one handler's timing (only called when someone listens). */
+  private timed(hook: string, started: number, outcome: 'ok' | 'error' | 'timeout', traceId: string | undefined): void {
+    const at = eventTime();
+    this.deps.events.emit('plugin:handler', { plugin: this.name, hook, traceId: traceId ?? null, durationMs: at - started, outcome, at });
+  }
+}
+
+function outcomeOf(code: string): 'error' | 'timeout' {
+  return code === 'BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT' ? 'timeout' : 'error';
 }

@@ -1,5 +1,6 @@
 import type { BridgeApi, BridgeSettings, Logger, PluginDefinition, PluginEntry } from '@botbridge/sdk';
 import { BridgeError, reasonOf } from '../errors.js';
+import type { EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import type { PluginErrorReporter } from './isolate.js';
 import { withDeadline } from './isolate.js';
@@ -36,6 +37,7 @@ export class PluginHost {
       readonly log: Logger;
       readonly settings: BridgeSettings['pluginHost'];
       readonly report: PluginErrorReporter;
+      readonly events: EventBus;
     },
   ) {
     this.loaded = validateEntries(entries);

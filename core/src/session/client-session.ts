@@ -1,5 +1,6 @@
 import type { ApprovalStatus, ClientInfo, PingMonitoring } from '@botbridge/sdk';
 import { reasonOf } from '../errors.js';
+import { eventTime } from '../events/bridge-events.js';
 import type { AnalyzePacket, HandshakePacket, PingAnswerPacket } from '../protocol/packets.js';
 import type { Connection } from '../transport/connection.js';
 import { FailureWindow } from './auth-guard.js';
@@ -113,6 +114,7 @@ export class ClientSession {
     const decoded = this.deps.codec.decodeHandshake(value);
     if (!decoded.ok) {
       this.deps.counters.inc('handshakes', 'invalid');
+      this.handshakeEvent('', '', '', 'invalid');
       this.deps.log.warn({ conn: this.conn.id, remote: this.conn.remoteAddress, reason: decoded.reason }, 'invalid handshake');
       this.conn.write(
         this.deps.codec.encodeHandshakeComplete({
@@ -143,6 +145,7 @@ export class ClientSession {
       this.conn.write(
         this.deps.codec.encodeHandshakeComplete({ success, approved, message, serverVersion: this.deps.serverVersion }),
       );
+    this.handshakeEvent(hs.botName, hs.deviceId, hs.version, decision.counter);
     if (!decision.accept) {
       this.deps.counters.inc('handshakes', decision.counter);
       this.deps.log.info({ botName: hs.botName, deviceId: hs.deviceId, reason: decision.detail }, 'handshake refused');
@@ -166,6 +169,11 @@ export class ClientSession {
     this.held = [];
     for (const value of held) this.route(value);
     this.conn.resumeReading('handshake');
+  }
+
+  private handshakeEvent(botName: string, deviceId: string, version: string, result: string): void {
+    if (!this.deps.events.active('connection:handshake')) return;
+    this.deps.events.emit('connection:handshake', { connectionId: this.conn.id, botName, deviceId, version, result, at: eventTime() });
   }
 
   private route(value: unknown): void {

@@ -1,5 +1,6 @@
 import type { BridgeSettings } from '@botbridge/sdk';
 import type { ApprovalCache } from '../approval/approval-cache.js';
+import type { EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
@@ -16,6 +17,7 @@ export interface SessionDeps {
   readonly approvals: ApprovalCache;
   readonly registry: SessionRegistry;
   readonly hooks: BridgeHooks;
+  readonly events: EventBus;
   readonly auth: AuthGuard;
   readonly counters: Counters;
   readonly log: CoreLogger;

@@ -27,3 +27,58 @@ export function fromDbTime(value: string | Date): Date {
 export function fromNullableDbTime(value: string | Date | null): Date | null {
   return value === null ? null : fromDbTime(value);
 }
+
+/** MySQL's zero date (old rows written in non-strict mode); it reads as "unknown". */
+const ZERO_DATE = /^0000-00-00/;
+
+/**
+ * Converts between instants and the wall-clock strings a database holds. SQLite always holds
+ * UTC. A MySQL database shared with PHP pages and the old Python server holds its server's
+ * local time (they write `NOW()` and `datetime.now()`), so the MySQL store writes and reads at
+ * the offset of its session time zone; otherwise every row it writes would look hours off in
+ * the operator's charts, and `updated_at` stamps written by `ON UPDATE CURRENT_TIMESTAMP` could
+ * not be compared with ours.
+ */
+export class DbClock {
+  readonly offsetMinutes: number;
+
+  constructor(offsetMinutes = 0) {
+    this.offsetMinutes = offsetMinutes;
+  }
+
+  toDb(date: Date): string {
+    return toDbTime(new Date(date.getTime() + this.offsetMinutes * 60_000));
+  }
+
+  /** Null, a zero date or an unparseable value reads as null (the column is someone else's too). */
+  fromDb(value: string | Date | null | undefined): Date | null {
+    if (value === null || value === undefined) return null;
+    if (typeof value === 'string' && ZERO_DATE.test(value)) return null;
+    let parsed: Date;
+    try {
+      parsed = fromDbTime(value);
+    } catch {
+      return null;
+    }
+    return value instanceof Date ? parsed : new Date(parsed.getTime() - this.offsetMinutes * 60_000);
+  }
+}
+
+export const UTC_CLOCK = new DbClock(0);
+
+/** `+09:00` style offset of a clock, as MySQL's `SET time_zone` takes it. */
+export function offsetLabel(offsetMinutes: number): string {
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** Parses `UTC`, `Z` or `±HH:MM`; undefined for anything else. */
+export function parseOffset(label: string): number | undefined {
+  if (/^(utc|z)$/i.test(label)) return 0;
+  const match = /^([+-])(\d{2}):(\d{2})$/.exec(label);
+  if (match === null) return undefined;
+  const minutes = Number(match[2]) * 60 + Number(match[3]);
+  if (Number(match[2]) > 14 || Number(match[3]) > 59) return undefined;
+  return match[1] === '-' ? -minutes : minutes;
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { definePlugin, usePlugin, z, type BridgeApi, type MessageContext, type OutgoingReply } from '@botbridge/sdk';
 import { BridgeError } from '../../src/errors.js';
+import { EventBus } from '../../src/events/bridge-events.js';
 import { createHooks, type PluginErrorEvent } from '../../src/hooks.js';
 import { createLogger } from '../../src/logger.js';
 import { PluginHost } from '../../src/plugins/plugin-host.js';
@@ -14,10 +15,10 @@ const bridge: BridgeApi = {
 };
 const settings = { setupTimeoutMs: 200, hookTimeoutMs: 100, teardownTimeoutMs: 100 };
 
-function host(entries: ConstructorParameters<typeof PluginHost>[0]) {
+function host(entries: ConstructorParameters<typeof PluginHost>[0], events = new EventBus()) {
   const hooks = createHooks();
   const errors: PluginErrorEvent[] = [];
-  const plugins = new PluginHost(entries, { hooks, bridge, log, settings, report: (event) => errors.push(event) });
+  const plugins = new PluginHost(entries, { hooks, bridge, log, settings, events, report: (event) => errors.push(event) });
   return { hooks, errors, plugins };
 }
 
@@ -132,5 +133,26 @@ describe('PluginHost', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(ticks).toBe(after);
     await expect(hooks.onMessage.promise(messageContext())).resolves.toBeUndefined();
+  });
+
+  it('publishes handler timings only to subscribers of its own bridge, and unsubscribes at teardown', async () => {
+    const mine = new EventBus();
+    const other = new EventBus();
+    const timings: unknown[] = [];
+    const listener = definePlugin({
+      name: 'listener',
+      setup: (ctx) => void ctx.events.subscribe('plugin:handler', (event) => timings.push(event)),
+    });
+    const answering = definePlugin({ name: 'answering', setup: (ctx) => ctx.onMessage(async () => '응답') });
+    const { hooks, plugins } = host([listener, answering], mine);
+    await plugins.setup();
+    await hooks.onMessage.promise(messageContext());
+    expect(timings).toEqual([
+      expect.objectContaining({ bridge: mine.id, plugin: 'answering', hook: 'onMessage', traceId: 't-1', outcome: 'ok', durationMs: expect.any(Number) }),
+    ]);
+    other.emit('plugin:handler', { plugin: 'x', hook: 'onMessage', traceId: null, durationMs: 1, outcome: 'ok', at: 0 });
+    expect(timings).toHaveLength(1);
+    await plugins.teardown();
+    expect(mine.active('plugin:handler')).toBe(false);
   });
 });
