@@ -8,20 +8,27 @@ import type {
   ReplyTarget,
   SendResult,
 } from '@botbridge/sdk';
+import { hostname } from 'node:os';
+import { Registry } from 'prom-client';
 import { ApprovalCache } from './approval/approval-cache.js';
+import { BotSettings } from './bots/bot-settings.js';
 import { resolveConfig } from './config/load-config.js';
 import { BridgeError, reasonOf } from './errors.js';
 import { EventBus, eventTime } from './events/bridge-events.js';
 import { createHooks, type BridgeHooks } from './hooks.js';
+import { LogCategories } from './log-categories.js';
 import { createLogger, type CoreLogger } from './logger.js';
 import { Counters } from './metrics/counters.js';
 import { BatchWriter } from './monitor/batch-writer.js';
 import { PingRecorder } from './monitor/ping-recorder.js';
+import { RetentionJob } from './monitor/retention.js';
+import { SystemSampler } from './monitor/system-sampler.js';
 import { Outbound } from './outbound/outbound.js';
 import { Admission } from './pipeline/admission.js';
 import { Deduplicator } from './pipeline/dedup.js';
 import { Dispatcher } from './pipeline/dispatcher.js';
 import { createMessageWorker, type MessageJob } from './pipeline/message-job.js';
+import { SandboxSource, sandboxPacket, type InjectInput, type InjectResult } from './pipeline/message-source.js';
 import { ReplySequencer } from './pipeline/reply-sequencer.js';
 import { TraceIds } from './pipeline/trace-ids.js';
 import { PluginHost, type PluginState } from './plugins/plugin-host.js';
@@ -31,8 +38,11 @@ import { ClientSession } from './session/client-session.js';
 import { isRefusedStatus } from './session/handshake.js';
 import type { SessionDeps } from './session/session-deps.js';
 import { SessionRegistry } from './session/session-registry.js';
+import { HealthTrackedStore } from './store/health-tracked-store.js';
 import { openStore } from './store/open-store.js';
-import type { ChatLogRow, PingRow, Store } from './store/types.js';
+import { isStoreUnavailable } from './store/store-errors.js';
+import { StoreHealth, type StoreHealthState } from './store/store-health.js';
+import type { ChatLogRow, PingRow, Store, SystemSampleRow } from './store/types.js';
 import { TcpListener } from './transport/tcp-listener.js';
 import { toChatLogRow } from './monitor/chat-log-row.js';
 import { SERVER_VERSION } from './version.js';
@@ -61,6 +71,16 @@ export class Bridge {
   readonly registry = new SessionRegistry();
   /** The live event stream (diagnostics_channel), for the debug channel, dashboards and profilers. */
   readonly events = new EventBus();
+  /**
+   * This bridge's Prometheus registry (never prom-client's global one: a process may run several
+   * bridges). Plugin metrics live here; the core's are added while the admin server serves
+   * /metrics (metrics/prometheus.ts).
+   */
+  readonly metricsRegistry = new Registry();
+  /** Loggers per category (`log.categories`); `log` is the root. */
+  readonly logs: LogCategories;
+  /** Per-bot settings: the core's section and each plugin's `botConfig`, fed by a config source plugin. */
+  readonly botSettings: BotSettings;
   private phase: Phase = 'created';
   private storeRef: Store | undefined;
   private readonly ownsStore: boolean;
@@ -71,9 +91,15 @@ export class Bridge {
   private readonly outbound: Outbound;
   private readonly chatLogWriter: BatchWriter<ChatLogRow>;
   private readonly pingWriter: BatchWriter<PingRow>;
+  private readonly systemWriter: BatchWriter<SystemSampleRow>;
+  /** Whether the store answers (every store call reports to it); see store/store-health.ts. */
+  readonly storeHealth: StoreHealth;
+  private readonly systemSampler: SystemSampler;
+  private readonly retention: RetentionJob;
   private readonly listener: TcpListener;
   private readonly sessions = new Set<ClientSession>();
   private readonly proactiveTraces = new TraceIds();
+  private readonly admission: Admission;
   private saturated = false;
   private boundAddress: { host: string; port: number } | null = null;
 
@@ -81,32 +107,45 @@ export class Bridge {
     const { settings, plugins } = resolveConfig(options.config ?? {});
     this.settings = settings;
     this.log = options.logger ?? createLogger(settings.log);
+    this.logs = new LogCategories(this.log, settings.log.categories);
+    this.botSettings = new BotSettings({ replyGapMs: settings.pipeline.replyGapMs, rooms: settings.pipeline.rooms });
     this.storeRef = options.store;
     this.ownsStore = options.store === undefined;
-    const { counters, log, hooks, registry, events } = this;
+    const { counters, log, logs, hooks, registry, events, botSettings } = this;
     const p = settings.pipeline;
+    this.storeHealth = new StoreHealth({ onChange: (state, reason) => this.storeHealthChanged(state, reason) });
     this.approvals = new ApprovalCache({
       store: () => this.store,
-      log,
+      log: logs.get('store'),
       autoApprove: settings.approval.autoApprove,
       refreshIntervalMs: settings.approval.refreshIntervalMs,
+      fullRefreshIntervalMs: settings.approval.fullRefreshIntervalMs,
+      staleAfterMs: settings.approval.staleAfterMs,
+      storeHealthy: () => this.storeHealth.healthy,
       onDeviceChange: (botName, deviceId, status) => this.deviceChanged(botName, deviceId, status),
     });
 
-    this.outbound = new Outbound({ registry, codec: v32Codec, hooks, counters, log, settings, events });
+    const replyLog = logs.get('reply');
+    const queueLog = logs.get('queue');
+    this.outbound = new Outbound({ registry, codec: v32Codec, hooks, counters, log: replyLog, settings, events });
     this.sequencer = new ReplySequencer<OutgoingReply>({
       holdMs: p.replyHoldMs,
       gapMs: p.replyGapMs,
+      gapFor: (roomKey) => botSettings.replyGapMs(roomKey),
       send: (out) => void this.outbound.deliver(out),
-      isOrdered: (roomKey) => this.roomOverride(roomKey)?.ordered ?? true,
-      onSendError: (_out, error) => log.error({ err: reasonOf(error) }, 'reply send failed'),
+      isOrdered: (roomKey) => botSettings.isOrdered(roomKey),
+      onSendError: (error, out) => replyLog.error({ botName: out.target.botName, room: out.target.room, traceId: out.traceId, err: reasonOf(error) }, 'reply send failed'),
     });
     this.dispatcher = new Dispatcher<MessageJob>({
       concurrency: p.concurrency,
+      // The bot's own settings (its config file), else pipeline.rooms (both in botSettings), else kb_rooms.
       roomConcurrency: (botName, roomKey) =>
-        p.rooms[`${botName}/${roomKey}`]?.concurrency ?? this.approvals.roomApproval(botName, roomKey)?.concurrency ?? undefined,
+        botSettings.roomOverride(botName, roomKey)?.concurrency ?? this.approvals.roomApproval(botName, roomKey)?.concurrency ?? undefined,
       capacity: p.queueCapacity,
       processingTimeoutMs: p.processingTimeoutMs,
+      // The events' clock, so the worker can split queue wait from slot wait for the profiler.
+      now: eventTime,
+      timeRunnable: () => events.active('message:started'),
       worker: createMessageWorker({
         settings,
         approvals: this.approvals,
@@ -114,7 +153,7 @@ export class Bridge {
         sequencer: this.sequencer,
         outbound: this.outbound,
         counters,
-        log,
+        log: logs.get('message'),
         events,
       }),
       onSaturated: () => this.setSaturated(true),
@@ -123,14 +162,21 @@ export class Bridge {
         // The worker may still hang (e.g. in the store); later messages of the room must not wait for it.
         this.sequencer.finish(job.ticket);
         counters.inc('jobs', 'timed_out');
-        log.warn({ botName: job.botName, room: job.message.room, traceId: job.message.traceId, code: 'BRIDGE_ERR_PROCESSING_TIMEOUT' }, 'message processing timed out');
+        queueLog.warn({ botName: job.botName, room: job.message.room, traceId: job.message.traceId, code: 'BRIDGE_ERR_PROCESSING_TIMEOUT' }, 'message processing timed out');
       },
       onError: (job, error) => {
         counters.inc('jobs', 'failed');
-        log.error({ botName: job.botName, traceId: job.message.traceId, err: reasonOf(error) }, 'message job failed');
+        queueLog.error({ botName: job.botName, room: job.message.room, traceId: job.message.traceId, err: reasonOf(error) }, 'message job failed');
       },
     });
-    const writerBase = { limit: settings.store.writeBufferLimit, flushDelayMs: 50, retryDelayMs: 1_000, counters, log };
+    const writerBase = {
+      limit: settings.store.writeBufferLimit,
+      flushDelayMs: 50,
+      retryDelayMs: 1_000,
+      counters,
+      log: logs.get('store'),
+      isRetryable: isStoreUnavailable,
+    };
     this.chatLogWriter = new BatchWriter<ChatLogRow>({
       ...writerBase,
       name: 'chat_log',
@@ -138,27 +184,47 @@ export class Bridge {
       write: (rows) => this.store.insertChatLogs(rows),
     });
     this.pingWriter = new BatchWriter<PingRow>({ ...writerBase, name: 'ping', batchSize: 200, write: (rows) => this.store.insertPings(rows) });
+    this.systemWriter = new BatchWriter<SystemSampleRow>({
+      ...writerBase,
+      name: 'system',
+      batchSize: 50,
+      write: (rows) => this.store.insertSystemSamples(rows),
+    });
+    this.systemSampler = new SystemSampler({
+      intervalMs: settings.monitor.systemSampleIntervalMs,
+      serverName: settings.monitor.serverName ?? hostname(),
+      diskPath: settings.monitor.diskPath,
+      activeConnections: () => this.sessions.size,
+      queueDepth: () => this.dispatcher.length(),
+      write: (row) => this.systemWriter.push(row),
+      log,
+    });
+    this.retention = new RetentionJob({ settings: settings.retention, store: () => this.store, counters, log: logs.get('store') });
 
+    this.admission = new Admission({
+      settings,
+      dedup: new Deduplicator({ windowMs: p.dedupWindowMs, legacyTwinWindowMs: p.legacyTwinWindowMs, maxEntries: 200_000 }),
+      dispatcher: this.dispatcher,
+      sequencer: this.sequencer,
+      counters,
+      log: logs.get('message'),
+      events,
+    });
+    const connectionLog = logs.get('connection');
     const sessionDeps: SessionDeps = {
       settings,
       codec: v32Codec,
       approvals: this.approvals,
+      storeHealth: this.storeHealth,
       registry,
       hooks,
       events,
       auth: new AuthGuard(settings.auth),
       counters,
-      log,
+      log: connectionLog,
+      logs,
       serverVersion: SERVER_VERSION,
-      admission: new Admission({
-        settings,
-        dedup: new Deduplicator({ windowMs: p.dedupWindowMs, legacyTwinWindowMs: p.legacyTwinWindowMs, maxEntries: 200_000 }),
-        dispatcher: this.dispatcher,
-        sequencer: this.sequencer,
-        counters,
-        log,
-        events,
-      }),
+      admission: this.admission,
       pings: new PingRecorder({ hooks, counters, events, writer: this.pingWriter }),
       onReady: (session) => {
         session.conn.markHandshaken();
@@ -187,9 +253,9 @@ export class Bridge {
       },
       onRefused: ({ code, limit, remoteAddress }) => {
         counters.inc('connections', code === 'BRIDGE_ERR_CONNECTION_LIMIT' ? 'refused_cap' : 'refused_handshake_cap');
-        log.warn({ code, limit, remote: remoteAddress }, 'connection refused');
+        connectionLog.warn({ code, limit, remote: remoteAddress }, 'connection refused');
       },
-      onError: (error) => log.error({ err: reasonOf(error) }, 'listener error'),
+      onError: (error) => connectionLog.error({ err: reasonOf(error) }, 'listener error'),
     });
     this.plugins = new PluginHost(plugins, {
       hooks,
@@ -197,9 +263,12 @@ export class Bridge {
       log,
       settings: settings.pluginHost,
       events,
+      botSettings,
+      metricsRegistry: this.metricsRegistry,
+      pluginLog: (name) => logs.plugin(name),
       report: (event, error) => {
         counters.inc('plugin_errors', `${event.plugin}:${event.hook}`);
-        log.error({ plugin: event.plugin, hook: event.hook, code: event.code, traceId: event.traceId, err: reasonOf(error) }, event.message);
+        logs.plugin(event.plugin).error({ hook: event.hook, code: event.code, traceId: event.traceId, err: reasonOf(error) }, event.message);
         if (hooks.onPluginError.isUsed()) hooks.onPluginError.call(event);
         if (events.active('plugin:error')) {
           events.emit('plugin:error', { plugin: event.plugin, hook: event.hook, code: event.code, message: event.message, traceId: event.traceId ?? null, at: eventTime() });
@@ -222,12 +291,16 @@ export class Bridge {
     if (this.phase !== 'created') throw new BridgeError('BRIDGE_ERR_ALREADY_STARTED', { state: this.phase });
     this.phase = 'starting';
     try {
-      this.storeRef ??= await openStore(this.settings.store.url);
+      const { url, connectionLimit, queueLimit, connectTimeoutMs, queryTimeoutMs, timeZone } = this.settings.store;
+      const opened = this.storeRef ?? await openStore(url, { connectionLimit, queueLimit, connectTimeoutMs, queryTimeoutMs, timeZone });
+      this.storeRef = new HealthTrackedStore(opened, this.storeHealth);
       await this.approvals.load();
       this.approvals.start();
       await this.plugins.setup();
       await this.hooks.onStart.promise();
       this.boundAddress = await this.listener.listen(this.settings.listen.host, this.settings.listen.port);
+      this.systemSampler.start();
+      this.retention.start();
     } catch (error) {
       await this.shutdownParts();
       this.phase = 'closed';
@@ -281,9 +354,24 @@ export class Bridge {
       clients: this.registry.size,
       saturated: this.saturated,
       dispatcher: this.dispatcher.stats(),
-      writers: { chatLog: this.chatLogWriter.pending, ping: this.pingWriter.pending },
+      writers: { chatLog: this.chatLogWriter.pending, ping: this.pingWriter.pending, system: this.systemWriter.pending },
+      store: { health: this.storeHealth.state, approvalsFresh: this.approvals.isFresh() },
       counters: this.counters.snapshot(),
     };
+  }
+
+  /**
+   * Runs a synthetic chat line through admission, the dispatcher, the hooks and outbound as if
+   * `deviceId` had sent it (the debug channel's sandbox). Device and room approvals apply, the
+   * replies are real sends (to that device when it is connected, else routed like any reply),
+   * and every step is on the event stream under the returned trace id. Dedup is skipped.
+   */
+  inject(input: InjectInput): InjectResult {
+    if (this.phase !== 'running') throw new BridgeError('BRIDGE_ERR_NOT_RUNNING', { state: this.phase });
+    const packet = sandboxPacket(input);
+    const source = this.registry.get(input.botName, input.deviceId) ?? new SandboxSource(input.botName, input.deviceId, this.approvals);
+    this.counters.inc('messages', 'injected');
+    return this.admission.admitSynthetic(source, packet);
   }
 
   /** Proactive send to a room (admin API, schedulers): passes beforeReply like any reply. */
@@ -310,15 +398,10 @@ export class Bridge {
     };
   }
 
-  private roomOverride(roomKey: string) {
-    // The sequencer's room key is `<botName>\0<roomId>`; overrides are keyed `<botName>/<roomId>`.
-    return this.settings.pipeline.rooms[roomKey.replace('\u0000', '/')];
-  }
-
   private setSaturated(saturated: boolean): void {
     this.saturated = saturated;
     this.counters.inc('queue_saturation', saturated ? 'paused' : 'resumed');
-    this.log.warn({ queued: this.dispatcher.length() }, saturated ? 'queue full: pausing reads' : 'queue drained: resuming reads');
+    this.logs.get('queue').warn({ queued: this.dispatcher.length() }, saturated ? 'queue full: pausing reads' : 'queue drained: resuming reads');
     for (const session of this.sessions) {
       if (!session.isReady) continue;
       if (saturated) session.conn.pauseReading('queue');
@@ -329,8 +412,31 @@ export class Bridge {
   private deviceChanged(botName: string, deviceId: string, status: string): void {
     const session = this.registry.get(botName, deviceId);
     if (!session) return;
-    this.log.info({ botName, deviceId, status }, 'device approval changed');
+    this.logs.get('connection').info({ botName, deviceId, status }, 'device approval changed');
     if (isRefusedStatus(status as never)) session.close('BRIDGE_ERR_DEVICE_REFUSED', `${botName}/${deviceId} is ${status}`);
+  }
+
+  /**
+   * Logged and counted once per transition. On recovery, devices whose handshake came while the
+   * store was degraded (and so could not be registered) are registered now, without a reconnect.
+   */
+  private storeHealthChanged(state: StoreHealthState, reason: string | null): void {
+    this.counters.inc('store_health', state);
+    if (state === 'degraded') {
+      this.log.error(
+        { store: this.storeRef?.description, reason, staleAfterMs: this.settings.approval.staleAfterMs },
+        'store degraded: new handshakes are not approved; live connections keep their cached approval for a while',
+      );
+      return;
+    }
+    this.log.warn({ store: this.storeRef?.description }, 'store answers again');
+    for (const session of this.registry.all()) {
+      if (this.approvals.deviceStatus(session.botName, session.deviceId) !== undefined) continue;
+      const info = session.info();
+      this.approvals
+        .registerDevice({ botName: info.botName, deviceId: info.deviceId, ipAddress: info.remoteAddress, clientType: info.clientType, clientVersion: info.version })
+        .catch((error: unknown) => this.log.warn({ botName: info.botName, deviceId: info.deviceId, err: reasonOf(error) }, 'device registration after recovery failed'));
+    }
   }
 
   private sessionClosed(session: ClientSession, wasReady: boolean, reason: string): void {
@@ -347,14 +453,16 @@ export class Bridge {
     }
     if (!wasReady) return;
     this.registry.remove(session);
-    this.log.info({ botName: session.botName, deviceId: session.deviceId, reason }, 'client disconnected');
+    this.logs.get('connection').info({ botName: session.botName, deviceId: session.deviceId, reason }, 'client disconnected');
     if (this.hooks.onDisconnect.isUsed()) this.hooks.onDisconnect.call(session.info(), reason);
   }
 
   private async shutdownParts(): Promise<void> {
     await this.plugins.teardown();
     this.approvals.stop();
-    await Promise.all([this.chatLogWriter.close(), this.pingWriter.close()]).catch(() => undefined);
+    this.systemSampler.stop();
+    await this.retention.stop();
+    await Promise.all([this.chatLogWriter.close(), this.pingWriter.close(), this.systemWriter.close()]).catch(() => undefined);
     if (this.ownsStore && this.storeRef) await this.storeRef.close().catch(() => undefined);
   }
 }

@@ -43,12 +43,28 @@ export const errorCatalogue = {
   BRIDGE_ERR_PLUGIN_HOOK: 'plugin {plugin}: {hook} handler threw: {reason}',
   BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT: 'plugin {plugin}: {hook} handler did not finish within {timeoutMs} ms',
   BRIDGE_ERR_REGISTER_AFTER_START: 'plugin {plugin}: cannot register {hook} after start',
+  BRIDGE_ERR_PLUGIN_BOT_CONFIG: 'plugin {plugin}: per-bot config schema has no default at {path}: {reason}',
+  BRIDGE_ERR_BOT_CONFIG_SOURCE: 'plugin {plugin}: cannot provide per-bot config: plugin {holder} already does',
+  BRIDGE_ERR_PLUGIN_METRIC: 'plugin {plugin}: cannot register metric {name}: {reason}',
+  BRIDGE_ERR_EVENT_NOT_PUBLISHABLE: 'event {name} is published by the core only',
   // config, store, lifecycle
   BRIDGE_ERR_CONFIG_INVALID: 'invalid config at {path}: {reason}',
   BRIDGE_ERR_CONFIG_LOAD: 'cannot load config file {file}: {reason}',
   BRIDGE_ERR_STORE_URL: 'unsupported store URL {url}: {reason}',
   BRIDGE_ERR_STORE_UNAVAILABLE: 'store unavailable: {reason}',
+  BRIDGE_ERR_STORE_TIMEOUT: 'store {operation} took longer than {timeoutMs} ms',
+  BRIDGE_ERR_STORE_KEY_CONFLICT: '{table} has no room for {key}: {reason}',
   BRIDGE_ERR_ALREADY_STARTED: 'the bridge is already {state}',
+  BRIDGE_ERR_NOT_RUNNING: 'the bridge is {state}, not running',
+  // admin HTTP server
+  BRIDGE_ERR_HTTP_NO_TOKEN: 'the admin HTTP server would listen on {host}, which is not a loopback address, without an admin token (set http.adminToken or BOTBRIDGE_ADMIN_TOKEN)',
+  BRIDGE_ERR_HTTP_LISTEN: 'the admin HTTP server cannot listen on {host}:{port}: {reason}',
+  BRIDGE_ERR_HTTP_UNAUTHORIZED: 'a valid admin token is required',
+  BRIDGE_ERR_HTTP_RATE_LIMITED: 'too many failed authentications from {address}; retry in {retryAfterS} s',
+  BRIDGE_ERR_HTTP_ORIGIN: 'origin {origin} is not allowed',
+  BRIDGE_ERR_HTTP_NOT_FOUND: '{what} not found',
+  BRIDGE_ERR_HTTP_BAD_REQUEST: 'bad request: {reason}',
+  BRIDGE_ERR_ADMIN_DISCONNECT: 'disconnected through the admin API',
 } as const;
 
 export type BridgeErrorCode = keyof typeof errorCatalogue;

@@ -8,7 +8,7 @@ export type CoreLogger = PinoLogger;
  * Structured JSON logs (pino). Secrets never reach a log line: auth blocks, signatures, secret
  * keys and salts are redacted wherever they appear in logged objects.
  */
-export function createLogger(settings: BridgeSettings['log'], destination?: NodeJS.WritableStream): CoreLogger {
+export function createLogger(settings: Pick<BridgeSettings['log'], 'level' | 'pretty'>, destination?: NodeJS.WritableStream): CoreLogger {
   const options = {
     level: settings.level,
     base: { service: 'botbridge' },

@@ -2,13 +2,18 @@ import type { BridgeConfig } from '@botbridge/sdk';
 import { createBridge } from './bridge.js';
 import { loadBridgeConfig } from './config/load-config.js';
 import { reasonOf } from './errors.js';
-import { createLogger } from './logger.js';
+import { createAdminServer, type AdminServer } from './http/admin-server.js';
+import { createLogger, type CoreLogger } from './logger.js';
 
 export interface RunServerOptions {
   readonly configFile?: string;
   readonly port?: number;
   readonly storeUrl?: string;
   readonly autoApprove?: boolean;
+  /** Overrides http.port. */
+  readonly httpPort?: number;
+  /** false: no admin HTTP server (overrides http.enabled). */
+  readonly http?: boolean;
 }
 
 /**
@@ -24,12 +29,27 @@ export async function runServer(options: RunServerOptions = {}): Promise<number>
     listen: { ...s.listen, port: options.port ?? s.listen.port },
     store: { ...s.store, url: options.storeUrl ?? process.env.BOTBRIDGE_STORE ?? s.store.url },
     approval: { ...s.approval, autoApprove: options.autoApprove === true || s.approval.autoApprove },
+    http: {
+      ...s.http,
+      enabled: options.http === false ? false : s.http.enabled,
+      port: options.httpPort ?? s.http.port,
+      adminToken: process.env.BOTBRIDGE_ADMIN_TOKEN || s.http.adminToken,
+    },
     plugins: loaded.plugins,
   };
   const log = createLogger(s.log);
   log.info({ config: loaded.file ?? '(defaults)' }, 'starting botbridge');
   const bridge = createBridge({ config, logger: log });
-  await bridge.start();
+  // Built before the bridge starts: a non-loopback bind without a token fails before the store opens.
+  const admin = bridge.settings.http.enabled ? await createAdminServer({ bridge }) : null;
+  try {
+    await bridge.start();
+    if (admin) await announce(admin, log);
+  } catch (error) {
+    await admin?.close();
+    await bridge.close();
+    throw error;
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -41,7 +61,8 @@ export async function runServer(options: RunServerOptions = {}): Promise<number>
       }
       stopping = true;
       log.info({ signal }, 'shutting down');
-      bridge.close().then(
+      // The admin server goes first: its debug clients need not watch every connection close.
+      Promise.resolve(admin?.close()).then(() => bridge.close()).then(
         () => resolve(0),
         (error: unknown) => {
           log.error({ err: reasonOf(error) }, 'shutdown failed');
@@ -52,4 +73,21 @@ export async function runServer(options: RunServerOptions = {}): Promise<number>
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+}
+
+/**
+ * Logs where the dashboard is. A generated token exists only in this process and is printed
+ * here once, inside the dashboard URL's fragment (browsers never send fragments to servers): it
+ * is the operator's only way in. A configured token is never printed.
+ */
+async function announce(admin: AdminServer, log: CoreLogger): Promise<void> {
+  const address = await admin.listen();
+  if (admin.tokenSource === 'generated') {
+    log.warn(
+      { url: address.url, dashboard: address.dashboardUrl },
+      'admin HTTP server listening; no admin token configured, so this one-time token (valid until the process stops) is in the dashboard URL',
+    );
+  } else {
+    log.info({ url: address.url, dashboard: address.dashboardUrl }, 'admin HTTP server listening; sign in with the configured admin token');
+  }
 }

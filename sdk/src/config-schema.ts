@@ -13,6 +13,15 @@ export const DEFAULT_SALT = '7f$kLz9^&*1pXyZ2';
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
 
+const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+
+/** Log categories of the core; plugins log under `plugin:<name>`. */
+export const LOG_CATEGORIES = ['connection', 'handshake', 'message', 'reply', 'ping', 'queue', 'store'] as const;
+export type LogCategory = (typeof LOG_CATEGORIES)[number];
+const logCategory = z.string().regex(new RegExp(`^(${LOG_CATEGORIES.join('|')}|plugin:.+)$`), {
+  message: `expected one of ${LOG_CATEGORIES.join(', ')} or plugin:<name>`,
+});
+
 const botAuthSchema = z.strictObject({
   secretKey: z.string().min(1).optional(),
   salt: z.string().optional(),
@@ -71,6 +80,16 @@ export const bridgeConfigSchema = z.strictObject({
     autoApprove: z.boolean().default(false),
     /** How often approval changes written by other processes are picked up. */
     refreshIntervalMs: positiveInt.default(2_000),
+    /**
+     * How often every device and cached room is re-read in full, for writers that change a
+     * status without touching updated_at (PHP pages, manual SQL).
+     */
+    fullRefreshIntervalMs: positiveInt.default(5_000),
+    /**
+     * While the store cannot be read, cached approvals keep serving live connections for this
+     * long after the last successful refresh; then their messages go unanswered until it is back.
+     */
+    staleAfterMs: positiveInt.default(120_000),
   }).prefault({}),
   pipeline: z.strictObject({
     dedupWindowMs: positiveInt.default(300_000),
@@ -102,21 +121,79 @@ export const bridgeConfigSchema = z.strictObject({
     teardownTimeoutMs: positiveInt.default(5_000),
   }).prefault({}),
   store: z.strictObject({
-    /** `sqlite:PATH` (default) or, later, `mysql://user:pass@host:port/db`. */
+    /** `sqlite:PATH` (default) or `mysql://user:pass@host:port/db` (MySQL/MariaDB). */
     url: z.string().min(1).default('sqlite:./data/botbridge.db'),
     /** Chat-log rows are written in batches of at most this many. */
     chatLogBatchSize: positiveInt.default(200),
     /** Rows waiting to be written beyond this are dropped and counted. */
     writeBufferLimit: positiveInt.default(50_000),
+    /** MySQL: connections in the pool at most. */
+    connectionLimit: positiveInt.default(10),
+    /** MySQL: callers waiting for a pooled connection at most; one more fails at once. */
+    queueLimit: positiveInt.default(1_000),
+    /** MySQL: longest wait for a connection (new or pooled). */
+    connectTimeoutMs: positiveInt.default(5_000),
+    /** MySQL: longest wait for one statement; its connection is then destroyed. */
+    queryTimeoutMs: positiveInt.default(5_000),
+    /** MySQL: zone of DATETIME values: `server` (what the server's NOW() uses), `UTC` or `±HH:MM`. */
+    timeZone: z.string().regex(/^(server|UTC|[+-]\d{2}:\d{2})$/).default('server'),
+  }).prefault({}),
+  monitor: z.strictObject({
+    /** A row in kb_system_monitor this often (the Python server's 5 minutes). */
+    systemSampleIntervalMs: positiveInt.default(300_000),
+    /** kb_system_monitor.server_name; the host name when unset. */
+    serverName: z.string().min(1).max(100).optional(),
+    /** Filesystem whose usage is sampled. */
+    diskPath: z.string().min(1).default('/'),
+  }).prefault({}),
+  retention: z.strictObject({
+    /** Days of kb_chat_logs rows kept; 0 keeps them forever (other tools read this table). */
+    chatLogDays: nonNegativeInt.default(0),
+    /** Days of kb_ping_monitor rows kept; 0 keeps them forever. */
+    pingDays: nonNegativeInt.default(0),
+    /** Days of kb_system_monitor rows kept; 0 keeps them forever. */
+    systemDays: nonNegativeInt.default(0),
+    /** How often expired rows are deleted. */
+    intervalMs: positiveInt.default(3_600_000),
+    /** Rows per DELETE statement (short statements never lock a table others read for long). */
+    batchSize: positiveInt.default(1_000),
   }).prefault({}),
   shutdown: z.strictObject({
     /** In-flight work gets this long to finish after SIGTERM before it is aborted. */
     graceMs: positiveInt.default(10_000),
   }).prefault({}),
   log: z.strictObject({
-    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    level: logLevel.default('info'),
     /** Human-readable output; defaults to true on a TTY. */
     pretty: z.boolean().optional(),
+    /** Level per category (LOG_CATEGORIES or `plugin:<name>`), overriding `level` for it. */
+    categories: z.record(logCategory, logLevel).default({}),
+  }).prefault({}),
+  /** The admin HTTP server of `botbridge start`: admin API, /metrics, debug channel, dashboard. */
+  http: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Loopback by default; any other address requires an admin token. */
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Bearer token of every admin route (BOTBRIDGE_ADMIN_TOKEN overrides it). Never logged. */
+    adminToken: z.string().min(16).optional(),
+    /** Larger request bodies are refused with 413. */
+    bodyLimitBytes: positiveInt.default(262_144),
+    /** Failed authentications from one address within authFailureWindowMs before it gets 429. */
+    authFailureLimit: positiveInt.default(10),
+    authFailureWindowMs: positiveInt.default(60_000),
+    /** `scheme://host:port` origins allowed besides the server's own (browser requests, WebSocket upgrades). */
+    allowedOrigins: z.array(z.string()).default([]),
+    /** Serve GET /metrics (Prometheus) and keep its histograms fed from the event stream. */
+    metrics: z.boolean().default(true),
+    /** Largest message a debug-channel client may send. */
+    wsMaxPayloadBytes: positiveInt.default(262_144),
+    /** Debug-channel clients connected at once. */
+    wsMaxClients: positiveInt.default(16),
+    /** Unsent bytes a debug-channel client may hold before its events are dropped (and counted). */
+    wsMaxBufferedBytes: positiveInt.default(4_194_304),
+    /** Period of the `queue:stats` event on the debug channel. */
+    statsIntervalMs: positiveInt.default(1_000),
   }).prefault({}),
 });
 

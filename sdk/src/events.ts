@@ -56,8 +56,22 @@ export interface BridgeEventMap {
     readonly reason: string;
     readonly at: number;
   };
-  /** The dispatcher started the message (it waited `waitMs` in the queue for its slot). */
-  'message:started': { readonly bridge: string; readonly traceId: string; readonly botName: string; readonly room: string; readonly waitMs: number; readonly at: number };
+  /**
+   * The dispatcher started the message after `waitMs` in the queue: `queueWaitMs` behind earlier
+   * messages of its room (room order, per-room limit), then `slotWaitMs` for a global or per-bot
+   * slot. The split is measured only while someone listens to this event; a listener that
+   * subscribed while the message was queued sees it all as queue wait.
+   */
+  'message:started': {
+    readonly bridge: string;
+    readonly traceId: string;
+    readonly botName: string;
+    readonly room: string;
+    readonly waitMs: number;
+    readonly queueWaitMs: number;
+    readonly slotWaitMs: number;
+    readonly at: number;
+  };
   /** The message's job ended. */
   'message:finished': {
     readonly bridge: string;
@@ -90,7 +104,7 @@ export interface BridgeEventMap {
   };
   /** A reply passed beforeReply and waits for its turn in the room's order. */
   'reply:queued': { readonly bridge: string; readonly traceId: string; readonly botName: string; readonly room: string; readonly index: number; readonly at: number };
-  /** A reply was written to a client (or could not be). */
+  /** A reply was written to a client (or could not be); `sendMs` is the time the write took (encoding, socket, onReplySent). */
   'reply:sent': {
     readonly bridge: string;
     readonly traceId: string;
@@ -102,10 +116,43 @@ export interface BridgeEventMap {
     readonly error: string | null;
     readonly kind: 'text' | 'media';
     readonly text: string;
+    readonly sendMs: number;
     readonly at: number;
   };
   /** A ping round trip completed. */
   ping: { readonly bridge: string; readonly botName: string; readonly deviceId: string; readonly rttMs: number; readonly at: number };
+  /**
+   * Published by a plugin (the profiler): where one message's time went, from admission to its
+   * last reply. The stages partition `totalMs`: each instant is counted once, for the innermost
+   * stage running then (a beforeReply inside an onMessage handler counts as beforeReply).
+   */
+  'profile:message': {
+    readonly bridge: string;
+    readonly traceId: string;
+    readonly botName: string;
+    readonly room: string;
+    /** The command word (`# echo`), or null for a line that is no command. */
+    readonly command: string | null;
+    readonly outcome: MessageOutcome;
+    readonly totalMs: number;
+    readonly stages: readonly ProfileStage[];
+    /** At or above the profiler's slow-message threshold. */
+    readonly slow: boolean;
+    readonly at: number;
+  };
+}
+
+/** One stage of a message profile ('profile:message'). */
+export interface ProfileStage {
+  /**
+   * queue (behind earlier messages of the room), concurrency (waiting for a slot), core (room
+   * approval, hook plumbing), onReceive, onMessage, beforeReply (per plugin), hold (reply waiting
+   * for earlier messages of the room and the reply gap), send, other (not covered by any event).
+   */
+  readonly stage: 'queue' | 'concurrency' | 'core' | 'onReceive' | 'onMessage' | 'beforeReply' | 'hold' | 'send' | 'other';
+  /** The plugin for onMessage and beforeReply, else null. */
+  readonly plugin: string | null;
+  readonly ms: number;
 }
 
 export type BridgeEventName = keyof BridgeEventMap;
@@ -123,9 +170,18 @@ export const BRIDGE_EVENT_NAMES: readonly BridgeEventName[] = [
   'reply:queued',
   'reply:sent',
   'ping',
+  'profile:message',
 ];
+
+/** Events plugins may publish (`ctx.events.publish`); the others are the core's alone. */
+export type PluginEventName = 'profile:message';
+export const PLUGIN_EVENT_NAMES: readonly PluginEventName[] = ['profile:message'];
 
 /** Subscription to the live event stream; every subscription is undone when its plugin stops. */
 export interface BridgeEvents {
   subscribe<K extends BridgeEventName>(name: K, handler: (event: BridgeEventMap[K]) => void): () => void;
+  /** Whether anyone listens to `name` (build an event only then: publishing to nobody is free). */
+  active(name: BridgeEventName): boolean;
+  /** Publishes a plugin event on this bridge's stream (`bridge` is added). */
+  publish<K extends PluginEventName>(name: K, payload: Omit<BridgeEventMap[K], 'bridge'>): void;
 }

@@ -2,13 +2,23 @@ import type { z } from 'zod';
 import type { BridgeSettingsInput } from './config-schema.js';
 import type { PluginContext } from './types.js';
 
-/** A plugin: a name, an optional zod schema for its config, and a setup that taps hooks. */
-export interface PluginDefinition<Schema extends z.ZodType = z.ZodType> {
+/**
+ * A plugin: a name, an optional zod schema for its config, an optional schema for its per-bot
+ * settings, and a setup that taps hooks.
+ */
+export interface PluginDefinition<Schema extends z.ZodType = z.ZodType, BotSchema extends z.ZodType = z.ZodType> {
   readonly name: string;
   readonly version?: string;
   /** Validated at start; errors name the plugin and the path. Defaults come from the schema. */
   readonly config?: Schema;
-  setup(ctx: PluginContext, config: z.output<Schema>): void | Promise<void>;
+  /**
+   * The shape of this plugin's per-bot settings, read with `ctx.botConfig(botName)`. Every key
+   * needs a default (a bot nobody configured runs on them, and a per-bot config source writes
+   * them out for new bots). Either a schema, or a function of the bot's name and the plugin's
+   * validated config that returns one, so defaults can come from `bridge.config.ts`.
+   */
+  readonly botConfig?: BotSchema | ((botName: string, config: z.output<Schema>) => BotSchema);
+  setup(ctx: PluginContext<z.output<BotSchema>>, config: z.output<Schema>): void | Promise<void>;
 }
 
 /** A plugin with the operator's config for it. */
@@ -21,9 +31,9 @@ export interface PluginUse<Schema extends z.ZodType = z.ZodType> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type PluginEntry = PluginDefinition<any> | PluginUse<any>;
 
-export function definePlugin<Schema extends z.ZodType = z.ZodObject<{}>>(
-  definition: PluginDefinition<Schema>,
-): PluginDefinition<Schema> {
+export function definePlugin<Schema extends z.ZodType = z.ZodObject<{}>, BotSchema extends z.ZodType = z.ZodType>(
+  definition: PluginDefinition<Schema, BotSchema>,
+): PluginDefinition<Schema, BotSchema> {
   return definition;
 }
 

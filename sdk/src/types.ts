@@ -1,4 +1,6 @@
+import type { BotConfigProvider } from './bot-config.js';
 import type { BridgeEvents } from './events.js';
+import type { PluginMetrics } from './metrics.js';
 
 /**
  * Public types of botbridge: what a plugin sees. Plugins see messages, rooms, clients and
@@ -153,6 +155,7 @@ export interface MessageContext {
   readonly client: ClientInfo;
   /** Aborted when the processing timeout passes or the bridge shuts down. */
   readonly signal: AbortSignal;
+  /** The handling plugin's logger with botName, deviceId, room and traceId bound. */
   readonly log: Logger;
   /**
    * Sends replies now (they still pass `beforeReply` and wait for earlier messages of the room).
@@ -226,13 +229,28 @@ export type Disposer = () => void | Promise<void>;
 /**
  * What a plugin's `setup` receives. Every registration made through it is undone when the plugin
  * stops (taps become inert, timers are cleared, effects are disposed in reverse order).
+ * `BotConfig` is the output type of the plugin's `botConfig` schema.
  */
-export interface PluginContext {
+export interface PluginContext<BotConfig = unknown> {
   readonly name: string;
+  /** The plugin's logger: category `plugin:<name>`, level from `log.categories`. */
   readonly log: Logger;
   readonly bridge: BridgeApi;
   /** The live event stream (connections, messages, plugin timings, replies, pings). */
   readonly events: BridgeEvents;
+  /** Metrics on the bridge's Prometheus registry; removed from it when the plugin stops. */
+  readonly metrics: PluginMetrics;
+  /**
+   * This plugin's per-bot settings for `botName` (its `botConfig` schema, defaults applied),
+   * as currently applied by the bridge's per-bot config source. Cheap: call it per message
+   * rather than keeping the result, so live edits take effect.
+   */
+  botConfig(botName: string): BotConfig;
+  /**
+   * Makes this plugin the bridge's per-bot config source (at most one per bridge; setup only).
+   * The handle validates and applies per-bot documents for every plugin and the core.
+   */
+  provideBotConfig(): BotConfigProvider;
   onConnect(handler: (conn: ConnectionInfo) => void): void;
   onHandshake(handler: (client: ClientInfo) => Promise<HandshakeVerdict | void> | HandshakeVerdict | void): void;
   onDisconnect(handler: (client: ClientInfo, reason: string) => void): void;

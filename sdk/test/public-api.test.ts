@@ -13,6 +13,8 @@ describe('sdk public API', () => {
       'BRIDGE_EVENT_NAMES',
       'DEFAULT_SALT',
       'DEFAULT_SECRET_KEY',
+      'LOG_CATEGORIES',
+      'PLUGIN_EVENT_NAMES',
       'bridgeConfigSchema',
       'defineConfig',
       'definePlugin',

@@ -8,7 +8,7 @@ export interface Message {
 type Endpoint = ChildProcess | NodeJS.Process;
 
 interface Waiter {
-  readonly type: string;
+  readonly types: readonly string[];
   readonly resolve: (message: Message) => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout | undefined;
@@ -36,16 +36,17 @@ export class IpcChannel {
     }
   }
 
-  send(message: Message): Promise<void> {
+  send<T extends Message>(message: T): Promise<void> {
     if (this.gone) return Promise.reject(this.gone);
     return new Promise((resolve, reject) => {
       this.endpoint.send!(message, undefined, {}, (error: Error | null) => (error ? reject(error) : resolve()));
     });
   }
 
-  /** The next message of `type` (an earlier unclaimed one first). */
-  next<T extends Message>(type: T['type'], timeoutMs?: number): Promise<T> {
-    const index = this.inbox.findIndex((m) => m.type === type);
+  /** The next message of `type`, or of any of several types (an earlier unclaimed one first). */
+  next<T extends Message>(type: T['type'] | readonly T['type'][], timeoutMs?: number): Promise<T> {
+    const types: readonly string[] = typeof type === 'string' ? [type] : type;
+    const index = this.inbox.findIndex((m) => types.includes(m.type));
     if (index !== -1) return Promise.resolve(this.inbox.splice(index, 1)[0] as T);
     if (this.gone) return Promise.reject(this.gone);
     return new Promise<T>((resolve, reject) => {
@@ -54,9 +55,9 @@ export class IpcChannel {
           ? undefined
           : setTimeout(() => {
               this.removeWaiter(waiter);
-              reject(new Error(`${this.name}: no '${type}' message within ${timeoutMs} ms`));
+              reject(new Error(`${this.name}: no '${types.join("' or '")}' message within ${timeoutMs} ms`));
             }, timeoutMs);
-      const waiter: Waiter = { type, resolve: resolve as (m: Message) => void, reject, timer };
+      const waiter: Waiter = { types, resolve: resolve as (m: Message) => void, reject, timer };
       this.waiters.push(waiter);
     });
   }
@@ -72,7 +73,7 @@ export class IpcChannel {
       handler(message);
       return;
     }
-    const waiter = this.waiters.find((w) => w.type === message.type);
+    const waiter = this.waiters.find((w) => w.types.includes(message.type));
     if (!waiter) {
       this.inbox.push(message);
       return;

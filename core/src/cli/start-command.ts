@@ -19,13 +19,17 @@ export function addStartCommand(program: Command, setExitCode: (code: number) =>
     .option('--port <n>', 'listen on this TCP port (overrides listen.port)', parsePort)
     .option('--store <url>', 'store URL (overrides $BOTBRIDGE_STORE and store.url)')
     .option('--auto-approve', 'approve new devices and rooms on first contact (dev/test only)')
-    .action(async (options: { config?: string; port?: number; store?: string; autoApprove?: boolean }) => {
+    .option('--http-port <n>', 'admin HTTP server port (overrides http.port)', parsePort)
+    .option('--no-http', 'run without the admin HTTP server (overrides http.enabled)')
+    .action(async (options: { config?: string; port?: number; store?: string; autoApprove?: boolean; httpPort?: number; http: boolean }) => {
       const { runServer } = await import('../server.js');
       const outcome: unknown = await runServer({
         configFile: options.config,
         port: options.port,
         storeUrl: options.store,
         autoApprove: options.autoApprove === true ? true : undefined,
+        httpPort: options.httpPort,
+        http: options.http,
       });
       setExitCode(typeof outcome === 'number' ? outcome : 0);
     });

@@ -4,10 +4,13 @@ import { performance } from 'node:perf_hooks';
 import {
   BRIDGE_EVENT_CHANNEL_PREFIX,
   BRIDGE_EVENT_NAMES,
+  PLUGIN_EVENT_NAMES,
   type BridgeEventMap,
   type BridgeEventName,
   type BridgeEvents,
+  type PluginEventName,
 } from '@botbridge/sdk';
+import { BridgeError } from '../errors.js';
 
 type Channels = { readonly [K in BridgeEventName]: Channel };
 /** An event as a publisher builds it; the bus adds the bridge id. */
@@ -41,23 +44,49 @@ export class EventBus {
     channels[name].publish({ bridge: this.id, ...payload });
   }
 
-  /** A subscriber scope that only sees this bridge's events and can be undone at once. */
-  scope(): ScopedEvents {
-    return new ScopedEvents(this.id);
+  /**
+   * A subscriber scope that only sees this bridge's events and can be undone at once. A throwing
+   * handler goes to `onError`: diagnostics_channel would rethrow it as an uncaught exception.
+   */
+  scope(onError?: (error: unknown, name: BridgeEventName) => void): ScopedEvents {
+    return new ScopedEvents(this.id, onError);
   }
 }
+
+const pluginEvents: ReadonlySet<string> = new Set(PLUGIN_EVENT_NAMES);
 
 /** Subscriptions limited to one bridge, all undone by `dispose()` (a plugin's teardown). */
 export class ScopedEvents implements BridgeEvents {
   private readonly undo: (() => void)[] = [];
 
-  constructor(private readonly bridgeId: string) {}
+  constructor(
+    private readonly bridgeId: string,
+    private readonly onError?: (error: unknown, name: BridgeEventName) => void,
+  ) {}
+
+  active(name: BridgeEventName): boolean {
+    return channels[name].hasSubscribers;
+  }
+
+  /** Plugins may publish their own event kinds only: a forged core event would mislead every consumer. */
+  publish<K extends PluginEventName>(name: K, payload: Omit<BridgeEventMap[K], 'bridge'>): void {
+    if (!pluginEvents.has(name)) throw new BridgeError('BRIDGE_ERR_EVENT_NOT_PUBLISHABLE', { name });
+    const target = channels[name];
+    if (target.hasSubscribers) target.publish({ bridge: this.bridgeId, ...payload });
+  }
 
   subscribe<K extends BridgeEventName>(name: K, handler: (event: BridgeEventMap[K]) => void): () => void {
     const target = channels[name];
+    const onError = this.onError;
     const listener = (message: unknown) => {
       const event = message as BridgeEventMap[K];
-      if (event.bridge === this.bridgeId) handler(event);
+      if (event.bridge !== this.bridgeId) return;
+      if (onError === undefined) return handler(event);
+      try {
+        handler(event);
+      } catch (error) {
+        onError(error, name);
+      }
     };
     target.subscribe(listener);
     let done = false;

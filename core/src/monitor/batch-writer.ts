@@ -15,6 +15,12 @@ export interface BatchWriterOptions<T> {
   readonly retryDelayMs: number;
   readonly counters: Counters;
   readonly log: CoreLogger;
+  /**
+   * False for an error that retrying cannot fix (the store answered and refused the rows: data
+   * too long for an old table's column, a missing column). Such a batch is written again row by
+   * row and only the refused rows are dropped and counted. Default: every error is retried.
+   */
+  readonly isRetryable?: (error: unknown) => boolean;
 }
 
 /**
@@ -91,7 +97,11 @@ export class BatchWriter<T> {
         this.failures = 0;
         this.options.counters.inc('store_rows_written', this.options.name, batch.length);
       },
-      (error: unknown) => {
+      async (error: unknown) => {
+        if (this.options.isRetryable?.(error) === false) {
+          ok = await this.writeRowByRow(batch, error);
+          return;
+        }
         ok = false;
         this.failures += 1;
         this.options.counters.inc('store_errors', this.options.name);
@@ -107,5 +117,32 @@ export class BatchWriter<T> {
       this.writing = null;
     }
     return ok;
+  }
+
+  /** A refused batch: one poisoned row must not cost its neighbours, nor block the rows behind it. */
+  private async writeRowByRow(batch: T[], batchError: unknown): Promise<boolean> {
+    for (let i = 0; i < batch.length; i += 1) {
+      try {
+        if (batch.length === 1) throw batchError;
+        await this.options.write([batch[i]!]);
+        this.options.counters.inc('store_rows_written', this.options.name);
+      } catch (error) {
+        if (this.options.isRetryable?.(error) !== false) {
+          // The store went away meanwhile: the rest waits for the normal retry.
+          this.failures += 1;
+          this.options.counters.inc('store_errors', this.options.name);
+          const rest = batch.slice(i);
+          const room = Math.max(0, this.options.limit - this.buffer.length);
+          if (room < rest.length) this.options.counters.inc('store_writes_dropped', this.options.name, rest.length - room);
+          this.buffer.unshift(...rest.slice(0, room));
+          return false;
+        }
+        this.options.counters.inc('store_writes_dropped', this.options.name);
+        this.options.counters.inc('store_rows_rejected', this.options.name);
+        this.options.log.error({ writer: this.options.name, err: reasonOf(error) }, 'row refused by the store; dropped');
+      }
+    }
+    this.failures = 0;
+    return true;
   }
 }

@@ -52,6 +52,7 @@ export class Outbound {
 
   /** Writes one reply now. Never throws: the outcome is returned and published on onReplySent. */
   deliver(out: OutgoingReply): SentReply {
+    const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
     const session = this.route(out);
     let sent: SentReply;
     if (!session) {
@@ -68,8 +69,9 @@ export class Outbound {
       sent = { ...out, ok: true, sentAt: Date.now() };
     }
     if (this.deps.hooks.onReplySent.isUsed()) this.deps.hooks.onReplySent.call(sent);
-    if (this.deps.events.active('reply:sent')) {
+    if (started && this.deps.events.active('reply:sent')) {
       const { reply, target } = out;
+      const at = eventTime();
       this.deps.events.emit('reply:sent', {
         traceId: out.traceId,
         botName: target.botName,
@@ -80,7 +82,8 @@ export class Outbound {
         error: sent.error ?? null,
         kind: reply.kind,
         text: reply.kind === 'text' ? reply.text : `${reply.form === 'url' ? 'MEDIA_URL' : 'IMAGE_BASE64'}:(${reply.items.length} items)`,
-        at: eventTime(),
+        sendMs: at - started,
+        at,
       });
     }
     return sent;

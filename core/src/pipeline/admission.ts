@@ -3,10 +3,10 @@ import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
 import type { AnalyzePacket } from '../protocol/packets.js';
-import type { ClientSession } from '../session/client-session.js';
 import type { Deduplicator } from './dedup.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { MessageJob } from './message-job.js';
+import type { InjectResult, MessageSource } from './message-source.js';
 import type { ReplySequencer } from './reply-sequencer.js';
 import { TraceIds } from './trace-ids.js';
 
@@ -30,25 +30,35 @@ export class Admission {
     },
   ) {}
 
-  admit(session: ClientSession, packet: AnalyzePacket): void {
+  admit(source: MessageSource, packet: AnalyzePacket): void {
+    this.run(source, packet, true);
+  }
+
+  /**
+   * A sandbox line (`Bridge.inject`): it never crossed the wire, so it has no resend or legacy
+   * twin, and running it through dedup could only pair it with a real line's twin and drop that.
+   */
+  admitSynthetic(source: MessageSource, packet: AnalyzePacket): InjectResult {
+    return this.run(source, packet, false);
+  }
+
+  private run(source: MessageSource, packet: AnalyzePacket, dedup: boolean): InjectResult {
     const { counters, settings } = this.deps;
-    const botName = session.botName;
+    const botName = source.botName;
     // The main entry point never sends empty text; the legacy one can (it has no such check).
     if (packet.text.length === 0) {
       counters.inc('messages_rejected', 'empty_text');
-      this.dropped(session, packet, 'empty_text');
-      return;
+      return this.dropped(source, packet, 'empty_text');
     }
     if (packet.text.length > settings.limits.maxTextLength) {
       counters.inc('messages_rejected', 'text_too_long');
       this.deps.log.warn(
-        { botName, deviceId: session.deviceId, room: packet.room, length: packet.text.length, code: 'BRIDGE_ERR_TEXT_TOO_LONG' },
+        { botName, deviceId: source.deviceId, room: packet.room, length: packet.text.length, code: 'BRIDGE_ERR_TEXT_TOO_LONG' },
         'chat text too long; rejected',
       );
-      this.dropped(session, packet, 'text_too_long');
-      return;
+      return this.dropped(source, packet, 'text_too_long');
     }
-    const verdict = this.deps.dedup.check({
+    const verdict = !dedup ? 'new' : this.deps.dedup.check({
       botName,
       channelId: packet.channelId,
       logId: packet.logId,
@@ -58,8 +68,7 @@ export class Admission {
     });
     if (verdict !== 'new') {
       counters.inc('dedup_drops', verdict);
-      this.dropped(session, packet, verdict);
-      return;
+      return this.dropped(source, packet, verdict);
     }
     const roomKey = packet.channelId ?? `name:${packet.room}`;
     const traceId = this.traceIds.next();
@@ -67,7 +76,7 @@ export class Admission {
       id: packet.logId !== null ? `${botName}/${packet.channelId ?? ''}/${packet.logId}` : `${botName}/${roomKey}/${traceId}`,
       traceId,
       botName,
-      deviceId: session.deviceId,
+      deviceId: source.deviceId,
       room: packet.room,
       channelId: packet.channelId,
       logId: packet.logId,
@@ -86,11 +95,14 @@ export class Admission {
       const { deviceId, room, channelId, sender, text } = message;
       this.deps.events.emit('message:admitted', { traceId, botName, deviceId, room, channelId, sender, text, at: eventTime() });
     }
-    this.deps.dispatcher.push({ botName, roomKey, message, session, ticket, enqueuedAt: eventTime() });
+    this.deps.dispatcher.push({ botName, roomKey, message, session: source, ticket, enqueuedAt: eventTime() });
+    return { traceId };
   }
 
-  private dropped(session: ClientSession, packet: AnalyzePacket, reason: string): void {
-    if (!this.deps.events.active('message:dropped')) return;
-    this.deps.events.emit('message:dropped', { botName: session.botName, deviceId: session.deviceId, room: packet.room, reason, at: eventTime() });
+  private dropped(source: MessageSource, packet: AnalyzePacket, reason: string): InjectResult {
+    if (this.deps.events.active('message:dropped')) {
+      this.deps.events.emit('message:dropped', { botName: source.botName, deviceId: source.deviceId, room: packet.room, reason, at: eventTime() });
+    }
+    return { dropped: reason };
   }
 }

@@ -13,8 +13,17 @@ export interface DispatcherOptions<J extends DispatcherJob> {
   /** Queued jobs at which the producers are paused (pipeline.queueCapacity). Default 10,000. */
   readonly capacity?: number;
   readonly processingTimeoutMs: number;
-  /** Runs one job. `signal` aborts on timeout or shutdown, with a BridgeError as its reason. */
-  readonly worker: (job: J, signal: AbortSignal) => Promise<void>;
+  /**
+   * Runs one job. `signal` aborts on timeout or shutdown, with a BridgeError as its reason.
+   * `runnableAt` (clock `now`) is when the job became its room's next to start, or 0 when not
+   * measured (see `timeRunnable`).
+   */
+  readonly worker: (job: J, signal: AbortSignal, runnableAt: number) => Promise<void>;
+  /**
+   * Asked when a job becomes its room's next to start: true records the time (for the
+   * profiler's queue/concurrency split). Without it nothing is measured.
+   */
+  readonly timeRunnable?: () => boolean;
   /** The queue reached capacity: pause reading on every socket. Callbacks must not throw. */
   readonly onSaturated?: () => void;
   /** The queue fell to the low-water mark: resume reading. */
@@ -52,6 +61,8 @@ interface QueuedJob<J> {
   readonly job: J;
   readonly seq: number;
   readonly enqueuedAt: number;
+  /** When it became its room's next to start; 0 when not measured. */
+  runnableAt: number;
 }
 
 interface RunningJob<J> {
@@ -97,10 +108,17 @@ export class Dispatcher<J extends DispatcherJob> {
     this.capacity = Math.max(1, options.capacity ?? 10_000);
     this.lowWater = this.capacity - Math.max(1, Math.floor(this.capacity / 10));
     this.now = options.now ?? (() => performance.now());
-    this.lanes = new RoomLanes({
+    const timeRunnable = options.timeRunnable;
+    this.lanes = new RoomLanes<QueuedJob<J>>({
       perBot: options.concurrency.perBot,
       perRoom: options.concurrency.perRoom,
       roomConcurrency: options.roomConcurrency,
+      ...(timeRunnable && {
+        onRunnable: (queued: QueuedJob<J>) => {
+          // A lane unparked after its bot's limit keeps the time it first became runnable.
+          if (queued.runnableAt === 0 && timeRunnable()) queued.runnableAt = this.now();
+        },
+      }),
     });
   }
 
@@ -110,7 +128,7 @@ export class Dispatcher<J extends DispatcherJob> {
    */
   push(job: J): void {
     if (this.closing) throw new BridgeError('BRIDGE_ERR_ENQUEUE_AFTER_CLOSE');
-    this.lanes.enqueue(job.botName, job.roomKey, { job, seq: this.seq++, enqueuedAt: this.now() });
+    this.lanes.enqueue(job.botName, job.roomKey, { job, seq: this.seq++, enqueuedAt: this.now(), runnableAt: 0 });
     this.totals.pushed += 1;
     this.pump();
     // Checked after pump: a job that started at once never counted towards saturation.
@@ -231,7 +249,7 @@ export class Dispatcher<J extends DispatcherJob> {
     run.timer = setTimeout(() => this.timeOut(run), this.options.processingTimeoutMs);
     let result: Promise<void>;
     try {
-      result = Promise.resolve(this.options.worker(run.job, run.controller.signal));
+      result = Promise.resolve(this.options.worker(run.job, run.controller.signal, queued.runnableAt));
     } catch (err) {
       result = Promise.reject(err);
     }

@@ -18,14 +18,14 @@ import type { BridgeHooks } from '../hooks.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
 import type { Outbound } from '../outbound/outbound.js';
-import type { ClientSession } from '../session/client-session.js';
+import type { MessageSource } from './message-source.js';
 import type { ReplySequencer, Ticket } from './reply-sequencer.js';
 
 export interface MessageJob {
   readonly botName: string;
   readonly roomKey: string;
   readonly message: ChatMessage;
-  readonly session: ClientSession;
+  readonly session: MessageSource;
   readonly ticket: Ticket;
   /** eventTime() at admission. */
   readonly enqueuedAt: number;
@@ -48,16 +48,20 @@ export interface MessageJobDeps {
  * and room are both approved reach onMessage. The ticket is always finished, so a failing or
  * timed-out message never holds back the replies of later messages of its room.
  */
-export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, signal: AbortSignal) => Promise<void> {
-  return async (job, signal) => {
+export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, signal: AbortSignal, runnableAt?: number) => Promise<void> {
+  return async (job, signal, runnableAt = 0) => {
     const context = new JobContext(job, signal, deps);
     const started = deps.events.active('message:started') || deps.events.active('message:finished') ? eventTime() : 0;
     if (started && deps.events.active('message:started')) {
+      // runnableAt is on the eventTime() clock (the bridge gives the dispatcher that clock); 0 = not measured.
+      const runnable = runnableAt > 0 ? Math.min(runnableAt, started) : started;
       deps.events.emit('message:started', {
         traceId: job.message.traceId,
         botName: job.botName,
         room: job.message.room,
         waitMs: started - job.enqueuedAt,
+        queueWaitMs: Math.max(0, runnable - job.enqueuedAt),
+        slotWaitMs: started - Math.max(runnable, job.enqueuedAt),
         at: started,
       });
     }
@@ -108,11 +112,11 @@ async function resolveRoom(job: MessageJob, deps: MessageJobDeps): Promise<RoomA
 class JobContext implements MessageContext {
   readonly message: ChatMessage;
   readonly client: ClientInfo;
-  readonly log: Logger;
   room: RoomInfo;
   done = false;
   replied = false;
   private index = 0;
+  private boundLog: Logger | undefined;
 
   constructor(
     private readonly job: MessageJob,
@@ -122,7 +126,12 @@ class JobContext implements MessageContext {
     this.message = job.message;
     this.client = job.session.info();
     this.room = { botName: job.botName, channelId: job.message.channelId, name: job.message.room, status: 'pending' };
-    this.log = deps.log.child({ botName: job.botName, room: job.message.room, traceId: job.message.traceId });
+  }
+
+  /** Made on first use: most messages never log, and a child logger per message is not free. */
+  get log(): Logger {
+    this.boundLog ??= this.deps.log.child({ botName: this.job.botName, room: this.message.room, traceId: this.message.traceId });
+    return this.boundLog;
   }
 
   async reply(value: Reply | readonly Reply[] | string): Promise<void> {

@@ -11,6 +11,8 @@ export interface ReplySequencerOptions<R> {
   readonly holdMs: number;
   /** Pause between consecutive replies of one message (pipeline.replyGapMs). */
   readonly gapMs: number;
+  /** A room's own gap (per-bot settings), read before each reply; `gapMs` when absent. */
+  readonly gapFor?: (roomKey: string) => number;
   /** Writes one reply. Awaited: a room's next reply starts only after this settles. */
   readonly send: (item: R) => Promise<void> | void;
   /** false: the room's replies go out as they come (rooms.<key>.ordered). Default: ordered. */
@@ -209,7 +211,7 @@ export class ReplySequencer<R> {
     for (let next = room.outbox.peek(); next !== undefined; next = room.outbox.peek()) {
       const { ticket } = next;
       if (!this.immediate && ticket.lastSentAt !== undefined) {
-        const wait = ticket.lastSentAt + this.options.gapMs - this.now();
+        const wait = ticket.lastSentAt + (this.options.gapFor?.(room.key) ?? this.options.gapMs) - this.now();
         if (wait > 0) await this.sleep(room, wait);
       }
       room.outbox.shift();

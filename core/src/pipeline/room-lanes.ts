@@ -27,11 +27,13 @@ interface BotSlots<T> {
   readonly parked: Fifo<Lane<T>>;
 }
 
-export interface RoomLanesOptions {
+export interface RoomLanesOptions<T = unknown> {
   readonly perBot: number;
   readonly perRoom: number;
   /** Per-room override; read once when a room's lane is created (a lane lives while it has work). */
   readonly roomConcurrency?: (botName: string, roomKey: string) => number | undefined;
+  /** A queued item became its room's next to start (room order and room limit allow it). */
+  readonly onRunnable?: (item: T) => void;
 }
 
 // Cannot occur in a bot name or room key taken from a chat packet.
@@ -55,12 +57,14 @@ export class RoomLanes<T> {
   private readonly perBot: number;
   private readonly perRoom: number;
   private readonly roomConcurrency: RoomLanesOptions['roomConcurrency'];
+  private readonly onRunnable: RoomLanesOptions<T>['onRunnable'];
   private queuedCount = 0;
 
-  constructor(options: RoomLanesOptions) {
+  constructor(options: RoomLanesOptions<T>) {
     this.perBot = Math.max(1, options.perBot);
     this.perRoom = Math.max(1, options.perRoom);
     this.roomConcurrency = options.roomConcurrency;
+    this.onRunnable = options.onRunnable;
   }
 
   /** Jobs waiting (not running). */
@@ -132,9 +136,11 @@ export class RoomLanes<T> {
     return out;
   }
 
+  /** Only for a lane with queued work: its head may start as soon as a global and a bot slot are free. */
   private makeReady(lane: Lane<T>): void {
     lane.state = 'ready';
     this.ready.push(lane);
+    this.onRunnable?.(lane.queue.peek() as T);
   }
 
   private laneOf(botName: string, roomKey: string): Lane<T> {

@@ -1,4 +1,5 @@
 import type {
+  BotConfigProvider,
   BridgeApi,
   ClientInfo,
   ConnectionInfo,
@@ -10,21 +11,30 @@ import type {
   OutgoingReply,
   PingResult,
   PluginContext,
+  PluginMetrics,
   ReceivedMessage,
   SentReply,
 } from '@botbridge/sdk';
+import type { Registry } from 'prom-client';
+import type { BotSettings } from '../bots/bot-settings.js';
 import { BridgeError } from '../errors.js';
 import { eventTime, type EventBus, type ScopedEvents } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
+import { PluginMetricsAdapter } from '../metrics/plugin-metrics.js';
 import { pluginErrorEvent, withDeadline, type PluginErrorReporter } from './isolate.js';
+import { PluginMessageContext } from './plugin-message-context.js';
 
 export interface PluginContextDeps {
   readonly hooks: BridgeHooks;
   readonly bridge: BridgeApi;
+  /** The plugin's own logger (category `plugin:<name>`). */
   readonly log: Logger;
   readonly hookTimeoutMs: number;
   readonly report: PluginErrorReporter;
   readonly events: EventBus;
+  readonly botSettings: BotSettings;
+  /** The bridge's Prometheus registry (plugin metrics live beside the core's). */
+  readonly metricsRegistry: Registry;
 }
 
 type Handler<A extends unknown[], R> = (...args: A) => R;
@@ -40,6 +50,7 @@ export class ManagedPluginContext implements PluginContext {
   readonly bridge: BridgeApi;
   readonly events: ScopedEvents;
   private readonly effects: Disposer[] = [];
+  private metricsAdapter: PluginMetricsAdapter | undefined;
   private sealed = false;
   private disposed = false;
 
@@ -47,10 +58,31 @@ export class ManagedPluginContext implements PluginContext {
     readonly name: string,
     private readonly deps: PluginContextDeps,
   ) {
-    this.log = deps.log.child({ plugin: name });
+    this.log = deps.log;
     this.bridge = deps.bridge;
-    this.events = deps.events.scope();
+    // A throwing event handler is the plugin's error like any other handler's.
+    this.events = deps.events.scope((error, event) => deps.report(pluginErrorEvent(name, `event ${event}`, error), error));
     this.effects.push(() => this.events.dispose());
+  }
+
+  get metrics(): PluginMetrics {
+    if (this.metricsAdapter === undefined) {
+      const adapter = new PluginMetricsAdapter(this.name, this.deps.metricsRegistry);
+      this.metricsAdapter = adapter;
+      this.effects.push(() => adapter.dispose());
+    }
+    return this.metricsAdapter;
+  }
+
+  botConfig(botName: string): unknown {
+    return this.deps.botSettings.pluginConfig(this.name, botName);
+  }
+
+  provideBotConfig(): BotConfigProvider {
+    this.guard('provideBotConfig');
+    const provider = this.deps.botSettings.claimSource(this.name);
+    this.effects.push(() => this.deps.botSettings.releaseSource(this.name));
+    return provider;
   }
 
   /** Called when setup finished: later registrations are refused with a coded error. */
@@ -102,7 +134,8 @@ export class ManagedPluginContext implements PluginContext {
       if (this.disposed || ctx.signal.aborted) return undefined;
       const started = this.deps.events.active('plugin:handler') ? eventTime() : 0;
       try {
-        const work = Promise.resolve().then(() => handler(ctx));
+        const own = new PluginMessageContext(ctx, this.log);
+        const work = Promise.resolve().then(() => handler(own));
         const result = await withDeadline(work, Infinity, () => new Error('unreachable'), ctx.signal);
         if (started) this.timed('onMessage', started, 'ok', ctx.message.traceId);
         return result ?? undefined;
@@ -140,7 +173,12 @@ export class ManagedPluginContext implements PluginContext {
   }
 
   setTimeout(fn: () => void, ms: number): Disposer {
-    const timer = setTimeout(() => this.runSync('timeout', fn), ms);
+    const timer = setTimeout(() => {
+      // A fired timeout has nothing left to undo: forget it, so many short timeouts do not pile up.
+      const index = this.effects.indexOf(dispose);
+      if (index >= 0) this.effects.splice(index, 1);
+      this.runSync('timeout', fn);
+    }, ms);
     const dispose = () => clearTimeout(timer);
     this.effects.push(dispose);
     return dispose;

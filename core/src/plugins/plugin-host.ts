@@ -1,4 +1,6 @@
 import type { BridgeApi, BridgeSettings, Logger, PluginDefinition, PluginEntry } from '@botbridge/sdk';
+import { Registry } from 'prom-client';
+import { BotSettings } from '../bots/bot-settings.js';
 import { BridgeError, reasonOf } from '../errors.js';
 import type { EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
@@ -28,6 +30,8 @@ interface Loaded {
  */
 export class PluginHost {
   private readonly loaded: Loaded[];
+  private readonly botSettings: BotSettings;
+  private readonly metricsRegistry: Registry;
 
   constructor(
     entries: readonly PluginEntry[],
@@ -38,9 +42,17 @@ export class PluginHost {
       readonly settings: BridgeSettings['pluginHost'];
       readonly report: PluginErrorReporter;
       readonly events: EventBus;
+      /** Per-bot settings; every plugin's `botConfig` schema is registered here. */
+      readonly botSettings?: BotSettings;
+      readonly metricsRegistry?: Registry;
+      /** A plugin's logger (category `plugin:<name>`); default: a child of `log`. */
+      readonly pluginLog?: (name: string) => Logger;
     },
   ) {
+    this.botSettings = deps.botSettings ?? new BotSettings({ replyGapMs: 0, rooms: {} });
+    this.metricsRegistry = deps.metricsRegistry ?? new Registry();
     this.loaded = validateEntries(entries);
+    for (const plugin of this.loaded) this.botSettings.registerPlugin(plugin.definition, plugin.config);
   }
 
   list(): PluginState[] {
@@ -57,7 +69,14 @@ export class PluginHost {
     const { setupTimeoutMs, hookTimeoutMs } = this.deps.settings;
     for (const plugin of this.loaded) {
       const name = plugin.definition.name;
-      const context = new ManagedPluginContext(name, { ...this.deps, hookTimeoutMs });
+      const log = this.deps.pluginLog?.(name) ?? this.deps.log.child({ plugin: name });
+      const context = new ManagedPluginContext(name, {
+        ...this.deps,
+        log,
+        hookTimeoutMs,
+        botSettings: this.botSettings,
+        metricsRegistry: this.metricsRegistry,
+      });
       plugin.context = context;
       try {
         await withDeadline(

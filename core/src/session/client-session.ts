@@ -30,6 +30,8 @@ export class ClientSession {
   private lastRttMs: number | null = null;
   private lastMonitoring: PingMonitoring | null = null;
   private closeReason: string | null = null;
+  /** The store's recovery count when a degraded handshake was accepted; null when verified. */
+  private unverifiedUntilRecovery: number | null = null;
   /** Timestamps of pings sent on this connection and not yet answered (newest last). */
   private readonly openPings: number[] = [];
 
@@ -63,6 +65,8 @@ export class ClientSession {
   }
 
   get approval(): ApprovalStatus {
+    // A handshake decided while the store was degraded stays unapproved until it recovers.
+    if (this.unverifiedUntilRecovery !== null && this.deps.storeHealth.recoveries <= this.unverifiedUntilRecovery) return 'pending';
     return this.deps.approvals.deviceStatus(this.botName, this.deviceId) ?? 'pending';
   }
 
@@ -111,11 +115,12 @@ export class ClientSession {
       return;
     }
     this.handshakeSeen = true;
+    this.deps.counters.inc('packets_in', 'handshake');
     const decoded = this.deps.codec.decodeHandshake(value);
     if (!decoded.ok) {
       this.deps.counters.inc('handshakes', 'invalid');
       this.handshakeEvent('', '', '', 'invalid');
-      this.deps.log.warn({ conn: this.conn.id, remote: this.conn.remoteAddress, reason: decoded.reason }, 'invalid handshake');
+      this.deps.logs.get('handshake').warn({ conn: this.conn.id, remote: this.conn.remoteAddress, reason: decoded.reason }, 'invalid handshake');
       this.conn.write(
         this.deps.codec.encodeHandshakeComplete({
           success: false,
@@ -124,6 +129,7 @@ export class ClientSession {
           serverVersion: this.deps.serverVersion,
         }),
       );
+      this.deps.counters.inc('packets_out', 'handshakeComplete');
       this.close('BRIDGE_ERR_HANDSHAKE_INVALID', decoded.reason);
       return;
     }
@@ -132,28 +138,32 @@ export class ClientSession {
     this.conn.setLineLimit(this.deps.settings.limits.maxLineBytes);
     this.conn.pauseReading('handshake');
     void this.completeHandshake(decoded.handshake).catch((error: unknown) => {
-      this.deps.log.error({ conn: this.conn.id, err: error }, 'handshake failed');
+      this.deps.logs.get('handshake').error({ conn: this.conn.id, err: error }, 'handshake failed');
       this.close('BRIDGE_ERR_HANDSHAKE_REFUSED', reasonOf(error));
     });
   }
 
   private async completeHandshake(hs: HandshakePacket): Promise<void> {
     this.identity = hs;
-    const decision = await decideHandshake(hs, this, this.deps);
+    // The decision's own lines (registration failures, a degraded store) belong to the handshake category.
+    const decision = await decideHandshake(hs, this, { ...this.deps, log: this.deps.logs.get('handshake') });
     if (this.state === 'closed') return;
-    const reply = (success: boolean, approved: boolean, message: string) =>
+    const reply = (success: boolean, approved: boolean, message: string) => {
       this.conn.write(
         this.deps.codec.encodeHandshakeComplete({ success, approved, message, serverVersion: this.deps.serverVersion }),
       );
+      this.deps.counters.inc('packets_out', 'handshakeComplete');
+    };
     this.handshakeEvent(hs.botName, hs.deviceId, hs.version, decision.counter);
     if (!decision.accept) {
       this.deps.counters.inc('handshakes', decision.counter);
-      this.deps.log.info({ botName: hs.botName, deviceId: hs.deviceId, reason: decision.detail }, 'handshake refused');
+      this.deps.logs.get('handshake').info({ botName: hs.botName, deviceId: hs.deviceId, reason: decision.detail }, 'handshake refused');
       reply(false, false, decision.message);
       this.close(decision.code, decision.detail);
       return;
     }
     clearTimeout(this.handshakeTimer);
+    this.unverifiedUntilRecovery = decision.degradedAtRecovery ?? null;
     const replaced = this.deps.registry.add(this);
     if (replaced && replaced !== this) replaced.close('BRIDGE_ERR_REPLACED');
     this.state = 'ready';
@@ -209,7 +219,7 @@ export class ClientSession {
     const index = this.openPings.indexOf(packet.serverTimestamp);
     if (index < 0) {
       this.deps.counters.inc('pings_ignored', 'not_sent_here');
-      this.deps.log.debug({ botName: this.botName, deviceId: this.deviceId, serverTimestamp: packet.serverTimestamp }, 'ping answer for a ping not sent on this connection');
+      this.deps.logs.get('ping').debug({ botName: this.botName, deviceId: this.deviceId, serverTimestamp: packet.serverTimestamp }, 'ping answer for a ping not sent on this connection');
       return;
     }
     this.openPings.splice(0, index + 1);

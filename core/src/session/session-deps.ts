@@ -1,7 +1,9 @@
 import type { BridgeSettings } from '@botbridge/sdk';
 import type { ApprovalCache } from '../approval/approval-cache.js';
+import type { StoreHealthView } from '../store/store-health.js';
 import type { EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
+import type { LogCategories } from '../log-categories.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
 import type { ProtocolCodec } from '../protocol/codec.js';
@@ -15,12 +17,16 @@ export interface SessionDeps {
   readonly settings: BridgeSettings;
   readonly codec: ProtocolCodec;
   readonly approvals: ApprovalCache;
+  /** Whether the store answers; handshakes are never approved while it does not. */
+  readonly storeHealth: StoreHealthView;
   readonly registry: SessionRegistry;
   readonly hooks: BridgeHooks;
   readonly events: EventBus;
   readonly auth: AuthGuard;
   readonly counters: Counters;
+  /** Category `connection`; handshake and ping lines go to their categories through `logs`. */
   readonly log: CoreLogger;
+  readonly logs: LogCategories;
   readonly serverVersion: string;
   readonly admission: { admit(session: ClientSession, packet: AnalyzePacket): void };
   readonly pings: { record(session: ClientSession, packet: PingAnswerPacket, receivedAt: number): void };

@@ -1,60 +1,34 @@
-import { Migrator, sql } from 'kysely';
-import type { ColumnDataType, Expression, Kysely, Migration, MigrationProvider } from 'kysely';
+import { Migrator } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { BridgeError, reasonOf } from '../errors.js';
+import { kbCompat } from './migration-compat.js';
+import { columnTypes, ensureIndex, tableOptions } from './migration-helpers.js';
 import type { StoreDialect } from './schema.js';
+import { readTableColumns } from './schema-inspect.js';
 
 /**
  * Schema migrations, in code (no migration folder to ship). Rules for every migration here:
  * - create with `ifNotExists` (tables and indexes): operators' MySQL databases already hold kb_*
  *   tables written by the old server and its PHP admin, and a migration must leave them be;
- * - never drop or rewrite data;
- * - column types come from `columnTypes(dialect)`, the only dialect-specific part.
+ * - never drop or rewrite data, never change an existing column or key;
+ * - column types come from `columnTypes(dialect)`; with the table options and the index lookups
+ *   of migration-helpers.ts they are the only dialect-specific part.
  */
 
 export const MIGRATION_TABLE = 'botbridge_migrations';
 export const MIGRATION_LOCK_TABLE = 'botbridge_migrations_lock';
 
-type ColumnType = ColumnDataType | Expression<unknown>;
-
-interface ColumnTypes {
-  /** Auto-increment primary key (SQLite only allows AUTOINCREMENT on INTEGER). */
-  readonly id: ColumnType;
-  /** See db-time.ts: TEXT in SQLite, DATETIME(3) in MySQL. */
-  readonly time: ColumnType;
-  /** Chat text up to 65,000 UTF-16 units: MySQL TEXT (64 KiB) is too small in utf8mb4. */
-  readonly longText: ColumnType;
-}
-
-function columnTypes(dialect: StoreDialect): ColumnTypes {
-  if (dialect === 'mysql') return { id: 'bigint', time: 'datetime(3)', longText: sql`mediumtext` };
-  return { id: 'integer', time: 'text', longText: 'text' };
-}
-
-/**
- * `CREATE INDEX IF NOT EXISTS` exists in SQLite and MariaDB but not in MySQL 8, so on MySQL the
- * index is looked up in information_schema first. Index names are unique per database in SQLite.
- */
-async function createIndexIfMissing(
-  db: Kysely<any>,
-  dialect: StoreDialect,
-  name: string,
-  table: string,
-  columns: readonly string[],
-): Promise<void> {
-  if (dialect === 'mysql') {
-    const found = await sql<{ n: number }>`select count(*) as n from information_schema.statistics
-      where table_schema = database() and table_name = ${table} and index_name = ${name}`.execute(db);
-    if (Number(found.rows[0]?.n ?? 0) > 0) return;
-    await db.schema.createIndex(name).on(table).columns([...columns]).execute();
-    return;
-  }
-  await db.schema.createIndex(name).ifNotExists().on(table).columns([...columns]).execute();
-}
-
 function kbTables(dialect: StoreDialect): Migration {
   const t = columnTypes(dialect);
   return {
     async up(db: Kysely<any>): Promise<void> {
+      // Log tables of an old deployment can hold millions of rows: indexes botbridge merely
+      // likes are built only on tables created here, never at the first start on operator data.
+      const existed = new Set<string>();
+      for (const table of ['kb_chat_logs', 'kb_ping_monitor', 'kb_system_monitor']) {
+        if ((await readTableColumns(db, dialect, table)).size > 0) existed.add(table);
+      }
+      const fresh = (table: string) => !existed.has(table);
       await db.schema.createTable('kb_bot_devices').ifNotExists()
         .addColumn('id', t.id, (c) => c.primaryKey().autoIncrement())
         .addColumn('bot_name', 'varchar(100)', (c) => c.notNull())
@@ -69,8 +43,9 @@ function kbTables(dialect: StoreDialect): Migration {
         .addColumn('created_at', t.time, (c) => c.notNull())
         .addColumn('updated_at', t.time, (c) => c.notNull())
         .addUniqueConstraint('uq_kb_bot_devices_bot_device', ['bot_name', 'device_id'])
+        .modifyEnd(tableOptions(dialect))
         .execute();
-      await createIndexIfMissing(db, dialect, 'idx_kb_bot_devices_updated_at', 'kb_bot_devices', ['updated_at']);
+      await ensureIndex(db, dialect, { name: 'idx_kb_bot_devices_updated_at', table: 'kb_bot_devices', columns: ['updated_at'] });
 
       await db.schema.createTable('kb_rooms').ifNotExists()
         .addColumn('id', t.id, (c) => c.primaryKey().autoIncrement())
@@ -87,8 +62,9 @@ function kbTables(dialect: StoreDialect): Migration {
         .addColumn('created_at', t.time, (c) => c.notNull())
         .addColumn('updated_at', t.time, (c) => c.notNull())
         .addUniqueConstraint('uq_kb_rooms_bot_room', ['bot_name', 'room_id'])
+        .modifyEnd(tableOptions(dialect))
         .execute();
-      await createIndexIfMissing(db, dialect, 'idx_kb_rooms_updated_at', 'kb_rooms', ['updated_at']);
+      await ensureIndex(db, dialect, { name: 'idx_kb_rooms_updated_at', table: 'kb_rooms', columns: ['updated_at'] });
 
       await db.schema.createTable('kb_chat_logs').ifNotExists()
         .addColumn('id', t.id, (c) => c.primaryKey().autoIncrement())
@@ -110,8 +86,11 @@ function kbTables(dialect: StoreDialect): Migration {
         .addColumn('is_our_bot_response', 'boolean', (c) => c.notNull().defaultTo(0))
         .addColumn('is_scheduled', 'boolean', (c) => c.notNull().defaultTo(0))
         .addColumn('created_at', t.time, (c) => c.notNull())
+        .modifyEnd(tableOptions(dialect))
         .execute();
-      await createIndexIfMissing(db, dialect, 'idx_kb_chat_logs_bot_channel_log', 'kb_chat_logs', ['bot_name', 'channel_id', 'log_id']);
+      if (fresh('kb_chat_logs')) {
+        await ensureIndex(db, dialect, { name: 'idx_kb_chat_logs_bot_channel_log', table: 'kb_chat_logs', columns: ['bot_name', 'channel_id', 'log_id'] });
+      }
 
       await db.schema.createTable('kb_ping_monitor').ifNotExists()
         .addColumn('id', t.id, (c) => c.primaryKey().autoIncrement())
@@ -127,8 +106,11 @@ function kbTables(dialect: StoreDialect): Migration {
         .addColumn('message_queue_size', 'integer')
         .addColumn('active_rooms', 'integer')
         .addColumn('created_at', t.time, (c) => c.notNull())
+        .modifyEnd(tableOptions(dialect))
         .execute();
-      await createIndexIfMissing(db, dialect, 'idx_kb_ping_monitor_bot_created', 'kb_ping_monitor', ['bot_name', 'created_at']);
+      if (fresh('kb_ping_monitor')) {
+        await ensureIndex(db, dialect, { name: 'idx_kb_ping_monitor_bot_created', table: 'kb_ping_monitor', columns: ['bot_name', 'created_at'] });
+      }
 
       await db.schema.createTable('kb_system_monitor').ifNotExists()
         .addColumn('id', t.id, (c) => c.primaryKey().autoIncrement())
@@ -141,15 +123,18 @@ function kbTables(dialect: StoreDialect): Migration {
         .addColumn('active_connections', 'integer')
         .addColumn('message_queue_size', 'integer')
         .addColumn('created_at', t.time, (c) => c.notNull())
+        .modifyEnd(tableOptions(dialect))
         .execute();
-      await createIndexIfMissing(db, dialect, 'idx_kb_system_monitor_created', 'kb_system_monitor', ['created_at']);
+      if (fresh('kb_system_monitor')) {
+        await ensureIndex(db, dialect, { name: 'idx_kb_system_monitor_created', table: 'kb_system_monitor', columns: ['created_at'] });
+      }
     },
   };
 }
 
 /** Names sort in application order; never rename or edit a released migration, add a new one. */
 function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
-  return { '0001_kb_tables': kbTables(dialect) };
+  return { '0001_kb_tables': kbTables(dialect), '0002_kb_compat': kbCompat(dialect) };
 }
 
 export function createMigrator(db: Kysely<any>, dialect: StoreDialect): Migrator {
@@ -169,16 +154,24 @@ export async function pendingMigrations(db: Kysely<any>, dialect: StoreDialect):
  * Two processes may migrate one database at once (the CLI and the server starting together on a
  * fresh SQLite file; Kysely's SQLite adapter takes no cross-process lock, its MySQL adapter uses
  * GET_LOCK). The loser fails inside its transaction (SQLITE_BUSY, or the migration row already
- * inserted), which rolled back: when the schema is up to date after all, that is success.
+ * inserted), which rolled back: when the schema is up to date after all, that is success; when
+ * the winner is still applying a later migration, the loser tries again (every migration here
+ * is idempotent: it looks before it creates).
  */
 export async function migrateToLatest(db: Kysely<any>, dialect: StoreDialect): Promise<string[]> {
-  const { error, results = [] } = await createMigrator(db, dialect).migrateToLatest();
-  if (error !== undefined) {
-    const upToDate = await pendingMigrations(db, dialect).then((p) => p.length === 0, () => false);
-    if (upToDate) return [];
+  for (let attempt = 1; ; attempt += 1) {
+    const { error, results = [] } = await createMigrator(db, dialect).migrateToLatest();
+    if (error === undefined) return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    const pending = await pendingMigrations(db, dialect).catch(() => undefined);
+    if (pending?.length === 0) return [];
+    if (pending !== undefined && attempt < MIGRATE_ATTEMPTS) {
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      continue;
+    }
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
     const reason = failed === undefined ? `migration failed: ${reasonOf(error)}` : `migration ${failed} failed: ${reasonOf(error)}`;
     throw new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason }, { cause: error });
   }
-  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
+
+const MIGRATE_ATTEMPTS = 3;

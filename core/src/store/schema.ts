@@ -26,31 +26,36 @@ export interface KbBotDevicesTable {
   client_type: string | null;
   client_version: string | null;
   /** 'pending' | 'approved' | 'denied' | 'revoked' | 'blocked' (other values read as pending). */
-  status: string;
+  status: string | null;
   max_message_size: number | null;
   approved_at: DbTime | null;
   rejection_reason: string | null;
-  created_at: DbTime;
-  updated_at: DbTime;
+  /** Nullable in old deployments (`updated_at DEFAULT NULL ON UPDATE CURRENT_TIMESTAMP`). */
+  created_at: DbTime | null;
+  updated_at: DbTime | null;
 }
 
 export interface KbRoomsTable {
   id: DbId;
-  /** KakaoTalk channelId, or `name:<room name>` when the client sent none. */
+  /**
+   * KakaoTalk channelId, or `name:<room name>` when the client sent none. Old deployments keyed
+   * rooms `<channelId>_<botName>` (their PRIMARY KEY(room_id) could not hold one room for two
+   * bots); see legacyRoomKey in record-mappers.ts.
+   */
   room_id: string;
   bot_name: string;
   room_name: string;
   room_concurrency: number | null;
   /** JSON text. */
   room_owners: string | null;
-  status: string;
+  status: string | null;
   approved_at: DbTime | null;
   rejection_reason: string | null;
   description: string | null;
   /** JSON text. */
   log_settings: string | null;
-  created_at: DbTime;
-  updated_at: DbTime;
+  created_at: DbTime | null;
+  updated_at: DbTime | null;
 }
 
 export interface KbChatLogsTable {
@@ -67,7 +72,7 @@ export interface KbChatLogsTable {
   is_mention: DbBool;
   is_group_chat: DbBool;
   log_id: string | null;
-  /** The client's own clock, as it sent it (e.g. `2025-07-15 17:00:00`, local time of the phone). */
+  /** The client's own clock, as it sent it (e.g. `2025-07-15 17:00:00`, local time of the phone); DATETIME in old deployments. */
   client_timestamp: string | null;
   server_timestamp: DbTime;
   is_bot: DbBool;
@@ -82,10 +87,10 @@ export interface KbPingMonitorTable {
   device_id: string;
   client_ip: string;
   ping_time_ms: number;
-  /** Epoch milliseconds. */
-  client_timestamp: number;
-  /** Epoch milliseconds (the server's ping time echoed by the client). */
-  server_timestamp: number;
+  /** The server's ping time echoed by the client: epoch ms, or a DATETIME in old deployments (store-layout.ts). */
+  client_timestamp: number | string;
+  /** When the answer arrived: epoch ms, or a DATETIME in old deployments. */
+  server_timestamp: number | string;
   total_memory: number | null;
   memory_usage: number | null;
   memory_percent: number | null;

@@ -2,42 +2,53 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { ApprovalStatus } from '@botbridge/sdk';
 import { BridgeError, reasonOf } from '../errors.js';
-import { chunkRows } from './batch-chunks.js';
-import { toDbTime } from './db-time.js';
+import { UTC_CLOCK } from './db-time.js';
+import type { DbClock } from './db-time.js';
 import { migrateToLatest } from './migrations.js';
+import * as writes from './monitor-writes.js';
 import {
-  chatLogValues, DEVICE_COLUMNS, deviceFromRow, pingValues, ROOM_COLUMNS, roomFromRow,
+  DEVICE_COLUMNS, deviceFromRow, legacyRoomKey, ROOM_COLUMNS, roomFromRow, roomKeyCandidates,
 } from './record-mappers.js';
+import type { RowContext } from './record-mappers.js';
 import type { Database, StoreDialect } from './schema.js';
+import { detectLayout, OWN_LAYOUT } from './store-layout.js';
+import type { StoreLayout } from './store-layout.js';
 import type {
-  ChatLogRow, DeviceRecord, ListFilter, PingRow, RegisterDeviceInput, RegisterRoomInput, RoomRecord, Store,
+  ChatLogRow, DeviceRecord, ListFilter, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
+  SystemSampleRow,
 } from './types.js';
 
 export interface SqlStoreOptions {
   readonly dialect: StoreDialect;
   /** Redacted: never holds a password. */
   readonly description: string;
+  /** How instants map to the database's wall-clock strings (UTC unless the MySQL opener says otherwise). */
+  readonly clock?: DbClock;
 }
 
 /**
- * The one query layer: every query of every dialect lives here, written once against Kysely.
- * Dialect-specific code is limited to opening the connection (sqlite.ts) and to column types and
- * index creation in migrations.ts.
+ * The one query layer: every query of every dialect lives here (and in monitor-writes.ts),
+ * written once against Kysely. Dialect-specific code is limited to opening the connection
+ * (sqlite.ts, mysql.ts) and to column types and schema lookups in the migrations.
  *
  * Status changes and registrations stamp `updated_at`, and the change feeds select on it, so a
  * change written by another process (the CLI while the server runs, the PHP admin on MySQL) is
  * seen by the next poll. Pollers should overlap their `since` a little: a writer stamps the time
- * before its commit becomes visible.
+ * before its commit becomes visible. Writers that do not stamp `updated_at` are caught by the
+ * approval cache's periodic full reconcile.
  */
 export class SqlStore implements Store {
   readonly dialect: StoreDialect;
   readonly description: string;
+  readonly clock: DbClock;
   #db: Kysely<Database> | null;
+  #layout: StoreLayout = OWN_LAYOUT;
 
   constructor(db: Kysely<Database>, options: SqlStoreOptions) {
     this.#db = db;
     this.dialect = options.dialect;
     this.description = options.description;
+    this.clock = options.clock ?? UTC_CLOCK;
   }
 
   get #live(): Kysely<Database> {
@@ -45,8 +56,17 @@ export class SqlStore implements Store {
     return this.#db;
   }
 
+  #now(): string {
+    return this.clock.toDb(new Date());
+  }
+
+  #rowContext(): RowContext {
+    return { clock: this.clock, layout: this.#layout, now: this.#now() };
+  }
+
   async migrate(): Promise<void> {
     await migrateToLatest(this.#live, this.dialect);
+    this.#layout = await detectLayout(this.#live, this.dialect);
   }
 
   async healthCheck(): Promise<void> {
@@ -62,7 +82,7 @@ export class SqlStore implements Store {
     const row = await this.#live.selectFrom('kb_bot_devices').select(DEVICE_COLUMNS)
       .where('bot_name', '=', botName).where('device_id', '=', deviceId)
       .executeTakeFirst();
-    return row === undefined ? undefined : deviceFromRow(row);
+    return row === undefined ? undefined : deviceFromRow(row, this.clock);
   }
 
   /**
@@ -76,7 +96,7 @@ export class SqlStore implements Store {
     const known = await this.getDevice(input.botName, input.deviceId);
     if (known !== undefined) return { record: await this.#refreshDevice(known, input), created: false };
 
-    const now = toDbTime(new Date());
+    const now = this.#now();
     const result = await this.#live.insertInto('kb_bot_devices').orIgnore().values({
       bot_name: input.botName,
       device_id: input.deviceId,
@@ -91,7 +111,12 @@ export class SqlStore implements Store {
     const created = Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
     const record = await this.getDevice(input.botName, input.deviceId);
     if (record === undefined) {
-      throw new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason: `device ${input.botName}/${input.deviceId} not found after insert` });
+      // Ignored, yet not there: an old deployment's UNIQUE(device_id) holds this phone for another bot.
+      throw new BridgeError('BRIDGE_ERR_STORE_KEY_CONFLICT', {
+        table: 'kb_bot_devices',
+        key: `${input.botName}/${input.deviceId}`,
+        reason: 'a unique key on device_id alone holds this device for another bot',
+      });
     }
     return { record: created ? record : await this.#refreshDevice(record, input), created };
   }
@@ -104,7 +129,7 @@ export class SqlStore implements Store {
     if (ipAddress === known.ipAddress && clientType === known.clientType && clientVersion === known.clientVersion) return known;
     const now = new Date();
     await this.#live.updateTable('kb_bot_devices')
-      .set({ ip_address: ipAddress, client_type: clientType, client_version: clientVersion, updated_at: toDbTime(now) })
+      .set({ ip_address: ipAddress, client_type: clientType, client_version: clientVersion, updated_at: this.clock.toDb(now) })
       .where('bot_name', '=', known.botName).where('device_id', '=', known.deviceId)
       .execute();
     return { ...known, ipAddress, clientType, clientVersion, updatedAt: now };
@@ -113,11 +138,11 @@ export class SqlStore implements Store {
   /**
    * Approving stamps `approved_at` and clears the reason; other statuses keep `approved_at` (the
    * last approval) and record the reason. MySQL counts only rows whose values changed as
-   * "affected": its connection must set CLIENT_FOUND_ROWS so a same-millisecond repeat still
+   * "affected": the MySQL opener sets CLIENT_FOUND_ROWS so a same-millisecond repeat still
    * reports the row as found.
    */
   async setDeviceStatus(botName: string, deviceId: string, status: ApprovalStatus, reason?: string | null): Promise<boolean> {
-    const now = toDbTime(new Date());
+    const now = this.#now();
     const result = await this.#live.updateTable('kb_bot_devices')
       .set(status === 'approved'
         ? { status, approved_at: now, rejection_reason: null, updated_at: now }
@@ -132,64 +157,82 @@ export class SqlStore implements Store {
     if (filter.botName !== undefined) query = query.where('bot_name', '=', filter.botName);
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     const rows = await query.orderBy('bot_name').orderBy('device_id').execute();
-    return rows.map(deviceFromRow);
+    return rows.map((row) => deviceFromRow(row, this.clock));
   }
 
   async devicesChangedSince(since: Date): Promise<DeviceRecord[]> {
     const rows = await this.#live.selectFrom('kb_bot_devices').select(DEVICE_COLUMNS)
-      .where('updated_at', '>=', toDbTime(since))
+      .where('updated_at', '>=', this.clock.toDb(since))
       .orderBy('updated_at').orderBy('bot_name').orderBy('device_id')
       .execute();
-    return rows.map(deviceFromRow);
+    return rows.map((row) => deviceFromRow(row, this.clock));
   }
 
+  /** Finds the room under its plain key or an old deployment's `<channelId>_<botName>` key (the plain one wins). */
   async getRoom(botName: string, roomId: string): Promise<RoomRecord | undefined> {
-    const row = await this.#live.selectFrom('kb_rooms').select(ROOM_COLUMNS)
-      .where('bot_name', '=', botName).where('room_id', '=', roomId)
-      .executeTakeFirst();
-    return row === undefined ? undefined : roomFromRow(row);
+    const rows = await this.#live.selectFrom('kb_rooms').select(ROOM_COLUMNS)
+      .where('bot_name', '=', botName).where('room_id', 'in', roomKeyCandidates(botName, roomId))
+      .execute();
+    const row = rows.find((r) => r.room_id === roomId) ?? rows[0];
+    return row === undefined ? undefined : roomFromRow(row, this.clock);
   }
 
-  /** Same race-safe shape as registerDevice; a renamed room gets its new name. */
+  /**
+   * Same race-safe shape as registerDevice; a renamed room gets its new name. A new room is
+   * written under its plain key; when an old table's PRIMARY KEY(room_id) already holds that key
+   * for another bot, under the old deployments' `<channelId>_<botName>` key instead.
+   */
   async registerRoom(input: RegisterRoomInput): Promise<{ record: RoomRecord; created: boolean }> {
     const known = await this.getRoom(input.botName, input.roomId);
     if (known !== undefined) return { record: await this.#refreshRoom(known, input), created: false };
 
-    const now = toDbTime(new Date());
+    let created = await this.#insertRoom(input, input.roomId);
+    let record = await this.getRoom(input.botName, input.roomId);
+    if (record === undefined) {
+      created = await this.#insertRoom(input, legacyRoomKey(input.botName, input.roomId));
+      record = await this.getRoom(input.botName, input.roomId);
+    }
+    if (record === undefined) {
+      throw new BridgeError('BRIDGE_ERR_STORE_KEY_CONFLICT', {
+        table: 'kb_rooms',
+        key: `${input.botName}/${input.roomId}`,
+        reason: 'a unique key on room_id alone holds both keys of this room for other rows',
+      });
+    }
+    return { record: created ? record : await this.#refreshRoom(record, input), created };
+  }
+
+  async #insertRoom(input: RegisterRoomInput, storedKey: string): Promise<boolean> {
+    const now = this.#now();
     const result = await this.#live.insertInto('kb_rooms').orIgnore().values({
       bot_name: input.botName,
-      room_id: input.roomId,
+      room_id: storedKey,
       room_name: input.roomName,
       status: input.initialStatus,
       approved_at: input.initialStatus === 'approved' ? now : null,
       created_at: now,
       updated_at: now,
     }).executeTakeFirst();
-    const created = Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
-    const record = await this.getRoom(input.botName, input.roomId);
-    if (record === undefined) {
-      throw new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason: `room ${input.botName}/${input.roomId} not found after insert` });
-    }
-    return { record: created ? record : await this.#refreshRoom(record, input), created };
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
   async #refreshRoom(known: RoomRecord, input: RegisterRoomInput): Promise<RoomRecord> {
     if (input.roomName === known.roomName) return known;
     const now = new Date();
     await this.#live.updateTable('kb_rooms')
-      .set({ room_name: input.roomName, updated_at: toDbTime(now) })
-      .where('bot_name', '=', known.botName).where('room_id', '=', known.roomId)
+      .set({ room_name: input.roomName, updated_at: this.clock.toDb(now) })
+      .where('bot_name', '=', known.botName).where('room_id', 'in', roomKeyCandidates(known.botName, known.roomId))
       .execute();
     return { ...known, roomName: input.roomName, updatedAt: now };
   }
 
   async setRoomStatus(botName: string, roomId: string, status: ApprovalStatus, reason?: string | null): Promise<boolean> {
-    const now = toDbTime(new Date());
+    const now = this.#now();
     const result = await this.#live.updateTable('kb_rooms')
       .set(status === 'approved'
         ? { status, approved_at: now, rejection_reason: null, updated_at: now }
         : { status, rejection_reason: reason ?? null, updated_at: now })
-      .where('bot_name', '=', botName).where('room_id', '=', roomId)
+      .where('bot_name', '=', botName).where('room_id', 'in', roomKeyCandidates(botName, roomId))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
@@ -199,34 +242,31 @@ export class SqlStore implements Store {
     if (filter.botName !== undefined) query = query.where('bot_name', '=', filter.botName);
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     const rows = await query.orderBy('bot_name').orderBy('room_id').execute();
-    return rows.map(roomFromRow);
+    return rows.map((row) => roomFromRow(row, this.clock));
   }
 
   async roomsChangedSince(since: Date): Promise<RoomRecord[]> {
     const rows = await this.#live.selectFrom('kb_rooms').select(ROOM_COLUMNS)
-      .where('updated_at', '>=', toDbTime(since))
+      .where('updated_at', '>=', this.clock.toDb(since))
       .orderBy('updated_at').orderBy('bot_name').orderBy('room_id')
       .execute();
-    return rows.map(roomFromRow);
+    return rows.map((row) => roomFromRow(row, this.clock));
   }
 
-  /** One multi-row INSERT per chunk, all chunks of a batch in one transaction (one fsync on SQLite). */
   async insertPings(rows: readonly PingRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const now = toDbTime(new Date());
-    const chunks = chunkRows(rows.map((row) => pingValues(row, now)));
-    await this.#live.transaction().execute(async (trx) => {
-      for (const chunk of chunks) await trx.insertInto('kb_ping_monitor').values(chunk).execute();
-    });
+    await writes.insertPings(this.#live, rows, this.#rowContext());
   }
 
   async insertChatLogs(rows: readonly ChatLogRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const now = toDbTime(new Date());
-    const chunks = chunkRows(rows.map((row) => chatLogValues(row, now)));
-    await this.#live.transaction().execute(async (trx) => {
-      for (const chunk of chunks) await trx.insertInto('kb_chat_logs').values(chunk).execute();
-    });
+    await writes.insertChatLogs(this.#live, rows, this.#rowContext());
+  }
+
+  async insertSystemSamples(rows: readonly SystemSampleRow[]): Promise<void> {
+    await writes.insertSystemSamples(this.#live, rows, this.#rowContext());
+  }
+
+  async deleteOlderThan(table: RetentionTable, before: Date, limit: number): Promise<number> {
+    return writes.deleteOlderThan(this.#live, table, this.clock.toDb(before), limit);
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import type { ApprovalStatus } from '@botbridge/sdk';
 
 /**
  * The store interface: everything the core persists. One implementation over Kysely serves
- * every SQL dialect (SQLite now, MySQL/MariaDB next) so no query is written twice.
+ * every SQL dialect (SQLite, MySQL/MariaDB) so no query is written twice.
  * Table and column names follow the kb_* tables existing deployments already use.
  */
 
@@ -85,6 +85,22 @@ export interface ChatLogRow {
   readonly isScheduled: boolean;
 }
 
+export interface SystemSampleRow {
+  readonly serverName: string;
+  readonly sampledAt: Date;
+  readonly cpuPercent: number | null;
+  /** Bytes, like the Python server's psutil values. */
+  readonly memoryTotal: number | null;
+  readonly memoryUsed: number | null;
+  readonly memoryPercent: number | null;
+  readonly diskUsagePercent: number | null;
+  readonly activeConnections: number | null;
+  readonly messageQueueSize: number | null;
+}
+
+/** Tables whose old rows retention may delete (never the approval tables). */
+export type RetentionTable = 'kb_chat_logs' | 'kb_ping_monitor' | 'kb_system_monitor';
+
 export interface ListFilter {
   readonly botName?: string;
   readonly status?: ApprovalStatus;
@@ -116,6 +132,12 @@ export interface Store {
 
   insertPings(rows: readonly PingRow[]): Promise<void>;
   insertChatLogs(rows: readonly ChatLogRow[]): Promise<void>;
+  insertSystemSamples(rows: readonly SystemSampleRow[]): Promise<void>;
+  /**
+   * Deletes at most `limit` of the oldest rows created before `before` (one bounded statement,
+   * so retention never holds a long lock on a table other tools read); returns how many.
+   */
+  deleteOlderThan(table: RetentionTable, before: Date, limit: number): Promise<number>;
   /** Closes the connection(s); later calls reject. */
   close(): Promise<void>;
 }

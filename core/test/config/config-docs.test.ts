@@ -17,7 +17,7 @@ function keysOf(value: unknown, prefix = ''): string[] {
 describe('configuration', () => {
   it('documents every key of the config schema with its default', () => {
     const defaults = bridgeConfigSchema.parse({});
-    const keys = keysOf(defaults).concat('log.pretty');
+    const keys = keysOf(defaults).concat('log.pretty', 'http.adminToken');
     expect(keys.length).toBeGreaterThan(30);
     for (const key of keys) expect(docs, `docs/configuration.md lacks ${key}`).toContain(`\`${key}\``);
   });

@@ -22,7 +22,7 @@ describe.each(testStoreSpecs())('store %s', (spec) => {
   }
 
   beforeEach(async () => {
-    location = materialiseStoreSpec(spec);
+    location = await materialiseStoreSpec(spec);
     bot = uniqueBotName();
     store = await open();
   });
@@ -30,7 +30,7 @@ describe.each(testStoreSpecs())('store %s', (spec) => {
   afterEach(async () => {
     vi.useRealTimers();
     for (const s of opened.splice(0)) await s.close();
-    location.cleanup();
+    await location.cleanup();
   });
 
   describe('migrations', () => {
@@ -191,6 +191,35 @@ describe.each(testStoreSpecs())('store %s', (spec) => {
       expect(changed.map((r) => [r.roomId, r.status])).toEqual([['2', 'approved']]);
     });
 
+    it("finds, updates and lists a room an old deployment keyed `<channelId>_<botName>`, without rewriting it", async () => {
+      const db = openInspector(location.url);
+      try {
+        await db.insertInto('kb_rooms').values({
+          room_id: `555_${bot}`, bot_name: bot, room_name: '옛방', status: 'approved', room_concurrency: 2,
+          created_at: '2025-01-02 09:00:00.000', updated_at: '2025-01-02 09:00:00.000',
+        }).execute();
+        expect(await store.getRoom(bot, '555')).toMatchObject({ roomId: '555', roomName: '옛방', status: 'approved', roomConcurrency: 2 });
+        expect(await store.registerRoom(room('555', '옛방'))).toMatchObject({ created: false, record: { roomId: '555', status: 'approved' } });
+        expect(await store.setRoomStatus(bot, '555', 'denied', 'old')).toBe(true);
+        expect((await store.listRooms({ botName: bot })).map((r) => [r.roomId, r.status])).toEqual([['555', 'denied']]);
+        const stored = await db.selectFrom('kb_rooms').select(['room_id', 'status']).where('bot_name', '=', bot).execute();
+        expect(stored).toEqual([{ room_id: `555_${bot}`, status: 'denied' }]);
+      } finally {
+        await db.destroy();
+      }
+    });
+
+    it('reads a room_concurrency that would stall the room as "use the default"', async () => {
+      await store.registerRoom(room('1'));
+      const db = openInspector(location.url);
+      try {
+        await db.updateTable('kb_rooms').set({ room_concurrency: 0 }).where('bot_name', '=', bot).execute();
+      } finally {
+        await db.destroy();
+      }
+      expect((await store.getRoom(bot, '1'))?.roomConcurrency).toBeNull();
+    });
+
     it('concurrent registrations of one new room make one row', async () => {
       const other = await open();
       const results = await Promise.all([store, other, other, store].map((s) => s.registerRoom(room('42'))));
@@ -276,6 +305,52 @@ describe.each(testStoreSpecs())('store %s', (spec) => {
       } finally {
         await db.destroy();
       }
+    });
+  });
+
+  describe('system samples and retention', () => {
+    it('writes a system sample with every column', async () => {
+      const server = `srv-${bot}`;
+      await store.insertSystemSamples([{
+        serverName: server, sampledAt: new Date('2025-07-15T08:00:00.000Z'), cpuPercent: 12.5, memoryTotal: 8_589_934_592,
+        memoryUsed: 4_294_967_296, memoryPercent: 50, diskUsagePercent: 61.2, activeConnections: 3, messageQueueSize: 0,
+      }]);
+      await store.insertSystemSamples([]);
+      const db = openInspector(location.url);
+      try {
+        const row = await db.selectFrom('kb_system_monitor').selectAll().where('server_name', '=', server).executeTakeFirstOrThrow();
+        expect(row).toMatchObject({ cpu_percent: 12.5, memory_total: 8_589_934_592, memory_used: 4_294_967_296, memory_percent: 50, disk_usage_percent: 61.2, active_connections: 3, message_queue_size: 0 });
+        expect(String(row.created_at)).toMatch(/^2025-07-15 08:00:00/);
+      } finally {
+        await db.destroy();
+      }
+    });
+
+    it('deletes rows created before a time, at most a batch per call', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const ping = (deviceId: string): PingRow => ({
+        botName: bot, deviceId, clientIp: '10.0.0.1', pingTimeMs: 1, clientTimestamp: 1, serverTimestamp: 2,
+        totalMemory: null, memoryUsage: null, memoryPercent: null, messageQueueSize: null, activeRooms: null,
+      });
+      vi.setSystemTime(new Date('2025-01-01T00:00:00.000Z'));
+      await store.insertPings(['old1', 'old2', 'old3'].map(ping));
+      vi.setSystemTime(new Date('2025-03-01T00:00:00.000Z'));
+      await store.insertPings(['new1'].map(ping));
+      const cutoff = new Date('2025-02-01T00:00:00.000Z');
+      // Other tests share a MySQL test database's tables only through their own bot names: count ours.
+      const ours = async () => {
+        const db = openInspector(location.url);
+        try {
+          return (await db.selectFrom('kb_ping_monitor').select('device_id').where('bot_name', '=', bot).orderBy('id').execute()).map((r) => r.device_id);
+        } finally {
+          await db.destroy();
+        }
+      };
+      expect(await store.deleteOlderThan('kb_ping_monitor', cutoff, 2)).toBe(2);
+      expect(await ours()).toEqual(['old3', 'new1']);
+      expect(await store.deleteOlderThan('kb_ping_monitor', cutoff, 2)).toBe(1);
+      expect(await store.deleteOlderThan('kb_ping_monitor', cutoff, 2)).toBe(0);
+      expect(await ours()).toEqual(['new1']);
     });
   });
 

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { BridgeError, isBridgeError } from '../../src/errors.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -48,10 +50,32 @@ describe('redactStoreUrl', () => {
 });
 
 describe('openStore', () => {
-  it('refuses mysql for now without leaking the password', async () => {
-    const error = await openStore('mysql://kakao:hunter2@localhost/kakaobot').then(() => undefined, (e: unknown) => e);
-    expect(isBridgeError(error, 'BRIDGE_ERR_STORE_URL')).toBe(true);
-    expect((error as BridgeError).params).toEqual({ url: 'mysql://kakao:***@localhost/kakaobot', reason: 'mysql support arrives with the MySQL store' });
+  /** A loopback port with nothing listening. */
+  async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+
+  it('reports an unreachable MySQL server without leaking the password', async () => {
+    const port = await closedPort();
+    const error = await openStore(`mysql://kakao:hunter2@127.0.0.1:${port}/kakaobot`).then(() => undefined, (e: unknown) => e);
+    expect(isBridgeError(error, 'BRIDGE_ERR_STORE_UNAVAILABLE')).toBe(true);
+    expect(String((error as Error).message)).toContain(`mysql://kakao:***@127.0.0.1:${port}/kakaobot`);
     expect(String((error as Error).message)).not.toContain('hunter2');
+  });
+
+  it('refuses URL parameters it does not know instead of ignoring them', async () => {
+    const error = await openStore('mysql://kakao:hunter2@127.0.0.1/kakaobot?sll=true').then(() => undefined, (e: unknown) => e);
+    expect(isBridgeError(error, 'BRIDGE_ERR_STORE_URL')).toBe(true);
+    expect((error as BridgeError).params).toEqual({ url: 'mysql://kakao:***@127.0.0.1/kakaobot?sll=true', reason: 'unknown parameter sll (only ssl is supported)' });
+  });
+
+  it('refuses a time zone it cannot use', async () => {
+    const error = await openStore('mysql://kakao@127.0.0.1/kakaobot', { timeZone: 'Asia/Seoul' }).then(() => undefined, (e: unknown) => e);
+    expect(isBridgeError(error, 'BRIDGE_ERR_STORE_URL')).toBe(true);
+    expect(String((error as Error).message)).toContain('expected server, UTC or ±HH:MM');
   });
 });

@@ -38,3 +38,19 @@ export const commandsConfigSchema = z.strictObject({
 
 export type CommandsConfig = z.output<typeof commandsConfigSchema>;
 export type CommandsConfigInput = z.input<typeof commandsConfigSchema>;
+
+/**
+ * One bot's settings (`ctx.botConfig(botName)`), e.g. from its auto-config file. The defaults are
+ * this plugin's config in bridge.config.ts, so a bot nobody configured behaves as before.
+ */
+export function commandsBotConfigSchema(botName: string, config: CommandsConfig) {
+  const admins = Object.hasOwn(config.admins, botName) ? config.admins[botName]! : [];
+  return z.strictObject({
+    /** The commands this bot answers; a disabled command's line passes on to later plugins. */
+    enabled: z.array(z.enum(COMMAND_NAMES)).default(() => [...(config.enabled ?? COMMAND_NAMES)]),
+    /** This bot's administrators (in place of `admins[botName]` of bridge.config.ts). */
+    admins: z.array(adminEntrySchema).default(() => admins.map((admin) => ({ ...admin }))),
+  });
+}
+
+export type CommandsBotConfig = z.output<ReturnType<typeof commandsBotConfigSchema>>;

@@ -1,5 +1,5 @@
 import { noReply, text, type BridgeApi, type ChatMessage, type HandlerResult, type MessageContext } from '@botbridge/sdk';
-import type { CommandRegistry } from './command-registry.js';
+import type { CommandDefinition, CommandRegistry } from './command-registry.js';
 import { splitParameters, validateParameters, type ParameterSpec } from './param-parser.js';
 
 /** Refusal text of the older Domaeka server (the newer one had a TODO in its place). */
@@ -21,6 +21,8 @@ export interface CommandHandlerOptions {
   readonly bridge: BridgeApi;
   /** Whether the sender of this message may run admin-only commands. */
   readonly isAdmin: (message: ChatMessage) => boolean;
+  /** Whether the message's bot answers this command (per-bot settings); all when absent. */
+  readonly isEnabled?: (command: CommandDefinition, message: ChatMessage) => boolean;
 }
 
 /**
@@ -36,6 +38,7 @@ export function createCommandHandler(
     const matched = registry.match(ctx.message.text);
     if (matched === undefined) return undefined;
     const { command, trigger } = matched;
+    if (options.isEnabled !== undefined && !options.isEnabled(command, ctx.message)) return undefined;
     const log = ctx.log.child({ command: command.name });
 
     const { prompt, raw } = splitParameters(matched.rest);

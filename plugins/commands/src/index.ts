@@ -1,6 +1,6 @@
 export { commands, createBuiltinCommands } from './plugin.js';
-export { commandsConfigSchema, COMMAND_NAMES } from './config.js';
-export type { CommandsConfig, CommandsConfigInput, CommandName } from './config.js';
+export { commandsConfigSchema, commandsBotConfigSchema, COMMAND_NAMES } from './config.js';
+export type { CommandsConfig, CommandsConfigInput, CommandsBotConfig, CommandName } from './config.js';
 export { CommandRegistry, defineCommand } from './command-registry.js';
 export type { CommandDefinition, CommandInvocation, CommandMatch } from './command-registry.js';
 export { createCommandHandler, ADMIN_ONLY_TEXT, CHANNEL_ID_PARAMETER } from './dispatch.js';

@@ -1,0 +1,62 @@
+/** What one `npm run bench` invocation measures; `quick` is the same shape scaled down. */
+export interface BenchPlan {
+  readonly mode: 'full' | 'quick';
+  /** Each load scenario runs echo and botbridge this many times, alternating which goes first. */
+  readonly rounds: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly timeoutMs: number;
+  readonly drainMs: number;
+  readonly closedLoop: { readonly connections: readonly number[]; readonly window: number };
+  /** Offered loads as fractions of botbridge's closed-loop capacity at `connections`. */
+  readonly openLoop: { readonly connections: number; readonly loads: readonly number[] };
+  readonly idle: {
+    readonly connections: number;
+    readonly holdMs: number;
+    readonly pingIntervalMs: number;
+    readonly pingJitterMs: number;
+    readonly connectConcurrency: number;
+  };
+  readonly churn: { readonly cycles: number; readonly lanes: number; readonly checkpointEvery: number };
+  /** Closed-loop runs with the MariaDB store (skipped, and reported as such, when it cannot open). */
+  readonly mariadb: { readonly url: string; readonly connections: readonly number[] };
+  /** CPU-profile botbridge in extra runs (never in the measured ones: profiling slows it). */
+  readonly profile: { readonly closedLoopConnections: number; readonly churnCycles: number } | null;
+}
+
+const MARIADB_URL = process.env.BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/botbridge_bench';
+
+export const fullPlan: BenchPlan = {
+  mode: 'full',
+  rounds: 2,
+  warmupMs: 2_000,
+  durationMs: 8_000,
+  timeoutMs: 5_000,
+  drainMs: 5_000,
+  closedLoop: { connections: [1, 10, 100, 1_000], window: 1 },
+  openLoop: { connections: 100, loads: [0.25, 0.5, 0.75] },
+  idle: { connections: 10_000, holdMs: 12_000, pingIntervalMs: 2_000, pingJitterMs: 2_000, connectConcurrency: 200 },
+  churn: { cycles: 100_000, lanes: 32, checkpointEvery: 10_000 },
+  mariadb: { url: MARIADB_URL, connections: [1, 10, 100, 1_000] },
+  profile: { closedLoopConnections: 100, churnCycles: 20_000 },
+};
+
+export const quickPlan: BenchPlan = {
+  mode: 'quick',
+  rounds: 1,
+  warmupMs: 1_000,
+  durationMs: 2_500,
+  timeoutMs: 5_000,
+  drainMs: 2_000,
+  closedLoop: { connections: [1, 10, 100], window: 1 },
+  openLoop: { connections: 100, loads: [0.5] },
+  idle: { connections: 1_000, holdMs: 5_000, pingIntervalMs: 2_000, pingJitterMs: 2_000, connectConcurrency: 100 },
+  churn: { cycles: 5_000, lanes: 32, checkpointEvery: 1_000 },
+  mariadb: { url: MARIADB_URL, connections: [100] },
+  profile: null,
+};
+
+/** Generator processes for a number of connections: one is enough until it nears a full core. */
+export function generatorWorkers(connections: number): number {
+  return connections >= 1_000 ? 2 : 1;
+}

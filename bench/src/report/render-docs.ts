@@ -1,0 +1,183 @@
+import type { Percentiles } from '../generator/samples.js';
+import type { BenchResults, IdleFigures, LoadComparison, LoadFigures, ProfileSummary } from './results-types.js';
+import { evaluateTargets } from './targets.js';
+
+/**
+ * docs/benchmarks.md from a results JSON: method, targets, one table per scenario, the charts,
+ * the profile, then the hand-written analysis (bench/analysis.md) verbatim. Every figure in the
+ * generated part comes from the JSON, so re-rendering an old run reproduces its page.
+ */
+export interface RenderInput {
+  readonly results: BenchResults;
+  /** Paths relative to docs/. */
+  readonly resultsPath: string;
+  readonly chartPaths: Readonly<Record<string, string>>;
+  readonly analysis: string | null;
+}
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+const ms = (x: number) => (Number.isNaN(x) ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+const x2 = (x: number) => `×${x.toFixed(2)}`;
+const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
+const mib = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MiB`;
+const lat = (p: Percentiles) => `${ms(p.p50)} / ${ms(p.p90)} / ${ms(p.p99)} / ${ms(p.p999)} / ${ms(p.max)}`;
+
+/** Server CPU time per reply: robust to how much CPU the shared machine left the server. */
+export function usPerReply(f: LoadFigures): number {
+  return f.repliesPerSec > 0 ? (f.serverCpu * 1e6) / f.repliesPerSec : Number.NaN;
+}
+
+function problems(f: LoadFigures): string {
+  const c = f.counts;
+  const parts = [
+    c.timeouts && `${c.timeouts} timeouts`,
+    c.late && `${c.late} late`,
+    c.duplicates && `${c.duplicates} duplicates`,
+    c.orderViolations && `${c.orderViolations} out of order`,
+    c.unknownReplies && `${c.unknownReplies} unmatched`,
+    f.handshakeFailures && `${f.handshakeFailures} handshakes failed`,
+  ].filter(Boolean);
+  return parts.length === 0 ? 'none' : parts.join(', ');
+}
+
+function loadTable(rows: readonly LoadComparison[], first: (c: LoadComparison) => string, firstHeader: string): string[] {
+  const out = [
+    `| ${firstHeader} | server | replies/s | p50 / p90 / p99 / p99.9 / max (ms) | errors | server CPU | server CPU per reply | generator CPU | others' CPU |`,
+    '|---|---|---:|---|---|---:|---:|---:|---:|',
+  ];
+  for (const c of rows) {
+    for (const kind of ['echo', 'botbridge'] as const) {
+      const f = c[kind];
+      const label = kind === 'echo' ? first(c) : '';
+      const rounds = f.perRound.length > 1 ? ` (${f.perRound.map(n).join(', ')})` : '';
+      out.push(`| ${label} | ${kind} | ${n(f.repliesPerSec)}${rounds} | ${lat(f.latency)} | ${problems(f)} | ${f.serverCpu.toFixed(2)} | ${usPerReply(f).toFixed(0)} µs | ${f.generatorCpu.toFixed(2)} | ${f.otherCpu.toFixed(2)} |`);
+    }
+    out.push(`| | **ratio** | **${x2(c.ratio.throughput)}** | p50 ${x2(c.ratio.p50)}, p99 ${x2(c.ratio.p99)} | | | **${x2(usPerReply(c.echo) / usPerReply(c.botbridge))}** | | |`);
+  }
+  return out;
+}
+
+function idleRows(label: string, f: IdleFigures): string {
+  return (
+    `| ${label} | ${n(f.connections)} (${f.failures} failed) | ${n(f.handshakesPerSec)} | ${ms(f.handshakeMs.p50)} / ${ms(f.handshakeMs.p99)} | ` +
+    `${mib(f.rssBeforeBytes)} → ${mib(f.rssAfterBytes)} | **${kb(f.rssPerConnectionBytes)}** (heap ${kb(f.heapPerConnectionBytes)}) | ` +
+    `${n(f.pingsSentByServer)} / ${n(f.pingsReceived)} | ${f.missedPings} (max gap ${n(f.maxPingGapMs)} ms) | ${ms(f.pingDelayMs.p50)} / ${ms(f.pingDelayMs.p99)} | ${f.serverCpuDuringHold.toFixed(2)} |`
+  );
+}
+
+function profileSection(p: ProfileSummary): string[] {
+  const out = [`### ${p.scenario}`, '', `Main-thread CPU in the window: ${n(p.totalMs)} ms (idle excluded).`, ''];
+  out.push('| self time by where the code lives | ms | % |', '|---|---:|---:|');
+  for (const c of p.categories.slice(0, 14)) out.push(`| ${c.category} | ${n(c.selfMs)} | ${c.selfPercent.toFixed(1)} |`);
+  out.push('', '| top functions, self time | where | ms | % |', '|---|---|---:|---:|');
+  for (const e of p.top.slice(0, 20)) out.push(`| \`${e.name}\` | ${e.location} | ${n(e.selfMs)} | ${e.selfPercent.toFixed(1)} |`);
+  out.push('', '| project and dependency functions, inclusive time (callees included) | where | ms | % |', '|---|---|---:|---:|');
+  for (const e of p.inclusive.slice(0, 30)) out.push(`| \`${e.name}\` | ${e.location} | ${n(e.selfMs)} | ${e.selfPercent.toFixed(1)} |`);
+  return [...out, ''];
+}
+
+function busyText(r: BenchResults): string {
+  const b = [...r.machineLoad.busyBeforeRuns].sort((x, y) => x - y);
+  if (b.length === 0) return 'not measured';
+  return `${Math.round(b[Math.floor(b.length / 2)]! * 100)}% / ${Math.round(b[b.length - 1]! * 100)}%`;
+}
+
+export function renderDocs(input: RenderInput): string {
+  const r = input.results;
+  const m = r.machine;
+  const plan = r.plan as Record<string, unknown>;
+  const out: string[] = [
+    '# Benchmarks',
+    '',
+    `<!-- Generated by \`npm run bench\` (bench/src/cli.ts) from ${input.resultsPath}; edit bench/analysis.md, not this file. -->`,
+    '',
+    `Run of **${m.date.slice(0, 10)}** (${r.mode} mode, ${n(r.elapsedMs / 1000)} s): ${m.cpuModel}, **${m.cores} cores**, ${n(m.totalMemoryMiB)} MiB, ${m.os}, Node **${m.node}**. ` +
+      `Code: ${r.revision}. Raw figures: [${input.resultsPath.replace(/^\.\.\//, '')}](${input.resultsPath}).`,
+    '',
+    ...(r.failures.length > 0 ? [`**Scenarios that failed in this run:** ${r.failures.join('; ')}.`, ''] : []),
+    '## How it is measured',
+    '',
+    '- `npm run bench` runs every scenario below (about 15 minutes); `npm run bench:quick` runs a scaled-down set in under 2 minutes. ' +
+      'Both write `bench/results/<date>-<mode>.json`, the charts next to it, and this page.',
+    '- **Servers.** botbridge is the real bridge built by `createBridge` from `bench/configs/domaeka.config.ts` (commands + chat-log plugins, SQLite file in a fresh temp directory, ' +
+      '`approval.autoApprove`, production pipeline defaults, logs at `info` to a file), in its own process under tsx as `botbridge start` runs it. ' +
+      'The **echo baseline** (`bench/src/servers/echo-server.ts`) speaks the same protocol with no pipeline: parse, verify the auth block (HMAC per packet), reply `에코: …`.',
+    `- **Alternation.** Every load scenario runs echo and botbridge in the same invocation, ${plan.rounds} round(s), alternating which goes first; each run gets a fresh server. Ratios are botbridge ÷ echo.`,
+    '- **Generator.** Separate processes (`bench/src/generator/`) speak the real protocol: bare handshake, `analyze` packets signed as the script signs them (one HMAC per second per connection, reusing the block within the second as the protocol allows), answers to every server ping. ' +
+      'Each connection is one phone with its own bot, device and room; the text carries a token `<conn>.<seq>` that matches every reply `에코: <token>` to its request. ' +
+      'Replies to a later request of the same room arriving first count as order violations; a second reply as a duplicate; no reply within ' +
+      `${plan.timeoutMs} ms as a timeout. The generator reports its own CPU time (cores) next to the server's.`,
+    `- **Closed loop**: ${(plan.closedLoop as { window: number }).window} request(s) in flight per connection; latency from the real send. **Open loop**: a fixed total rate on a schedule fixed in advance, round-robin over the connections; latency from each request's *intended* send time (no coordinated omission); the generator's own lag is part of it and reported.`,
+    '- **Server CPU per reply** (server CPU time ÷ replies) is the figure least disturbed by other tenants: a starved server answers fewer replies but spends the same CPU on each. Its ratio row gives echo ÷ botbridge, i.e. botbridge\'s efficiency as a fraction of the baseline\'s.',
+    `- **Window**: ${plan.warmupMs} ms warm-up, then ${plan.durationMs} ms measured. Percentiles are exact: nearest rank over every sample (all latencies are kept), pooled over rounds; throughput is the mean over rounds (per-round values in brackets).`,
+    '- The machine is shared: generator and server compete for the same 2 cores, so a server near 1.0 core of CPU is saturated, and the generator\'s share is shown in every row. ' +
+      `Other tenants also use it: before each run the bench waits (up to 30 s) until the machine is ≤ 25% busy without it. In this run the machine was ${busyText(r)} busy before the runs (median, max), and ${n(r.machineLoad.waitedMs / 1000)} s were spent waiting; the CPU other tenants used *during* each window is in the "others' CPU" column (cores).`,
+    '',
+    '## Targets of issue 5',
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+    ...evaluateTargets(r).map((t) => `| ${t.target} | ${t.measured}${t.shortfall ? ` — **${t.shortfall}**` : ''} | ${t.met === null ? 'not run' : t.met ? 'yes' : '**no**'} |`),
+    '',
+  ];
+  if (r.closedLoop.length > 0) {
+    out.push('## Closed loop, SQLite store, chat log on', '');
+    out.push(...loadTable(r.closedLoop, (c) => `${n(c.connections)}`, 'connections'), '');
+    if (input.chartPaths['throughput.svg']) out.push(`![replies/s vs connections](${input.chartPaths['throughput.svg']})`, '');
+  }
+  if (r.openLoop.length > 0) {
+    const cap = r.openLoop[0]!.offeredRate! / r.openLoop[0]!.offeredFraction!;
+    out.push('## Open loop: latency under a fixed load', '');
+    out.push(`Rates are fractions of botbridge's closed-loop capacity measured above at ${r.openLoop[0]!.connections} connections (${n(cap)} replies/s); both servers get the same absolute rate.`, '');
+    out.push(...loadTable(r.openLoop, (c) => `${n(c.offeredRate!)}/s (${Math.round(c.offeredFraction! * 100)}%)`, 'offered load'), '');
+    const lag = r.openLoop.map((c) => `${n(c.offeredRate!)}/s: p50 ${ms(c.botbridge.sendLag?.p50 ?? Number.NaN)}, p99 ${ms(c.botbridge.sendLag?.p99 ?? Number.NaN)} ms`).join('; ');
+    out.push(`Generator lag behind its schedule (botbridge runs; included in the latencies above): ${lag}.`, '');
+    if (input.chartPaths['latency.svg']) out.push(`![latency vs offered load](${input.chartPaths['latency.svg']})`, '');
+  }
+  if (r.idle) {
+    const i = r.idle;
+    out.push(`## ${n(i.botbridge.connections)} idle connections`, '');
+    out.push(
+      `Connections open (handshake answered), then sit idle for ${n(i.holdMs)} ms answering pings. **The ping interval is shortened to ${i.pingIntervalMs} ms** (first ping after 0–${i.pingJitterMs} ms) so the hold covers several pings per connection. ` +
+        `A ping counts as missed when a connection sees no ping for more than ${n(i.missedAfterMs)} ms, or when an answer the generator wrote is not recorded by the server. RSS is read after a full GC, before connecting and with every connection open; ` +
+        'for botbridge it includes each new device\'s approval-cache entry and its session.',
+      '',
+      '| server | connections | handshakes/s | handshake p50 / p99 (ms) | RSS before → after | per connection | pings sent / received (hold) | missed pings | ping delivery p50 / p99 (ms) | server CPU in hold |',
+      '|---|---:|---:|---|---|---|---|---|---|---:|',
+      idleRows('echo', i.echo),
+      idleRows('botbridge', i.botbridge),
+      '',
+    );
+  }
+  if (r.churn) {
+    const c = r.churn;
+    out.push('## Connection churn', '');
+    out.push(
+      `${n(c.botbridge.cycles)} connect → handshake → disconnect cycles over ${c.lanes} parallel lanes (each lane one phone reconnecting). All lanes pause at each checkpoint; the server runs a full GC and reports RSS, heap and active handles (\`process.getActiveResourcesInfo()\`).`,
+      '',
+      '| server | cycles/s | handshake p50 / p99 (ms) | RSS start → first checkpoint → end | heap first → end | RSS change after the first checkpoint | handles left (end − start) |',
+      '|---|---:|---|---|---|---:|---|',
+    );
+    for (const kind of ['echo', 'botbridge'] as const) {
+      const f = c[kind];
+      const first = f.checkpoints[0]!;
+      const left = Object.entries(f.leakedHandles).map(([k, v]) => `${k} ${v > 0 ? '+' : ''}${v}`).join(', ') || 'none';
+      out.push(
+        `| ${kind} | ${n(f.cyclesPerSec)} | ${ms(f.handshakeMs.p50)} / ${ms(f.handshakeMs.p99)} | ${mib(f.before.rssBytes)} → ${mib(first.rssBytes)} (at ${n(first.cycles)}) → ${mib(f.after.rssBytes)} | ` +
+          `${mib(first.heapUsedBytes)} → ${mib(f.after.heapUsedBytes)} | ${f.rssGrowthPercent >= 0 ? '+' : ''}${f.rssGrowthPercent.toFixed(1)}% | ${left} |`,
+      );
+    }
+    out.push('');
+    if (input.chartPaths['churn-rss.svg']) out.push(`![RSS vs cycles](${input.chartPaths['churn-rss.svg']})`, '');
+  }
+  out.push('## Closed loop, MariaDB store', '');
+  if (Array.isArray(r.mariadb)) out.push(...loadTable(r.mariadb as readonly LoadComparison[], (c) => `${n(c.connections)}`, 'connections'), '');
+  else out.push(`**Not run**: ${(r.mariadb as { reason: string }).reason}`, '');
+  if (r.profiles.length > 0) {
+    out.push('## Profiles of botbridge', '');
+    out.push('V8 sampling profiler in the server process (inspector, 200 µs interval), started and stopped by the coordinator around the measured window only, in extra runs (profiling slows the server; the figures above come from unprofiled runs).', '');
+    for (const p of r.profiles) out.push(...profileSection(p));
+  }
+  if (input.analysis) out.push(input.analysis.trim(), '');
+  return out.join('\n');
+}

@@ -1,0 +1,102 @@
+import type { BenchResults, LoadFigures } from './results-types.js';
+
+const usPerReply = (f: LoadFigures) => (f.repliesPerSec > 0 ? (f.serverCpu * 1e6) / f.repliesPerSec : Number.NaN);
+
+/** One target of issue 5, evaluated against a run. */
+export interface TargetCheck {
+  readonly target: string;
+  readonly measured: string;
+  /** null: not measured in this run. */
+  readonly met: boolean | null;
+  /** For a miss: by how much. */
+  readonly shortfall: string | null;
+}
+
+/** The production Python server: ~1,200 replies/s at 100 connections with MariaDB (issue 5). */
+export const PYTHON_REPLIES_PER_SEC = 1_200;
+const KB = 1_000;
+
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+const ms = (x: number) => `${x < 1 ? x.toFixed(3) : x.toFixed(1)} ms`;
+
+export function evaluateTargets(r: BenchResults): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const c100 = r.closedLoop.find((c) => c.connections === 100);
+  if (c100) {
+    const ratio = c100.ratio.throughput;
+    out.push({
+      target: '100 connections, SQLite, chat log on: ≥ 50% of the echo baseline\'s replies/s',
+      measured:
+        `${Math.round(c100.botbridge.repliesPerSec)} vs ${Math.round(c100.echo.repliesPerSec)} replies/s = ${pct(ratio)}; ` +
+        `server CPU per reply ${Math.round(usPerReply(c100.botbridge))} vs ${Math.round(usPerReply(c100.echo))} µs = ${pct(usPerReply(c100.echo) / usPerReply(c100.botbridge))}`,
+      met: ratio >= 0.5,
+      shortfall: ratio >= 0.5 ? null : `${pct(0.5 - ratio)} points short (needs ×${(0.5 / ratio).toFixed(1)})`,
+    });
+    const p99 = c100.ratio.p99;
+    out.push({
+      target: '100 connections, SQLite: p99 ≤ 3× the baseline\'s',
+      measured: `${ms(c100.botbridge.latency.p99)} vs ${ms(c100.echo.latency.p99)} = ×${p99.toFixed(1)}`,
+      met: p99 <= 3,
+      shortfall: p99 <= 3 ? null : `×${p99.toFixed(1)} instead of ≤ ×3`,
+    });
+  }
+  const m100 = Array.isArray(r.mariadb) ? (r.mariadb as BenchResults['closedLoop']).find((c) => c.connections === 100) : undefined;
+  const need = 20 * PYTHON_REPLIES_PER_SEC;
+  if (m100) {
+    const got = m100.botbridge.repliesPerSec;
+    out.push({
+      target: `100 connections, MariaDB: ≥ 20× the Python server (${need} replies/s) with p99 < 20 ms`,
+      measured: `${Math.round(got)} replies/s (×${(got / PYTHON_REPLIES_PER_SEC).toFixed(1)}), p99 ${ms(m100.botbridge.latency.p99)}`,
+      met: got >= need && m100.botbridge.latency.p99 < 20,
+      shortfall: got >= need && m100.botbridge.latency.p99 < 20 ? null : `${Math.round(need - got)} replies/s short (${pct(got / need)} of the target)` + (m100.botbridge.latency.p99 >= 20 ? `, p99 ${ms(m100.botbridge.latency.p99)}` : ''),
+    });
+  } else {
+    out.push({ target: `100 connections, MariaDB: ≥ ${need} replies/s, p99 < 20 ms`, measured: 'not run', met: null, shortfall: Array.isArray(r.mariadb) ? null : (r.mariadb as { reason: string }).reason });
+  }
+  const c1 = r.closedLoop.find((c) => c.connections === 1);
+  if (c1) {
+    const p50 = c1.botbridge.latency.p50;
+    out.push({ target: '1 connection, one request in flight: p50 < 0.5 ms', measured: ms(p50), met: p50 < 0.5, shortfall: p50 < 0.5 ? null : `${ms(p50 - 0.5)} over` });
+  }
+  if (r.idle) {
+    const b = r.idle.botbridge;
+    const perConn = b.rssPerConnectionBytes;
+    out.push({
+      target: `${b.connections} idle connections: < 30 KB of RSS each`,
+      measured: `${(perConn / KB).toFixed(1)} KB`,
+      met: perConn < 30 * KB,
+      shortfall: perConn < 30 * KB ? null : `${((perConn - 30 * KB) / KB).toFixed(1)} KB over`,
+    });
+    out.push({
+      target: `${b.connections} idle connections: no missed ping`,
+      measured: `${b.missedPings} missed (max gap ${Math.round(b.maxPingGapMs)} ms, ${b.closedByServer} closed by the server)`,
+      met: b.missedPings === 0 && b.closedByServer === 0,
+      shortfall: b.missedPings === 0 ? null : `${b.missedPings} missed`,
+    });
+    out.push({
+      target: `${b.connections} idle connections: ≥ 2,000 handshakes/s`,
+      measured: `${Math.round(b.handshakesPerSec)}/s (echo baseline ${Math.round(r.idle.echo.handshakesPerSec)}/s)`,
+      met: b.handshakesPerSec >= 2_000,
+      shortfall: b.handshakesPerSec >= 2_000 ? null : `${Math.round(2_000 - b.handshakesPerSec)}/s short`,
+    });
+  }
+  if (r.churn) {
+    const b = r.churn.botbridge;
+    const first = b.checkpoints[0]!;
+    const growth = b.rssGrowthPercent;
+    out.push({
+      target: `Churn: RSS after ${b.cycles} cycles within 10% of the value after the first ${first.cycles}`,
+      measured: `${(first.rssBytes / 1_048_576).toFixed(1)} → ${(b.after.rssBytes / 1_048_576).toFixed(1)} MiB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%)`,
+      met: Math.abs(growth) <= 10,
+      shortfall: Math.abs(growth) <= 10 ? null : `${(Math.abs(growth) - 10).toFixed(1)} points over`,
+    });
+    const leaked = Object.entries(b.leakedHandles).filter(([, n]) => n > 0);
+    out.push({
+      target: 'Churn: no leaked handles',
+      measured: leaked.length === 0 ? 'none left' : leaked.map(([k, n]) => `${k} +${n}`).join(', '),
+      met: leaked.length === 0,
+      shortfall: leaked.length === 0 ? null : leaked.map(([k, n]) => `${k} +${n}`).join(', '),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BenchContext } from '../src/scenarios/bench-context.js';
+import { idleScenario } from '../src/scenarios/idle-scenario.js';
+import { churnScenario } from '../src/scenarios/churn-scenario.js';
+import { quickPlan } from '../src/plan.js';
+const ctx = new BenchContext({ ...quickPlan, churn: { ...quickPlan.churn, cycles: 5000 } }, mkdtempSync(join(tmpdir(), 'bb-bench-')));
+if (process.argv[2] === 'idle') console.log(JSON.stringify(await idleScenario(ctx), null, 1));
+else console.log(JSON.stringify(await churnScenario(ctx), null, 1));

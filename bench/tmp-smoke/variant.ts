@@ -1,0 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BenchContext } from '../src/scenarios/bench-context.js';
+import { compareLoad } from '../src/scenarios/load-scenarios.js';
+import { quickPlan } from '../src/plan.js';
+const n = Number(process.argv[2] ?? 100);
+const ctx = new BenchContext({ ...quickPlan, rounds: Number(process.argv[3] ?? 2), warmupMs: 1500, durationMs: 5000 }, mkdtempSync(join(tmpdir(), 'bb-var-')), () => {});
+const c = await compareLoad(ctx, { label: 'v', mode: 'closed', connections: n, window: 1, ratePerSec: 0 }, { id: 'v', store: 'sqlite', offeredFraction: null });
+const f = (x: typeof c.echo) => `${Math.round(x.repliesPerSec)}/s [${x.perRound.map(Math.round).join(',')}] p50 ${x.latency.p50.toFixed(2)} p99 ${x.latency.p99.toFixed(2)} srv ${x.serverCpu.toFixed(2)} gen ${x.generatorCpu.toFixed(2)}`;
+console.log(`${process.env.VARIANT ?? ''} echo ${f(c.echo)} | botbridge ${f(c.botbridge)} | ratio ${c.ratio.throughput.toFixed(3)}`);

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import { HealthDto, jsonSchema, ReadyDto } from '../route-schemas.js';
+import type { RouteDeps } from './route-deps.js';
+
+/** A store that does not answer within this is reported unreachable rather than hanging the probe. */
+const STORE_PROBE_MS = 2_000;
+
+/**
+ * The only unauthenticated routes: liveness (the process answers) and readiness (the store
+ * answers a round trip and the TCP listener is up). They reveal nothing but those facts.
+ */
+export function registerHealthRoutes(app: FastifyInstance, { bridge }: RouteDeps): void {
+  app.get('/health', {
+    config: { auth: 'public' },
+    schema: { response: { 200: jsonSchema(HealthDto, 'output') } },
+  }, async () => ({ status: 'ok' as const }));
+
+  app.get('/ready', {
+    config: { auth: 'public' },
+    schema: { response: { 200: jsonSchema(ReadyDto, 'output'), 503: jsonSchema(ReadyDto, 'output') } },
+  }, async (_request, reply) => {
+    const listener = bridge.address !== null && bridge.stats().phase === 'running' ? 'up' : 'down';
+    const store = await probeStore(() => bridge.store.healthCheck());
+    const ready = listener === 'up' && store === 'ok';
+    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, store, listener });
+  });
+}
+
+async function probeStore(check: () => Promise<void>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), STORE_PROBE_MS);
+  });
+  try {
+    return await Promise.race([check().then(() => 'ok'), timeout]);
+  } catch {
+    return 'unreachable';
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,47 @@
+import type { ChatMessage, ClientInfo, Logger, MessageContext, Reply, RoomInfo } from '@botbridge/sdk';
+
+/**
+ * The MessageContext one plugin's onMessage handler sees: the job's context, with `log` being
+ * that plugin's logger (category `plugin:<name>`, so `log.categories` levels apply to handler
+ * logs too) bound to the message. The child logger is made on first use only: most messages
+ * are handled without a log line. Every member survives destructuring.
+ */
+export class PluginMessageContext implements MessageContext {
+  private boundLog: Logger | undefined;
+  private boundReply: ((reply: Reply | readonly Reply[] | string) => Promise<void>) | undefined;
+
+  constructor(
+    private readonly job: MessageContext,
+    private readonly pluginLog: Logger,
+  ) {}
+
+  get message(): ChatMessage {
+    return this.job.message;
+  }
+
+  get room(): RoomInfo {
+    return this.job.room;
+  }
+
+  get client(): ClientInfo {
+    return this.job.client;
+  }
+
+  get signal(): AbortSignal {
+    return this.job.signal;
+  }
+
+  get log(): Logger {
+    if (this.boundLog === undefined) {
+      const { botName, deviceId, room, traceId } = this.job.message;
+      this.boundLog = this.pluginLog.child({ botName, deviceId, room, traceId });
+    }
+    return this.boundLog;
+  }
+
+  /** Bound, because handlers destructure it (`({ message, reply }) => …`); made on first use. */
+  get reply(): (reply: Reply | readonly Reply[] | string) => Promise<void> {
+    this.boundReply ??= (reply) => this.job.reply(reply);
+    return this.boundReply;
+  }
+}

@@ -1,0 +1,104 @@
+import type { ApprovalStatus } from '@botbridge/sdk';
+import type { StoreHealth } from './store-health.js';
+import type {
+  ChatLogRow, DeviceRecord, ListFilter, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
+  SystemSampleRow,
+} from './types.js';
+
+/**
+ * A store that reports every call's outcome to a StoreHealth, so the bridge knows without
+ * probing whether the database answers. Errors pass through unchanged.
+ */
+export class HealthTrackedStore implements Store {
+  readonly dialect: Store['dialect'];
+  readonly description: string;
+
+  constructor(
+    private readonly inner: Store,
+    private readonly health: StoreHealth,
+  ) {
+    this.dialect = inner.dialect;
+    this.description = inner.description;
+  }
+
+  private async track<T>(call: () => Promise<T>): Promise<T> {
+    let value: T;
+    try {
+      value = await call();
+    } catch (error) {
+      this.health.failed(error);
+      throw error;
+    }
+    this.health.answered();
+    return value;
+  }
+
+  migrate(): Promise<void> {
+    return this.track(() => this.inner.migrate());
+  }
+
+  healthCheck(): Promise<void> {
+    return this.track(() => this.inner.healthCheck());
+  }
+
+  getDevice(botName: string, deviceId: string): Promise<DeviceRecord | undefined> {
+    return this.track(() => this.inner.getDevice(botName, deviceId));
+  }
+
+  registerDevice(input: RegisterDeviceInput): Promise<{ record: DeviceRecord; created: boolean }> {
+    return this.track(() => this.inner.registerDevice(input));
+  }
+
+  setDeviceStatus(botName: string, deviceId: string, status: ApprovalStatus, reason?: string | null): Promise<boolean> {
+    return this.track(() => this.inner.setDeviceStatus(botName, deviceId, status, reason));
+  }
+
+  listDevices(filter?: ListFilter): Promise<DeviceRecord[]> {
+    return this.track(() => this.inner.listDevices(filter));
+  }
+
+  devicesChangedSince(since: Date): Promise<DeviceRecord[]> {
+    return this.track(() => this.inner.devicesChangedSince(since));
+  }
+
+  getRoom(botName: string, roomId: string): Promise<RoomRecord | undefined> {
+    return this.track(() => this.inner.getRoom(botName, roomId));
+  }
+
+  registerRoom(input: RegisterRoomInput): Promise<{ record: RoomRecord; created: boolean }> {
+    return this.track(() => this.inner.registerRoom(input));
+  }
+
+  setRoomStatus(botName: string, roomId: string, status: ApprovalStatus, reason?: string | null): Promise<boolean> {
+    return this.track(() => this.inner.setRoomStatus(botName, roomId, status, reason));
+  }
+
+  listRooms(filter?: ListFilter): Promise<RoomRecord[]> {
+    return this.track(() => this.inner.listRooms(filter));
+  }
+
+  roomsChangedSince(since: Date): Promise<RoomRecord[]> {
+    return this.track(() => this.inner.roomsChangedSince(since));
+  }
+
+  insertPings(rows: readonly PingRow[]): Promise<void> {
+    return this.track(() => this.inner.insertPings(rows));
+  }
+
+  insertChatLogs(rows: readonly ChatLogRow[]): Promise<void> {
+    return this.track(() => this.inner.insertChatLogs(rows));
+  }
+
+  insertSystemSamples(rows: readonly SystemSampleRow[]): Promise<void> {
+    return this.track(() => this.inner.insertSystemSamples(rows));
+  }
+
+  deleteOlderThan(table: RetentionTable, before: Date, limit: number): Promise<number> {
+    return this.track(() => this.inner.deleteOlderThan(table, before, limit));
+  }
+
+  /** Closing is not a health signal. */
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

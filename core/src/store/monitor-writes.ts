@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely';
+import { chunkRows } from './batch-chunks.js';
+import { chatLogValues, pingValues, systemSampleValues } from './record-mappers.js';
+import type { RowContext } from './record-mappers.js';
+import type { Database } from './schema.js';
+import type { ChatLogRow, PingRow, RetentionTable, SystemSampleRow } from './types.js';
+
+/**
+ * The write-mostly side of the store: chat log, pings, system samples, retention. Inserts are
+ * one multi-row INSERT per chunk (batch-chunks.ts), all chunks of a batch in one transaction
+ * (one fsync on SQLite, one commit on MySQL).
+ */
+
+type InsertTable = 'kb_chat_logs' | 'kb_ping_monitor' | 'kb_system_monitor';
+
+async function insertChunked<T extends object>(db: Kysely<Database>, table: InsertTable, values: T[]): Promise<void> {
+  if (values.length === 0) return;
+  const chunks = chunkRows(values);
+  await db.transaction().execute(async (trx) => {
+    for (const chunk of chunks) await trx.insertInto(table).values(chunk as never).execute();
+  });
+}
+
+export function insertChatLogs(db: Kysely<Database>, rows: readonly ChatLogRow[], ctx: RowContext): Promise<void> {
+  return insertChunked(db, 'kb_chat_logs', rows.map((row) => chatLogValues(row, ctx)));
+}
+
+export function insertPings(db: Kysely<Database>, rows: readonly PingRow[], ctx: RowContext): Promise<void> {
+  return insertChunked(db, 'kb_ping_monitor', rows.map((row) => pingValues(row, ctx)));
+}
+
+export function insertSystemSamples(db: Kysely<Database>, rows: readonly SystemSampleRow[], ctx: RowContext): Promise<void> {
+  return insertChunked(db, 'kb_system_monitor', rows.map((row) => systemSampleValues(row, ctx)));
+}
+
+/**
+ * Two bounded statements instead of `DELETE ... LIMIT` (MySQL only) or a subquery on the table
+ * being deleted from (MySQL refuses both `LIMIT` in `IN (...)` and that self-reference). The
+ * select walks the primary key, where the oldest rows are, so it needs no index on created_at.
+ */
+export async function deleteOlderThan(db: Kysely<Database>, table: RetentionTable, before: string, limit: number): Promise<number> {
+  const rows = await db.selectFrom(table).select('id').where('created_at', '<', before).orderBy('id').limit(limit).execute();
+  if (rows.length === 0) return 0;
+  const result = await db.deleteFrom(table).where('id', 'in', rows.map((r) => r.id)).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,3 @@
+export { hello } from './plugin.js';
+export { helloConfigSchema, helloBotConfigSchema } from './config.js';
+export type { HelloConfig } from './config.js';
