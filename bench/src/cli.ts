@@ -7,6 +7,7 @@ import { machineInfo } from './machine.js';
 import { fullPlan, quickPlan, type BenchPlan } from './plan.js';
 import { renderCharts } from './report/charts.js';
 import { renderDocs } from './report/render-docs.js';
+import { evaluateTargets } from './report/targets.js';
 import type { BenchResults, LoadComparison } from './report/results-types.js';
 import { BenchContext } from './scenarios/bench-context.js';
 import { churnScenario } from './scenarios/churn-scenario.js';
@@ -20,7 +21,9 @@ import { profileScenarios } from './scenarios/profile-scenarios.js';
  *   --quick            the scaled-down plan (under 2 minutes)
  *   --only a,b         scenarios: closed, open, idle, churn, mariadb, profile
  *   --render FILE      re-render docs/benchmarks.md from an existing results JSON, run nothing
- *   --no-docs          write the JSON and charts but leave docs/benchmarks.md alone
+ *   --no-docs          write the JSON and charts but leave docs/benchmarks.md alone (full run)
+ *   --docs             also render docs/benchmarks.md from a quick run (by default only a full
+ *                      run does, so the page keeps showing full figures)
  *   --keep             keep the scratch directory (server logs, SQLite files, .cpuprofile)
  */
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     render: { type: 'string' },
     'no-docs': { type: 'boolean', default: false },
+    docs: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -130,5 +134,9 @@ if (values.render) {
   for (const name of only) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}`);
   const results = await run(plan, only);
   const stem = `${results.machine.date.slice(0, 10)}-${plan.mode}`;
-  writeOutputs(results, stem, !values['no-docs']);
+  writeOutputs(results, stem, plan.mode === 'full' ? !values['no-docs'] : values.docs);
+  for (const t of evaluateTargets(results)) {
+    const verdict = t.met === null ? 'not run' : t.met ? 'met' : 'MISSED';
+    process.stderr.write(`${verdict.padEnd(7)} ${t.target}: ${t.measured}${t.shortfall ? ` (${t.shortfall})` : ''}\n`);
+  }
 }

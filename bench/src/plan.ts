@@ -44,14 +44,14 @@ export const fullPlan: BenchPlan = {
 export const quickPlan: BenchPlan = {
   mode: 'quick',
   rounds: 1,
-  warmupMs: 1_000,
-  durationMs: 2_500,
+  warmupMs: 800,
+  durationMs: 2_000,
   timeoutMs: 5_000,
   drainMs: 2_000,
   closedLoop: { connections: [1, 10, 100], window: 1 },
   openLoop: { connections: 100, loads: [0.5] },
-  idle: { connections: 1_000, holdMs: 5_000, pingIntervalMs: 2_000, pingJitterMs: 2_000, connectConcurrency: 100 },
-  churn: { cycles: 5_000, lanes: 32, checkpointEvery: 1_000 },
+  idle: { connections: 1_000, holdMs: 4_000, pingIntervalMs: 2_000, pingJitterMs: 2_000, connectConcurrency: 100 },
+  churn: { cycles: 3_000, lanes: 32, checkpointEvery: 1_000 },
   mariadb: { url: MARIADB_URL, connections: [100] },
   profile: null,
 };

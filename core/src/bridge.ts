@@ -421,6 +421,8 @@ export class Bridge {
    * store was degraded (and so could not be registered) are registered now, without a reconnect.
    */
   private storeHealthChanged(state: StoreHealthState, reason: string | null): void {
+    // A poll still in flight at close meets the closed store: that is no outage.
+    if (this.phase === 'closing' || this.phase === 'closed') return;
     this.counters.inc('store_health', state);
     if (state === 'degraded') {
       this.log.error(

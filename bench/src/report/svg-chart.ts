@@ -20,7 +20,7 @@ export interface ChartSpec {
   readonly height?: number;
 }
 
-const MARGIN = { left: 78, right: 20, top: 44, bottom: 58 };
+const MARGIN = { left: 78, right: 200, top: 44, bottom: 58 };
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -38,7 +38,7 @@ function ticks(min: number, max: number, log: boolean): number[] {
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw)!;
   const out: number[] = [];
-  for (let v = Math.floor(min / step) * step; v <= max + step / 2; v += step) out.push(Number(v.toPrecision(12)));
+  for (let v = Math.floor(min / step) * step; out.length === 0 || out[out.length - 1]! < max; v += step) out.push(Number(v.toPrecision(12)));
   return out;
 }
 
@@ -49,7 +49,7 @@ function formatTick(v: number): string {
 }
 
 export function lineChart(spec: ChartSpec): string {
-  const width = spec.width ?? 720;
+  const width = spec.width ?? 900;
   const height = spec.height ?? 400;
   const all = spec.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const xs = all.map(([x]) => x);
@@ -82,8 +82,7 @@ export function lineChart(spec: ChartSpec): string {
   parts.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`);
   parts.push(`<text x="${MARGIN.left + plotW / 2}" y="${height - 16}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
   parts.push(`<text transform="translate(18 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`);
-  const legendW = 40 + 7 * Math.max(...spec.series.map((s) => s.name.length));
-  parts.push(`<rect x="${MARGIN.left + 6}" y="${MARGIN.top + 4}" width="${legendW}" height="${spec.series.length * 18 + 6}" fill="white" fill-opacity="0.85" stroke="#ccc"/>`);
+  // The legend sits right of the plot, so it never hides a line.
   spec.series.forEach((s, i) => {
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     const path = pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
@@ -91,7 +90,7 @@ export function lineChart(spec: ChartSpec): string {
     parts.push(`<polyline points="${path}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`);
     for (const [x, y] of pts) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
     const ly = MARGIN.top + 14 + i * 18;
-    const lx = MARGIN.left + 12;
+    const lx = MARGIN.left + plotW + 14;
     parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 22}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dash}/>`);
     parts.push(`<text x="${lx + 28}" y="${ly}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
   });

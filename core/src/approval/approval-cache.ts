@@ -234,7 +234,9 @@ export class ApprovalCache {
       this.lastPoll = started;
       this.lastSyncAt = started.getTime();
     } catch (error) {
-      this.options.log.warn({ err: error }, 'approval refresh failed; keeping cached approvals');
+      // An outage is logged once by the store's health transition, not at every poll.
+      const level = this.options.storeHealthy() ? 'warn' : 'debug';
+      this.options.log[level]({ err: error }, 'approval refresh failed; keeping cached approvals');
     } finally {
       this.polling = false;
     }
@@ -253,7 +255,6 @@ export class ApprovalCache {
     if (before !== undefined) this.options.onDeviceChange(botName, deviceId, status);
     return true;
   }
-
 
   private rememberRoom(room: RoomRecord): RoomApproval {
     const approval = { status: room.status, concurrency: room.roomConcurrency };

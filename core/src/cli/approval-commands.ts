@@ -7,7 +7,7 @@ import type { DeviceRecord, ListFilter, RoomRecord, Store } from '../store/types
 import { CliError } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
 import { formatLocalTime, formatTable } from './format-table.js';
-import { resolveStoreUrl } from './resolve-store-url.js';
+import { resolveStore } from './resolve-store-url.js';
 import type { StoreOptions } from './resolve-store-url.js';
 
 /** `botbridge devices …` and `botbridge rooms …`: the operator's side of approval (PROTOCOL.md §5). */
@@ -60,7 +60,8 @@ function parseStatus(value: string): ApprovalStatus {
 }
 
 async function withStore<T>(options: StoreOptions, run: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(await resolveStoreUrl(options));
+  const { url, settings } = await resolveStore(options);
+  const store = await openStore(url, settings);
   try {
     return await run(store);
   } finally {
