@@ -8,7 +8,6 @@ import type {
   ReplyTarget,
   SendResult,
 } from '@botbridge/sdk';
-import { hostname } from 'node:os';
 import { Registry } from 'prom-client';
 import { ApprovalCache } from './approval/approval-cache.js';
 import { BotSettings } from './bots/bot-settings.js';
@@ -19,10 +18,8 @@ import { createHooks, type BridgeHooks } from './hooks.js';
 import { LogCategories } from './log-categories.js';
 import { createLogger, type CoreLogger } from './logger.js';
 import { Counters } from './metrics/counters.js';
-import { BatchWriter } from './monitor/batch-writer.js';
+import { MonitorServices } from './monitor/monitor-services.js';
 import { PingRecorder } from './monitor/ping-recorder.js';
-import { RetentionJob } from './monitor/retention.js';
-import { SystemSampler } from './monitor/system-sampler.js';
 import { Outbound } from './outbound/outbound.js';
 import { Admission } from './pipeline/admission.js';
 import { Deduplicator } from './pipeline/dedup.js';
@@ -34,16 +31,12 @@ import { TraceIds } from './pipeline/trace-ids.js';
 import { PluginHost, type PluginState } from './plugins/plugin-host.js';
 import { v32Codec } from './protocol/codec.js';
 import { AuthGuard } from './session/auth-guard.js';
-import { ClientSession } from './session/client-session.js';
-import { isRefusedStatus } from './session/handshake.js';
-import type { SessionDeps } from './session/session-deps.js';
+import { ConnectionManager } from './session/connection-manager.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { HealthTrackedStore } from './store/health-tracked-store.js';
 import { openStore } from './store/open-store.js';
-import { isStoreUnavailable } from './store/store-errors.js';
 import { StoreHealth, type StoreHealthState } from './store/store-health.js';
-import type { ChatLogRow, PingRow, Store, SystemSampleRow } from './store/types.js';
-import { TcpListener } from './transport/tcp-listener.js';
+import type { Store } from './store/types.js';
 import { toChatLogRow } from './monitor/chat-log-row.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -89,18 +82,12 @@ export class Bridge {
   private readonly dispatcher: Dispatcher<MessageJob>;
   private readonly sequencer: ReplySequencer<OutgoingReply>;
   private readonly outbound: Outbound;
-  private readonly chatLogWriter: BatchWriter<ChatLogRow>;
-  private readonly pingWriter: BatchWriter<PingRow>;
-  private readonly systemWriter: BatchWriter<SystemSampleRow>;
+  private readonly monitor: MonitorServices;
   /** Whether the store answers (every store call reports to it); see store/store-health.ts. */
   readonly storeHealth: StoreHealth;
-  private readonly systemSampler: SystemSampler;
-  private readonly retention: RetentionJob;
-  private readonly listener: TcpListener;
-  private readonly sessions = new Set<ClientSession>();
+  private readonly connections: ConnectionManager;
   private readonly proactiveTraces = new TraceIds();
   private readonly admission: Admission;
-  private saturated = false;
   private boundAddress: { host: string; port: number } | null = null;
 
   constructor(options: CreateBridgeOptions = {}) {
@@ -122,7 +109,7 @@ export class Bridge {
       fullRefreshIntervalMs: settings.approval.fullRefreshIntervalMs,
       staleAfterMs: settings.approval.staleAfterMs,
       storeHealthy: () => this.storeHealth.healthy,
-      onDeviceChange: (botName, deviceId, status) => this.deviceChanged(botName, deviceId, status),
+      onDeviceChange: (botName, deviceId, status) => this.connections.deviceChanged(botName, deviceId, status),
     });
 
     const replyLog = logs.get('reply');
@@ -169,37 +156,14 @@ export class Bridge {
         queueLog.error({ botName: job.botName, room: job.message.room, traceId: job.message.traceId, err: reasonOf(error) }, 'message job failed');
       },
     });
-    const writerBase = {
-      limit: settings.store.writeBufferLimit,
-      flushDelayMs: 50,
-      retryDelayMs: 1_000,
+    this.monitor = new MonitorServices({
+      settings,
+      store: () => this.store,
       counters,
-      log: logs.get('store'),
-      isRetryable: isStoreUnavailable,
-    };
-    this.chatLogWriter = new BatchWriter<ChatLogRow>({
-      ...writerBase,
-      name: 'chat_log',
-      batchSize: settings.store.chatLogBatchSize,
-      write: (rows) => this.store.insertChatLogs(rows),
-    });
-    this.pingWriter = new BatchWriter<PingRow>({ ...writerBase, name: 'ping', batchSize: 200, write: (rows) => this.store.insertPings(rows) });
-    this.systemWriter = new BatchWriter<SystemSampleRow>({
-      ...writerBase,
-      name: 'system',
-      batchSize: 50,
-      write: (rows) => this.store.insertSystemSamples(rows),
-    });
-    this.systemSampler = new SystemSampler({
-      intervalMs: settings.monitor.systemSampleIntervalMs,
-      serverName: settings.monitor.serverName ?? hostname(),
-      diskPath: settings.monitor.diskPath,
-      activeConnections: () => this.sessions.size,
+      logs,
+      activeConnections: () => this.connections.size,
       queueDepth: () => this.dispatcher.length(),
-      write: (row) => this.systemWriter.push(row),
-      log,
     });
-    this.retention = new RetentionJob({ settings: settings.retention, store: () => this.store, counters, log: logs.get('store') });
 
     this.admission = new Admission({
       settings,
@@ -210,8 +174,7 @@ export class Bridge {
       log: logs.get('message'),
       events,
     });
-    const connectionLog = logs.get('connection');
-    const sessionDeps: SessionDeps = {
+    this.connections = new ConnectionManager({
       settings,
       codec: v32Codec,
       approvals: this.approvals,
@@ -221,41 +184,11 @@ export class Bridge {
       events,
       auth: new AuthGuard(settings.auth),
       counters,
-      log: connectionLog,
+      log: logs.get('connection'),
       logs,
       serverVersion: SERVER_VERSION,
       admission: this.admission,
-      pings: new PingRecorder({ hooks, counters, events, writer: this.pingWriter }),
-      onReady: (session) => {
-        session.conn.markHandshaken();
-        if (this.saturated) session.conn.pauseReading('queue');
-      },
-      onClosed: (session, wasReady, reason) => this.sessionClosed(session, wasReady, reason),
-    };
-    this.listener = new TcpListener({
-      maxConnections: settings.limits.maxConnections,
-      maxHandshaking: settings.limits.maxHandshakingConnections,
-      connection: {
-        lineLimit: settings.limits.maxHandshakeLineBytes,
-        json: { maxDepth: settings.limits.maxJsonDepth, maxKeys: settings.limits.maxJsonKeys },
-        maxPendingOutputBytes: settings.limits.maxPendingOutputBytes,
-      },
-      onConnection: (conn) => {
-        const session = new ClientSession(conn, sessionDeps);
-        this.sessions.add(session);
-        counters.inc('connections', 'accepted');
-        if (events.active('connection:open')) {
-          events.emit('connection:open', { connectionId: conn.id, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, at: eventTime() });
-        }
-        if (this.hooks.onConnect.isUsed()) {
-          this.hooks.onConnect.call({ connectionId: conn.id, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, connectedAt: conn.connectedAt });
-        }
-      },
-      onRefused: ({ code, limit, remoteAddress }) => {
-        counters.inc('connections', code === 'BRIDGE_ERR_CONNECTION_LIMIT' ? 'refused_cap' : 'refused_handshake_cap');
-        connectionLog.warn({ code, limit, remote: remoteAddress }, 'connection refused');
-      },
-      onError: (error) => connectionLog.error({ err: reasonOf(error) }, 'listener error'),
+      pings: new PingRecorder({ hooks, counters, events, writer: this.monitor.pings }),
     });
     this.plugins = new PluginHost(plugins, {
       hooks,
@@ -298,9 +231,8 @@ export class Bridge {
       this.approvals.start();
       await this.plugins.setup();
       await this.hooks.onStart.promise();
-      this.boundAddress = await this.listener.listen(this.settings.listen.host, this.settings.listen.port);
-      this.systemSampler.start();
-      this.retention.start();
+      this.boundAddress = await this.connections.listen(this.settings.listen.host, this.settings.listen.port);
+      this.monitor.start();
     } catch (error) {
       await this.shutdownParts();
       this.phase = 'closed';
@@ -319,7 +251,7 @@ export class Bridge {
     if (this.phase === 'closed' || this.phase === 'closing') return;
     const wasRunning = this.phase === 'running';
     this.phase = 'closing';
-    await this.listener.stopAccepting();
+    await this.connections.stopAccepting();
     if (wasRunning) {
       const { abandoned } = await this.dispatcher.close({ graceMs: this.settings.shutdown.graceMs });
       for (const job of abandoned) this.sequencer.finish(job.ticket);
@@ -328,9 +260,9 @@ export class Bridge {
         this.log.error({ count: abandoned.length, traceIds: abandoned.slice(0, 20).map((j) => j.message.traceId) }, 'messages not processed before shutdown');
       }
       await this.sequencer.drain({ immediate: true });
-      await Promise.all([...this.sessions].map((s) => s.conn.flush(2_000)));
+      await this.connections.flush(2_000);
     }
-    for (const session of this.sessions) session.close('BRIDGE_ERR_SHUTDOWN');
+    this.connections.closeAll('BRIDGE_ERR_SHUTDOWN');
     await this.hooks.onClose.promise().catch((error: unknown) => this.log.error({ err: reasonOf(error) }, 'onClose failed'));
     await this.shutdownParts();
     this.phase = 'closed';
@@ -338,9 +270,7 @@ export class Bridge {
   }
 
   clients(): ClientInfo[] {
-    const out: ClientInfo[] = [];
-    for (const session of this.registry.all()) out.push(session.info());
-    return out;
+    return this.connections.clients();
   }
 
   pluginStates(): PluginState[] {
@@ -350,11 +280,11 @@ export class Bridge {
   stats() {
     return {
       phase: this.phase,
-      connections: this.sessions.size,
+      connections: this.connections.size,
       clients: this.registry.size,
-      saturated: this.saturated,
+      saturated: this.connections.isSaturated,
       dispatcher: this.dispatcher.stats(),
-      writers: { chatLog: this.chatLogWriter.pending, ping: this.pingWriter.pending, system: this.systemWriter.pending },
+      writers: this.monitor.pending(),
       store: { health: this.storeHealth.state, approvalsFresh: this.approvals.isFresh() },
       counters: this.counters.snapshot(),
     };
@@ -394,26 +324,14 @@ export class Bridge {
       clients: () => this.clients(),
       reloadApprovals: () => this.approvals.reload(),
       send: (target, reply) => this.send(target, reply),
-      appendChatLog: (entry) => this.chatLogWriter.push(toChatLogRow(entry)),
+      appendChatLog: (entry) => this.monitor.chatLog.push(toChatLogRow(entry)),
     };
   }
 
   private setSaturated(saturated: boolean): void {
-    this.saturated = saturated;
     this.counters.inc('queue_saturation', saturated ? 'paused' : 'resumed');
     this.logs.get('queue').warn({ queued: this.dispatcher.length() }, saturated ? 'queue full: pausing reads' : 'queue drained: resuming reads');
-    for (const session of this.sessions) {
-      if (!session.isReady) continue;
-      if (saturated) session.conn.pauseReading('queue');
-      else session.conn.resumeReading('queue');
-    }
-  }
-
-  private deviceChanged(botName: string, deviceId: string, status: string): void {
-    const session = this.registry.get(botName, deviceId);
-    if (!session) return;
-    this.logs.get('connection').info({ botName, deviceId, status }, 'device approval changed');
-    if (isRefusedStatus(status as never)) session.close('BRIDGE_ERR_DEVICE_REFUSED', `${botName}/${deviceId} is ${status}`);
+    this.connections.setSaturated(saturated);
   }
 
   /**
@@ -432,39 +350,13 @@ export class Bridge {
       return;
     }
     this.log.warn({ store: this.storeRef?.description }, 'store answers again');
-    for (const session of this.registry.all()) {
-      if (this.approvals.deviceStatus(session.botName, session.deviceId) !== undefined) continue;
-      const info = session.info();
-      this.approvals
-        .registerDevice({ botName: info.botName, deviceId: info.deviceId, ipAddress: info.remoteAddress, clientType: info.clientType, clientVersion: info.version })
-        .catch((error: unknown) => this.log.warn({ botName: info.botName, deviceId: info.deviceId, err: reasonOf(error) }, 'device registration after recovery failed'));
-    }
-  }
-
-  private sessionClosed(session: ClientSession, wasReady: boolean, reason: string): void {
-    this.sessions.delete(session);
-    this.counters.inc('disconnects', reason);
-    if (this.events.active('connection:close')) {
-      this.events.emit('connection:close', {
-        connectionId: session.conn.id,
-        botName: wasReady ? session.botName : null,
-        deviceId: wasReady ? session.deviceId : null,
-        reason,
-        at: eventTime(),
-      });
-    }
-    if (!wasReady) return;
-    this.registry.remove(session);
-    this.logs.get('connection').info({ botName: session.botName, deviceId: session.deviceId, reason }, 'client disconnected');
-    if (this.hooks.onDisconnect.isUsed()) this.hooks.onDisconnect.call(session.info(), reason);
+    this.connections.registerUnknownDevices();
   }
 
   private async shutdownParts(): Promise<void> {
     await this.plugins.teardown();
     this.approvals.stop();
-    this.systemSampler.stop();
-    await this.retention.stop();
-    await Promise.all([this.chatLogWriter.close(), this.pingWriter.close(), this.systemWriter.close()]).catch(() => undefined);
+    await this.monitor.close();
     if (this.ownsStore && this.storeRef) await this.storeRef.close().catch(() => undefined);
   }
 }

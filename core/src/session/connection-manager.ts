@@ -1,0 +1,139 @@
+import type { ClientInfo } from '@botbridge/sdk';
+import { reasonOf } from '../errors.js';
+import { eventTime } from '../events/bridge-events.js';
+import { TcpListener } from '../transport/tcp-listener.js';
+import { ClientSession } from './client-session.js';
+import { isRefusedStatus } from './handshake.js';
+import type { SessionDeps } from './session-deps.js';
+
+/** Everything a session needs except the two callbacks the manager itself provides. */
+export type ConnectionManagerOptions = Omit<SessionDeps, 'onReady' | 'onClosed'>;
+
+/**
+ * The connection side of the bridge: the TCP listener, every live session (in handshake or
+ * ready), queue backpressure applied to their sockets, and what approval and store-health
+ * changes do to live connections.
+ */
+export class ConnectionManager {
+  private readonly sessions = new Set<ClientSession>();
+  private readonly listener: TcpListener;
+  private saturated = false;
+
+  constructor(private readonly deps: ConnectionManagerOptions) {
+    const { settings, counters, events, hooks, log } = deps;
+    const sessionDeps: SessionDeps = {
+      ...deps,
+      onReady: (session) => {
+        session.conn.markHandshaken();
+        if (this.saturated) session.conn.pauseReading('queue');
+      },
+      onClosed: (session, wasReady, reason) => this.sessionClosed(session, wasReady, reason),
+    };
+    this.listener = new TcpListener({
+      maxConnections: settings.limits.maxConnections,
+      maxHandshaking: settings.limits.maxHandshakingConnections,
+      connection: {
+        lineLimit: settings.limits.maxHandshakeLineBytes,
+        json: { maxDepth: settings.limits.maxJsonDepth, maxKeys: settings.limits.maxJsonKeys },
+        maxPendingOutputBytes: settings.limits.maxPendingOutputBytes,
+      },
+      onConnection: (conn) => {
+        this.sessions.add(new ClientSession(conn, sessionDeps));
+        counters.inc('connections', 'accepted');
+        if (events.active('connection:open')) {
+          events.emit('connection:open', { connectionId: conn.id, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, at: eventTime() });
+        }
+        if (hooks.onConnect.isUsed()) {
+          hooks.onConnect.call({ connectionId: conn.id, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, connectedAt: conn.connectedAt });
+        }
+      },
+      onRefused: ({ code, limit, remoteAddress }) => {
+        counters.inc('connections', code === 'BRIDGE_ERR_CONNECTION_LIMIT' ? 'refused_cap' : 'refused_handshake_cap');
+        log.warn({ code, limit, remote: remoteAddress }, 'connection refused');
+      },
+      onError: (error) => log.error({ err: reasonOf(error) }, 'listener error'),
+    });
+  }
+
+  /** Open connections, in handshake or ready. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get isSaturated(): boolean {
+    return this.saturated;
+  }
+
+  listen(host: string, port: number): Promise<{ host: string; port: number }> {
+    return this.listener.listen(host, port);
+  }
+
+  stopAccepting(): Promise<void> {
+    return this.listener.stopAccepting();
+  }
+
+  /** Ready clients. */
+  clients(): ClientInfo[] {
+    const out: ClientInfo[] = [];
+    for (const session of this.deps.registry.all()) out.push(session.info());
+    return out;
+  }
+
+  /** A full queue pauses reading on every ready connection (no silent drop); draining resumes it. */
+  setSaturated(saturated: boolean): void {
+    this.saturated = saturated;
+    for (const session of this.sessions) {
+      if (!session.isReady) continue;
+      if (saturated) session.conn.pauseReading('queue');
+      else session.conn.resumeReading('queue');
+    }
+  }
+
+  /** An approval change of a device reaches its live connection: refused statuses disconnect it. */
+  deviceChanged(botName: string, deviceId: string, status: string): void {
+    const session = this.deps.registry.get(botName, deviceId);
+    if (!session) return;
+    this.deps.log.info({ botName, deviceId, status }, 'device approval changed');
+    if (isRefusedStatus(status as never)) session.close('BRIDGE_ERR_DEVICE_REFUSED', `${botName}/${deviceId} is ${status}`);
+  }
+
+  /** Registers connected devices the store has never seen (their handshake came during an outage). */
+  registerUnknownDevices(): void {
+    const { approvals, log } = this.deps;
+    for (const session of this.deps.registry.all()) {
+      if (approvals.deviceStatus(session.botName, session.deviceId) !== undefined) continue;
+      const info = session.info();
+      approvals
+        .registerDevice({ botName: info.botName, deviceId: info.deviceId, ipAddress: info.remoteAddress, clientType: info.clientType, clientVersion: info.version })
+        .catch((error: unknown) => log.warn({ botName: info.botName, deviceId: info.deviceId, err: reasonOf(error) }, 'device registration after recovery failed'));
+    }
+  }
+
+  /** Waits (at most `timeoutMs`) until every connection's pending output is written. */
+  async flush(timeoutMs: number): Promise<void> {
+    await Promise.all([...this.sessions].map((s) => s.conn.flush(timeoutMs)));
+  }
+
+  closeAll(code: 'BRIDGE_ERR_SHUTDOWN'): void {
+    for (const session of this.sessions) session.close(code);
+  }
+
+  private sessionClosed(session: ClientSession, wasReady: boolean, reason: string): void {
+    const { counters, events, hooks, registry, log } = this.deps;
+    this.sessions.delete(session);
+    counters.inc('disconnects', reason);
+    if (events.active('connection:close')) {
+      events.emit('connection:close', {
+        connectionId: session.conn.id,
+        botName: wasReady ? session.botName : null,
+        deviceId: wasReady ? session.deviceId : null,
+        reason,
+        at: eventTime(),
+      });
+    }
+    if (!wasReady) return;
+    registry.remove(session);
+    log.info({ botName: session.botName, deviceId: session.deviceId, reason }, 'client disconnected');
+    if (hooks.onDisconnect.isUsed()) hooks.onDisconnect.call(session.info(), reason);
+  }
+}
