@@ -22,6 +22,12 @@ export interface BenchPlan {
   readonly mariadb: { readonly url: string; readonly connections: readonly number[] };
   /** CPU-profile botbridge in extra runs (never in the measured ones: profiling slows it). */
   readonly profile: { readonly closedLoopConnections: number; readonly churnCycles: number } | null;
+  /**
+   * The profiler plugin's cost: closed-loop botbridge runs without and with the profiler,
+   * alternated for `rounds` rounds, plus the micro-benchmark of the core's event guards
+   * (`guardMessages` counted `# echo` messages, the guards then timed `guardRepeats` times over).
+   */
+  readonly profilerCost: { readonly connections: number; readonly rounds: number; readonly guardMessages: number; readonly guardRepeats: number };
 }
 
 const MARIADB_URL = process.env.BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/botbridge_bench';
@@ -39,6 +45,7 @@ export const fullPlan: BenchPlan = {
   churn: { cycles: 100_000, lanes: 32, checkpointEvery: 10_000 },
   mariadb: { url: MARIADB_URL, connections: [1, 10, 100, 1_000] },
   profile: { closedLoopConnections: 100, churnCycles: 20_000 },
+  profilerCost: { connections: 100, rounds: 3, guardMessages: 2_000, guardRepeats: 2_000 },
 };
 
 export const quickPlan: BenchPlan = {
@@ -54,6 +61,7 @@ export const quickPlan: BenchPlan = {
   churn: { cycles: 3_000, lanes: 32, checkpointEvery: 1_000 },
   mariadb: { url: MARIADB_URL, connections: [100] },
   profile: null,
+  profilerCost: { connections: 100, rounds: 1, guardMessages: 300, guardRepeats: 2_000 },
 };
 
 /** Generator processes for a number of connections: one is enough until it nears a full core. */

@@ -128,6 +128,40 @@ export interface ProfileSummary {
   readonly inclusive: readonly ProfileEntry[];
 }
 
+/**
+ * The core's event guards with nobody subscribed (bench/micro/event-guards.ts): how many
+ * `events.active()` checks one `# echo` message passes (counted on a real bridge over TCP), and
+ * what that many checks cost on a real `EventBus` with no subscribers.
+ */
+export interface EventGuardCost {
+  /** Messages of the counted run (after a warm-up). */
+  readonly messages: number;
+  /** `active()` calls per message, all names. */
+  readonly checksPerMessage: number;
+  /** Per message, by event name. */
+  readonly checksByName: Readonly<Record<string, number>>;
+  /** Checks of the counted run that found a subscriber (0 when nothing listens). */
+  readonly activeChecks: number;
+  /** Timed: the counted run's sequence of checks replayed `repeats` times on a fresh EventBus. */
+  readonly repeats: number;
+  readonly nsPerCheck: number;
+  readonly nsPerMessage: number;
+}
+
+/** The profiler plugin's cost: the Domaeka config without (a) and with (b) the profiler, alternated. */
+export interface ProfilerCost {
+  readonly connections: number;
+  readonly rounds: number;
+  /** Config files, relative to the repository. */
+  readonly configs: { readonly disabled: string; readonly enabled: string };
+  readonly disabled: LoadFigures;
+  readonly enabled: LoadFigures;
+  /** enabled ÷ disabled (cpuPerReply: server CPU time per reply). */
+  readonly ratio: { readonly throughput: number; readonly p50: number; readonly p99: number; readonly cpuPerReply: number };
+  /** null when the micro-benchmark failed (its reason is in `failures`). */
+  readonly guards: EventGuardCost | null;
+}
+
 export type Skipped = { readonly status: 'not-run'; readonly reason: string };
 
 export interface BenchResults {
@@ -146,6 +180,8 @@ export interface BenchResults {
   readonly churn: ChurnComparison | null;
   readonly mariadb: readonly LoadComparison[] | Skipped;
   readonly profiles: readonly ProfileSummary[];
+  /** Absent in results written before the profiler scenario existed; null when not run. */
+  readonly profilerCost?: ProfilerCost | null;
   /** Other tenants' CPU use (fraction of all cores) right before each run, and time spent waiting for quiet. */
   readonly machineLoad: { readonly busyBeforeRuns: readonly number[]; readonly waitedMs: number };
   readonly elapsedMs: number;

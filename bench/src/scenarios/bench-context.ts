@@ -10,6 +10,8 @@ export interface ServerOptions {
   readonly pingJitterMs?: number;
   /** botbridge only: defaults to a fresh SQLite file in the run's directory. */
   readonly storeUrl?: string;
+  /** botbridge only: the config file (absolute path); defaults to bench/configs/domaeka.config.ts. */
+  readonly configFile?: string;
 }
 
 /**
@@ -88,6 +90,7 @@ export class BenchContext {
     if (options.pingIntervalMs !== undefined) env.BENCH_PING_INTERVAL_MS = String(options.pingIntervalMs);
     if (options.pingJitterMs !== undefined) env.BENCH_PING_JITTER_MS = String(options.pingJitterMs);
     if (kind === 'botbridge') env.BENCH_STORE_URL = options.storeUrl ?? `sqlite:${join(dir, 'bench.db')}`;
+    if (kind === 'botbridge' && options.configFile !== undefined) env.BENCH_CONFIG = options.configFile;
     const server = await ServerProcess.start({ kind, env, logFile: join(dir, 'server.log') });
     return { server, dir };
   }

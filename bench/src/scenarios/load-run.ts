@@ -20,6 +20,8 @@ export interface LoadSpec {
   /** Runs before each botbridge start (e.g. recreate the MariaDB bench database). */
   readonly prepareStore?: () => Promise<void>;
   readonly cpuProfile?: boolean;
+  /** botbridge's config file (absolute path); the server's default (the Domaeka bench config) otherwise. */
+  readonly configFile?: string;
 }
 
 /** One server's run of a load scenario, before rounds are pooled. */
@@ -54,6 +56,7 @@ export async function runLoad(ctx: BenchContext, kind: ServerKind, spec: LoadSpe
     maxConnections: spec.connections + 100,
     maxHandshaking: connectConcurrency * workers + 50,
     storeUrl: spec.storeUrl,
+    configFile: spec.configFile,
   });
   const profileFile = spec.cpuProfile ? join(dir, 'window.cpuprofile') : null;
   try {
