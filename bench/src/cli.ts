@@ -15,11 +15,12 @@ import { idleScenario } from './scenarios/idle-scenario.js';
 import { closedLoopScenarios, openLoopScenarios } from './scenarios/load-scenarios.js';
 import { mariadbScenarios } from './scenarios/mariadb-scenarios.js';
 import { profileScenarios } from './scenarios/profile-scenarios.js';
+import { profilerCostScenario } from './scenarios/profiler-scenario.js';
 
 /**
  * `npm run bench` / `npm run bench:quick`.
  *   --quick            the scaled-down plan (under 2 minutes)
- *   --only a,b         scenarios: closed, open, idle, churn, mariadb, profile
+ *   --only a,b         scenarios: closed, open, idle, churn, mariadb, profile, profiler
  *   --render FILE      re-render docs/benchmarks.md from an existing results JSON, run nothing
  *   --no-docs          write the JSON and charts but leave docs/benchmarks.md alone (full run)
  *   --docs             also render docs/benchmarks.md from a quick run (by default only a full
@@ -30,7 +31,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const RESULTS_DIR = join(ROOT, 'bench/results');
 const DOCS_FILE = join(ROOT, 'docs/benchmarks.md');
 const ANALYSIS_FILE = join(ROOT, 'bench/analysis.md');
-const SCENARIOS = ['closed', 'open', 'idle', 'churn', 'mariadb', 'profile'] as const;
+const SCENARIOS = ['closed', 'open', 'idle', 'churn', 'mariadb', 'profile', 'profiler'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -101,6 +102,9 @@ async function run(plan: BenchPlan, only: ReadonlySet<string>): Promise<BenchRes
       : ({ status: 'not-run', reason: 'not selected (--only)' } as const);
     if (!Array.isArray(mariadb)) ctx.log(`mariadb: not run: ${(mariadb as { reason: string }).reason}`);
     const profiles = only.has('profile') ? ((await attempt(ctx, 'profile', () => profileScenarios(ctx), failures)) ?? []) : [];
+    const profilerCost = only.has('profiler')
+      ? await attempt(ctx, 'profiler', () => profilerCostScenario(ctx, (reason) => failures.push(`profiler: ${reason}`)), failures)
+      : null;
     return {
       schema: 1,
       mode: plan.mode,
@@ -115,6 +119,7 @@ async function run(plan: BenchPlan, only: ReadonlySet<string>): Promise<BenchRes
       churn,
       mariadb,
       profiles,
+      profilerCost,
       machineLoad: ctx.quiet,
       elapsedMs: Date.now() - started.getTime(),
     };

@@ -1,5 +1,5 @@
 import type { Percentiles } from '../generator/samples.js';
-import type { BenchResults, IdleFigures, LoadComparison, LoadFigures, ProfileSummary } from './results-types.js';
+import type { BenchResults, IdleFigures, LoadComparison, LoadFigures, ProfileSummary, ProfilerCost } from './results-types.js';
 import { evaluateTargets } from './targets.js';
 
 /**
@@ -74,6 +74,52 @@ function profileSection(p: ProfileSummary): string[] {
   out.push('', '| project and dependency functions, inclusive time (callees included) | where | ms | % |', '|---|---|---:|---:|');
   for (const e of p.inclusive.slice(0, 30)) out.push(`| \`${e.name}\` | ${e.location} | ${n(e.selfMs)} | ${e.selfPercent.toFixed(1)} |`);
   return [...out, ''];
+}
+
+const signed = (x: number, digits: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
+const fewDigits = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+/** The "Profiler cost" section: without ÷ with the profiler, and the event guards' cost per message. */
+export function profilerSection(p: ProfilerCost): string[] {
+  const out = [
+    '## Profiler cost',
+    '',
+    `Closed loop, ${n(p.connections)} connections, SQLite store, chat log on: **(a)** the Domaeka bench config (\`${p.configs.disabled}\`, profiler not enabled) and ` +
+      `**(b)** the same plus the profiler plugin (\`${p.configs.enabled}\`: histograms on the bridge's Prometheus registry, 3 s slow-message threshold), ` +
+      `${p.rounds} round(s), alternating which goes first, a fresh server each run. Ratios are (b) ÷ (a).`,
+    '',
+    '| profiler | replies/s | p50 / p90 / p99 / p99.9 / max (ms) | errors | server CPU | server CPU per reply | generator CPU | others\' CPU |',
+    '|---|---:|---|---|---:|---:|---:|---:|',
+  ];
+  for (const [label, f] of [['(a) not enabled', p.disabled], ['(b) enabled', p.enabled]] as const) {
+    const rounds = f.perRound.length > 1 ? ` (${f.perRound.map(n).join(', ')})` : '';
+    out.push(`| ${label} | ${n(f.repliesPerSec)}${rounds} | ${lat(f.latency)} | ${problems(f)} | ${f.serverCpu.toFixed(2)} | ${usPerReply(f).toFixed(0)} µs | ${f.generatorCpu.toFixed(2)} | ${f.otherCpu.toFixed(2)} |`);
+  }
+  out.push(`| **(b) ÷ (a)** | **${x2(p.ratio.throughput)}** | p50 ${x2(p.ratio.p50)}, p99 ${x2(p.ratio.p99)} | | | **${x2(p.ratio.cpuPerReply)}** | | |`, '');
+  const cpuA = usPerReply(p.disabled);
+  const g = p.guards;
+  if (g) {
+    const byName = Object.entries(g.checksByName).map(([name, k]) => `\`${name}\` ${Number.isInteger(k) ? k : k.toFixed(2)}`).join(', ');
+    const share = (g.nsPerMessage / 1000 / cpuA) * 100;
+    out.push(
+      `**Not enabled.** Nothing subscribes to the event channels, and the core checks \`events.active(name)\` before building any event. ` +
+        `One \`# echo\` message passes **${fewDigits(g.checksPerMessage)}** such checks (${byName}; counted over ${n(g.messages)} messages on a real bridge over TCP, \`bench/micro/event-guards.ts\`), ` +
+        `${g.activeChecks === 0 ? 'none of which found a subscriber' : `**${g.activeChecks} of which found a subscriber**`}. ` +
+        `Replayed on a core \`EventBus\` with no subscribers they cost **${g.nsPerCheck.toFixed(1)} ns per check, ${fewDigits(g.nsPerMessage)} ns per message** ` +
+        `(loop included): **${share < 0.01 ? share.toPrecision(1) : share.toFixed(2)}%** of the ${cpuA.toFixed(0)} µs of server CPU per reply of (a), far below what the load runs can resolve.`,
+      '',
+    );
+  } else {
+    out.push('**Not enabled.** The event-guard micro-benchmark did not run in this run (see the failed scenarios above).', '');
+  }
+  const delta = usPerReply(p.enabled) - cpuA;
+  out.push(
+    `**Enabled.** The profiler's subscribers build and follow every message's events: server CPU per reply ${signed(delta, 1)} µs (${x2(p.ratio.cpuPerReply)}), ` +
+      `replies/s ${x2(p.ratio.throughput)}, p99 ${x2(p.ratio.p99)}` +
+      (p.disabled.perRound.length > 1 ? '; the per-round values in brackets show the run-to-run spread.' : '; one round only, so the spread between runs is not known.'),
+    '',
+  );
+  return out;
 }
 
 function busyText(r: BenchResults): string {
@@ -173,6 +219,7 @@ export function renderDocs(input: RenderInput): string {
   out.push('## Closed loop, MariaDB store', '');
   if (Array.isArray(r.mariadb)) out.push(...loadTable(r.mariadb as readonly LoadComparison[], (c) => `${n(c.connections)}`, 'connections'), '');
   else out.push(`**Not run**: ${(r.mariadb as { reason: string }).reason}`, '');
+  if (r.profilerCost) out.push(...profilerSection(r.profilerCost));
   if (r.profiles.length > 0) {
     out.push('## Profiles of botbridge', '');
     out.push('V8 sampling profiler in the server process (inspector, 200 µs interval), started and stopped by the coordinator around the measured window only, in extra runs (profiling slows the server; the figures above come from unprofiled runs).', '');

@@ -102,5 +102,27 @@ export function evaluateTargets(r: BenchResults): TargetCheck[] {
       shortfall: leaked.length === 0 ? null : leaked.map(([k, n]) => `${k} +${n}`).join(', '),
     });
   }
+  // Older results files have no profilerCost at all: no row. null means not selected or failed.
+  if (r.profilerCost !== undefined) out.push(profilerTarget(r.profilerCost));
   return out;
+}
+
+/** Below this share of the server CPU per reply, a cost is under anything the load runs resolve. */
+export const PROFILER_DISABLED_MAX_SHARE = 0.01;
+
+function profilerTarget(p: BenchResults['profilerCost']): TargetCheck {
+  const target = `Profiler disabled: no measurable cost (event guards < ${pct(PROFILER_DISABLED_MAX_SHARE)} of server CPU per reply)`;
+  if (!p || !p.guards) return { target, measured: 'not run', met: null, shortfall: p ? 'the event-guard micro-benchmark failed' : null };
+  const g = p.guards;
+  const cpu = usPerReply(p.disabled);
+  const share = g.nsPerMessage / 1000 / cpu;
+  const ok = share < PROFILER_DISABLED_MAX_SHARE && g.activeChecks === 0;
+  return {
+    target,
+    measured:
+      `${g.checksPerMessage.toFixed(0)} checks × ${g.nsPerCheck.toFixed(1)} ns = ${g.nsPerMessage.toFixed(0)} ns per message = ${(share * 100).toPrecision(2)}% of ${Math.round(cpu)} µs; ` +
+      `enabled: CPU per reply ×${p.ratio.cpuPerReply.toFixed(2)}, replies/s ×${p.ratio.throughput.toFixed(2)}`,
+    met: ok,
+    shortfall: ok ? null : g.activeChecks > 0 ? `${g.activeChecks} checks found a subscriber with the profiler off` : `${(share * 100).toFixed(2)}% of CPU per reply`,
+  };
 }

@@ -19,7 +19,7 @@ export async function compareLoad(
     for (const kind of order) {
       const run = await runLoad(ctx, kind, spec);
       runs[kind].push(run);
-      ctx.log(`  ${meta.id} ${kind} r${round + 1}: ${describe(run)}`);
+      ctx.log(`  ${meta.id} ${kind} r${round + 1}: ${describeRun(run)}`);
     }
   }
   const echo = poolRuns(runs.echo);
@@ -44,7 +44,7 @@ function ratios(echo: LoadFigures, botbridge: LoadFigures): LoadComparison['rati
   };
 }
 
-function describe(run: LoadRun): string {
+export function describeRun(run: LoadRun): string {
   const sorted = run.latencies.slice().sort();
   const p = (q: number) => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!);
   const c = run.counts;
