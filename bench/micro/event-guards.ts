@@ -15,24 +15,31 @@ import type { EventGuardCost } from '../src/report/results-types.js';
  * Micro-benchmark behind "the profiler disabled costs nothing measurable" (docs/benchmarks.md,
  * Profiler cost): what the core's event guards cost per message when nobody subscribes.
  *  1. Counted run: a real bridge from the bench's Domaeka config (commands + chat log, SQLite,
- *     no profiler) in this process, one bench connection over TCP sending `# echo` one at a time.
+ *     no profiler) in this process, `connections` bench connections over TCP (as in the load
+ *     runs: one phone, bot and room each), each sending `# echo` one at a time, all at once.
  *     `EventBus.prototype.active` (and `ScopedEvents`', which plugins use) is wrapped for the run
  *     to count every check by event name and whether it found a subscriber; core is not changed.
  *  2. Timed: the exact sequence of checks of the counted messages replayed on a fresh `EventBus`
  *     with no subscribers, `repeats` times over in 10 batches; the median batch gives ns per
  *     check and per message. Loop overhead is included, so the figure is an upper bound.
- *   node --import tsx bench/micro/event-guards.ts [--messages 300] [--repeats 2000] [--config FILE] [--out FILE.json]
+ *   node --import tsx bench/micro/event-guards.ts [--connections 100] [--messages 1000] [--repeats 300] [--config FILE] [--out FILE.json]
  */
 const { values } = parseArgs({
   options: {
-    messages: { type: 'string', default: '300' },
-    warmup: { type: 'string', default: '200' },
-    repeats: { type: 'string', default: '2000' },
+    connections: { type: 'string', default: '100' },
+    /** Counted messages in all, split over the connections. */
+    messages: { type: 'string', default: '1000' },
+    /** Warm-up messages per connection, not counted. */
+    warmup: { type: 'string', default: '20' },
+    /** Times the counted sequence of checks is replayed for the timing. */
+    repeats: { type: 'string', default: '300' },
     config: { type: 'string', default: resolve(import.meta.dirname, '../configs/domaeka.config.ts') },
     out: { type: 'string' },
   },
 });
-const MESSAGES = Number(values.messages);
+const CONNECTIONS = Number(values.connections);
+const PER_CONNECTION = Math.max(1, Math.round(Number(values.messages) / CONNECTIONS));
+const MESSAGES = PER_CONNECTION * CONNECTIONS;
 const WARMUP = Number(values.warmup);
 const REPEATS = Number(values.repeats);
 
@@ -61,18 +68,24 @@ function sendSequentially(conn: BenchConnection, count: number): Promise<void> {
 async function countedRun(configFile: string, dir: string): Promise<Counted> {
   process.env.BENCH_STORE_URL ??= `sqlite:${join(dir, 'guards.db')}`;
   process.env.BENCH_LOG_LEVEL ??= 'warn';
+  process.env.BENCH_MAX_CONNECTIONS ??= String(CONNECTIONS + 100);
   const loaded = await loadBridgeConfig(configFile);
   const bridge = createBridge({ config: { ...loaded.settings, plugins: loaded.plugins } });
   const { port } = await bridge.start();
   const sink: LoadSink = { counts: emptyCounts(), latencies: new SampleBuffer(1024), window: { start: 0, end: Number.POSITIVE_INFINITY } };
-  const conn = new BenchConnection(port, identityFor('guards', 0), 'g0', sink);
+  const conns: BenchConnection[] = [];
   const originals = { bus: EventBus.prototype.active, scoped: ScopedEvents.prototype.active };
   const sequence: BridgeEventName[] = [];
   let activeChecks = 0;
   try {
-    const handshake = await conn.handshake;
-    if (!handshake.ok || !handshake.approved) throw new Error(`handshake: ${JSON.stringify(handshake)}`);
-    await sendSequentially(conn, WARMUP);
+    // One at a time: the config's handshake cap (20 at once) stays as it is.
+    for (let i = 0; i < CONNECTIONS; i += 1) {
+      const conn = new BenchConnection(port, identityFor('guards', i), `g${i}`, sink);
+      conns.push(conn);
+      const handshake = await conn.handshake;
+      if (!handshake.ok || !handshake.approved) throw new Error(`handshake: ${JSON.stringify(handshake)}`);
+    }
+    await Promise.all(conns.map((conn) => sendSequentially(conn, WARMUP)));
     const counting = (original: (name: BridgeEventName) => boolean) =>
       function (this: unknown, name: BridgeEventName): boolean {
         const found = original.call(this, name);
@@ -82,11 +95,11 @@ async function countedRun(configFile: string, dir: string): Promise<Counted> {
       };
     EventBus.prototype.active = counting(originals.bus);
     ScopedEvents.prototype.active = counting(originals.scoped);
-    await sendSequentially(conn, MESSAGES);
+    await Promise.all(conns.map((conn) => sendSequentially(conn, PER_CONNECTION)));
   } finally {
     EventBus.prototype.active = originals.bus;
     ScopedEvents.prototype.active = originals.scoped;
-    await conn.close();
+    await Promise.all(conns.map((conn) => conn.close()));
     await bridge.close();
   }
   const c = sink.counts;
@@ -127,6 +140,7 @@ try {
   const checksPerMessage = sequence.length / MESSAGES;
   const result: EventGuardCost = {
     messages: MESSAGES,
+    connections: CONNECTIONS,
     checksPerMessage,
     checksByName,
     activeChecks,

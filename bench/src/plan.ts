@@ -45,7 +45,7 @@ export const fullPlan: BenchPlan = {
   churn: { cycles: 100_000, lanes: 32, checkpointEvery: 10_000 },
   mariadb: { url: MARIADB_URL, connections: [1, 10, 100, 1_000] },
   profile: { closedLoopConnections: 100, churnCycles: 20_000 },
-  profilerCost: { connections: 100, rounds: 3, guardMessages: 2_000, guardRepeats: 2_000 },
+  profilerCost: { connections: 100, rounds: 3, guardMessages: 5_000, guardRepeats: 200 },
 };
 
 export const quickPlan: BenchPlan = {
@@ -61,7 +61,7 @@ export const quickPlan: BenchPlan = {
   churn: { cycles: 3_000, lanes: 32, checkpointEvery: 1_000 },
   mariadb: { url: MARIADB_URL, connections: [100] },
   profile: null,
-  profilerCost: { connections: 100, rounds: 1, guardMessages: 300, guardRepeats: 2_000 },
+  profilerCost: { connections: 100, rounds: 1, guardMessages: 1_000, guardRepeats: 300 },
 };
 
 /** Generator processes for a number of connections: one is enough until it nears a full core. */

@@ -27,7 +27,8 @@ function figures(repliesPerSec: number, serverCpu: number, p50: number, p99: num
 }
 
 const guards: EventGuardCost = {
-  messages: 300,
+  messages: 1000,
+  connections: 100,
   checksPerMessage: 8,
   checksByName: { 'message:admitted': 1, 'message:started': 2, 'message:finished': 1, 'plugin:handler': 2, 'reply:queued': 1, 'reply:sent': 1 },
   activeChecks: 0,
@@ -86,6 +87,7 @@ describe('profiler cost report', () => {
     expect(page).toContain('| **(b) ÷ (a)** | **×0.75** | p50 ×1.50, p99 ×0.90 | | | **×1.20** | | |');
     // 56 ns of 250 µs.
     expect(page).toContain('**7.0 ns per check, 56.0 ns per message**');
+    expect(page).toContain('counted over 1,000 messages from 100 connections at once');
     expect(page).toContain('**0.02%** of the 250 µs');
     expect(page).toContain('server CPU per reply +50.0 µs (×1.20)');
     const row = profilerRow(results)!;

@@ -99,11 +99,11 @@ export function profilerSection(p: ProfilerCost): string[] {
   const cpuA = usPerReply(p.disabled);
   const g = p.guards;
   if (g) {
-    const byName = Object.entries(g.checksByName).map(([name, k]) => `\`${name}\` ${Number.isInteger(k) ? k : k.toFixed(2)}`).join(', ');
+    const byName = Object.entries(g.checksByName).map(([name, k]) => `\`${name}\` ${Number(k.toPrecision(2))}`).join(', ');
     const share = (g.nsPerMessage / 1000 / cpuA) * 100;
     out.push(
       `**Not enabled.** Nothing subscribes to the event channels, and the core checks \`events.active(name)\` before building any event. ` +
-        `One \`# echo\` message passes **${fewDigits(g.checksPerMessage)}** such checks (${byName}; counted over ${n(g.messages)} messages on a real bridge over TCP, \`bench/micro/event-guards.ts\`), ` +
+        `One \`# echo\` message passes **${fewDigits(g.checksPerMessage)}** such checks (${byName}; counted over ${n(g.messages)} messages from ${n(g.connections)} connections at once on a real bridge over TCP, \`bench/micro/event-guards.ts\`), ` +
         `${g.activeChecks === 0 ? 'none of which found a subscriber' : `**${g.activeChecks} of which found a subscriber**`}. ` +
         `Replayed on a core \`EventBus\` with no subscribers they cost **${g.nsPerCheck.toFixed(1)} ns per check, ${fewDigits(g.nsPerMessage)} ns per message** ` +
         `(loop included): **${share < 0.01 ? share.toPrecision(1) : share.toFixed(2)}%** of the ${cpuA.toFixed(0)} µs of server CPU per reply of (a), far below what the load runs can resolve.`,

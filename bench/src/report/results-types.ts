@@ -134,8 +134,9 @@ export interface ProfileSummary {
  * what that many checks cost on a real `EventBus` with no subscribers.
  */
 export interface EventGuardCost {
-  /** Messages of the counted run (after a warm-up). */
+  /** Messages of the counted run (after a warm-up), over `connections` concurrent connections. */
   readonly messages: number;
+  readonly connections: number;
   /** `active()` calls per message, all names. */
   readonly checksPerMessage: number;
   /** Per message, by event name. */

@@ -42,7 +42,7 @@ export async function profilerCostScenario(ctx: BenchContext, onFailure: (reason
   const enabled = poolRuns(runs.enabled);
   let guards: EventGuardCost | null = null;
   try {
-    guards = await eventGuards(ctx, guardMessages, guardRepeats);
+    guards = await eventGuards(ctx, connections, guardMessages, guardRepeats);
   } catch (error) {
     const reason = `event-guard micro-benchmark: ${(error as Error).message.split('\n')[0]}`;
     ctx.log(`  ${reason}`);
@@ -77,13 +77,13 @@ export function profilerCost(connections: number, rounds: number, disabled: Load
 }
 
 /** Runs bench/micro/event-guards.ts in a child (its own bridge, store and JIT state) and reads its JSON. */
-async function eventGuards(ctx: BenchContext, messages: number, repeats: number): Promise<EventGuardCost> {
+async function eventGuards(ctx: BenchContext, connections: number, messages: number, repeats: number): Promise<EventGuardCost> {
   await ctx.waitForQuiet();
   const out = join(ctx.workDir, 'event-guards.json');
   const logFile = join(ctx.workDir, 'event-guards.log');
-  ctx.log(`  event guards: ${messages} # echo messages counted, checks replayed ${repeats} times (log ${logFile})`);
+  ctx.log(`  event guards: ${messages} # echo messages counted over ${connections} connections, checks replayed ${repeats} times (log ${logFile})`);
   const log = openSync(logFile, 'a');
-  const args = ['--import', 'tsx', GUARDS_MICRO, '--messages', String(messages), '--repeats', String(repeats), '--config', PROFILER_CONFIGS.disabled, '--out', out];
+  const args = ['--import', 'tsx', GUARDS_MICRO, '--connections', String(connections), '--messages', String(messages), '--repeats', String(repeats), '--config', PROFILER_CONFIGS.disabled, '--out', out];
   try {
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
