@@ -114,7 +114,7 @@ export function profilerSection(p: ProfilerCost): string[] {
   }
   const delta = usPerReply(p.enabled) - cpuA;
   out.push(
-    `**Enabled.** The profiler's subscribers build and follow every message's events: server CPU per reply ${signed(delta, 1)} µs (${x2(p.ratio.cpuPerReply)}), ` +
+    `**Enabled.** With the profiler subscribed, the core builds every message's events and the profiler follows them into its traces and histograms: server CPU per reply ${signed(delta, 1)} µs (${x2(p.ratio.cpuPerReply)}), ` +
       `replies/s ${x2(p.ratio.throughput)}, p99 ${x2(p.ratio.p99)}` +
       (p.disabled.perRound.length > 1 ? '; the per-round values in brackets show the run-to-run spread.' : '; one round only, so the spread between runs is not known.'),
     '',
