@@ -1,6 +1,9 @@
 import { BenchConnection, type LoadSink } from './bench-connection.js';
 import { SampleBuffer } from './samples.js';
+import type { IpcChannel } from '../ipc/channel.js';
 import type { BenchIdentity } from '../protocol/wire.js';
+import { identityFor } from './identities.js';
+import type { ConnectedMessage } from './messages.js';
 
 export interface OpenedConnections {
   readonly conns: BenchConnection[];
@@ -65,4 +68,35 @@ export async function closeConnections(conns: readonly BenchConnection[], concur
     while (next < conns.length) await conns[next++]!.close();
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, conns.length) }, lane));
+}
+
+/**
+ * A worker's opening move in every scenario: open its share of the connections (identities
+ * `<kind>` numbered from `first`, tags `<tagPrefix><n>`) and report them to the coordinator.
+ */
+export async function connectAndReport(
+  task: { readonly port: number; readonly first: number; readonly count: number; readonly connectConcurrency: number },
+  kind: 'load' | 'idle',
+  tagPrefix: string,
+  sink: LoadSink,
+  channel: IpcChannel,
+): Promise<OpenedConnections> {
+  const opened = await openConnections(
+    task.port,
+    task.count,
+    task.connectConcurrency,
+    (i) => ({ identity: identityFor(kind, task.first + i), tag: `${tagPrefix}${task.first + i}` }),
+    sink,
+  );
+  await channel.send({
+    type: 'connected',
+    opened: opened.conns.length,
+    failures: opened.failures,
+    notApproved: opened.notApproved,
+    firstFailure: opened.firstFailure,
+    handshakeMs: opened.handshakeMs.toArray(),
+    startedAtEpoch: Date.now() - (performance.now() - opened.startedAt),
+    doneAtEpoch: Date.now() - (performance.now() - opened.doneAt),
+  } satisfies ConnectedMessage);
+  return opened;
 }

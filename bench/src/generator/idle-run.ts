@@ -1,8 +1,7 @@
 import type { IpcChannel } from '../ipc/channel.js';
 import { emptyCounts, type BenchConnection, type LoadSink } from './bench-connection.js';
-import { closeConnections, openConnections } from './connect-pool.js';
-import { identityFor } from './identities.js';
-import type { ConnectedMessage, HeldMessage, HoldMessage, IdleTask } from './messages.js';
+import { closeConnections, connectAndReport } from './connect-pool.js';
+import type { HeldMessage, HoldMessage, IdleTask } from './messages.js';
 import { SampleBuffer } from './samples.js';
 
 /**
@@ -12,23 +11,7 @@ import { SampleBuffer } from './samples.js';
  */
 export async function runIdleTask(task: IdleTask, channel: IpcChannel): Promise<void> {
   const sink: LoadSink = { counts: emptyCounts(), latencies: new SampleBuffer(16), window: { start: 0, end: 0 } };
-  const opened = await openConnections(
-    task.port,
-    task.count,
-    task.connectConcurrency,
-    (i) => ({ identity: identityFor('idle', task.first + i), tag: `i${task.first + i}` }),
-    sink,
-  );
-  await channel.send({
-    type: 'connected',
-    opened: opened.conns.length,
-    failures: opened.failures,
-    notApproved: opened.notApproved,
-    firstFailure: opened.firstFailure,
-    handshakeMs: opened.handshakeMs.toArray(),
-    startedAtEpoch: Date.now() - (performance.now() - opened.startedAt),
-    doneAtEpoch: Date.now() - (performance.now() - opened.doneAt),
-  } satisfies ConnectedMessage);
+  const opened = await connectAndReport(task, 'idle', 'i', sink, channel);
 
   const hold = await channel.next<HoldMessage>('hold');
   const cpuStart = process.cpuUsage();

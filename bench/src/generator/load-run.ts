@@ -1,9 +1,8 @@
 import type { IpcChannel } from '../ipc/channel.js';
 import { emptyCounts, type LoadSink } from './bench-connection.js';
-import { closeConnections, openConnections } from './connect-pool.js';
-import { identityFor } from './identities.js';
+import { closeConnections, connectAndReport } from './connect-pool.js';
 import { driveClosedLoop, driveOpenLoop } from './load-drivers.js';
-import type { ConnectedMessage, GoMessage, LoadResultMessage, LoadTask } from './messages.js';
+import type { GoMessage, LoadResultMessage, LoadTask } from './messages.js';
 import { SampleBuffer } from './samples.js';
 
 /** performance.now() at a wall-clock time (same machine, so one offset is exact enough). */
@@ -23,23 +22,7 @@ export async function runLoadTask(task: LoadTask, channel: IpcChannel): Promise<
     latencies: new SampleBuffer(1 << 18),
     window: { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY },
   };
-  const opened = await openConnections(
-    task.port,
-    task.count,
-    task.connectConcurrency,
-    (i) => ({ identity: identityFor('load', task.first + i), tag: `c${task.first + i}` }),
-    sink,
-  );
-  await channel.send({
-    type: 'connected',
-    opened: opened.conns.length,
-    failures: opened.failures,
-    notApproved: opened.notApproved,
-    firstFailure: opened.firstFailure,
-    handshakeMs: opened.handshakeMs.toArray(),
-    startedAtEpoch: Date.now() - (performance.now() - opened.startedAt),
-    doneAtEpoch: Date.now() - (performance.now() - opened.doneAt),
-  } satisfies ConnectedMessage);
+  const opened = await connectAndReport(task, 'load', 'c', sink, channel);
 
   const go = await channel.next<GoMessage>('go');
   const loadStart = perfAt(go.loadStartEpoch);
