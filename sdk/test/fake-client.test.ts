@@ -308,7 +308,7 @@ describe('shouldReply / shouldNotReply', () => {
     answer(peer, () => ['에코: helo']);
     const error = await client.shouldReply('hello', '에코: hello').catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toContain('shouldReply("hello")');
+    expect((error as Error).message).toContain('shouldReply("hello"): 1 reply as expected, but not the expected text');
     expect((error as Error).message).toContain('expected: "에코: hello"');
     expect((error as Error).message).toContain('actual: "에코: helo"');
   });

@@ -252,7 +252,11 @@ export class FakeBridgeClient {
     }
     const diff = diffReplies(wanted, texts);
     if (diff === undefined && waitError === undefined) return;
-    const head = `shouldReply(${JSON.stringify(sent.text)}): expected ${wanted.length} repl${wanted.length === 1 ? 'y' : 'ies'}, got ${texts.length}`;
+    const plural = (n: number) => `${n} repl${n === 1 ? 'y' : 'ies'}`;
+    const head =
+      texts.length === wanted.length
+        ? `shouldReply(${JSON.stringify(sent.text)}): ${plural(texts.length)} as expected, but not the expected text`
+        : `shouldReply(${JSON.stringify(sent.text)}): expected ${plural(wanted.length)}, got ${texts.length}`;
     throw new Error([head, diff ?? '', waitError ? `  (${waitError})` : ''].filter(Boolean).join('\n'));
   }
 
