@@ -24,6 +24,8 @@ export interface SqlStoreOptions {
   readonly description: string;
   /** How instants map to the database's wall-clock strings (UTC unless the MySQL opener says otherwise). */
   readonly clock?: DbClock;
+  /** How batches of chat-log, ping and system rows are inserted; default: Kysely multi-row INSERTs. */
+  readonly insertRows?: writes.InsertRows;
 }
 
 /**
@@ -43,9 +45,11 @@ export class SqlStore implements Store {
   readonly clock: DbClock;
   #db: Kysely<Database> | null;
   #layout: StoreLayout = OWN_LAYOUT;
+  readonly #insertRows: writes.InsertRows;
 
   constructor(db: Kysely<Database>, options: SqlStoreOptions) {
     this.#db = db;
+    this.#insertRows = options.insertRows ?? writes.multiRowInsert(db);
     this.dialect = options.dialect;
     this.description = options.description;
     this.clock = options.clock ?? UTC_CLOCK;
@@ -254,15 +258,18 @@ export class SqlStore implements Store {
   }
 
   async insertPings(rows: readonly PingRow[]): Promise<void> {
-    await writes.insertPings(this.#live, rows, this.#rowContext());
+    void this.#live; // throws once closed
+    await writes.insertPings(this.#insertRows, rows, this.#rowContext());
   }
 
   async insertChatLogs(rows: readonly ChatLogRow[]): Promise<void> {
-    await writes.insertChatLogs(this.#live, rows, this.#rowContext());
+    void this.#live; // throws once closed
+    await writes.insertChatLogs(this.#insertRows, rows, this.#rowContext());
   }
 
   async insertSystemSamples(rows: readonly SystemSampleRow[]): Promise<void> {
-    await writes.insertSystemSamples(this.#live, rows, this.#rowContext());
+    void this.#live; // throws once closed
+    await writes.insertSystemSamples(this.#insertRows, rows, this.#rowContext());
   }
 
   async deleteOlderThan(table: RetentionTable, before: Date, limit: number): Promise<number> {
