@@ -21,6 +21,7 @@ import { BridgeError } from '../errors.js';
 import { eventTime, type EventBus, type ScopedEvents } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import { PluginMetricsAdapter } from '../metrics/plugin-metrics.js';
+import { jobAbortOf } from '../pipeline/message-job.js';
 import { pluginErrorEvent, withDeadline, type PluginErrorReporter } from './isolate.js';
 import { PluginMessageContext } from './plugin-message-context.js';
 
@@ -130,13 +131,15 @@ export class ManagedPluginContext implements PluginContext {
   onMessage(handler: (ctx: MessageContext) => Promise<HandlerResult> | HandlerResult): void {
     this.guard('onMessage');
     // The message's own AbortSignal (processing timeout, shutdown) is the deadline here.
+    // A core job's context races the handler against its JobAbort (no AbortSignal made for it).
     this.deps.hooks.onMessage.tapPromise(this.name, async (ctx) => {
-      if (this.disposed || ctx.signal.aborted) return undefined;
+      const abort = jobAbortOf(ctx);
+      if (this.disposed || (abort ? abort.aborted : ctx.signal.aborted)) return undefined;
       const started = this.deps.events.active('plugin:handler') ? eventTime() : 0;
       try {
         const own = new PluginMessageContext(ctx, this.log);
         const work = Promise.resolve().then(() => handler(own));
-        const result = await withDeadline(work, Infinity, () => new Error('unreachable'), ctx.signal);
+        const result = await (abort ? abort.race(work) : withDeadline(work, Infinity, () => new Error('unreachable'), ctx.signal));
         if (started) this.timed('onMessage', started, 'ok', ctx.message.traceId);
         return result ?? undefined;
       } catch (error) {
