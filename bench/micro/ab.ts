@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,8 @@ const { values, positionals } = parseArgs({
     connections: { type: 'string', default: '100' },
     duration: { type: 'string', default: '3000' },
     cycles: { type: 'string', default: '3000' },
+    /** Profile each run instead (closed loop or churn) and keep the .cpuprofile files: printed paths. */
+    profile: { type: 'boolean', default: false },
   },
 });
 const variants = positionals.map((arg) => {
@@ -35,6 +37,12 @@ const plan = { ...quickPlan, durationMs: Number(values.duration), churn: { ...qu
 const workDir = mkdtempSync(join(tmpdir(), 'botbridge-ab-'));
 const ctx = new BenchContext(plan, workDir);
 const results = new Map<string, number[][]>(variants.map((v) => [v.name, []]));
+/** Profiles are copied out of the scratch directory (removed at the end). */
+function keep(file: string, name: string, round: number): string {
+  const to = join(tmpdir(), `ab-${values.scenario}-${name}-r${round + 1}.cpuprofile`);
+  copyFileSync(file, to);
+  return to;
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 try {
@@ -44,13 +52,15 @@ try {
       process.env.BENCH_BRIDGE_ENTRY = join(v.dir, 'bench/src/servers/bridge-server.ts');
       process.env.BENCH_CONFIG = join(v.dir, 'bench/configs/domaeka.config.ts');
       if (values.scenario === 'churn') {
-        const f = await churnRun(ctx, 'botbridge', { cycles: plan.churn.cycles, checkpointEvery: plan.churn.checkpointEvery });
+        const f = await churnRun(ctx, 'botbridge', { cycles: plan.churn.cycles, checkpointEvery: plan.churn.checkpointEvery, cpuProfile: values.profile });
+        if (f.profileFile) ctx.log(`  profile ${keep(f.profileFile, v.name, round)}`);
         results.get(v.name)!.push([f.cyclesPerSec]);
         ctx.log(`${v.name} r${round + 1}: ${Math.round(f.cyclesPerSec)} cycles/s, failures ${f.failures}`);
       } else {
         const run: LoadRun = await runLoad(ctx, 'botbridge', {
-          label: `ab-${v.name}`, mode: 'closed', connections: Number(values.connections), window: 1, ratePerSec: 0,
+          label: `ab-${v.name}`, mode: 'closed', connections: Number(values.connections), window: 1, ratePerSec: 0, cpuProfile: values.profile,
         });
+        if (run.profileFile) ctx.log(`  profile ${keep(run.profileFile, v.name, round)}`);
         const cpuPerReply = (run.serverCpu / run.repliesPerSec) * 1e6;
         results.get(v.name)!.push([run.repliesPerSec, cpuPerReply, run.otherCpu]);
         ctx.log(`${v.name} r${round + 1}: ${Math.round(run.repliesPerSec)} replies/s, server ${run.serverCpu.toFixed(2)} cores, ${cpuPerReply.toFixed(0)} µs CPU/reply, others ${run.otherCpu.toFixed(2)}`);

@@ -85,23 +85,32 @@ export function sqliteInsertRows(db: Kysely<Database>, statements: StatementCach
     return insert;
   };
 
-  const fits = (insert: PreparedInsert, row: Record<string, unknown>): boolean => {
-    let defined = 0;
-    for (const column in row) if (row[column] !== undefined) defined += 1;
-    if (defined !== insert.columns.length) return false;
-    for (const column of insert.columns) if (row[column] === undefined) return false;
-    return true;
+  /**
+   * The row's values in the statement's column order, or undefined when the row's defined
+   * columns are not exactly the statement's (then the row gets its own statement). The mappers
+   * make every row of a table with the same keys in the same order, so `Object.values` lines up
+   * with `columns` whenever `Object.keys` does.
+   */
+  const valuesFor = (insert: PreparedInsert, row: Record<string, unknown>): unknown[] | undefined => {
+    const keys = Object.keys(row);
+    const { columns } = insert;
+    if (keys.length !== columns.length) return undefined;
+    const values = Object.values(row);
+    for (let i = 0; i < keys.length; i += 1) {
+      if (keys[i] !== columns[i] || values[i] === undefined) return undefined;
+    }
+    return values;
   };
 
-  const insertAll = statements.database.transaction((table: InsertTable, values: readonly Record<string, unknown>[]) => {
-    let insert = prepareFor(table, values[0]!);
-    const params: unknown[] = new Array(insert.columns.length);
-    for (const row of values) {
-      if (!fits(insert, row)) insert = prepareFor(table, row);
-      const { columns } = insert;
-      params.length = columns.length;
-      for (let i = 0; i < columns.length; i += 1) params[i] = row[columns[i]!];
-      insert.statement.run(params);
+  const insertAll = statements.database.transaction((table: InsertTable, rows: readonly Record<string, unknown>[]) => {
+    let insert = prepareFor(table, rows[0]!);
+    for (const row of rows) {
+      let values = valuesFor(insert, row);
+      if (values === undefined) {
+        insert = prepareFor(table, row);
+        values = insert.columns.map((column) => row[column]);
+      }
+      insert.statement.run(values);
     }
   });
 

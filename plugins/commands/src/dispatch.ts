@@ -44,7 +44,7 @@ export function createCommandHandler(
     const log = (): Logger => (commandLog ??= ctx.log.child({ command: command.name }));
 
     const { prompt, raw } = splitParameters(matched.rest);
-    const specs = withChannelId(command.parameters ?? []);
+    const specs = withChannelId(command.parameters ?? NO_PARAMETERS);
     const validation = validateParameters(raw, specs);
     if (!validation.ok) return text(`❌ 파라미터 오류: ${validation.error}`);
     if (validation.unknown.length > 0) log().debug({ unknown: validation.unknown }, 'unknown command parameters ignored');
@@ -72,6 +72,15 @@ export function createCommandHandler(
   };
 }
 
+/** Per parameter list (commands are defined once): not a new array for every message. */
+const withChannelIdCache = new WeakMap<readonly ParameterSpec[], readonly ParameterSpec[]>();
+const NO_PARAMETERS: readonly ParameterSpec[] = [];
+
 function withChannelId(specs: readonly ParameterSpec[]): readonly ParameterSpec[] {
-  return specs.some((spec) => spec.name === CHANNEL_ID_PARAMETER.name) ? specs : [...specs, CHANNEL_ID_PARAMETER];
+  let all = withChannelIdCache.get(specs);
+  if (all === undefined) {
+    all = specs.some((spec) => spec.name === CHANNEL_ID_PARAMETER.name) ? specs : [...specs, CHANNEL_ID_PARAMETER];
+    withChannelIdCache.set(specs, all);
+  }
+  return all;
 }
