@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { quickPlan } from '../src/plan.js';
 import { BenchContext } from '../src/scenarios/bench-context.js';
 import { churnRun } from '../src/scenarios/churn-scenario.js';
+import { idleRun } from '../src/scenarios/idle-scenario.js';
 import { runLoad, type LoadRun } from '../src/scenarios/load-run.js';
 
 /**
@@ -14,7 +15,8 @@ import { runLoad, type LoadRun } from '../src/scenarios/load-run.js';
  * bench/src/servers/bridge-server.ts and bench/configs/domaeka.config.ts are used.
  *   node --import tsx bench/micro/ab.ts --rounds 4 --scenario closed base=/tmp/base perf=.
  * Reports per run and the median per variant: replies/s and server CPU per reply (closed loop,
- * 100 connections, SQLite), or cycles/s (churn: connect, handshake, disconnect).
+ * 100 connections, SQLite), cycles/s (churn: connect, handshake, disconnect), or handshakes/s
+ * (idle: --connections new devices connecting, 200 at a time, then held 2 s).
  */
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -33,7 +35,11 @@ const variants = positionals.map((arg) => {
   return { name, dir: resolve(dir) };
 });
 const rounds = Number(values.rounds);
-const plan = { ...quickPlan, durationMs: Number(values.duration), churn: { ...quickPlan.churn, cycles: Number(values.cycles), checkpointEvery: Number(values.cycles) } };
+const plan = {
+  ...quickPlan,
+  durationMs: Number(values.duration),
+  idle: { ...quickPlan.idle, connections: Number(values.connections), holdMs: 2_000, connectConcurrency: 200 },
+  churn: { ...quickPlan.churn, cycles: Number(values.cycles), checkpointEvery: Number(values.cycles) } };
 const workDir = mkdtempSync(join(tmpdir(), 'botbridge-ab-'));
 const ctx = new BenchContext(plan, workDir);
 const results = new Map<string, number[][]>(variants.map((v) => [v.name, []]));
@@ -51,7 +57,12 @@ try {
     for (const v of order) {
       process.env.BENCH_BRIDGE_ENTRY = join(v.dir, 'bench/src/servers/bridge-server.ts');
       process.env.BENCH_CONFIG = join(v.dir, 'bench/configs/domaeka.config.ts');
-      if (values.scenario === 'churn') {
+      if (values.scenario === 'idle') {
+        // New devices connecting (each handshake registers its device): handshakes/s.
+        const f = await idleRun(ctx, 'botbridge', 10_000);
+        results.get(v.name)!.push([f.handshakesPerSec]);
+        ctx.log(`${v.name} r${round + 1}: ${Math.round(f.handshakesPerSec)} handshakes/s, failures ${f.failures}`);
+      } else if (values.scenario === 'churn') {
         const f = await churnRun(ctx, 'botbridge', { cycles: plan.churn.cycles, checkpointEvery: plan.churn.checkpointEvery, cpuProfile: values.profile });
         if (f.profileFile) ctx.log(`  profile ${keep(f.profileFile, v.name, round)}`);
         results.get(v.name)!.push([f.cyclesPerSec]);
@@ -69,8 +80,8 @@ try {
   }
   for (const [name, runs] of results) {
     const cols = runs[0]!.map((_, i) => median(runs.map((r) => r[i]!)));
-    process.stdout.write(values.scenario === 'churn'
-      ? `${name}: median ${Math.round(cols[0]!)} cycles/s over ${runs.length} runs\n`
+    process.stdout.write(values.scenario !== 'closed'
+      ? `${name}: median ${Math.round(cols[0]!)} ${values.scenario === 'idle' ? 'handshakes' : 'cycles'}/s over ${runs.length} runs\n`
       : `${name}: median ${Math.round(cols[0]!)} replies/s, ${cols[1]!.toFixed(0)} µs server CPU/reply (others ${cols[2]!.toFixed(2)} cores) over ${runs.length} runs\n`);
   }
 } finally {

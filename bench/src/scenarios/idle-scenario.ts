@@ -38,7 +38,7 @@ export async function idleScenario(ctx: BenchContext): Promise<IdleComparison> {
   return { holdMs: p.holdMs, pingIntervalMs: p.pingIntervalMs, pingJitterMs: p.pingJitterMs, missedAfterMs, echo: figures.echo!, botbridge: figures.botbridge! };
 }
 
-async function idleRun(ctx: BenchContext, kind: ServerKind, missedAfterMs: number): Promise<IdleFigures> {
+export async function idleRun(ctx: BenchContext, kind: ServerKind, missedAfterMs: number): Promise<IdleFigures> {
   const p = ctx.plan.idle;
   const workers = p.connections >= 5_000 ? 2 : 1;
   const { server } = await ctx.startServer(kind, 'idle', {

@@ -26,6 +26,8 @@ export interface SqlStoreOptions {
   readonly clock?: DbClock;
   /** How batches of chat-log, ping and system rows are inserted; default: Kysely multi-row INSERTs. */
   readonly insertRows?: writes.InsertRows;
+  /** Closes what `insertRows` writes through (a writer thread), before the database closes. */
+  readonly closeWriter?: () => Promise<void>;
 }
 
 /**
@@ -46,10 +48,12 @@ export class SqlStore implements Store {
   #db: Kysely<Database> | null;
   #layout: StoreLayout = OWN_LAYOUT;
   readonly #insertRows: writes.InsertRows;
+  readonly #closeWriter: (() => Promise<void>) | undefined;
 
   constructor(db: Kysely<Database>, options: SqlStoreOptions) {
     this.#db = db;
     this.#insertRows = options.insertRows ?? writes.multiRowInsert(db);
+    this.#closeWriter = options.closeWriter;
     this.dialect = options.dialect;
     this.description = options.description;
     this.clock = options.clock ?? UTC_CLOCK;
@@ -280,6 +284,10 @@ export class SqlStore implements Store {
     const db = this.#db;
     if (db === null) return;
     this.#db = null;
-    await db.destroy();
+    try {
+      await this.#closeWriter?.();
+    } finally {
+      await db.destroy();
+    }
   }
 }

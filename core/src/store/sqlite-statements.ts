@@ -49,49 +49,45 @@ export type InsertTable = 'kb_chat_logs' | 'kb_ping_monitor' | 'kb_system_monito
 /** Inserts rows (values keyed by column) into one table; all rows of a call in one transaction. */
 export type InsertRows = (table: InsertTable, values: readonly Record<string, unknown>[]) => Promise<void>;
 
-interface PreparedInsert {
-  readonly statement: BetterSqlite3.Statement;
+/** One INSERT per table and column list: Kysely's SQL, and the columns its parameters follow. */
+export interface CompiledInsert {
+  readonly sql: string;
   readonly columns: readonly string[];
 }
 
 /**
- * SQLite's batch insert: one prepared single-row INSERT per table and column list, run for
- * every row inside one better-sqlite3 transaction (one commit), instead of a multi-row INSERT
- * compiled and prepared for every batch. The SQL is still Kysely's: the single-row INSERT of the
- * first row is compiled once, and its parameters are checked to be that row's values in column
- * order, so each later row binds its values in the same order.
- *
- * The batch runs while holding Kysely's only connection, so it never lands inside a Kysely
- * transaction that another caller has open (it would become part of that transaction), and no
- * other store query runs in between (better-sqlite3 is synchronous: the batch is one event-loop
- * turn).
+ * Compiles the single-row INSERT of a row with Kysely (once per table and column list) and lines
+ * up each row's values with it. The compiled parameters are checked to be the row's values in
+ * column order, so every later row with the same columns binds its values in the same order.
  */
-export function sqliteInsertRows(db: Kysely<Database>, statements: StatementCache): InsertRows {
-  const prepared = new Map<string, PreparedInsert>();
+export class InsertCompiler {
+  private readonly compiled = new Map<string, CompiledInsert>();
 
-  const prepareFor = (table: InsertTable, row: Record<string, unknown>): PreparedInsert => {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  for(table: InsertTable, row: Record<string, unknown>): CompiledInsert {
     const columns = Object.keys(row).filter((column) => row[column] !== undefined);
     const key = `${table}\n${columns.join(',')}`;
-    let insert = prepared.get(key);
+    let insert = this.compiled.get(key);
     if (insert === undefined) {
-      const compiled = db.insertInto(table).values(row as never).compile();
+      const compiled = this.db.insertInto(table).values(row as never).compile();
       const values = columns.map((column) => row[column]);
       if (compiled.parameters.length !== values.length || compiled.parameters.some((p, i) => p !== values[i])) {
         throw new Error(`unexpected parameters compiling the single-row insert into ${table}`);
       }
-      insert = { statement: statements.prepare(compiled.sql), columns };
-      prepared.set(key, insert);
+      insert = { sql: compiled.sql, columns };
+      this.compiled.set(key, insert);
     }
     return insert;
-  };
+  }
 
   /**
-   * The row's values in the statement's column order, or undefined when the row's defined
-   * columns are not exactly the statement's (then the row gets its own statement). The mappers
-   * make every row of a table with the same keys in the same order, so `Object.values` lines up
-   * with `columns` whenever `Object.keys` does.
+   * The row's values in `insert`'s column order, or undefined when the row's defined columns are
+   * not exactly its columns (the row then needs its own insert). The mappers make every row of a
+   * table with the same keys in the same order, so `Object.values` lines up with `columns`
+   * whenever `Object.keys` does.
    */
-  const valuesFor = (insert: PreparedInsert, row: Record<string, unknown>): unknown[] | undefined => {
+  static valuesFor(insert: CompiledInsert, row: Record<string, unknown>): unknown[] | undefined {
     const keys = Object.keys(row);
     const { columns } = insert;
     if (keys.length !== columns.length) return undefined;
@@ -100,17 +96,43 @@ export function sqliteInsertRows(db: Kysely<Database>, statements: StatementCach
       if (keys[i] !== columns[i] || values[i] === undefined) return undefined;
     }
     return values;
-  };
+  }
 
-  const insertAll = statements.database.transaction((table: InsertTable, rows: readonly Record<string, unknown>[]) => {
-    let insert = prepareFor(table, rows[0]!);
+  /** Rows grouped by the insert they need (consecutive rows share one), each as its values. */
+  group(table: InsertTable, rows: readonly Record<string, unknown>[]): { insert: CompiledInsert; rows: unknown[][] }[] {
+    const groups: { insert: CompiledInsert; rows: unknown[][] }[] = [];
+    let current: { insert: CompiledInsert; rows: unknown[][] } | undefined;
     for (const row of rows) {
-      let values = valuesFor(insert, row);
+      let values = current === undefined ? undefined : InsertCompiler.valuesFor(current.insert, row);
       if (values === undefined) {
-        insert = prepareFor(table, row);
+        const insert = this.for(table, row);
         values = insert.columns.map((column) => row[column]);
+        current = { insert, rows: [] };
+        groups.push(current);
       }
-      insert.statement.run(values);
+      current!.rows.push(values);
+    }
+    return groups;
+  }
+}
+
+/**
+ * SQLite's batch insert on the event loop (used for `:memory:`, which another thread cannot
+ * open): one prepared single-row INSERT per table and column list (InsertCompiler), run for every
+ * row inside one better-sqlite3 transaction (one commit), instead of a multi-row INSERT compiled
+ * and prepared for every batch.
+ *
+ * The batch runs while holding Kysely's only connection, so it never lands inside a Kysely
+ * transaction that another caller has open (it would become part of that transaction), and no
+ * other store query runs in between (better-sqlite3 is synchronous: the batch is one event-loop
+ * turn).
+ */
+export function sqliteInsertRows(db: Kysely<Database>, statements: StatementCache): InsertRows {
+  const compiler = new InsertCompiler(db);
+  const insertAll = statements.database.transaction((table: InsertTable, rows: readonly Record<string, unknown>[]) => {
+    for (const group of compiler.group(table, rows)) {
+      const statement = statements.prepare(group.insert.sql);
+      for (const values of group.rows) statement.run(values);
     }
   });
 

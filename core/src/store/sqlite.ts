@@ -6,6 +6,7 @@ import { BridgeError, reasonOf } from '../errors.js';
 import type { Database } from './schema.js';
 import { SqlStore } from './sql-store.js';
 import { sqliteInsertRows, StatementCache } from './sqlite-statements.js';
+import { SqliteWriterThread, sqliteThreadInsertRows } from './sqlite-writer.js';
 import { SQLITE_MEMORY } from './store-url.js';
 import type { Store } from './types.js';
 
@@ -41,8 +42,17 @@ function openSqlite(path: string): { db: Kysely<Database>; statements: Statement
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) }), statements };
 }
 
-/** A store over a SQLite file (or `:memory:`); call `migrate()` before use (openStore does). */
-export function openSqliteStore(path: string): Store {
+/**
+ * A store over a SQLite file (or `:memory:`); call `migrate()` before use (openStore does).
+ * A file's chat-log, ping and system rows are written by a worker thread (sqlite-writer.ts) unless
+ * `writerThread` is false; `:memory:` (one connection only) writes them on the event loop.
+ */
+export function openSqliteStore(path: string, options: { writerThread?: boolean } = {}): Store {
   const { db, statements } = openSqlite(path);
-  return new SqlStore(db, { dialect: 'sqlite', description: `sqlite:${path}`, insertRows: sqliteInsertRows(db, statements) });
+  const description = `sqlite:${path}`;
+  if (path === SQLITE_MEMORY || options.writerThread === false) {
+    return new SqlStore(db, { dialect: 'sqlite', description, insertRows: sqliteInsertRows(db, statements) });
+  }
+  const writer = new SqliteWriterThread(path, SQLITE_BUSY_TIMEOUT_MS);
+  return new SqlStore(db, { dialect: 'sqlite', description, insertRows: sqliteThreadInsertRows(db, writer), closeWriter: () => writer.close() });
 }
