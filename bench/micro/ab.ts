@@ -2,6 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { percentiles } from '../src/generator/samples.js';
 import { quickPlan } from '../src/plan.js';
 import { BenchContext } from '../src/scenarios/bench-context.js';
 import { churnRun } from '../src/scenarios/churn-scenario.js';
@@ -73,8 +74,9 @@ try {
         });
         if (run.profileFile) ctx.log(`  profile ${keep(run.profileFile, v.name, round)}`);
         const cpuPerReply = (run.serverCpu / run.repliesPerSec) * 1e6;
-        results.get(v.name)!.push([run.repliesPerSec, cpuPerReply, run.otherCpu]);
-        ctx.log(`${v.name} r${round + 1}: ${Math.round(run.repliesPerSec)} replies/s, server ${run.serverCpu.toFixed(2)} cores, ${cpuPerReply.toFixed(0)} µs CPU/reply, others ${run.otherCpu.toFixed(2)}`);
+        const p99 = percentiles(run.latencies).p99;
+        results.get(v.name)!.push([run.repliesPerSec, cpuPerReply, run.otherCpu, p99]);
+        ctx.log(`${v.name} r${round + 1}: ${Math.round(run.repliesPerSec)} replies/s, p99 ${p99.toFixed(1)} ms, server ${run.serverCpu.toFixed(2)} cores, ${cpuPerReply.toFixed(0)} µs CPU/reply, others ${run.otherCpu.toFixed(2)}`);
       }
     }
   }
@@ -82,7 +84,7 @@ try {
     const cols = runs[0]!.map((_, i) => median(runs.map((r) => r[i]!)));
     process.stdout.write(values.scenario !== 'closed'
       ? `${name}: median ${Math.round(cols[0]!)} ${values.scenario === 'idle' ? 'handshakes' : 'cycles'}/s over ${runs.length} runs\n`
-      : `${name}: median ${Math.round(cols[0]!)} replies/s, ${cols[1]!.toFixed(0)} µs server CPU/reply (others ${cols[2]!.toFixed(2)} cores) over ${runs.length} runs\n`);
+      : `${name}: median ${Math.round(cols[0]!)} replies/s, p99 ${cols[3]!.toFixed(1)} ms, ${cols[1]!.toFixed(0)} µs server CPU/reply (others ${cols[2]!.toFixed(2)} cores) over ${runs.length} runs\n`);
   }
 } finally {
   rmSync(workDir, { recursive: true, force: true });
