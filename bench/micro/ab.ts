@@ -60,7 +60,9 @@ try {
       process.env.BENCH_CONFIG = join(v.dir, 'bench/configs/domaeka.config.ts');
       if (values.scenario === 'idle') {
         // New devices connecting (each handshake registers its device): handshakes/s.
-        const f = await idleRun(ctx, 'botbridge', 10_000);
+        const profileFile = values.profile ? join(tmpdir(), `ab-idle-${v.name}-r${round + 1}.cpuprofile`) : undefined;
+        const f = await idleRun(ctx, 'botbridge', 10_000, profileFile);
+        if (profileFile) ctx.log(`  profile ${profileFile}`);
         results.get(v.name)!.push([f.handshakesPerSec]);
         ctx.log(`${v.name} r${round + 1}: ${Math.round(f.handshakesPerSec)} handshakes/s, failures ${f.failures}`);
       } else if (values.scenario === 'churn') {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { ApprovalStatus } from '@botbridge/sdk';
 import { BridgeError, reasonOf } from '../errors.js';
 import { UTC_CLOCK } from './db-time.js';
@@ -9,7 +9,7 @@ import * as writes from './monitor-writes.js';
 import {
   DEVICE_COLUMNS, deviceFromRow, legacyRoomKey, ROOM_COLUMNS, roomFromRow, roomKeyCandidates,
 } from './record-mappers.js';
-import type { RowContext } from './record-mappers.js';
+import type { DeviceRow, RowContext } from './record-mappers.js';
 import type { Database, StoreDialect } from './schema.js';
 import { detectLayout, OWN_LAYOUT } from './store-layout.js';
 import type { StoreLayout } from './store-layout.js';
@@ -86,10 +86,21 @@ export class SqlStore implements Store {
     }
   }
 
+  /**
+   * Every handshake of a new device runs it twice: compiled by Kysely once (its two parameters
+   * are bot_name, device_id in that order) and run again with each device's values.
+   */
+  #getDeviceQuery: CompiledQuery<DeviceRow> | undefined;
+  #insertDeviceQuery: CompiledQuery | undefined;
+
   async getDevice(botName: string, deviceId: string): Promise<DeviceRecord | undefined> {
-    const row = await this.#live.selectFrom('kb_bot_devices').select(DEVICE_COLUMNS)
-      .where('bot_name', '=', botName).where('device_id', '=', deviceId)
-      .executeTakeFirst();
+    const db = this.#live;
+    this.#getDeviceQuery ??= compiledWithParameters(
+      db.selectFrom('kb_bot_devices').select(DEVICE_COLUMNS).where('bot_name', '=', '\u0000bot').where('device_id', '=', '\u0000device'),
+      ['\u0000bot', '\u0000device'],
+    );
+    const { rows } = await db.executeQuery<DeviceRow>({ ...this.#getDeviceQuery, parameters: [botName, deviceId] });
+    const row = rows[0];
     return row === undefined ? undefined : deviceFromRow(row, this.clock);
   }
 
@@ -105,7 +116,8 @@ export class SqlStore implements Store {
     if (known !== undefined) return { record: await this.#refreshDevice(known, input), created: false };
 
     const now = this.#now();
-    const result = await this.#live.insertInto('kb_bot_devices').orIgnore().values({
+    const db = this.#live;
+    const values = {
       bot_name: input.botName,
       device_id: input.deviceId,
       ip_address: input.ipAddress,
@@ -115,8 +127,11 @@ export class SqlStore implements Store {
       approved_at: input.initialStatus === 'approved' ? now : null,
       created_at: now,
       updated_at: now,
-    }).executeTakeFirst();
-    const created = Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+    };
+    // Compiled by Kysely once (every value is a parameter, in the object's key order), then reused.
+    this.#insertDeviceQuery ??= compiledWithParameters(db.insertInto('kb_bot_devices').orIgnore().values(values), Object.values(values));
+    const result = await db.executeQuery({ ...this.#insertDeviceQuery, parameters: Object.values(values) });
+    const created = Number(result.numAffectedRows ?? 0n) > 0;
     const record = await this.getDevice(input.botName, input.deviceId);
     if (record === undefined) {
       // Ignored, yet not there: an old deployment's UNIQUE(device_id) holds this phone for another bot.
@@ -290,4 +305,17 @@ export class SqlStore implements Store {
       await db.destroy();
     }
   }
+}
+
+/**
+ * A query Kysely compiled once, to be run again with other values in place of `parameters`: it
+ * must have compiled to exactly these parameters, in this order (else the reuse would misplace
+ * values, so it fails loudly).
+ */
+function compiledWithParameters<R>(query: { compile(): CompiledQuery<R> }, parameters: readonly unknown[]): CompiledQuery<R> {
+  const compiled = query.compile();
+  if (compiled.parameters.length !== parameters.length || compiled.parameters.some((p, i) => p !== parameters[i])) {
+    throw new Error(`unexpected parameters compiling ${compiled.sql}`);
+  }
+  return compiled;
 }
