@@ -26,6 +26,8 @@ export interface SqlStoreOptions {
   readonly clock?: DbClock;
   /** How batches of chat-log, ping and system rows are inserted; default: Kysely multi-row INSERTs. */
   readonly insertRows?: writes.InsertRows;
+  /** Starts what `insertRows` writes through (a writer thread) once the tables exist. */
+  readonly startWriter?: () => void;
   /** Closes what `insertRows` writes through (a writer thread), before the database closes. */
   readonly closeWriter?: () => Promise<void>;
 }
@@ -49,11 +51,13 @@ export class SqlStore implements Store {
   #layout: StoreLayout = OWN_LAYOUT;
   readonly #insertRows: writes.InsertRows;
   readonly #closeWriter: (() => Promise<void>) | undefined;
+  readonly #startWriter: (() => void) | undefined;
 
   constructor(db: Kysely<Database>, options: SqlStoreOptions) {
     this.#db = db;
     this.#insertRows = options.insertRows ?? writes.multiRowInsert(db);
     this.#closeWriter = options.closeWriter;
+    this.#startWriter = options.startWriter;
     this.dialect = options.dialect;
     this.description = options.description;
     this.clock = options.clock ?? UTC_CLOCK;
@@ -75,6 +79,7 @@ export class SqlStore implements Store {
   async migrate(): Promise<void> {
     await migrateToLatest(this.#live, this.dialect);
     this.#layout = await detectLayout(this.#live, this.dialect);
+    this.#startWriter?.();
   }
 
   async healthCheck(): Promise<void> {

@@ -25,7 +25,7 @@ type WorkerReply =
  * answers once it is committed, or with the SQLite error (its `code` kept, so the store's error
  * classification and the batch writer's retries work as on the main thread).
  *
- * The thread starts with the first write. If it dies, the writes it had are rejected (as
+ * The thread starts once the store is migrated (or with the first write). If it dies, the writes it had are rejected (as
  * retryable: the batch writer keeps the rows and retries) and the next write starts a new one.
  * It keeps the process alive only while a write is in flight; `close()` waits for the writes
  * sent before it and closes the connection.
@@ -40,6 +40,14 @@ export class SqliteWriterThread {
     private readonly path: string,
     private readonly busyTimeoutMs: number,
   ) {}
+
+  /**
+   * Starts the thread now rather than at the first write (the store calls it once migrated), so
+   * its memory is part of the server's start-up footprint, not of whatever comes first later.
+   */
+  warm(): void {
+    if (this.worker === undefined && this.closing === undefined) this.start();
+  }
 
   write(groups: readonly { sql: string; rows: unknown[][] }[]): Promise<void> {
     if (this.closing) return Promise.reject(new Error('the SQLite writer thread is closed'));

@@ -54,5 +54,11 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     return new SqlStore(db, { dialect: 'sqlite', description, insertRows: sqliteInsertRows(db, statements) });
   }
   const writer = new SqliteWriterThread(path, SQLITE_BUSY_TIMEOUT_MS);
-  return new SqlStore(db, { dialect: 'sqlite', description, insertRows: sqliteThreadInsertRows(db, writer), closeWriter: () => writer.close() });
+  return new SqlStore(db, {
+    dialect: 'sqlite',
+    description,
+    insertRows: sqliteThreadInsertRows(db, writer),
+    startWriter: () => writer.warm(),
+    closeWriter: () => writer.close(),
+  });
 }
