@@ -16,7 +16,7 @@ import { BridgeError, reasonOf } from './errors.js';
 import { EventBus, eventTime } from './events/bridge-events.js';
 import { createHooks, type BridgeHooks } from './hooks.js';
 import { LogCategories } from './log-categories.js';
-import { createLogger, type CoreLogger } from './logger.js';
+import { createLogger, flushLogger, type CoreLogger } from './logger.js';
 import { Counters } from './metrics/counters.js';
 import { MonitorServices } from './monitor/monitor-services.js';
 import { PingRecorder } from './monitor/ping-recorder.js';
@@ -267,6 +267,8 @@ export class Bridge {
     await this.shutdownParts();
     this.phase = 'closed';
     this.log.info('botbridge closed');
+    // Log lines are written asynchronously: none may be lost when the process exits after close().
+    await flushLogger(this.log);
   }
 
   clients(): ClientInfo[] {

@@ -3,7 +3,7 @@ import { createBridge } from './bridge.js';
 import { loadBridgeConfig } from './config/load-config.js';
 import { reasonOf } from './errors.js';
 import { createAdminServer, type AdminServer } from './http/admin-server.js';
-import { createLogger, type CoreLogger } from './logger.js';
+import { createLogger, flushLogger, type CoreLogger } from './logger.js';
 
 export interface RunServerOptions {
   readonly configFile?: string;
@@ -66,7 +66,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<number>
         () => resolve(0),
         (error: unknown) => {
           log.error({ err: reasonOf(error) }, 'shutdown failed');
-          resolve(1);
+          void flushLogger(log).then(() => resolve(1));
         },
       );
     };

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +80,42 @@ describe('botbridge start (a real process)', () => {
     db.close();
     expect(rows.map((r) => r.message)).toContain('진행 중');
     expect(server.logs.some((l) => l.msg === 'botbridge closed')).toBe(true);
+  });
+
+  it('on SIGTERM every log line, up to the last, is in the log file (lines are written asynchronously)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'botbridge-shutdown-log-'));
+    const logFile = join(dir, 'server.log');
+    const out = openSync(logFile, 'w');
+    const child = spawn(process.execPath, [bin, 'start', '--config', 'test/fixtures/shutdown.config.ts', '--port', '0', '--store', `sqlite:${join(dir, 'bridge.db')}`, '--auto-approve'], {
+      cwd: root, stdio: ['ignore', out, 'pipe'],
+    });
+    closeSync(out);
+    cleanup.push(async () => {
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const logLines = () => readFileSync(logFile, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    let port: number | undefined;
+    for (let i = 0; i < 300 && port === undefined; i += 1) {
+      port = logLines().find((l) => l.msg === 'botbridge listening')?.port as number | undefined;
+      if (port === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(port).toBeTypeOf('number');
+    const phone = await FakeBridgeClient.connect({ port: port! });
+    cleanup.push(() => phone.close());
+    await phone.handshake;
+    phone.analyze('진행 중');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    child.kill('SIGTERM');
+    await phone.nextReply(5_000);
+    expect(await exit).toBe(0);
+
+    // Every line parses (none cut off), and the shutdown's lines are there, the last ones included.
+    expect(readFileSync(logFile, 'utf8').endsWith('\n')).toBe(true);
+    const messages = logLines().map((l) => l.msg);
+    expect(messages).toEqual(expect.arrayContaining(['shutting down', 'client disconnected', 'botbridge closed']));
+    expect(messages.indexOf('botbridge closed')).toBeGreaterThan(messages.indexOf('shutting down'));
   });
 
   it('follows the README: a pending phone, approved with the CLI while running, gets 에코 and its pings are stored', async () => {

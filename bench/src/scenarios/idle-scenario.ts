@@ -38,7 +38,8 @@ export async function idleScenario(ctx: BenchContext): Promise<IdleComparison> {
   return { holdMs: p.holdMs, pingIntervalMs: p.pingIntervalMs, pingJitterMs: p.pingJitterMs, missedAfterMs, echo: figures.echo!, botbridge: figures.botbridge! };
 }
 
-async function idleRun(ctx: BenchContext, kind: ServerKind, missedAfterMs: number): Promise<IdleFigures> {
+/** `profileFile`: the server's CPU profile of the connect phase (all handshakes) is written there. */
+export async function idleRun(ctx: BenchContext, kind: ServerKind, missedAfterMs: number, profileFile?: string): Promise<IdleFigures> {
   const p = ctx.plan.idle;
   const workers = p.connections >= 5_000 ? 2 : 1;
   const { server } = await ctx.startServer(kind, 'idle', {
@@ -53,11 +54,13 @@ async function idleRun(ctx: BenchContext, kind: ServerKind, missedAfterMs: numbe
     await server.stats(true);
     await sleep(500);
     const before = await server.stats(true);
+    if (profileFile) await server.startProfile();
     const tasks: IdleTask[] = split(p.connections, workers).map(({ first, count }) => ({
       type: 'idle', port: server.port, first, count, connectConcurrency: p.connectConcurrency,
     }));
     return await withWorkers(tasks, async (gens) => {
       const connected = await Promise.all(gens.map((g) => g.next<ConnectedMessage>('connected', 300_000)));
+      if (profileFile) await server.stopProfile(profileFile);
       const opened = connected.reduce((n, c) => n + c.opened, 0);
       const startedAt = Math.min(...connected.map((c) => c.startedAtEpoch));
       const doneAt = Math.max(...connected.map((c) => c.doneAtEpoch));

@@ -14,9 +14,10 @@ export interface ServerSpec {
   readonly logFile: string;
 }
 
-const ENTRY: Record<ServerKind, string> = {
-  echo: fileURLToPath(new URL('./echo-server.ts', import.meta.url)),
-  botbridge: fileURLToPath(new URL('./bridge-server.ts', import.meta.url)),
+/** BENCH_BRIDGE_ENTRY: another checkout's bridge-server.ts (A/B runs, bench/micro/ab.ts); read at each start. */
+const ENTRY: Record<ServerKind, () => string> = {
+  echo: () => fileURLToPath(new URL('./echo-server.ts', import.meta.url)),
+  botbridge: () => process.env.BENCH_BRIDGE_ENTRY ?? fileURLToPath(new URL('./bridge-server.ts', import.meta.url)),
 };
 
 const START_TIMEOUT_MS = 60_000;
@@ -39,7 +40,7 @@ export class ServerProcess {
     const log = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = fork(ENTRY[spec.kind], [], {
+      child = fork(ENTRY[spec.kind](), [], {
         execArgv,
         env: { ...process.env, ...spec.env },
         stdio: ['ignore', log, log, 'ipc'],

@@ -1,6 +1,62 @@
 import { BridgeError } from '../errors.js';
 import { type Lane, RoomLanes } from './room-lanes.js';
 
+/**
+ * A job's cancellation (processing timeout, shutdown). Most jobs finish without anyone looking at
+ * an AbortSignal, and an AbortController per job is not free, so the controller is made only
+ * when `signal` is read; `aborted`, `reason` and `race` need none.
+ */
+export class JobAbort {
+  #aborted = false;
+  #reason: unknown = undefined;
+  #controller: AbortController | undefined;
+  #listeners: ((reason: unknown) => void)[] | undefined;
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** An AbortSignal that aborts with this job (made on first read, aborted already if the job is). */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    if (listeners) for (const listener of listeners) listener(reason);
+  }
+
+  /**
+   * Settles with `work`, or rejects with the abort reason as soon as the job is aborted, whichever
+   * comes first (the work itself goes on; nobody waits for it any more).
+   */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (this.#aborted) return Promise.reject(abortError(this.#reason));
+    return new Promise<T>((resolve, reject) => {
+      // Not removed when the work wins: the list lives as long as the job, and a late reject is a no-op.
+      (this.#listeners ??= []).push((reason) => reject(abortError(reason)));
+      work.then(resolve, reject);
+    });
+  }
+}
+
+function abortError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
 export interface DispatcherJob {
   readonly botName: string;
   readonly roomKey: string;
@@ -14,11 +70,11 @@ export interface DispatcherOptions<J extends DispatcherJob> {
   readonly capacity?: number;
   readonly processingTimeoutMs: number;
   /**
-   * Runs one job. `signal` aborts on timeout or shutdown, with a BridgeError as its reason.
+   * Runs one job. `abort` aborts on timeout or shutdown, with a BridgeError as its reason.
    * `runnableAt` (clock `now`) is when the job became its room's next to start, or 0 when not
    * measured (see `timeRunnable`).
    */
-  readonly worker: (job: J, signal: AbortSignal, runnableAt: number) => Promise<void>;
+  readonly worker: (job: J, abort: JobAbort, runnableAt: number) => Promise<void>;
   /**
    * Asked when a job becomes its room's next to start: true records the time (for the
    * profiler's queue/concurrency split). Without it nothing is measured.
@@ -68,7 +124,7 @@ interface QueuedJob<J> {
 interface RunningJob<J> {
   readonly job: J;
   readonly lane: Lane<QueuedJob<J>>;
-  readonly controller: AbortController;
+  readonly abort: JobAbort;
   timer: ReturnType<typeof setTimeout> | undefined;
   ended: boolean;
 }
@@ -215,7 +271,7 @@ export class Dispatcher<J extends DispatcherJob> {
       this.end(run);
       this.lingering += 1;
       this.totals.aborted += 1;
-      run.controller.abort(reason);
+      run.abort.abort(reason);
     }
     this.settleDrained();
     return { abandoned };
@@ -242,14 +298,14 @@ export class Dispatcher<J extends DispatcherJob> {
   }
 
   private start(queued: QueuedJob<J>, lane: Lane<QueuedJob<J>>): void {
-    const run: RunningJob<J> = { job: queued.job, lane, controller: new AbortController(), timer: undefined, ended: false };
+    const run: RunningJob<J> = { job: queued.job, lane, abort: new JobAbort(), timer: undefined, ended: false };
     this.active.add(run);
     this.totals.started += 1;
     this.maxWaitMs = Math.max(this.maxWaitMs, this.now() - queued.enqueuedAt);
     run.timer = setTimeout(() => this.timeOut(run), this.options.processingTimeoutMs);
     let result: Promise<void>;
     try {
-      result = Promise.resolve(this.options.worker(run.job, run.controller.signal, queued.runnableAt));
+      result = Promise.resolve(this.options.worker(run.job, run.abort, queued.runnableAt));
     } catch (err) {
       result = Promise.reject(err);
     }
@@ -282,7 +338,7 @@ export class Dispatcher<J extends DispatcherJob> {
     this.end(run);
     this.lingering += 1;
     this.totals.timedOut += 1;
-    run.controller.abort(new BridgeError('BRIDGE_ERR_PROCESSING_TIMEOUT', { timeoutMs }));
+    run.abort.abort(new BridgeError('BRIDGE_ERR_PROCESSING_TIMEOUT', { timeoutMs }));
     this.options.onTimeout?.(run.job);
     this.pump();
   }

@@ -18,6 +18,7 @@ import type { BridgeHooks } from '../hooks.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
 import type { Outbound } from '../outbound/outbound.js';
+import type { JobAbort } from './dispatcher.js';
 import type { MessageSource } from './message-source.js';
 import type { ReplySequencer, Ticket } from './reply-sequencer.js';
 
@@ -48,9 +49,9 @@ export interface MessageJobDeps {
  * and room are both approved reach onMessage. The ticket is always finished, so a failing or
  * timed-out message never holds back the replies of later messages of its room.
  */
-export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, signal: AbortSignal, runnableAt?: number) => Promise<void> {
-  return async (job, signal, runnableAt = 0) => {
-    const context = new JobContext(job, signal, deps);
+export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abort: JobAbort, runnableAt?: number) => Promise<void> {
+  return async (job, abort, runnableAt = 0) => {
+    const context = new JobContext(job, abort, deps);
     const started = deps.events.active('message:started') || deps.events.active('message:finished') ? eventTime() : 0;
     if (started && deps.events.active('message:started')) {
       // runnableAt is on the eventTime() clock (the bridge gives the dispatcher that clock); 0 = not measured.
@@ -86,7 +87,7 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, sig
     } finally {
       context.done = true;
       deps.sequencer.finish(job.ticket);
-      if (isBridgeError(signal.reason, 'BRIDGE_ERR_PROCESSING_TIMEOUT')) outcome = 'timeout';
+      if (isBridgeError(abort.reason, 'BRIDGE_ERR_PROCESSING_TIMEOUT')) outcome = 'timeout';
       if (started && deps.events.active('message:finished')) {
         const at = eventTime();
         const { traceId, room } = job.message;
@@ -109,7 +110,7 @@ async function resolveRoom(job: MessageJob, deps: MessageJobDeps): Promise<RoomA
   }
 }
 
-class JobContext implements MessageContext {
+export class JobContext implements MessageContext {
   readonly message: ChatMessage;
   readonly client: ClientInfo;
   room: RoomInfo;
@@ -120,12 +121,17 @@ class JobContext implements MessageContext {
 
   constructor(
     private readonly job: MessageJob,
-    readonly signal: AbortSignal,
+    /** The job's cancellation; `signal` makes its AbortSignal only if someone reads it. */
+    readonly abort: JobAbort,
     private readonly deps: MessageJobDeps,
   ) {
     this.message = job.message;
     this.client = job.session.info();
     this.room = { botName: job.botName, channelId: job.message.channelId, name: job.message.room, status: 'pending' };
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
   }
 
   /** Made on first use: most messages never log, and a child logger per message is not free. */
@@ -135,7 +141,7 @@ class JobContext implements MessageContext {
   }
 
   async reply(value: Reply | readonly Reply[] | string): Promise<void> {
-    if (this.done || this.signal.aborted) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
+    if (this.done || this.abort.aborted) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
     const ready: OutgoingReply[] = [];
     for (const reply of toReplies(value)) {
       const out: OutgoingReply = {
@@ -153,7 +159,7 @@ class JobContext implements MessageContext {
       this.deps.outbound.validate(final.reply);
       ready.push(final);
     }
-    if (this.done || this.signal.aborted) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
+    if (this.done || this.abort.aborted) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
     if (ready.length === 0) return;
     this.replied = true;
     // Published before emit: the sequencer may send a reply that is first in line right away.
@@ -176,4 +182,9 @@ class JobContext implements MessageContext {
       this.log.warn({ err: reasonOf(error), code: error instanceof BridgeError ? error.code : undefined }, 'reply rejected');
     }
   }
+}
+
+/** The core's cancellation of a job's context, or undefined for a context made elsewhere (tests). */
+export function jobAbortOf(ctx: MessageContext): JobAbort | undefined {
+  return ctx instanceof JobContext ? ctx.abort : undefined;
 }

@@ -21,6 +21,7 @@ import { BridgeError } from '../errors.js';
 import { eventTime, type EventBus, type ScopedEvents } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import { PluginMetricsAdapter } from '../metrics/plugin-metrics.js';
+import { jobAbortOf } from '../pipeline/message-job.js';
 import { pluginErrorEvent, withDeadline, type PluginErrorReporter } from './isolate.js';
 import { PluginMessageContext } from './plugin-message-context.js';
 
@@ -130,13 +131,19 @@ export class ManagedPluginContext implements PluginContext {
   onMessage(handler: (ctx: MessageContext) => Promise<HandlerResult> | HandlerResult): void {
     this.guard('onMessage');
     // The message's own AbortSignal (processing timeout, shutdown) is the deadline here.
+    // A core job's context races the handler against its JobAbort (no AbortSignal made for it).
     this.deps.hooks.onMessage.tapPromise(this.name, async (ctx) => {
-      if (this.disposed || ctx.signal.aborted) return undefined;
+      const abort = jobAbortOf(ctx);
+      if (this.disposed || (abort ? abort.aborted : ctx.signal.aborted)) return undefined;
       const started = this.deps.events.active('plugin:handler') ? eventTime() : 0;
       try {
         const own = new PluginMessageContext(ctx, this.log);
-        const work = Promise.resolve().then(() => handler(own));
-        const result = await withDeadline(work, Infinity, () => new Error('unreachable'), ctx.signal);
+        // The handler runs a microtask later, as before; a synchronous result needs no race.
+        await undefined;
+        const value = handler(own);
+        const result = isThenable(value)
+          ? await (abort ? abort.race(Promise.resolve(value)) : withDeadline(Promise.resolve(value), Infinity, () => new Error('unreachable'), ctx.signal))
+          : value;
         if (started) this.timed('onMessage', started, 'ok', ctx.message.traceId);
         return result ?? undefined;
       } catch (error) {
@@ -228,11 +235,17 @@ export class ManagedPluginContext implements PluginContext {
     const timeoutMs = this.deps.hookTimeoutMs;
     const started = this.deps.events.active('plugin:handler') ? eventTime() : 0;
     try {
-      const result = await withDeadline(
-        Promise.resolve().then(fn),
-        timeoutMs,
-        () => new BridgeError('BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT', { plugin: this.name, hook, timeoutMs }),
-      );
+      // The handler runs a microtask later, as before; only a promise it returns gets a deadline
+      // (a timer per call): a synchronous handler has finished by the time it returns.
+      await undefined;
+      const value = fn();
+      const result = isThenable(value)
+        ? await withDeadline(
+          Promise.resolve(value),
+          timeoutMs,
+          () => new BridgeError('BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT', { plugin: this.name, hook, timeoutMs }),
+        )
+        : value;
       if (started) this.timed(hook, started, 'ok', traceId);
       return result;
     } catch (error) {
@@ -248,6 +261,10 @@ export class ManagedPluginContext implements PluginContext {
     const at = eventTime();
     this.deps.events.emit('plugin:handler', { plugin: this.name, hook, traceId: traceId ?? null, durationMs: at - started, outcome, at });
   }
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function outcomeOf(code: string): 'error' | 'timeout' {

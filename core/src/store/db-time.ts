@@ -47,7 +47,7 @@ export class DbClock {
   }
 
   toDb(date: Date): string {
-    return toDbTime(new Date(date.getTime() + this.offsetMinutes * 60_000));
+    return this.offsetMinutes === 0 ? toDbTime(date) : toDbTime(new Date(date.getTime() + this.offsetMinutes * 60_000));
   }
 
   /** Null, a zero date or an unparseable value reads as null (the column is someone else's too). */

@@ -3,34 +3,38 @@ import { chunkRows } from './batch-chunks.js';
 import { chatLogValues, pingValues, systemSampleValues } from './record-mappers.js';
 import type { RowContext } from './record-mappers.js';
 import type { Database } from './schema.js';
+import type { InsertRows } from './sqlite-statements.js';
 import type { ChatLogRow, PingRow, RetentionTable, SystemSampleRow } from './types.js';
 
 /**
- * The write-mostly side of the store: chat log, pings, system samples, retention. Inserts are
- * one multi-row INSERT per chunk (batch-chunks.ts), all chunks of a batch in one transaction
- * (one fsync on SQLite, one commit on MySQL).
+ * The write-mostly side of the store: chat log, pings, system samples, retention. A batch of
+ * rows is written in one transaction (one fsync on SQLite, one commit on MySQL) by an InsertRows:
+ * on MySQL one multi-row INSERT per chunk (batch-chunks.ts, `multiRowInsert`); on SQLite a
+ * reused prepared single-row INSERT per row (sqlite-statements.ts, `sqliteInsertRows`).
  */
 
-type InsertTable = 'kb_chat_logs' | 'kb_ping_monitor' | 'kb_system_monitor';
+export type { InsertRows, InsertTable } from './sqlite-statements.js';
 
-async function insertChunked<T extends object>(db: Kysely<Database>, table: InsertTable, values: T[]): Promise<void> {
-  if (values.length === 0) return;
-  const chunks = chunkRows(values);
-  await db.transaction().execute(async (trx) => {
-    for (const chunk of chunks) await trx.insertInto(table).values(chunk as never).execute();
-  });
+export function multiRowInsert(db: Kysely<Database>): InsertRows {
+  return async (table, values) => {
+    if (values.length === 0) return;
+    const chunks = chunkRows(values);
+    await db.transaction().execute(async (trx) => {
+      for (const chunk of chunks) await trx.insertInto(table).values(chunk as never).execute();
+    });
+  };
 }
 
-export function insertChatLogs(db: Kysely<Database>, rows: readonly ChatLogRow[], ctx: RowContext): Promise<void> {
-  return insertChunked(db, 'kb_chat_logs', rows.map((row) => chatLogValues(row, ctx)));
+export function insertChatLogs(insert: InsertRows, rows: readonly ChatLogRow[], ctx: RowContext): Promise<void> {
+  return insert('kb_chat_logs', rows.map((row) => chatLogValues(row, ctx)));
 }
 
-export function insertPings(db: Kysely<Database>, rows: readonly PingRow[], ctx: RowContext): Promise<void> {
-  return insertChunked(db, 'kb_ping_monitor', rows.map((row) => pingValues(row, ctx)));
+export function insertPings(insert: InsertRows, rows: readonly PingRow[], ctx: RowContext): Promise<void> {
+  return insert('kb_ping_monitor', rows.map((row) => pingValues(row, ctx)));
 }
 
-export function insertSystemSamples(db: Kysely<Database>, rows: readonly SystemSampleRow[], ctx: RowContext): Promise<void> {
-  return insertChunked(db, 'kb_system_monitor', rows.map((row) => systemSampleValues(row, ctx)));
+export function insertSystemSamples(insert: InsertRows, rows: readonly SystemSampleRow[], ctx: RowContext): Promise<void> {
+  return insert('kb_system_monitor', rows.map((row) => systemSampleValues(row, ctx)));
 }
 
 /**

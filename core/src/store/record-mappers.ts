@@ -21,7 +21,7 @@ export const ROOM_COLUMNS = [
   'approved_at', 'rejection_reason', 'created_at', 'updated_at',
 ] as const;
 
-type DeviceRow = Pick<Selectable<KbBotDevicesTable>, (typeof DEVICE_COLUMNS)[number]>;
+export type DeviceRow = Pick<Selectable<KbBotDevicesTable>, (typeof DEVICE_COLUMNS)[number]>;
 type RoomRow = Pick<Selectable<KbRoomsTable>, (typeof ROOM_COLUMNS)[number]>;
 
 const STATUSES: ReadonlySet<string> = new Set<ApprovalStatus>(['pending', 'approved', 'denied', 'revoked', 'blocked']);

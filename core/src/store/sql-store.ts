@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { ApprovalStatus } from '@botbridge/sdk';
 import { BridgeError, reasonOf } from '../errors.js';
 import { UTC_CLOCK } from './db-time.js';
@@ -9,7 +9,7 @@ import * as writes from './monitor-writes.js';
 import {
   DEVICE_COLUMNS, deviceFromRow, legacyRoomKey, ROOM_COLUMNS, roomFromRow, roomKeyCandidates,
 } from './record-mappers.js';
-import type { RowContext } from './record-mappers.js';
+import type { DeviceRow, RowContext } from './record-mappers.js';
 import type { Database, StoreDialect } from './schema.js';
 import { detectLayout, OWN_LAYOUT } from './store-layout.js';
 import type { StoreLayout } from './store-layout.js';
@@ -24,6 +24,12 @@ export interface SqlStoreOptions {
   readonly description: string;
   /** How instants map to the database's wall-clock strings (UTC unless the MySQL opener says otherwise). */
   readonly clock?: DbClock;
+  /** How batches of chat-log, ping and system rows are inserted; default: Kysely multi-row INSERTs. */
+  readonly insertRows?: writes.InsertRows;
+  /** Starts what `insertRows` writes through (a writer thread) once the tables exist. */
+  readonly startWriter?: () => void;
+  /** Closes what `insertRows` writes through (a writer thread), before the database closes. */
+  readonly closeWriter?: () => Promise<void>;
 }
 
 /**
@@ -43,9 +49,15 @@ export class SqlStore implements Store {
   readonly clock: DbClock;
   #db: Kysely<Database> | null;
   #layout: StoreLayout = OWN_LAYOUT;
+  readonly #insertRows: writes.InsertRows;
+  readonly #closeWriter: (() => Promise<void>) | undefined;
+  readonly #startWriter: (() => void) | undefined;
 
   constructor(db: Kysely<Database>, options: SqlStoreOptions) {
     this.#db = db;
+    this.#insertRows = options.insertRows ?? writes.multiRowInsert(db);
+    this.#closeWriter = options.closeWriter;
+    this.#startWriter = options.startWriter;
     this.dialect = options.dialect;
     this.description = options.description;
     this.clock = options.clock ?? UTC_CLOCK;
@@ -67,6 +79,7 @@ export class SqlStore implements Store {
   async migrate(): Promise<void> {
     await migrateToLatest(this.#live, this.dialect);
     this.#layout = await detectLayout(this.#live, this.dialect);
+    this.#startWriter?.();
   }
 
   async healthCheck(): Promise<void> {
@@ -78,10 +91,21 @@ export class SqlStore implements Store {
     }
   }
 
+  /**
+   * Every handshake of a new device runs it twice: compiled by Kysely once (its two parameters
+   * are bot_name, device_id in that order) and run again with each device's values.
+   */
+  #getDeviceQuery: CompiledQuery<DeviceRow> | undefined;
+  #insertDeviceQuery: CompiledQuery | undefined;
+
   async getDevice(botName: string, deviceId: string): Promise<DeviceRecord | undefined> {
-    const row = await this.#live.selectFrom('kb_bot_devices').select(DEVICE_COLUMNS)
-      .where('bot_name', '=', botName).where('device_id', '=', deviceId)
-      .executeTakeFirst();
+    const db = this.#live;
+    this.#getDeviceQuery ??= compiledWithParameters(
+      db.selectFrom('kb_bot_devices').select(DEVICE_COLUMNS).where('bot_name', '=', '\u0000bot').where('device_id', '=', '\u0000device'),
+      ['\u0000bot', '\u0000device'],
+    );
+    const { rows } = await db.executeQuery<DeviceRow>({ ...this.#getDeviceQuery, parameters: [botName, deviceId] });
+    const row = rows[0];
     return row === undefined ? undefined : deviceFromRow(row, this.clock);
   }
 
@@ -97,7 +121,8 @@ export class SqlStore implements Store {
     if (known !== undefined) return { record: await this.#refreshDevice(known, input), created: false };
 
     const now = this.#now();
-    const result = await this.#live.insertInto('kb_bot_devices').orIgnore().values({
+    const db = this.#live;
+    const values = {
       bot_name: input.botName,
       device_id: input.deviceId,
       ip_address: input.ipAddress,
@@ -107,8 +132,11 @@ export class SqlStore implements Store {
       approved_at: input.initialStatus === 'approved' ? now : null,
       created_at: now,
       updated_at: now,
-    }).executeTakeFirst();
-    const created = Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+    };
+    // Compiled by Kysely once (every value is a parameter, in the object's key order), then reused.
+    this.#insertDeviceQuery ??= compiledWithParameters(db.insertInto('kb_bot_devices').orIgnore().values(values), Object.values(values));
+    const result = await db.executeQuery({ ...this.#insertDeviceQuery, parameters: Object.values(values) });
+    const created = Number(result.numAffectedRows ?? 0n) > 0;
     const record = await this.getDevice(input.botName, input.deviceId);
     if (record === undefined) {
       // Ignored, yet not there: an old deployment's UNIQUE(device_id) holds this phone for another bot.
@@ -254,15 +282,18 @@ export class SqlStore implements Store {
   }
 
   async insertPings(rows: readonly PingRow[]): Promise<void> {
-    await writes.insertPings(this.#live, rows, this.#rowContext());
+    void this.#live; // throws once closed
+    await writes.insertPings(this.#insertRows, rows, this.#rowContext());
   }
 
   async insertChatLogs(rows: readonly ChatLogRow[]): Promise<void> {
-    await writes.insertChatLogs(this.#live, rows, this.#rowContext());
+    void this.#live; // throws once closed
+    await writes.insertChatLogs(this.#insertRows, rows, this.#rowContext());
   }
 
   async insertSystemSamples(rows: readonly SystemSampleRow[]): Promise<void> {
-    await writes.insertSystemSamples(this.#live, rows, this.#rowContext());
+    void this.#live; // throws once closed
+    await writes.insertSystemSamples(this.#insertRows, rows, this.#rowContext());
   }
 
   async deleteOlderThan(table: RetentionTable, before: Date, limit: number): Promise<number> {
@@ -273,6 +304,23 @@ export class SqlStore implements Store {
     const db = this.#db;
     if (db === null) return;
     this.#db = null;
-    await db.destroy();
+    try {
+      await this.#closeWriter?.();
+    } finally {
+      await db.destroy();
+    }
   }
+}
+
+/**
+ * A query Kysely compiled once, to be run again with other values in place of `parameters`: it
+ * must have compiled to exactly these parameters, in this order (else the reuse would misplace
+ * values, so it fails loudly).
+ */
+function compiledWithParameters<R>(query: { compile(): CompiledQuery<R> }, parameters: readonly unknown[]): CompiledQuery<R> {
+  const compiled = query.compile();
+  if (compiled.parameters.length !== parameters.length || compiled.parameters.some((p, i) => p !== parameters[i])) {
+    throw new Error(`unexpected parameters compiling ${compiled.sql}`);
+  }
+  return compiled;
 }

@@ -5,6 +5,8 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { BridgeError, reasonOf } from '../errors.js';
 import type { Database } from './schema.js';
 import { SqlStore } from './sql-store.js';
+import { sqliteInsertRows, StatementCache } from './sqlite-statements.js';
+import { SqliteWriterThread, sqliteThreadInsertRows } from './sqlite-writer.js';
 import { SQLITE_MEMORY } from './store-url.js';
 import type { Store } from './types.js';
 
@@ -19,6 +21,11 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
  * - foreign_keys: off by default in SQLite; on so later migrations can rely on them.
  */
 export function openSqliteDatabase(path: string): Kysely<Database> {
+  return openSqlite(path).db;
+}
+
+/** The Kysely database over the file, and its statement cache (what the Kysely driver prepares with). */
+function openSqlite(path: string): { db: Kysely<Database>; statements: StatementCache } {
   let database: BetterSqlite3.Database;
   try {
     if (path !== SQLITE_MEMORY) mkdirSync(dirname(path), { recursive: true });
@@ -30,10 +37,28 @@ export function openSqliteDatabase(path: string): Kysely<Database> {
   } catch (error) {
     throw new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason: `cannot open sqlite:${path}: ${reasonOf(error)}` }, { cause: error });
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  // Kysely prepares every query it runs; the cache makes a repeated query skip SQLite's parse and plan.
+  const statements = new StatementCache(database);
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) }), statements };
 }
 
-/** A store over a SQLite file (or `:memory:`); call `migrate()` before use (openStore does). */
-export function openSqliteStore(path: string): Store {
-  return new SqlStore(openSqliteDatabase(path), { dialect: 'sqlite', description: `sqlite:${path}` });
+/**
+ * A store over a SQLite file (or `:memory:`); call `migrate()` before use (openStore does).
+ * A file's chat-log, ping and system rows are written by a worker thread (sqlite-writer.ts) unless
+ * `writerThread` is false; `:memory:` (one connection only) writes them on the event loop.
+ */
+export function openSqliteStore(path: string, options: { writerThread?: boolean } = {}): Store {
+  const { db, statements } = openSqlite(path);
+  const description = `sqlite:${path}`;
+  if (path === SQLITE_MEMORY || options.writerThread === false) {
+    return new SqlStore(db, { dialect: 'sqlite', description, insertRows: sqliteInsertRows(db, statements) });
+  }
+  const writer = new SqliteWriterThread(path, SQLITE_BUSY_TIMEOUT_MS);
+  return new SqlStore(db, {
+    dialect: 'sqlite',
+    description,
+    insertRows: sqliteThreadInsertRows(db, writer),
+    startWriter: () => writer.warm(),
+    closeWriter: () => writer.close(),
+  });
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BridgeError, isBridgeError } from '../../src/errors.js';
-import { Dispatcher, type DispatcherOptions } from '../../src/pipeline/dispatcher.js';
+import { Dispatcher, JobAbort, type DispatcherOptions } from '../../src/pipeline/dispatcher.js';
 import { deferred, type Deferred } from './test-doubles.js';
 
 interface Job {
@@ -11,12 +11,16 @@ interface Job {
 
 const job = (id: string, roomKey = 'r'): Job => ({ botName: 'b', roomKey, id });
 
-/** A worker that runs until the test settles it (or forever), recording each call's signal. */
+/**
+ * A worker that runs until the test settles it (or forever), recording each call's signal. The
+ * signal is read only when the test looks at it (JobAbort makes it on first read, so a signal
+ * first read after the abort must already be aborted, with the reason).
+ */
 function manualWorker() {
-  const calls = new Map<string, { signal: AbortSignal; done: Deferred }>();
-  const worker = (j: Job, signal: AbortSignal): Promise<void> => {
+  const calls = new Map<string, { readonly signal: AbortSignal; done: Deferred }>();
+  const worker = (j: Job, abort: JobAbort): Promise<void> => {
     const done = deferred();
-    calls.set(j.id, { signal, done });
+    calls.set(j.id, { get signal() { return abort.signal; }, done });
     return done.promise;
   };
   return { calls, worker, started: () => [...calls.keys()] };
@@ -225,5 +229,41 @@ describe('Dispatcher volume', () => {
     await d.drained();
     expect(ran).toBe(100_000);
     expect(d.stats()).toMatchObject({ queued: 0, running: 0, activeRooms: 0, saturated: false, totals: { completed: 100_000 } });
+  });
+});
+
+describe('JobAbort', () => {
+  it('makes no AbortSignal until one is read; one read before the abort is aborted with the reason', () => {
+    const abort = new JobAbort();
+    const signal = abort.signal;
+    expect(abort.signal).toBe(signal);
+    const reason = new BridgeError('BRIDGE_ERR_PROCESSING_TIMEOUT', { timeoutMs: 5 });
+    let heard: unknown;
+    signal.addEventListener('abort', () => (heard = signal.reason));
+    abort.abort(reason);
+    abort.abort(new Error('second'));
+    expect(signal.aborted).toBe(true);
+    expect(heard).toBe(reason);
+    expect(abort.aborted).toBe(true);
+    expect(abort.reason).toBe(reason);
+  });
+
+  it('a signal first read after the abort is already aborted', () => {
+    const abort = new JobAbort();
+    const reason = new BridgeError('BRIDGE_ERR_SHUTDOWN', { graceMs: 1 });
+    abort.abort(reason);
+    expect(abort.signal.aborted).toBe(true);
+    expect(abort.signal.reason).toBe(reason);
+  });
+
+  it('race settles with the work, or rejects with the reason once aborted (before or during)', async () => {
+    const abort = new JobAbort();
+    await expect(abort.race(Promise.resolve(7))).resolves.toBe(7);
+    await expect(abort.race(Promise.reject(new Error('failed')))).rejects.toThrow('failed');
+    const pending = abort.race(new Promise<never>(() => {}));
+    const reason = new BridgeError('BRIDGE_ERR_PROCESSING_TIMEOUT', { timeoutMs: 5 });
+    abort.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    await expect(abort.race(Promise.resolve(1))).rejects.toBe(reason);
   });
 });

@@ -91,6 +91,24 @@ describe('PluginHost', () => {
     expect(errors[0]).toMatchObject({ plugin: 'hanging', code: 'BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT' });
   });
 
+  it('runs synchronous and asynchronous onReceive handlers: a throw is reported, a hang times out, the others still run', async () => {
+    const seen: string[] = [];
+    const sync = definePlugin({ name: 'sync', setup: (ctx) => ctx.onReceive((event) => { seen.push(`sync:${event.message.traceId}`); }) });
+    const thrower = definePlugin({ name: 'thrower', setup: (ctx) => ctx.onReceive(() => { throw new Error('bad receive'); }) });
+    const slow = definePlugin({ name: 'slow', setup: (ctx) => ctx.onReceive(async (event) => { await Promise.resolve(); seen.push(`async:${event.message.traceId}`); }) });
+    const hanging = definePlugin({ name: 'hanging', setup: (ctx) => ctx.onReceive(() => new Promise<void>(() => undefined)) });
+    const { hooks, errors, plugins } = host([sync, thrower, slow, hanging]);
+    await plugins.setup();
+    const event = { message: { traceId: 't-9' }, room: {}, deviceApproved: true, roomApproved: true } as Parameters<typeof hooks.onReceive.promise>[0];
+    const started = Date.now();
+    await hooks.onReceive.promise(event);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(seen.sort()).toEqual(['async:t-9', 'sync:t-9']);
+    expect(errors.map((e) => `${e.plugin}:${e.code}:${e.traceId}`).sort()).toEqual([
+      'hanging:BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT:t-9', 'thrower:BRIDGE_ERR_PLUGIN_HOOK:t-9',
+    ]);
+  });
+
   it('keeps a reply unchanged when a beforeReply rewrite throws or times out, and honours a drop', async () => {
     const thrower = definePlugin({ name: 'thrower', setup: (ctx) => ctx.beforeReply(() => { throw new Error('bad rewrite'); }) });
     const sleeper = definePlugin({ name: 'sleeper', setup: (ctx) => ctx.beforeReply(() => new Promise(() => undefined)) });

@@ -1,4 +1,4 @@
-import { noReply, text, type BridgeApi, type ChatMessage, type HandlerResult, type MessageContext } from '@botbridge/sdk';
+import { noReply, text, type BridgeApi, type ChatMessage, type HandlerResult, type Logger, type MessageContext } from '@botbridge/sdk';
 import type { CommandDefinition, CommandRegistry } from './command-registry.js';
 import { splitParameters, validateParameters, type ParameterSpec } from './param-parser.js';
 
@@ -39,22 +39,24 @@ export function createCommandHandler(
     if (matched === undefined) return undefined;
     const { command, trigger } = matched;
     if (options.isEnabled !== undefined && !options.isEnabled(command, ctx.message)) return undefined;
-    const log = ctx.log.child({ command: command.name });
+    // Made on first use: most commands never log, and a child logger per command is not free.
+    let commandLog: Logger | undefined;
+    const log = (): Logger => (commandLog ??= ctx.log.child({ command: command.name }));
 
     const { prompt, raw } = splitParameters(matched.rest);
-    const specs = withChannelId(command.parameters ?? []);
+    const specs = withChannelId(command.parameters ?? NO_PARAMETERS);
     const validation = validateParameters(raw, specs);
     if (!validation.ok) return text(`❌ 파라미터 오류: ${validation.error}`);
-    if (validation.unknown.length > 0) log.debug({ unknown: validation.unknown }, 'unknown command parameters ignored');
-    if (validation.clamped.length > 0) log.debug({ clamped: validation.clamped }, 'command parameters clamped');
+    if (validation.unknown.length > 0) log().debug({ unknown: validation.unknown }, 'unknown command parameters ignored');
+    if (validation.clamped.length > 0) log().debug({ clamped: validation.clamped }, 'command parameters clamped');
 
     const channelId = validation.values['channel-id'];
     if (channelId !== undefined && String(channelId) !== ctx.message.channelId) {
-      log.debug({ target: channelId, current: ctx.message.channelId }, 'command addressed to another channel ignored');
+      log().debug({ target: channelId, current: ctx.message.channelId }, 'command addressed to another channel ignored');
       return noReply();
     }
     if (command.adminOnly === true && !options.isAdmin(ctx.message)) {
-      log.info({ userHash: ctx.message.userHash }, 'admin-only command refused');
+      log().info({ userHash: ctx.message.userHash }, 'admin-only command refused');
       return text(ADMIN_ONLY_TEXT);
     }
     if (command.promptRequired === true && prompt.length === 0) return text(`사용법: ${trigger} {내용}`);
@@ -64,12 +66,21 @@ export function createCommandHandler(
       return result ?? noReply();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      log.error({ err: error }, 'command failed');
+      log().error({ err: error }, 'command failed');
       return text(`명령어 처리 중 오류가 발생했습니다: ${message}`);
     }
   };
 }
 
+/** Per parameter list (commands are defined once): not a new array for every message. */
+const withChannelIdCache = new WeakMap<readonly ParameterSpec[], readonly ParameterSpec[]>();
+const NO_PARAMETERS: readonly ParameterSpec[] = [];
+
 function withChannelId(specs: readonly ParameterSpec[]): readonly ParameterSpec[] {
-  return specs.some((spec) => spec.name === CHANNEL_ID_PARAMETER.name) ? specs : [...specs, CHANNEL_ID_PARAMETER];
+  let all = withChannelIdCache.get(specs);
+  if (all === undefined) {
+    all = specs.some((spec) => spec.name === CHANNEL_ID_PARAMETER.name) ? specs : [...specs, CHANNEL_ID_PARAMETER];
+    withChannelIdCache.set(specs, all);
+  }
+  return all;
 }

@@ -1,0 +1,52 @@
+// The SQLite writer thread (see sqlite-writer.ts): its own better-sqlite3 connection to the
+// store's file, running the batches of prepared INSERTs the main thread sends. Plain JavaScript:
+// worker threads do not get the tsx loader that `botbridge start` registers in-process.
+// The SQL comes from the main thread (compiled by Kysely there); nothing here writes a query.
+import { parentPort, workerData } from 'node:worker_threads';
+import BetterSqlite3 from 'better-sqlite3';
+
+const { path, busyTimeoutMs } = workerData;
+const db = new BetterSqlite3(path);
+db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('foreign_keys = ON');
+
+/** Prepared statements by SQL text: a handful (one INSERT per table and column list). */
+const statements = new Map();
+const prepare = (sql) => {
+  let statement = statements.get(sql);
+  if (statement === undefined) {
+    statement = db.prepare(sql);
+    statements.set(sql, statement);
+  }
+  return statement;
+};
+
+// IMMEDIATE: take the write lock at BEGIN (waiting up to busy_timeout for the main thread's or
+// another process's write) rather than failing to upgrade a read lock midway.
+const writeBatch = db.transaction((groups) => {
+  for (const { sql, rows } of groups) {
+    const statement = prepare(sql);
+    for (const values of rows) statement.run(values);
+  }
+}).immediate;
+
+parentPort.on('message', (request) => {
+  if (request.type === 'close') {
+    db.close();
+    parentPort.postMessage({ type: 'closed' });
+    parentPort.close();
+    return;
+  }
+  try {
+    writeBatch(request.groups);
+    parentPort.postMessage({ type: 'done', id: request.id });
+  } catch (error) {
+    parentPort.postMessage({
+      type: 'failed',
+      id: request.id,
+      error: { name: error?.name ?? 'Error', message: String(error?.message ?? error), code: typeof error?.code === 'string' ? error.code : undefined },
+    });
+  }
+});
