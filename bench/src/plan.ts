@@ -57,7 +57,7 @@ export const quickPlan: BenchPlan = {
   drainMs: 2_000,
   closedLoop: { connections: [1, 10, 100], window: 1 },
   openLoop: { connections: 100, loads: [0.5] },
-  idle: { connections: 1_000, holdMs: 4_000, pingIntervalMs: 2_000, pingJitterMs: 2_000, connectConcurrency: 100 },
+  idle: { connections: 1_000, holdMs: 3_000, pingIntervalMs: 2_000, pingJitterMs: 2_000, connectConcurrency: 100 },
   churn: { cycles: 3_000, lanes: 32, checkpointEvery: 1_000 },
   mariadb: { url: MARIADB_URL, connections: [100] },
   profile: null,

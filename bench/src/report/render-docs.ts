@@ -157,7 +157,7 @@ export function renderDocs(input: RenderInput): string {
     '- **Server CPU per reply** (server CPU time ÷ replies) is the figure least disturbed by other tenants: a starved server answers fewer replies but spends the same CPU on each. Its ratio row gives echo ÷ botbridge, i.e. botbridge\'s efficiency as a fraction of the baseline\'s.',
     `- **Window**: ${plan.warmupMs} ms warm-up, then ${plan.durationMs} ms measured. Percentiles are exact: nearest rank over every sample (all latencies are kept), pooled over rounds; throughput is the mean over rounds (per-round values in brackets).`,
     '- The machine is shared: generator and server compete for the same 2 cores, so a server near 1.0 core of CPU is saturated, and the generator\'s share is shown in every row. ' +
-      `Other tenants also use it: before each run the bench waits (up to 30 s; 3 s in quick mode) until the machine is ≤ 25% busy without it. In this run the machine was ${busyText(r)} busy before the runs (median, max), and ${n(r.machineLoad.waitedMs / 1000)} s were spent waiting; the CPU other tenants used *during* each window is in the "others' CPU" column (cores).`,
+      `Other tenants also use it: before each run the bench waits (up to 30 s; 1.5 s in quick mode) until the machine is ≤ 25% busy without it. In this run the machine was ${busyText(r)} busy before the runs (median, max), and ${n(r.machineLoad.waitedMs / 1000)} s were spent waiting; the CPU other tenants used *during* each window is in the "others' CPU" column (cores).`,
     '',
     '## Targets of issue 5',
     '',

@@ -57,7 +57,7 @@ export class BenchContext {
    * until the other tenants leave the CPUs mostly idle (busy ≤ 25% over one second), up to
    * `maxWaitMs`. What it saw is kept in the results, so a noisy run is visible as such.
    */
-  async waitForQuiet(maxWaitMs = this.plan.mode === 'full' ? 30_000 : 3_000): Promise<void> {
+  async waitForQuiet(maxWaitMs = this.plan.mode === 'full' ? 30_000 : 1_500): Promise<void> {
     const started = Date.now();
     let logged = false;
     for (;;) {
