@@ -5,12 +5,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 
-const { path, busyTimeoutMs } = workerData;
+// The pragmas come from the main thread (sqlitePragmas in sqlite.ts), the same as its own connection's.
+const { path, pragmas } = workerData;
 const db = new BetterSqlite3(path);
-db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-db.pragma('foreign_keys = ON');
+for (const pragma of pragmas) db.pragma(pragma);
 
 /** Prepared statements by SQL text: a handful (one INSERT per table and column list). */
 const statements = new Map();

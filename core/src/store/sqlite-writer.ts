@@ -38,7 +38,8 @@ export class SqliteWriterThread {
 
   constructor(
     private readonly path: string,
-    private readonly busyTimeoutMs: number,
+    /** Set on the thread's connection, as on the main one (`sqlitePragmas` in sqlite.ts). */
+    private readonly pragmas: readonly string[],
   ) {}
 
   /**
@@ -78,7 +79,7 @@ export class SqliteWriterThread {
   }
 
   private start(): Worker {
-    const worker = new Worker(WORKER_URL, { workerData: { path: this.path, busyTimeoutMs: this.busyTimeoutMs } });
+    const worker = new Worker(WORKER_URL, { workerData: { path: this.path, pragmas: this.pragmas } });
     worker.unref();
     worker.on('message', (reply: WorkerReply) => {
       if (reply.type === 'closed') return;

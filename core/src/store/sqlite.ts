@@ -14,6 +14,19 @@ import type { Store } from './types.js';
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 
 /**
+ * The pragmas every connection to a store file gets: the main one here and the writer thread's
+ * (sqlite-writer.ts), so both behave alike. `:memory:` skips WAL (it has no journal file).
+ */
+export function sqlitePragmas(path: string): string[] {
+  return [
+    `busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`,
+    ...(path === SQLITE_MEMORY ? [] : ['journal_mode = WAL']),
+    'synchronous = NORMAL',
+    'foreign_keys = ON',
+  ];
+}
+
+/**
  * Opens (creating it and its directory if needed) a SQLite file as a Kysely database.
  * - WAL: the server keeps reading while the CLI (another process) writes approvals;
  * - busy_timeout: a writer waits for the other process's lock instead of failing at once;
@@ -30,10 +43,7 @@ function openSqlite(path: string): { db: Kysely<Database>; statements: Statement
   try {
     if (path !== SQLITE_MEMORY) mkdirSync(dirname(path), { recursive: true });
     database = new BetterSqlite3(path);
-    database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-    if (path !== SQLITE_MEMORY) database.pragma('journal_mode = WAL');
-    database.pragma('synchronous = NORMAL');
-    database.pragma('foreign_keys = ON');
+    for (const pragma of sqlitePragmas(path)) database.pragma(pragma);
   } catch (error) {
     throw new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason: `cannot open sqlite:${path}: ${reasonOf(error)}` }, { cause: error });
   }
@@ -53,7 +63,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   if (path === SQLITE_MEMORY || options.writerThread === false) {
     return new SqlStore(db, { dialect: 'sqlite', description, insertRows: sqliteInsertRows(db, statements) });
   }
-  const writer = new SqliteWriterThread(path, SQLITE_BUSY_TIMEOUT_MS);
+  const writer = new SqliteWriterThread(path, sqlitePragmas(path));
   return new SqlStore(db, {
     dialect: 'sqlite',
     description,

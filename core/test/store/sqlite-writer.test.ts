@@ -6,7 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
 import { isStoreUnavailable } from '../../src/store/store-errors.js';
-import { openSqliteDatabase } from '../../src/store/sqlite.js';
+import { openSqliteDatabase, sqlitePragmas } from '../../src/store/sqlite.js';
 import { SqliteWriterThread, sqliteThreadInsertRows } from '../../src/store/sqlite-writer.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/store/schema.js';
@@ -22,7 +22,7 @@ describe('SQLite writer thread', () => {
     file = join(dir, 'bridge.db');
     await (await openStore(`sqlite:${file}`)).close(); // migrated
     db = openSqliteDatabase(file);
-    writer = new SqliteWriterThread(file, 5_000);
+    writer = new SqliteWriterThread(file, sqlitePragmas(file));
   });
   afterEach(async () => {
     await writer.close();
