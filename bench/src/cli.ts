@@ -16,11 +16,12 @@ import { closedLoopScenarios, openLoopScenarios } from './scenarios/load-scenari
 import { mariadbScenarios } from './scenarios/mariadb-scenarios.js';
 import { profileScenarios } from './scenarios/profile-scenarios.js';
 import { profilerCostScenario } from './scenarios/profiler-scenario.js';
+import { nothingLostScenario } from './scenarios/nothing-lost-scenario.js';
 
 /**
  * `npm run bench` / `npm run bench:quick`.
  *   --quick            the scaled-down plan (under 2 minutes)
- *   --only a,b         scenarios: closed, open, idle, churn, mariadb, profile, profiler
+ *   --only a,b         scenarios: closed, open, idle, churn, mariadb, profile, profiler, lost
  *   --render FILE      re-render docs/benchmarks.md from an existing results JSON, run nothing
  *   --no-docs          write the JSON and charts but leave docs/benchmarks.md alone (full run)
  *   --docs             also render docs/benchmarks.md from a quick run (by default only a full
@@ -31,7 +32,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const RESULTS_DIR = join(ROOT, 'bench/results');
 const DOCS_FILE = join(ROOT, 'docs/benchmarks.md');
 const ANALYSIS_FILE = join(ROOT, 'bench/analysis.md');
-const SCENARIOS = ['closed', 'open', 'idle', 'churn', 'mariadb', 'profile', 'profiler'] as const;
+const SCENARIOS = ['closed', 'open', 'idle', 'churn', 'mariadb', 'profile', 'profiler', 'lost'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -92,6 +93,8 @@ async function run(plan: BenchPlan, only: ReadonlySet<string>): Promise<BenchRes
   ctx.log(`${plan.mode} run, scratch ${workDir}`);
   const failures: string[] = [];
   try {
+    // First: the runs that decide whether botbridge loses anything, before the machine heats up.
+    const nothingLost = only.has('lost') ? await attempt(ctx, 'nothing lost', () => nothingLostScenario(ctx), failures) : null;
     const closedLoop = only.has('closed') || only.has('open') ? ((await attempt(ctx, 'closed loop', () => closedLoopScenarios(ctx, 'sqlite'), failures)) ?? []) : [];
     const reference = closedLoop.find((c) => c.connections === plan.openLoop.connections);
     const openLoop = only.has('open') && reference ? ((await attempt(ctx, 'open loop', () => openLoopScenarios(ctx, reference.botbridge.repliesPerSec), failures)) ?? []) : [];
@@ -120,6 +123,7 @@ async function run(plan: BenchPlan, only: ReadonlySet<string>): Promise<BenchRes
       mariadb,
       profiles,
       profilerCost,
+      nothingLost,
       machineLoad: ctx.quiet,
       elapsedMs: Date.now() - started.getTime(),
     };

@@ -28,6 +28,12 @@ export interface BenchPlan {
    * (`guardMessages` counted `# echo` messages, the guards then timed `guardRepeats` times over).
    */
   readonly profilerCost: { readonly connections: number; readonly rounds: number; readonly guardMessages: number; readonly guardRepeats: number };
+  /**
+   * Issue 11's "nothing lost" runs: botbridge alone, closed loop at `connections`, a `durationMs`
+   * window on SQLite and on MariaDB; chat-log rows counted against rows due, RSS idle → peak →
+   * after `cooldownMs` with the phones still connected.
+   */
+  readonly nothingLost: { readonly connections: number; readonly durationMs: number; readonly cooldownMs: number };
 }
 
 const MARIADB_URL = process.env.BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/botbridge_bench';
@@ -46,6 +52,7 @@ export const fullPlan: BenchPlan = {
   mariadb: { url: MARIADB_URL, connections: [1, 10, 100, 1_000] },
   profile: { closedLoopConnections: 100, churnCycles: 20_000 },
   profilerCost: { connections: 100, rounds: 3, guardMessages: 5_000, guardRepeats: 200 },
+  nothingLost: { connections: 100, durationMs: 60_000, cooldownMs: 60_000 },
 };
 
 export const quickPlan: BenchPlan = {
@@ -62,6 +69,7 @@ export const quickPlan: BenchPlan = {
   mariadb: { url: MARIADB_URL, connections: [100] },
   profile: null,
   profilerCost: { connections: 100, rounds: 1, guardMessages: 1_000, guardRepeats: 300 },
+  nothingLost: { connections: 100, durationMs: 5_000, cooldownMs: 10_000 },
 };
 
 /** Generator processes for a number of connections: one is enough until it nears a full core. */

@@ -1,8 +1,8 @@
 import type { BridgeConfig } from '@botbridge/sdk';
-import { createBridge } from './bridge.js';
+import { createBridge, type Bridge } from './bridge.js';
 import { loadBridgeConfig } from './config/load-config.js';
 import { reasonOf } from './errors.js';
-import { createAdminServer, type AdminServer } from './http/admin-server.js';
+import { createAdminServer, type AdminAddress, type AdminServer } from './http/admin-server.js';
 import { createLogger, flushLogger, type CoreLogger } from './logger.js';
 
 export interface RunServerOptions {
@@ -16,12 +16,22 @@ export interface RunServerOptions {
   readonly http?: boolean;
 }
 
+/** A started `botbridge start` server: the bridge, its admin HTTP server, and one graceful stop. */
+export interface StartedServer {
+  readonly bridge: Bridge;
+  /** Where the admin HTTP server listens (null when `http.enabled` is false). */
+  readonly http: AdminAddress | null;
+  readonly log: CoreLogger;
+  /** The admin server first (its debug clients need not watch every connection close), then the bridge. */
+  stop(): Promise<void>;
+}
+
 /**
- * `botbridge start`: loads bridge.config.ts, applies command-line overrides, runs the bridge
- * until SIGTERM/SIGINT, then closes it gracefully (stop accepting, drain, flush, close the store).
- * Resolves with the process exit code.
+ * What `botbridge start` runs, without the signal handling: loads bridge.config.ts, applies the
+ * command-line overrides, builds the bridge and (when enabled) its admin HTTP server, starts
+ * both. The benchmark starts botbridge through this too, so it measures what operators run.
  */
-export async function runServer(options: RunServerOptions = {}): Promise<number> {
+export async function startServer(options: RunServerOptions = {}): Promise<StartedServer> {
   const loaded = await loadBridgeConfig(options.configFile);
   const s = loaded.settings;
   const config: BridgeConfig = {
@@ -42,15 +52,32 @@ export async function runServer(options: RunServerOptions = {}): Promise<number>
   const bridge = createBridge({ config, logger: log });
   // Built before the bridge starts: a non-loopback bind without a token fails before the store opens.
   const admin = bridge.settings.http.enabled ? await createAdminServer({ bridge }) : null;
+  let http: AdminAddress | null = null;
   try {
     await bridge.start();
-    if (admin) await announce(admin, log);
+    if (admin) http = await announce(admin, log);
   } catch (error) {
     await admin?.close();
     await bridge.close();
     throw error;
   }
+  return {
+    bridge,
+    http,
+    log,
+    stop: async () => {
+      await admin?.close();
+      await bridge.close();
+    },
+  };
+}
 
+/**
+ * `botbridge start`: startServer, then runs until SIGTERM/SIGINT and closes gracefully (stop
+ * accepting, drain, flush, close the store). Resolves with the process exit code.
+ */
+export async function runServer(options: RunServerOptions = {}): Promise<number> {
+  const { log, stop: stopServer } = await startServer(options);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -61,8 +88,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<number>
       }
       stopping = true;
       log.info({ signal }, 'shutting down');
-      // The admin server goes first: its debug clients need not watch every connection close.
-      Promise.resolve(admin?.close()).then(() => bridge.close()).then(
+      stopServer().then(
         () => resolve(0),
         (error: unknown) => {
           log.error({ err: reasonOf(error) }, 'shutdown failed');
@@ -80,7 +106,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<number>
  * here once, inside the dashboard URL's fragment (browsers never send fragments to servers): it
  * is the operator's only way in. A configured token is never printed.
  */
-async function announce(admin: AdminServer, log: CoreLogger): Promise<void> {
+async function announce(admin: AdminServer, log: CoreLogger): Promise<AdminAddress> {
   const address = await admin.listen();
   if (admin.tokenSource === 'generated') {
     log.warn(
@@ -90,4 +116,5 @@ async function announce(admin: AdminServer, log: CoreLogger): Promise<void> {
   } else {
     log.info({ url: address.url, dashboard: address.dashboardUrl }, 'admin HTTP server listening; sign in with the configured admin token');
   }
+  return address;
 }

@@ -51,5 +51,7 @@ export async function runLoadTask(task: LoadTask, channel: IpcChannel): Promise<
     cpuMicros: cpuInWindow,
     windowMs: sink.window.end - sink.window.start,
   } satisfies LoadResultMessage);
+  // The phones stay connected after the load, as real ones do, while the server cools down.
+  if (task.holdAfterMs) await new Promise((resolve) => setTimeout(resolve, task.holdAfterMs));
   await closeConnections(opened.conns);
 }

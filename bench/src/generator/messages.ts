@@ -16,6 +16,8 @@ export interface LoadTask {
   readonly connectConcurrency: number;
   readonly timeoutMs: number;
   readonly drainMs: number;
+  /** Keep the connections open (answering pings) this long after reporting: the memory cool-down. */
+  readonly holdAfterMs?: number;
 }
 
 export interface IdleTask {

@@ -1,5 +1,5 @@
 import type { Percentiles } from '../generator/samples.js';
-import type { BenchResults, IdleFigures, LoadComparison, LoadFigures, ProfileSummary, ProfilerCost } from './results-types.js';
+import type { BenchResults, IdleFigures, LoadComparison, LoadFigures, NothingLostRun, ProfileSummary, ProfilerCost } from './results-types.js';
 import { evaluateTargets } from './targets.js';
 
 /**
@@ -40,21 +40,84 @@ function problems(f: LoadFigures): string {
   return parts.length === 0 ? 'none' : parts.join(', ');
 }
 
+/**
+ * Chat-log rows written ÷ due. A botbridge run that dropped or lost rows is marked INVALID: its
+ * throughput was bought with lost writes, so it is no result. Older results have no such figure.
+ */
+export function chatLogCell(f: LoadFigures): string {
+  if (f.chatLog === undefined) return 'not measured';
+  if (f.chatLog === null) return '–';
+  const { due, written, dropped } = f.chatLog;
+  const share = due > 0 ? `${((written / due) * 100).toFixed(1)}%` : '–';
+  const complete = dropped === 0 && written >= due;
+  return `${n(written)} / ${n(due)} (${share})${complete ? '' : ` — **INVALID: ${n(Math.max(dropped, due - written))} rows lost**`}`;
+}
+
 function loadTable(rows: readonly LoadComparison[], first: (c: LoadComparison) => string, firstHeader: string): string[] {
   const out = [
-    `| ${firstHeader} | server | replies/s | p50 / p90 / p99 / p99.9 / max (ms) | errors | server CPU | server CPU per reply | generator CPU | others' CPU |`,
-    '|---|---|---:|---|---|---:|---:|---:|---:|',
+    `| ${firstHeader} | server | replies/s | p50 / p90 / p99 / p99.9 / max (ms) | errors | chat-log rows written / due | server CPU | server CPU per reply | generator CPU | others' CPU |`,
+    '|---|---|---:|---|---|---|---:|---:|---:|---:|',
   ];
   for (const c of rows) {
     for (const kind of ['echo', 'botbridge'] as const) {
       const f = c[kind];
       const label = kind === 'echo' ? first(c) : '';
       const rounds = f.perRound.length > 1 ? ` (${f.perRound.map(n).join(', ')})` : '';
-      out.push(`| ${label} | ${kind} | ${n(f.repliesPerSec)}${rounds} | ${lat(f.latency)} | ${problems(f)} | ${f.serverCpu.toFixed(2)} | ${usPerReply(f).toFixed(0)} µs | ${f.generatorCpu.toFixed(2)} | ${f.otherCpu.toFixed(2)} |`);
+      const log = kind === 'echo' ? 'no chat log' : chatLogCell(f);
+      out.push(`| ${label} | ${kind} | ${n(f.repliesPerSec)}${rounds} | ${lat(f.latency)} | ${problems(f)} | ${log} | ${f.serverCpu.toFixed(2)} | ${usPerReply(f).toFixed(0)} µs | ${f.generatorCpu.toFixed(2)} | ${f.otherCpu.toFixed(2)} |`);
     }
-    out.push(`| | **ratio** | **${x2(c.ratio.throughput)}** | p50 ${x2(c.ratio.p50)}, p99 ${x2(c.ratio.p99)} | | | **${x2(usPerReply(c.echo) / usPerReply(c.botbridge))}** | | |`);
+    out.push(`| | **ratio** | **${x2(c.ratio.throughput)}** | p50 ${x2(c.ratio.p50)}, p99 ${x2(c.ratio.p99)} | | | | | **${x2(usPerReply(c.echo) / usPerReply(c.botbridge))}** | | |`);
   }
   return out;
+}
+
+/** Issue 11's runs: throughput and CPU per reply with every row written, next to the reference run's. */
+function nothingLostSection(runs: readonly NothingLostRun[]): string[] {
+  const out = [
+    '## Nothing lost: 100 connections, every chat-log row written',
+    '',
+    'botbridge alone, closed loop, one long window per store; the chat-log rows in the store after a graceful close are counted against the rows due (one per message received, one per reply written). ' +
+      '"Reference" is the same scenario in the last run before rows were counted (the write buffer then dropped rows silently once full, so its throughput was partly bought with lost rows).',
+    '',
+    '| run | window | replies/s | p50 / p90 / p99 / p99.9 / max (ms) | errors | chat-log rows written / due | server CPU per reply | reference replies/s | reference CPU per reply |',
+    '|---|---:|---:|---|---|---|---:|---:|---:|',
+  ];
+  for (const r of runs) {
+    const f = r.botbridge;
+    const ref = r.reference;
+    out.push(
+      `| ${r.id} | ${n(r.durationMs / 1000)} s | ${n(f.repliesPerSec)} | ${lat(f.latency)} | ${problems(f)} | ${chatLogCell(f)} | ${usPerReply(f).toFixed(0)} µs | ` +
+        `${ref ? n(ref.repliesPerSec) : '–'} | ${ref ? `${ref.usPerReply.toFixed(0)} µs` : '–'} |`,
+    );
+  }
+  out.push('', ...memoryTable(runs.map((r) => ({ id: r.id, figures: r.botbridge }))));
+  return out;
+}
+
+/** RSS idle → peak → after the cool-down, for the runs that measured it. */
+function memorySection(rows: readonly LoadComparison[]): string[] {
+  const table = memoryTable(rows.map((c) => ({ id: c.id, figures: c.botbridge })));
+  return table.length === 0 ? [] : ['## Memory under load and after it', '', ...table];
+}
+
+function memoryTable(rows: readonly { id: string; figures: LoadFigures }[]): string[] {
+  const measured = rows.filter((c) => c.figures.memory);
+  if (measured.length === 0) return [];
+  const out = [
+    'botbridge\'s RSS (as `ps` shows it, no forced GC) with the phones connected and idle before the load, its peak during the load (sampled every second), and after a cool-down with the phones still connected. ' +
+      'Targets: peak at most 2× idle; back within 10% of idle after the cool-down.',
+    '',
+    '| scenario | idle | peak (× idle) | after cool-down (vs idle) |',
+    '|---|---:|---:|---:|',
+  ];
+  for (const c of measured) {
+    const m = c.figures.memory!;
+    const growth = ((m.afterCooldownRssBytes / m.idleRssBytes - 1) * 100);
+    out.push(
+      `| ${c.id} | ${mib(m.idleRssBytes)} | ${mib(m.peakRssBytes)} (${x2(m.peakRssBytes / m.idleRssBytes)}) | ${mib(m.afterCooldownRssBytes)} after ${n(m.cooldownMs / 1000)} s (${growth >= 0 ? '+' : '−'}${Math.abs(growth).toFixed(1)}%) |`,
+    );
+  }
+  return [...out, ''];
 }
 
 function idleRows(label: string, f: IdleFigures): string {
@@ -145,8 +208,9 @@ export function renderDocs(input: RenderInput): string {
     '',
     '- `npm run bench` runs every scenario below (15–25 minutes, longer when it has to wait for a busy machine); `npm run bench:quick` runs a scaled-down set in under 2 minutes. ' +
       'Both write `bench/results/<date>-<mode>.json`, the charts next to it, and this page.',
-    '- **Servers.** botbridge is the real bridge built by `createBridge` from `bench/configs/domaeka.config.ts` (commands + chat-log plugins, SQLite file in a fresh temp directory, ' +
-      '`approval.autoApprove`, production pipeline defaults, logs at `info` to a file), in its own process under tsx as `botbridge start` runs it. ' +
+    '- **Servers.** botbridge is what `botbridge start` runs (`startServer`: the bridge plus its admin HTTP server with `/metrics`, scraped every 5 s during each run as Prometheus would) from `bench/configs/domaeka.config.ts` (commands + chat-log plugins, SQLite file in a fresh temp directory, ' +
+      '`approval.autoApprove`, production pipeline defaults, logs at `info` to a file), in its own process under tsx. ' +
+      'After each run it closes gracefully and the chat-log rows in the store are counted against the rows due (one per message received, one per reply written): **a run that lost any row is marked INVALID** and its figures are no result. ' +
       'The **echo baseline** (`bench/src/servers/echo-server.ts`) speaks the same protocol with no pipeline: parse, verify the auth block (HMAC per packet), reply `에코: …`.',
     `- **Alternation.** Every load scenario runs echo and botbridge in the same invocation, ${plan.rounds} round(s), alternating which goes first; each run gets a fresh server. Ratios are botbridge ÷ echo.`,
     '- **Generator.** Separate processes (`bench/src/generator/`) speak the real protocol: bare handshake, `analyze` packets signed as the script signs them (one HMAC per second per connection, reusing the block within the second as the protocol allows), answers to every server ping. ' +
@@ -159,17 +223,19 @@ export function renderDocs(input: RenderInput): string {
     '- The machine is shared: generator and server compete for the same 2 cores, so a server near 1.0 core of CPU is saturated, and the generator\'s share is shown in every row. ' +
       `Other tenants also use it: before each run the bench waits (up to 30 s; 1.5 s in quick mode) until the machine is ≤ 25% busy without it. In this run the machine was ${busyText(r)} busy before the runs (median, max), and ${n(r.machineLoad.waitedMs / 1000)} s were spent waiting; the CPU other tenants used *during* each window is in the "others' CPU" column (cores).`,
     '',
-    '## Targets of issue 5',
+    '## Targets (issues 5 and 11)',
     '',
     '| target | measured | met |',
     '|---|---|---|',
     ...evaluateTargets(r).map((t) => `| ${t.target} | ${t.measured}${t.shortfall ? ` — **${t.shortfall}**` : ''} | ${t.met === null ? 'not run' : t.met ? 'yes' : '**no**'} |`),
     '',
   ];
+  if (r.nothingLost && r.nothingLost.length > 0) out.push(...nothingLostSection(r.nothingLost));
   if (r.closedLoop.length > 0) {
     out.push('## Closed loop, SQLite store, chat log on', '');
     out.push(...loadTable(r.closedLoop, (c) => `${n(c.connections)}`, 'connections'), '');
     if (input.chartPaths['throughput.svg']) out.push(`![replies/s vs connections](${input.chartPaths['throughput.svg']})`, '');
+    out.push(...memorySection(r.closedLoop));
   }
   if (r.openLoop.length > 0) {
     const cap = r.openLoop[0]!.offeredRate! / r.openLoop[0]!.offeredFraction!;
@@ -217,7 +283,10 @@ export function renderDocs(input: RenderInput): string {
     if (input.chartPaths['churn-rss.svg']) out.push(`![RSS vs cycles](${input.chartPaths['churn-rss.svg']})`, '');
   }
   out.push('## Closed loop, MariaDB store', '');
-  if (Array.isArray(r.mariadb)) out.push(...loadTable(r.mariadb as readonly LoadComparison[], (c) => `${n(c.connections)}`, 'connections'), '');
+  if (Array.isArray(r.mariadb)) {
+    out.push(...loadTable(r.mariadb as readonly LoadComparison[], (c) => `${n(c.connections)}`, 'connections'), '');
+    out.push(...memorySection(r.mariadb as readonly LoadComparison[]));
+  }
   else out.push(`**Not run**: ${(r.mariadb as { reason: string }).reason}`, '');
   if (r.profilerCost) out.push(...profilerSection(r.profilerCost));
   if (r.profiles.length > 0) {

@@ -1,6 +1,9 @@
 import type { LoadCounts } from '../generator/bench-connection.js';
 import type { Percentiles } from '../generator/samples.js';
 import type { ServerKind } from '../servers/server-process.js';
+import type { ChatLogFigures, MemoryFigures } from '../scenarios/load-run.js';
+
+export type { ChatLogFigures, MemoryFigures };
 
 /** The JSON written to bench/results/<date>-<mode>.json and rendered into docs/benchmarks.md. */
 
@@ -31,6 +34,14 @@ export interface LoadFigures {
   readonly serverCpu: number;
   /** Cores used by other tenants of the machine during the window (machine busy − server − generator). */
   readonly otherCpu: number;
+  /**
+   * botbridge: chat-log rows in the store after the run ÷ rows due, summed over rounds. A run
+   * that lost rows is invalid: its throughput was bought with dropped writes. Absent in results
+   * written before 2026-12-06; null for echo or when the store could not be read.
+   */
+  readonly chatLog?: ChatLogFigures | null;
+  /** botbridge, where the plan asks for it: RSS idle → peak under load → after a cool-down. */
+  readonly memory?: MemoryFigures | null;
 }
 
 export interface LoadComparison {
@@ -163,6 +174,17 @@ export interface ProfilerCost {
   readonly guards: EventGuardCost | null;
 }
 
+/** One of issue 11's "nothing lost" runs (botbridge alone, one long window). */
+export interface NothingLostRun {
+  readonly id: string;
+  readonly store: 'sqlite' | 'mariadb';
+  readonly connections: number;
+  readonly durationMs: number;
+  readonly botbridge: LoadFigures;
+  /** The same store and connection count in the reference run (before nothing-lost), for comparison. */
+  readonly reference: { readonly file: string; readonly repliesPerSec: number; readonly usPerReply: number } | null;
+}
+
 export type Skipped = { readonly status: 'not-run'; readonly reason: string };
 
 export interface BenchResults {
@@ -183,6 +205,8 @@ export interface BenchResults {
   readonly profiles: readonly ProfileSummary[];
   /** Absent in results written before the profiler scenario existed; null when not run. */
   readonly profilerCost?: ProfilerCost | null;
+  /** Absent in results written before 2026-12-06; null when not run. */
+  readonly nothingLost?: readonly NothingLostRun[] | null;
   /** Other tenants' CPU use (fraction of all cores) right before each run, and time spent waiting for quiet. */
   readonly machineLoad: { readonly busyBeforeRuns: readonly number[]; readonly waitedMs: number };
   readonly elapsedMs: number;

@@ -19,37 +19,80 @@ const KB = 1_000;
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 const ms = (x: number) => `${x < 1 ? x.toFixed(3) : x.toFixed(1)} ms`;
 
+/** A botbridge figure counts only if no chat-log row was lost to reach it (null: not measured, older results). */
+function lostRows(f: LoadFigures): number | null {
+  if (!f.chatLog) return null;
+  return Math.max(f.chatLog.dropped, f.chatLog.due - f.chatLog.written);
+}
+
+/** Turns a met target into a miss when the run lost chat-log rows. */
+function honest(check: TargetCheck, f: LoadFigures): TargetCheck {
+  const lost = lostRows(f);
+  if (!lost || check.met === null) return check;
+  return { ...check, met: false, shortfall: `INVALID: ${lost} chat-log rows lost in the run${check.shortfall ? `; ${check.shortfall}` : ''}` };
+}
+
+/** Issue 11: chat-log rows = rows due, 0 dropped; RSS at most 2× idle under load and back within 10% after the cool-down. */
+function nothingLostTargets(label: string, f: LoadFigures): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  if (f.chatLog) {
+    const lost = lostRows(f)!;
+    out.push({
+      target: `${label}: every chat-log row written (rows = messages received + replies written, 0 dropped)`,
+      measured: `${f.chatLog.written} of ${f.chatLog.due} rows, ${f.chatLog.dropped} dropped`,
+      met: lost === 0,
+      shortfall: lost === 0 ? null : `${lost} rows lost`,
+    });
+  }
+  if (f.memory) {
+    const m = f.memory;
+    const peak = m.peakRssBytes / m.idleRssBytes;
+    const after = m.afterCooldownRssBytes / m.idleRssBytes;
+    const mib = (bytes: number) => `${(bytes / 1_048_576).toFixed(0)} MiB`;
+    out.push({
+      target: `${label}: RSS under load ≤ 2× idle, and within 10% of idle ${Math.round(m.cooldownMs / 1000)} s after the load`,
+      measured: `idle ${mib(m.idleRssBytes)}, peak ${mib(m.peakRssBytes)} (×${peak.toFixed(2)}), after ${mib(m.afterCooldownRssBytes)} (×${after.toFixed(2)})`,
+      met: peak <= 2 && after <= 1.1,
+      shortfall: peak <= 2 && after <= 1.1 ? null : [peak > 2 ? `peak ×${peak.toFixed(2)}` : '', after > 1.1 ? `after ×${after.toFixed(2)}` : ''].filter(Boolean).join(', '),
+    });
+  }
+  return out;
+}
+
 export function evaluateTargets(r: BenchResults): TargetCheck[] {
   const out: TargetCheck[] = [];
+  for (const run of r.nothingLost ?? []) {
+    out.push(...nothingLostTargets(`${run.connections} connections, ${run.store === 'sqlite' ? 'SQLite' : 'MariaDB'}, ${Math.round(run.durationMs / 1000)} s`, run.botbridge));
+  }
   const c100 = r.closedLoop.find((c) => c.connections === 100);
   if (c100) {
     const ratio = c100.ratio.throughput;
-    out.push({
+    out.push(honest({
       target: '100 connections, SQLite, chat log on: ≥ 50% of the echo baseline\'s replies/s',
       measured:
         `${Math.round(c100.botbridge.repliesPerSec)} vs ${Math.round(c100.echo.repliesPerSec)} replies/s = ${pct(ratio)}; ` +
         `server CPU per reply ${Math.round(usPerReply(c100.botbridge))} vs ${Math.round(usPerReply(c100.echo))} µs = ${pct(usPerReply(c100.echo) / usPerReply(c100.botbridge))}`,
       met: ratio >= 0.5,
       shortfall: ratio >= 0.5 ? null : `${pct(0.5 - ratio)} points short (needs ×${(0.5 / ratio).toFixed(1)})`,
-    });
+    }, c100.botbridge));
     const p99 = c100.ratio.p99;
-    out.push({
+    out.push(honest({
       target: '100 connections, SQLite: p99 ≤ 3× the baseline\'s',
       measured: `${ms(c100.botbridge.latency.p99)} vs ${ms(c100.echo.latency.p99)} = ×${p99.toFixed(1)}`,
       met: p99 <= 3,
       shortfall: p99 <= 3 ? null : `×${p99.toFixed(1)} instead of ≤ ×3`,
-    });
+    }, c100.botbridge));
   }
   const m100 = Array.isArray(r.mariadb) ? (r.mariadb as BenchResults['closedLoop']).find((c) => c.connections === 100) : undefined;
   const need = 20 * PYTHON_REPLIES_PER_SEC;
   if (m100) {
     const got = m100.botbridge.repliesPerSec;
-    out.push({
+    out.push(honest({
       target: `100 connections, MariaDB: ≥ 20× the Python server (${need} replies/s) with p99 < 20 ms`,
       measured: `${Math.round(got)} replies/s (×${(got / PYTHON_REPLIES_PER_SEC).toFixed(1)}), p99 ${ms(m100.botbridge.latency.p99)}`,
       met: got >= need && m100.botbridge.latency.p99 < 20,
       shortfall: got >= need && m100.botbridge.latency.p99 < 20 ? null : `${Math.round(need - got)} replies/s short (${pct(got / need)} of the target)` + (m100.botbridge.latency.p99 >= 20 ? `, p99 ${ms(m100.botbridge.latency.p99)}` : ''),
-    });
+    }, m100.botbridge));
   } else {
     out.push({ target: `100 connections, MariaDB: ≥ ${need} replies/s, p99 < 20 ms`, measured: 'not run', met: null, shortfall: Array.isArray(r.mariadb) ? null : (r.mariadb as { reason: string }).reason });
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchPlan } from '../plan.js';
@@ -40,6 +41,8 @@ export interface QuietGateLog {
 
 export class BenchContext {
   private runs = 0;
+  /** botbridge's admin token for this invocation (BOTBRIDGE_ADMIN_TOKEN): the coordinator scrapes /metrics with it. */
+  readonly adminToken = randomBytes(24).toString('base64url');
   readonly quiet: QuietGateLog = { busyBeforeRuns: [], waitedMs: 0 };
 
   constructor(
@@ -90,6 +93,7 @@ export class BenchContext {
     if (options.pingIntervalMs !== undefined) env.BENCH_PING_INTERVAL_MS = String(options.pingIntervalMs);
     if (options.pingJitterMs !== undefined) env.BENCH_PING_JITTER_MS = String(options.pingJitterMs);
     if (kind === 'botbridge') env.BENCH_STORE_URL = options.storeUrl ?? `sqlite:${join(dir, 'bench.db')}`;
+    if (kind === 'botbridge') env.BOTBRIDGE_ADMIN_TOKEN = this.adminToken;
     if (kind === 'botbridge' && options.configFile !== undefined) env.BENCH_CONFIG = options.configFile;
     const server = await ServerProcess.start({ kind, env, logFile: join(dir, 'server.log') });
     return { server, dir };

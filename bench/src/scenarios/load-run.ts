@@ -22,6 +22,29 @@ export interface LoadSpec {
   readonly cpuProfile?: boolean;
   /** botbridge's config file (absolute path); the server's default (the Domaeka bench config) otherwise. */
   readonly configFile?: string;
+  /**
+   * Memory figures: RSS with the phones connected and idle before the load, its peak during the
+   * load, and after this long a cool-down with the phones still connected and idle.
+   */
+  readonly cooldownMs?: number;
+  /** The measured window, overriding the plan's `durationMs`. */
+  readonly durationMs?: number;
+}
+
+/** Chat-log completeness of a botbridge run: rows in the store ÷ rows due (one per message received, one per reply written). */
+export interface ChatLogFigures {
+  readonly due: number;
+  readonly written: number;
+  /** Rows the bridge counted as dropped (store_writes_dropped{chat_log}). */
+  readonly dropped: number;
+}
+
+/** RSS of a botbridge run (bytes, no forced GC, as an operator's `ps` shows it). */
+export interface MemoryFigures {
+  readonly idleRssBytes: number;
+  readonly peakRssBytes: number;
+  readonly afterCooldownRssBytes: number;
+  readonly cooldownMs: number;
 }
 
 /** One server's run of a load scenario, before rounds are pooled. */
@@ -38,6 +61,30 @@ export interface LoadRun {
   readonly otherCpu: number;
   /** The `.cpuprofile` of the measured window, when spec.cpuProfile. */
   readonly profileFile: string | null;
+  /** botbridge only (null for echo, or when the store could not be read after the run). */
+  readonly chatLog: ChatLogFigures | null;
+  readonly memory: MemoryFigures | null;
+}
+
+/**
+ * Chat-log rows due from the bridge's final counters: the chat-log plugin writes one row per
+ * admitted message (onReceive sees every one) and one per reply written to a phone.
+ */
+export function chatLogDue(counters: Readonly<Record<string, number>>): number {
+  return (counters['messages{admitted}'] ?? 0) + (counters['replies{sent}'] ?? 0);
+}
+
+const METRICS_SCRAPE_MS = 5_000;
+
+/** GET /metrics every 5 s during the run, as Prometheus would; the scrape cost is part of the figures. */
+function scrapeMetrics(httpPort: number | null, token: string): () => void {
+  if (httpPort === null) return () => undefined;
+  const scrape = () =>
+    void fetch(`http://127.0.0.1:${httpPort}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+      .then((response) => response.arrayBuffer())
+      .catch(() => undefined);
+  const timer = setInterval(scrape, METRICS_SCRAPE_MS);
+  return () => clearInterval(timer);
 }
 
 const cpuMicros = (u: NodeJS.CpuUsage) => u.user + u.system;
@@ -48,7 +95,7 @@ const cpuMicros = (u: NodeJS.CpuUsage) => u.user + u.system;
  * read at the window's edges.
  */
 export async function runLoad(ctx: BenchContext, kind: ServerKind, spec: LoadSpec): Promise<LoadRun> {
-  const { plan } = ctx;
+  const plan = spec.durationMs ? { ...ctx.plan, durationMs: spec.durationMs } : ctx.plan;
   const workers = generatorWorkers(spec.connections);
   const connectConcurrency = 100;
   if (kind === 'botbridge') await spec.prepareStore?.();
@@ -59,6 +106,7 @@ export async function runLoad(ctx: BenchContext, kind: ServerKind, spec: LoadSpe
     configFile: spec.configFile,
   });
   const profileFile = spec.cpuProfile ? join(dir, 'window.cpuprofile') : null;
+  let stopped = false;
   try {
     const tasks: LoadTask[] = split(spec.connections, workers).map(({ first, count }) => ({
       type: 'load',
@@ -71,8 +119,9 @@ export async function runLoad(ctx: BenchContext, kind: ServerKind, spec: LoadSpe
       connectConcurrency,
       timeoutMs: plan.timeoutMs,
       drainMs: plan.drainMs,
+      holdAfterMs: kind === 'botbridge' && spec.cooldownMs ? spec.cooldownMs + 2_000 : 0,
     }));
-    return await withWorkers(tasks, async (gens) => {
+    const run = await withWorkers(tasks, async (gens): Promise<Omit<LoadRun, 'chatLog'>> => {
       const connected = await Promise.all(gens.map((g) => g.next<ConnectedMessage>('connected', 120_000)));
       const handshakeFailures = connected.reduce((n, c) => n + c.failures, 0);
       const notApproved = connected.reduce((n, c) => n + c.notApproved, 0);
@@ -82,6 +131,11 @@ export async function runLoad(ctx: BenchContext, kind: ServerKind, spec: LoadSpe
         // A load run measures replies; connections that never handshake mean a broken setup, not a result.
         throw new Error(`${kind}: ${handshakeFailures} of ${spec.connections} handshakes failed (${first}); see ${dir}/server.log`);
       }
+      const memory = kind === 'botbridge' && spec.cooldownMs ? { idle: (await server.stats()).memory.rss, peak: 0 } : null;
+      const stopScraping = kind === 'botbridge' ? scrapeMetrics(server.httpPort, ctx.adminToken) : () => undefined;
+      const rssSampler = memory
+        ? setInterval(() => void server.stats().then((s) => (memory.peak = Math.max(memory.peak, s.memory.rss)), () => undefined), 1_000)
+        : undefined;
       const loadStart = Date.now() + 300;
       const measureStart = loadStart + plan.warmupMs;
       const measureEnd = measureStart + plan.durationMs;
@@ -103,6 +157,15 @@ export async function runLoad(ctx: BenchContext, kind: ServerKind, spec: LoadSpe
         gens.map((g) => g.next<LoadResultMessage>('load-result', plan.warmupMs + plan.durationMs + plan.drainMs + 60_000)),
       );
       const [s0, s1] = await Promise.all([cpuStart, cpuEnd]);
+      stopScraping();
+      clearInterval(rssSampler);
+      let memoryFigures: MemoryFigures | null = null;
+      if (memory && spec.cooldownMs) {
+        ctx.log(`  cool-down: ${spec.cooldownMs / 1000} s with the phones connected and idle`);
+        await new Promise((resolve) => setTimeout(resolve, spec.cooldownMs));
+        const after = await server.stats();
+        memoryFigures = { idleRssBytes: memory.idle, peakRssBytes: Math.max(memory.peak, s1.memory.rss), afterCooldownRssBytes: after.memory.rss, cooldownMs: spec.cooldownMs };
+      }
       const windowSec = plan.durationMs / 1000;
       const counts = sumCounts(results.map((r) => r.counts));
       const generatorCpu = results.reduce((n, r) => n + r.cpuMicros / 1000 / r.windowMs, 0);
@@ -121,10 +184,17 @@ export async function runLoad(ctx: BenchContext, kind: ServerKind, spec: LoadSpe
         serverCpu,
         otherCpu: Math.max(0, machineCores - generatorCpu - serverCpu),
         profileFile,
+        memory: memoryFigures,
       };
     });
+    const final = await server.stop();
+    stopped = true;
+    const chatLog: ChatLogFigures | null = kind === 'botbridge' && final && final.chatLogRows !== null
+      ? { due: chatLogDue(final.counters), written: final.chatLogRows, dropped: final.counters['store_writes_dropped{chat_log}'] ?? 0 }
+      : null;
+    return { ...run, chatLog };
   } finally {
-    await server.stop();
+    if (!stopped) await server.stop();
   }
 }
 
@@ -149,5 +219,15 @@ export function poolRuns(runs: readonly LoadRun[]): LoadFigures {
     generatorCpu: mean((r) => r.generatorCpu),
     serverCpu: mean((r) => r.serverCpu),
     otherCpu: mean((r) => r.otherCpu),
+    chatLog: runs.every((r) => r.chatLog)
+      ? runs.reduce((sum, r) => ({ due: sum.due + r.chatLog!.due, written: sum.written + r.chatLog!.written, dropped: sum.dropped + r.chatLog!.dropped }), { due: 0, written: 0, dropped: 0 })
+      : null,
+    memory: runs.find((r) => r.memory)?.memory ?? null,
   };
+}
+
+/** Whether a botbridge figure may be reported as a result: no chat-log row dropped or missing. */
+export function chatLogComplete(f: LoadFigures): boolean | null {
+  if (!f.chatLog) return null;
+  return f.chatLog.dropped === 0 && f.chatLog.written >= f.chatLog.due;
 }

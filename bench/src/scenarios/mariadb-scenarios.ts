@@ -8,7 +8,7 @@ import { closedLoopScenarios } from './load-scenarios.js';
 const run = promisify(execFile);
 
 /** Drops and recreates the bench database with the `mysql` client, so every botbridge run starts empty. */
-async function recreateDatabase(url: string): Promise<void> {
+export async function recreateDatabase(url: string): Promise<void> {
   const u = new URL(url);
   const db = decodeURIComponent(u.pathname.slice(1));
   if (!/^[A-Za-z0-9_]+$/.test(db)) throw new Error(`refusing to recreate database ${JSON.stringify(db)}`);

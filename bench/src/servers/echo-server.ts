@@ -120,6 +120,7 @@ server.listen(0, '127.0.0.1', () => {
     stop: async () => {
       for (const session of sessions) session.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      return { counters: { ...counts }, chatLogRows: null };
     },
   });
 });

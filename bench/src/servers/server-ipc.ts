@@ -29,6 +29,23 @@ export interface StatsReply extends Message {
 export interface ReadyMessage extends Message {
   readonly type: 'ready';
   readonly port: number;
+  /** botbridge: the admin HTTP server's port (null for echo). */
+  readonly httpPort: number | null;
+}
+
+/**
+ * What a server reports once it has stopped (after botbridge's graceful close flushed every
+ * write): its final counters and, for botbridge, the chat-log rows actually in the store.
+ */
+export interface FinalFigures {
+  readonly counters: Readonly<Record<string, number>>;
+  /** Rows in kb_chat_logs after close; null for echo or when the store could not be read. */
+  readonly chatLogRows: number | null;
+}
+
+export interface StoppedMessage extends Message {
+  readonly type: 'stopped';
+  readonly final: FinalFigures | null;
 }
 
 /** Starts V8's sampling profiler in the server's main thread (inspector), for a measured window only. */
@@ -45,7 +62,7 @@ export interface ProfileStopRequest extends Message {
 
 export interface ServerHooks {
   readonly appStats: () => Readonly<Record<string, unknown>>;
-  readonly stop: () => Promise<void>;
+  readonly stop: () => Promise<FinalFigures | null>;
 }
 
 function countResources(): Record<string, number> {
@@ -83,17 +100,18 @@ function serveProfiler(channel: IpcChannel): void {
  * needs --expose-gc) and `stop`. The process exits when the coordinator goes away, so a crashed
  * or interrupted run never leaves a server listening.
  */
-export function serveBenchIpc(port: number, hooks: ServerHooks): void {
+export function serveBenchIpc(port: number, hooks: ServerHooks, httpPort: number | null = null): void {
   const channel = new IpcChannel(process, 'server');
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    await hooks.stop().catch((error: unknown) => {
+    const final = await hooks.stop().catch((error: unknown) => {
       process.stderr.write(`bench server stop failed: ${String(error)}\n`);
       code = 1;
+      return null;
     });
-    await channel.send({ type: 'stopped' }).catch(() => undefined);
+    await channel.send({ type: 'stopped', final } satisfies StoppedMessage).catch(() => undefined);
     process.exit(code);
   };
   channel.handle<StatsRequest>('stats', (request) => {
@@ -111,5 +129,5 @@ export function serveBenchIpc(port: number, hooks: ServerHooks): void {
   channel.handle('stop', () => void stop(0));
   serveProfiler(channel);
   process.on('disconnect', () => void stop(0));
-  void channel.send({ type: 'ready', port } satisfies ReadyMessage);
+  void channel.send({ type: 'ready', port, httpPort } satisfies ReadyMessage);
 }

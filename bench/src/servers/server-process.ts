@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { IpcChannel } from '../ipc/channel.js';
-import type { ReadyMessage, ServerStats, StatsReply } from './server-ipc.js';
+import type { FinalFigures, ReadyMessage, ServerStats, StatsReply, StoppedMessage } from './server-ipc.js';
 
 export type ServerKind = 'echo' | 'botbridge';
 
@@ -31,6 +31,8 @@ export class ServerProcess {
   private constructor(
     readonly kind: ServerKind,
     readonly port: number,
+    /** botbridge's admin HTTP port (metrics), null for echo. */
+    readonly httpPort: number | null,
     private readonly child: ChildProcess,
     private readonly channel: IpcChannel,
   ) {}
@@ -52,7 +54,7 @@ export class ServerProcess {
     const channel = new IpcChannel(child, `${spec.kind} server`);
     try {
       const ready = await channel.next<ReadyMessage>('ready', START_TIMEOUT_MS);
-      return new ServerProcess(spec.kind, ready.port, child, channel);
+      return new ServerProcess(spec.kind, ready.port, ready.httpPort ?? null, child, channel);
     } catch (error) {
       child.kill('SIGKILL');
       throw new Error(`${spec.kind} server did not start (see ${spec.logFile}): ${(error as Error).message}`);
@@ -82,13 +84,19 @@ export class ServerProcess {
     if (error) throw new Error(`profiler did not stop: ${error}`);
   }
 
-  /** Graceful stop (the bridge's phased close); SIGKILL if it does not exit in time. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+  /**
+   * Graceful stop (the bridge's phased close); SIGKILL if it does not exit in time. Resolves with
+   * the server's final figures (null if it died or did not report them).
+   */
+  async stop(): Promise<FinalFigures | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return null;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    const stopped = this.channel.next<StoppedMessage>('stopped', STOP_TIMEOUT_MS).then((m) => m.final, () => null);
     await this.channel.send({ type: 'stop' }).catch(() => undefined);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    const final = await stopped;
     await exited;
     clearTimeout(timer);
+    return final;
   }
 }
