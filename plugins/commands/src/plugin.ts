@@ -26,7 +26,7 @@ export function createBuiltinCommands(config: CommandsConfig): CommandDefinition
  */
 export const commands = definePlugin({
   name: 'commands',
-  version: '0.2.0',
+  version: '0.1.0',
   config: commandsConfigSchema,
   botConfig: commandsBotConfigSchema,
   setup(ctx, config) {
