@@ -11,7 +11,8 @@ export default defineConfig({
   store: { url: 'sqlite:./data/botbridge.db' },
   plugins: [
     usePlugin(commands, {
-      // Admins are identified by KakaoTalk userHash (sender names can be spoofed).
+      // Admins are identified by KakaoTalk userHash (sender names can be spoofed). They are the
+      // bot's admins for every admin-only command, including those other plugins register here.
       admins: {},
     }),
     chatLog,

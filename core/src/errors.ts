@@ -45,6 +45,8 @@ export const errorCatalogue = {
   BRIDGE_ERR_REGISTER_AFTER_START: 'plugin {plugin}: cannot register {hook} after start',
   BRIDGE_ERR_PLUGIN_BOT_CONFIG: 'plugin {plugin}: per-bot config schema has no default at {path}: {reason}',
   BRIDGE_ERR_BOT_CONFIG_SOURCE: 'plugin {plugin}: cannot provide per-bot config: plugin {holder} already does',
+  BRIDGE_ERR_PLUGIN_SERVICE_MISSING: 'plugin {plugin}: needs service {service}, which no plugin listed before it provides',
+  BRIDGE_ERR_PLUGIN_SERVICE_DUPLICATE: 'plugin {plugin}: cannot provide service {service}: plugin {holder} already does',
   BRIDGE_ERR_PLUGIN_METRIC: 'plugin {plugin}: cannot register metric {name}: {reason}',
   BRIDGE_ERR_EVENT_NOT_PUBLISHABLE: 'event {name} is published by the core only',
   // config, store, lifecycle

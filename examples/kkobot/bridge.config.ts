@@ -8,7 +8,8 @@ import { profiler } from '@botbridge/plugin-profiler';
  * The Kkobot profile: the same core and commands as Domaeka, plus per-bot config files
  * (auto-config) and per-message profiling (profiler). Admins and enabled commands are per bot:
  * edit `config/bots/<botName>.json`, written the first time a bot connects; saved edits apply
- * live. The admins below are only the defaults written into a new bot's file.
+ * live. The admins below are only the defaults written into a new bot's file. They are
+ * configured once, in the commands plugin, and hold for every admin-only command (`# profile` too).
  */
 const admins = {
   // 'LOA.i': [{ userHash: 'f3a9…' }],
@@ -24,8 +25,9 @@ export default defineConfig({
   plugins: [
     usePlugin(commands, { admins }),
     chatLog,
-    // `# profile` (admins of the bot's file) answers a summary; slow messages are logged with their trace.
-    usePlugin(profiler, { admins, slowMessageMs: 3_000 }),
+    // Registers `# profile` with the commands plugin (listed before it): the bot's admins get a
+    // summary; slow messages are logged with their trace.
+    usePlugin(profiler, { slowMessageMs: 3_000 }),
     usePlugin(autoConfig, { dir: process.env.BOTBRIDGE_BOT_CONFIG_DIR ?? 'config/bots' }),
   ],
 });

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { BridgeSettingsInput } from './config-schema.js';
-import type { PluginContext } from './types.js';
+import type { PluginContext, ServiceName } from './types.js';
 
 /**
  * A plugin: a name, an optional zod schema for its config, an optional schema for its per-bot
@@ -18,6 +18,11 @@ export interface PluginDefinition<Schema extends z.ZodType = z.ZodType, BotSchem
    * validated config that returns one, so defaults can come from `bridge.config.ts`.
    */
   readonly botConfig?: BotSchema | ((botName: string, config: z.output<Schema>) => BotSchema);
+  /**
+   * Services this plugin uses (`ctx.inject`): the start fails with `BRIDGE_ERR_PLUGIN_SERVICE_MISSING`
+   * before its setup when no plugin listed before it provides one of them.
+   */
+  readonly inject?: readonly ServiceName[];
   setup(ctx: PluginContext<z.output<BotSchema>>, config: z.output<Schema>): void | Promise<void>;
 }
 

@@ -227,6 +227,31 @@ export interface BridgeApi {
 export type Disposer = () => void | Promise<void>;
 
 /**
+ * Services plugins provide to each other, by name. Empty here: a providing plugin declares its
+ * service by module augmentation (cordis/koishi style), which types `ctx.provide` and `ctx.inject`:
+ * `declare module '@botbridge/sdk' { interface BridgeServices { commands: CommandService } }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface BridgeServices {}
+
+export type ServiceName = keyof BridgeServices & string;
+
+/** The plugin that injects a service, as its provider sees it. */
+export interface ServiceConsumer {
+  /** The injecting plugin's name. */
+  readonly plugin: string;
+  readonly log: Logger;
+  /** Runs `dispose` when the injecting plugin stops (at once if it already has). */
+  effect(dispose: Disposer): void;
+}
+
+/**
+ * Builds the view of a service one consumer gets (called once per injecting plugin), so that
+ * what a plugin registers through a service is removed when that plugin stops.
+ */
+export type ServiceFactory<K extends ServiceName> = (consumer: ServiceConsumer) => BridgeServices[K];
+
+/**
  * What a plugin's `setup` receives. Every registration made through it is undone when the plugin
  * stops (taps become inert, timers are cleared, effects are disposed in reverse order).
  * `BotConfig` is the output type of the plugin's `botConfig` schema.
@@ -259,6 +284,16 @@ export interface PluginContext<BotConfig = unknown> {
   beforeReply(handler: (out: OutgoingReply) => Promise<OutgoingReply | null | void> | OutgoingReply | null | void): void;
   onReplySent(handler: (sent: SentReply) => void): void;
   onPing(handler: (ping: PingResult) => Promise<void> | void): void;
+  /**
+   * Makes a service available to the plugins set up after this one (setup only); it is withdrawn
+   * when this plugin stops. Each injecting plugin gets `factory(consumer)`.
+   */
+  provide<K extends ServiceName>(name: K, factory: ServiceFactory<K>): void;
+  /**
+   * A service provided by a plugin listed before this one; throws `BRIDGE_ERR_PLUGIN_SERVICE_MISSING`
+   * when none is. Declare it in the plugin's `inject` list so the start fails before setup.
+   */
+  inject<K extends ServiceName>(name: K): BridgeServices[K];
   /** Registers a disposer run when the plugin stops. */
   effect(dispose: Disposer): void;
   setInterval(fn: () => void, ms: number): Disposer;

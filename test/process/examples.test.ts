@@ -60,14 +60,20 @@ describe('examples (real processes)', () => {
     const doc = JSON.parse(await readFile(file, 'utf8')) as { core: unknown; plugins: Record<string, Record<string, unknown>> };
     expect(doc.core).toEqual({ replyGapMs: 1000, rooms: {} });
     expect(doc.plugins.commands).toEqual({ enabled: ['echo', 'client_info', 'imgext', 'reload_bots_config'], admins: [] });
-    expect(doc.plugins.profiler).toEqual({ slowMessageMs: 3000, admins: [] });
+    expect(doc.plugins.profiler).toEqual({ slowMessageMs: 3000 });
     await phone.shouldReply('# echo 하나', '에코: 하나');
     await phone.shouldReply({ text: '# profile', userHash: 'boss' }, '[ERROR] 관리자 전용 명령입니다.');
 
-    // Edit: echo off for this bot, and a profiler admin.
-    doc.plugins.commands!.enabled = ['client_info', 'imgext', 'reload_bots_config'];
-    doc.plugins.profiler!.admins = [{ userHash: 'boss', channelId: '*' }];
+    // A file of an earlier version with the profiler's own admin list still loads; the list grants nothing.
     let from = server.logs.length;
+    await writeFile(file, JSON.stringify({ ...doc, plugins: { ...doc.plugins, profiler: { slowMessageMs: 3000, admins: [{ userHash: 'boss', channelId: '*' }] } } }, null, 2));
+    await server.waitForLog((entry) => entry.msg === 'bot config applied', { from });
+    await phone.shouldReply({ text: '# profile', userHash: 'boss' }, '[ERROR] 관리자 전용 명령입니다.');
+
+    // Edit: echo off for this bot, and an admin of the bot (the commands plugin's list, for `# profile` too).
+    doc.plugins.commands!.enabled = ['client_info', 'imgext', 'reload_bots_config'];
+    doc.plugins.commands!.admins = [{ userHash: 'boss', channelId: '*' }];
+    from = server.logs.length;
     await writeFile(file, JSON.stringify(doc, null, 2));
     await server.waitForLog((entry) => entry.msg === 'bot config applied', { from });
     await phone.shouldNotReply('# echo 둘');

@@ -1,6 +1,7 @@
 import type {
   BotConfigProvider,
   BridgeApi,
+  BridgeServices,
   ClientInfo,
   ConnectionInfo,
   Disposer,
@@ -14,6 +15,9 @@ import type {
   PluginMetrics,
   ReceivedMessage,
   SentReply,
+  ServiceConsumer,
+  ServiceFactory,
+  ServiceName,
 } from '@botbridge/sdk';
 import type { Registry } from 'prom-client';
 import type { BotSettings } from '../bots/bot-settings.js';
@@ -24,6 +28,7 @@ import { PluginMetricsAdapter } from '../metrics/plugin-metrics.js';
 import { jobAbortOf } from '../pipeline/message-job.js';
 import { pluginErrorEvent, withDeadline, type PluginErrorReporter } from './isolate.js';
 import { PluginMessageContext } from './plugin-message-context.js';
+import { ServiceRegistry } from './service-registry.js';
 
 export interface PluginContextDeps {
   readonly hooks: BridgeHooks;
@@ -36,6 +41,8 @@ export interface PluginContextDeps {
   readonly botSettings: BotSettings;
   /** The bridge's Prometheus registry (plugin metrics live beside the core's). */
   readonly metricsRegistry: Registry;
+  /** Services plugins provide to each other; the host shares one registry between its plugins. */
+  readonly services?: ServiceRegistry;
 }
 
 type Handler<A extends unknown[], R> = (...args: A) => R;
@@ -167,6 +174,34 @@ export class ManagedPluginContext implements PluginContext {
       return next === undefined ? out : next;
     });
   }
+
+  provide<K extends ServiceName>(name: K, factory: ServiceFactory<K>): void {
+    this.guard(`provide(${name})`);
+    this.effects.push(this.services.provide(this.name, name, factory));
+  }
+
+  inject<K extends ServiceName>(name: K): BridgeServices[K] {
+    return this.services.inject(this.consumer, name);
+  }
+
+  /** This plugin as the providers of the services it injects see it. */
+  private get consumer(): ServiceConsumer {
+    return {
+      plugin: this.name,
+      log: this.log,
+      effect: (dispose) => {
+        // A registration made after this plugin stopped would never be undone: undo it now.
+        if (this.disposed) void Promise.resolve().then(dispose).catch((error: unknown) => this.deps.report(pluginErrorEvent(this.name, 'teardown', error), error));
+        else this.effects.push(dispose);
+      },
+    };
+  }
+
+  private get services(): ServiceRegistry {
+    return (this.serviceRegistry ??= this.deps.services ?? new ServiceRegistry());
+  }
+
+  private serviceRegistry: ServiceRegistry | undefined;
 
   effect(dispose: Disposer): void {
     this.effects.push(dispose);

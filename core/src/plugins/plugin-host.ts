@@ -7,6 +7,7 @@ import type { BridgeHooks } from '../hooks.js';
 import type { PluginErrorReporter } from './isolate.js';
 import { withDeadline } from './isolate.js';
 import { ManagedPluginContext } from './plugin-context.js';
+import { missingService, ServiceRegistry } from './service-registry.js';
 
 export interface PluginState {
   readonly name: string;
@@ -32,6 +33,7 @@ export class PluginHost {
   private readonly loaded: Loaded[];
   private readonly botSettings: BotSettings;
   private readonly metricsRegistry: Registry;
+  private readonly services = new ServiceRegistry();
 
   constructor(
     entries: readonly PluginEntry[],
@@ -69,6 +71,14 @@ export class PluginHost {
     const { setupTimeoutMs, hookTimeoutMs } = this.deps.settings;
     for (const plugin of this.loaded) {
       const name = plugin.definition.name;
+      const missing = plugin.definition.inject?.find((service) => !this.services.has(service));
+      if (missing !== undefined) {
+        const error = missingService(name, missing);
+        plugin.state = 'failed';
+        plugin.error = error.message;
+        await this.teardown();
+        throw error;
+      }
       const log = this.deps.pluginLog?.(name) ?? this.deps.log.child({ plugin: name });
       const context = new ManagedPluginContext(name, {
         ...this.deps,
@@ -76,6 +86,7 @@ export class PluginHost {
         hookTimeoutMs,
         botSettings: this.botSettings,
         metricsRegistry: this.metricsRegistry,
+        services: this.services,
       });
       plugin.context = context;
       try {

@@ -64,6 +64,14 @@ export class CommandRegistry {
     return this;
   }
 
+  /** Removes a command registered before; false when it was not (a disposer called twice). */
+  unregister(command: CommandDefinition): boolean {
+    const index = this.commands.indexOf(command);
+    if (index < 0) return false;
+    this.commands.splice(index, 1);
+    return true;
+  }
+
   list(): readonly CommandDefinition[] {
     return this.commands;
   }

@@ -1,38 +1,33 @@
 import { z } from '@botbridge/sdk';
+import { BUILTIN_COMMANDS } from './builtins.js';
+
+type Builtin = (typeof BUILTIN_COMMANDS)[number];
 
 /** Ids of the built-in commands, for the `enabled` list. */
-export const COMMAND_NAMES = ['echo', 'client_info', 'imgext', 'reload_bots_config'] as const;
-export type CommandName = (typeof COMMAND_NAMES)[number];
+export const COMMAND_NAMES = BUILTIN_COMMANDS.map((builtin) => builtin.name) as [Builtin['name'], ...Builtin['name'][]];
+export type CommandName = Builtin['name'];
 
-const adminEntrySchema = z.strictObject({
+/** One section per built-in with options, under its id (`echo: { maxRepeat }`). */
+type OptionsShape = { [B in Builtin as B['options'] extends z.ZodType ? B['name'] : never]: Exclude<B['options'], undefined> };
+const optionsShape = Object.fromEntries(
+  BUILTIN_COMMANDS.flatMap((builtin) => (builtin.options === undefined ? [] : [[builtin.name, builtin.options]])),
+) as OptionsShape;
+
+/** One administrator: the commands plugin's list is the bot's, shared by every command registered here. */
+export const adminEntrySchema = z.strictObject({
   /** KakaoTalk's per-user hash; sender names are spoofable, so they are never used. */
   userHash: z.string().min(1),
   /** A channelId, or `*` for every room of the bot. */
   channelId: z.string().min(1).default('*'),
 });
 
-const waitMs = z.number().int().nonnegative();
-
 export const commandsConfigSchema = z.strictObject({
   /** Commands are `{prefix} {word}`, e.g. `# echo`. */
   prefix: z.string().min(1).default('#'),
-  /** Administrators by botName. */
+  /** Administrators by botName, for every admin-only command (built-in or registered by a plugin). */
   admins: z.record(z.string(), z.array(adminEntrySchema)).default({}),
-  echo: z
-    .strictObject({
-      maxRepeat: z.number().int().positive().default(5),
-    })
-    .prefault({}),
-  imgext: z
-    .strictObject({
-      /** Width and height of each image in pixels. */
-      size: z.number().int().min(8).max(1000).default(100),
-      minWaitMs: waitMs.default(1_000),
-      maxWaitMs: waitMs.default(30_000),
-    })
-    .refine((imgext) => imgext.minWaitMs <= imgext.maxWaitMs, { message: 'minWaitMs must not exceed maxWaitMs' })
-    .prefault({}),
-  /** Commands to enable; all when absent. */
+  ...optionsShape,
+  /** Built-in commands to enable; all when absent. Commands other plugins register are always on. */
   enabled: z.array(z.enum(COMMAND_NAMES)).optional(),
 });
 
@@ -46,7 +41,7 @@ export type CommandsConfigInput = z.input<typeof commandsConfigSchema>;
 export function commandsBotConfigSchema(botName: string, config: CommandsConfig) {
   const admins = Object.hasOwn(config.admins, botName) ? config.admins[botName]! : [];
   return z.strictObject({
-    /** The commands this bot answers; a disabled command's line passes on to later plugins. */
+    /** The built-in commands this bot answers; a disabled command's line passes on to later plugins. */
     enabled: z.array(z.enum(COMMAND_NAMES)).default(() => [...(config.enabled ?? COMMAND_NAMES)]),
     /** This bot's administrators (in place of `admins[botName]` of bridge.config.ts). */
     admins: z.array(adminEntrySchema).default(() => admins.map((admin) => ({ ...admin }))),

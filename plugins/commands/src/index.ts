@@ -1,6 +1,10 @@
 export { commands, createBuiltinCommands } from './plugin.js';
-export { commandsConfigSchema, commandsBotConfigSchema, COMMAND_NAMES } from './config.js';
+export { commandsConfigSchema, commandsBotConfigSchema, adminEntrySchema, COMMAND_NAMES } from './config.js';
 export type { CommandsConfig, CommandsConfigInput, CommandsBotConfig, CommandName } from './config.js';
+export type { CommandService } from './service.js';
+export { BUILTIN_COMMANDS } from './builtins.js';
+export { defineBuiltin } from './builtin-command.js';
+export type { BuiltinCommand } from './builtin-command.js';
 export { CommandRegistry, defineCommand } from './command-registry.js';
 export type { CommandDefinition, CommandInvocation, CommandMatch } from './command-registry.js';
 export { createCommandHandler, ADMIN_ONLY_TEXT, CHANNEL_ID_PARAMETER } from './dispatch.js';

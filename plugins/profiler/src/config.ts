@@ -1,20 +1,13 @@
 import { z } from '@botbridge/sdk';
 
-const adminEntrySchema = z.strictObject({
-  /** KakaoTalk's per-user hash (sender names are spoofable). */
-  userHash: z.string().min(1),
-  /** A channelId, or `*` for every room of the bot. */
-  channelId: z.string().min(1).default('*'),
-});
-
 export const profilerConfigSchema = z.strictObject({
   /** A message that takes at least this long from admission to its last reply is logged with its trace. */
   slowMessageMs: z.number().int().positive().default(3_000),
-  /** Who may run `# profile`, by botName. A bot's own settings may replace its list. */
-  admins: z.record(z.string(), z.array(adminEntrySchema)).default({}),
-  /** The chat command: `{prefix} {trigger}` (`# profile`, `# profile reset`). */
+  /**
+   * The chat command, registered with the commands plugin (its prefix, its admins):
+   * `{prefix} {trigger}` (`# profile`, `# profile reset`).
+   */
   command: z.strictObject({
-    prefix: z.string().min(1).default('#'),
     trigger: z.string().min(1).default('profile'),
   }).prefault({}),
   /** A line `{prefix} {word}` is labelled `{prefix} {word}` in metrics and summaries. */
@@ -34,11 +27,14 @@ export const profilerConfigSchema = z.strictObject({
 export type ProfilerConfig = z.output<typeof profilerConfigSchema>;
 export type ProfilerConfigInput = z.input<typeof profilerConfigSchema>;
 
-/** One bot's settings: its slow-message threshold and the admins of `# profile`. */
-export function profilerBotConfigSchema(botName: string, config: ProfilerConfig) {
-  const admins = Object.hasOwn(config.admins, botName) ? config.admins[botName]! : [];
+/** One bot's settings: its slow-message threshold. Who may run `# profile` is the commands plugin's per-bot `admins`. */
+export function profilerBotConfigSchema(_botName: string, config: ProfilerConfig) {
   return z.strictObject({
     slowMessageMs: z.number().int().positive().default(config.slowMessageMs),
-    admins: z.array(adminEntrySchema).default(() => admins.map((admin) => ({ ...admin }))),
+    /**
+     * Ignored (the profiler's admin list moved to the commands plugin): accepted so that per-bot
+     * files written by earlier versions still load. Grants nothing.
+     */
+    admins: z.array(z.unknown()).optional(),
   });
 }

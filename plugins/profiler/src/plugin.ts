@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { definePlugin, text } from '@botbridge/sdk';
-import { CommandRegistry, createCommandHandler, defineCommand, isAdmin } from '@botbridge/plugin-commands';
+import { defineCommand } from '@botbridge/plugin-commands';
 import { CommandLabels } from './command-labels.js';
 import { profilerBotConfigSchema, profilerConfigSchema } from './config.js';
 import { ProfileWindow } from './profile-window.js';
@@ -15,7 +15,7 @@ const now = () => performance.timeOrigin + performance.now();
  * Per-message stage timings, built only on the public event stream: where each message's time
  * went (queue, concurrency, core, each plugin's handlers, beforeReply, reply hold, send), as
  * Prometheus histograms, as `profile:message` events, as a warning with the whole trace for
- * a message slower than the threshold, and as a Korean summary for `# profile` (admins only).
+ * a message slower than the threshold, and as a Korean summary for `# profile` (the bot's admins, as the commands plugin knows them).
  * Without this plugin nobody listens to those events, and the core builds none of them.
  */
 export const profiler = definePlugin({
@@ -23,6 +23,8 @@ export const profiler = definePlugin({
   version: '0.1.0',
   config: profilerConfigSchema,
   botConfig: profilerBotConfigSchema,
+  // `# profile` goes through the commands plugin: list it before the profiler.
+  inject: ['commands'],
   setup(ctx, config) {
     const labels = new CommandLabels(config.commandPrefixes, config.maxCommandLabels);
     const window = new ProfileWindow(config.windowSize);
@@ -68,7 +70,7 @@ export const profiler = definePlugin({
     }
     ctx.setInterval(() => collector.expire(now() - config.maxAgeMs), Math.min(30_000, Math.max(1_000, config.maxAgeMs / 4)));
 
-    const registry = new CommandRegistry(config.command.prefix).register(
+    ctx.inject('commands').register(
       defineCommand({
         name: 'profile',
         trigger: config.command.trigger,
@@ -83,12 +85,6 @@ export const profiler = definePlugin({
           if (prompt !== '') return text(`사용법: ${trigger} (요약) 또는 ${trigger} reset (기록 비우기)`);
           return text(summaryText(botName, window.summary(botName), ctx.botConfig(botName).slowMessageMs));
         },
-      }),
-    );
-    ctx.onMessage(
-      createCommandHandler(registry, {
-        bridge: ctx.bridge,
-        isAdmin: (message) => isAdmin({ [message.botName]: ctx.botConfig(message.botName).admins }, message),
       }),
     );
   },

@@ -53,7 +53,15 @@ afterEach(async () => {
 
 async function profiled(seen: Seen[], slowMessageMs = 60_000): Promise<{ t: TestBridge; phone: FakeBridgeClient }> {
   t = await createTestBridge({
-    plugins: [recorder(seen), observer, slowpoke, rewrite, usePlugin(profiler, { slowMessageMs, admins: { 'LOA.i': [{ userHash: ADMIN }] } })],
+    // The admins are the commands plugin's (once per bot); `# profile` is registered through it.
+    plugins: [
+      recorder(seen),
+      observer,
+      slowpoke,
+      rewrite,
+      usePlugin(commands, { admins: { 'LOA.i': [{ userHash: ADMIN }] } }),
+      usePlugin(profiler, { slowMessageMs }),
+    ],
     config: { pipeline: { replyGapMs: GAP_MS, concurrency: { global: 1, perBot: 5, perRoom: 1 } } },
     captureLogs: true,
   });
@@ -178,7 +186,7 @@ describe('zero cost without the profiler', () => {
   });
 
   it('listens only while it runs', async () => {
-    t = await createTestBridge({ plugins: [usePlugin(profiler, { metrics: false })] });
+    t = await createTestBridge({ plugins: [commands, usePlugin(profiler, { metrics: false })] });
     expect(BRIDGE_EVENT_NAMES.filter((name) => t!.bridge.events.active(name))).toEqual([
       'message:admitted',
       'message:started',

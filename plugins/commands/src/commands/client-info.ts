@@ -1,4 +1,5 @@
 import { text, type ClientInfo } from '@botbridge/sdk';
+import { defineBuiltin } from '../builtin-command.js';
 import { defineCommand, type CommandDefinition } from '../command-registry.js';
 
 /** A client that answered a ping within this long counts as active (old server: 300 s). */
@@ -58,3 +59,5 @@ function formatClient(client: ClientInfo, position: number): string {
   if (client.rttMs !== null) out += `\n   RTT: ${Math.round(client.rttMs)}ms`;
   return out;
 }
+
+export const clientInfoBuiltin = defineBuiltin({ name: 'client_info', options: undefined, create: () => createClientInfoCommand() });

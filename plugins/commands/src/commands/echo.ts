@@ -1,4 +1,5 @@
-import { noReply, text, texts } from '@botbridge/sdk';
+import { noReply, text, texts, z } from '@botbridge/sdk';
+import { defineBuiltin } from '../builtin-command.js';
 import { defineCommand, type CommandDefinition } from '../command-registry.js';
 
 export interface EchoOptions {
@@ -31,3 +32,9 @@ export function createEchoCommand(options: EchoOptions): CommandDefinition {
     },
   });
 }
+
+export const echoBuiltin = defineBuiltin({
+  name: 'echo',
+  options: z.strictObject({ maxRepeat: z.number().int().positive().default(5) }).prefault({}),
+  create: createEchoCommand,
+});

@@ -1,4 +1,5 @@
-import { mediaBase64, text } from '@botbridge/sdk';
+import { mediaBase64, text, z } from '@botbridge/sdk';
+import { defineBuiltin } from '../builtin-command.js';
 import { defineCommand, type CommandDefinition } from '../command-registry.js';
 import { backgroundColourAt, renderTextImage } from '../image/text-image.js';
 
@@ -44,3 +45,19 @@ export function createImgextCommand(options: ImgextOptions): CommandDefinition {
     },
   });
 }
+
+const waitMs = z.number().int().nonnegative();
+
+export const imgextBuiltin = defineBuiltin({
+  name: 'imgext',
+  options: z
+    .strictObject({
+      /** Width and height of each image in pixels. */
+      size: z.number().int().min(8).max(1000).default(100),
+      minWaitMs: waitMs.default(1_000),
+      maxWaitMs: waitMs.default(30_000),
+    })
+    .refine((imgext) => imgext.minWaitMs <= imgext.maxWaitMs, { message: 'minWaitMs must not exceed maxWaitMs' })
+    .prefault({}),
+  create: createImgextCommand,
+});

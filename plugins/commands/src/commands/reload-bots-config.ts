@@ -1,4 +1,5 @@
 import { text } from '@botbridge/sdk';
+import { defineBuiltin } from '../builtin-command.js';
 import { defineCommand, type CommandDefinition } from '../command-registry.js';
 
 /** `# reload bots-config` (admin): re-reads device and room approvals from the store now. */
@@ -19,3 +20,5 @@ export function createReloadBotsConfigCommand(): CommandDefinition {
     },
   });
 }
+
+export const reloadBotsConfigBuiltin = defineBuiltin({ name: 'reload_bots_config', options: undefined, create: createReloadBotsConfigCommand });
