@@ -1,3 +1,4 @@
+import type { BridgeError } from '../../errors.js';
 import { invalidStoreUrl } from '../store-url.js';
 import type { Dialect } from './dialect.js';
 import { mysqlDialect } from './mysql.js';
@@ -22,7 +23,7 @@ export function findDialect(url: string): Dialect | undefined {
   return KNOWN_DIALECTS.find((dialect) => dialect.recognises(trimmed));
 }
 
-function unknownScheme(url: string): Error {
+function unknownScheme(url: string): BridgeError {
   return invalidStoreUrl(url, `expected ${KNOWN_DIALECTS.map((d) => d.urlForm).join(' or ')}`);
 }
 
