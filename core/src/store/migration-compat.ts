@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import type { Kysely, Migration } from 'kysely';
-import { columnTypes, ensureIndex } from './migration-helpers.js';
+import type { SchemaDialect } from './dialects/dialect.js';
+import { ensureIndex } from './migration-helpers.js';
 import type { ColumnType, ColumnTypes } from './migration-helpers.js';
-import type { StoreDialect } from './schema.js';
-import { hasUniqueKeyWithin, readIndexes, readTableColumns } from './schema-inspect.js';
+import { hasUniqueKeyWithin } from './schema-inspect.js';
 
 /**
  * 0002: brings kb_* tables that existed before botbridge (the old Python server's, in several
@@ -60,9 +60,9 @@ const KB_COLUMNS: Readonly<Record<string, ColumnList>> = {
   ],
 };
 
-async function addMissingColumns(db: Kysely<any>, dialect: StoreDialect, table: string, columns: ColumnList): Promise<void> {
-  const t = columnTypes(dialect);
-  const existing = await readTableColumns(db, dialect, table);
+async function addMissingColumns(db: Kysely<any>, dialect: SchemaDialect, table: string, columns: ColumnList): Promise<void> {
+  const t = dialect.columnTypes;
+  const existing = await dialect.readTableColumns(db, table);
   for (const [name, type] of columns) {
     if (existing.has(name)) continue;
     await db.schema.alterTable(table).addColumn(name, type(t)).execute();
@@ -70,8 +70,8 @@ async function addMissingColumns(db: Kysely<any>, dialect: StoreDialect, table: 
 }
 
 /** UNIQUE over `columns` when the table has no unique key within them and no duplicates. */
-async function ensurePairKey(db: Kysely<any>, dialect: StoreDialect, table: string, columns: readonly [string, string], name: string): Promise<void> {
-  if (hasUniqueKeyWithin(await readIndexes(db, dialect, table), columns)) return;
+async function ensurePairKey(db: Kysely<any>, dialect: SchemaDialect, table: string, columns: readonly [string, string], name: string): Promise<void> {
+  if (hasUniqueKeyWithin(await dialect.readIndexes(db, table), columns)) return;
   const duplicates = await sql<{ n: number }>`select count(*) as n from (
       select ${sql.ref(columns[0])} from ${sql.table(table)} group by ${sql.ref(columns[0])}, ${sql.ref(columns[1])} having count(*) > 1
     ) as d`.execute(db);
@@ -79,7 +79,7 @@ async function ensurePairKey(db: Kysely<any>, dialect: StoreDialect, table: stri
   await ensureIndex(db, dialect, { name: unique ? name : `${name.replace(/^uq_/, 'idx_')}`, table, columns, unique });
 }
 
-export function kbCompat(dialect: StoreDialect): Migration {
+export function kbCompat(dialect: SchemaDialect): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
       for (const [table, columns] of Object.entries(KB_COLUMNS)) await addMissingColumns(db, dialect, table, columns);

@@ -1,32 +1,31 @@
 import { Migrator } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { BridgeError, reasonOf } from '../errors.js';
+import type { SchemaDialect } from './dialects/dialect.js';
 import { kbCompat } from './migration-compat.js';
-import { columnTypes, ensureIndex, tableOptions } from './migration-helpers.js';
-import type { StoreDialect } from './schema.js';
-import { readTableColumns } from './schema-inspect.js';
+import { ensureIndex } from './migration-helpers.js';
 
 /**
  * Schema migrations, in code (no migration folder to ship). Rules for every migration here:
  * - create with `ifNotExists` (tables and indexes): operators' MySQL databases already hold kb_*
  *   tables written by the old server and its PHP admin, and a migration must leave them be;
  * - never drop or rewrite data, never change an existing column or key;
- * - column types come from `columnTypes(dialect)`; with the table options and the index lookups
- *   of migration-helpers.ts they are the only dialect-specific part.
+ * - column types, table options and schema lookups come from the dialect (`SchemaDialect` in
+ *   dialects/dialect.ts); they are the only dialect-specific part.
  */
 
 export const MIGRATION_TABLE = 'botbridge_migrations';
 export const MIGRATION_LOCK_TABLE = 'botbridge_migrations_lock';
 
-function kbTables(dialect: StoreDialect): Migration {
-  const t = columnTypes(dialect);
+function kbTables(dialect: SchemaDialect): Migration {
+  const t = dialect.columnTypes;
   return {
     async up(db: Kysely<any>): Promise<void> {
       // Log tables of an old deployment can hold millions of rows: indexes botbridge merely
       // likes are built only on tables created here, never at the first start on operator data.
       const existed = new Set<string>();
       for (const table of ['kb_chat_logs', 'kb_ping_monitor', 'kb_system_monitor']) {
-        if ((await readTableColumns(db, dialect, table)).size > 0) existed.add(table);
+        if ((await dialect.readTableColumns(db, table)).size > 0) existed.add(table);
       }
       const fresh = (table: string) => !existed.has(table);
       await db.schema.createTable('kb_bot_devices').ifNotExists()
@@ -43,7 +42,7 @@ function kbTables(dialect: StoreDialect): Migration {
         .addColumn('created_at', t.time, (c) => c.notNull())
         .addColumn('updated_at', t.time, (c) => c.notNull())
         .addUniqueConstraint('uq_kb_bot_devices_bot_device', ['bot_name', 'device_id'])
-        .modifyEnd(tableOptions(dialect))
+        .modifyEnd(dialect.tableOptions)
         .execute();
       await ensureIndex(db, dialect, { name: 'idx_kb_bot_devices_updated_at', table: 'kb_bot_devices', columns: ['updated_at'] });
 
@@ -62,7 +61,7 @@ function kbTables(dialect: StoreDialect): Migration {
         .addColumn('created_at', t.time, (c) => c.notNull())
         .addColumn('updated_at', t.time, (c) => c.notNull())
         .addUniqueConstraint('uq_kb_rooms_bot_room', ['bot_name', 'room_id'])
-        .modifyEnd(tableOptions(dialect))
+        .modifyEnd(dialect.tableOptions)
         .execute();
       await ensureIndex(db, dialect, { name: 'idx_kb_rooms_updated_at', table: 'kb_rooms', columns: ['updated_at'] });
 
@@ -86,7 +85,7 @@ function kbTables(dialect: StoreDialect): Migration {
         .addColumn('is_our_bot_response', 'boolean', (c) => c.notNull().defaultTo(0))
         .addColumn('is_scheduled', 'boolean', (c) => c.notNull().defaultTo(0))
         .addColumn('created_at', t.time, (c) => c.notNull())
-        .modifyEnd(tableOptions(dialect))
+        .modifyEnd(dialect.tableOptions)
         .execute();
       if (fresh('kb_chat_logs')) {
         await ensureIndex(db, dialect, { name: 'idx_kb_chat_logs_bot_channel_log', table: 'kb_chat_logs', columns: ['bot_name', 'channel_id', 'log_id'] });
@@ -106,7 +105,7 @@ function kbTables(dialect: StoreDialect): Migration {
         .addColumn('message_queue_size', 'integer')
         .addColumn('active_rooms', 'integer')
         .addColumn('created_at', t.time, (c) => c.notNull())
-        .modifyEnd(tableOptions(dialect))
+        .modifyEnd(dialect.tableOptions)
         .execute();
       if (fresh('kb_ping_monitor')) {
         await ensureIndex(db, dialect, { name: 'idx_kb_ping_monitor_bot_created', table: 'kb_ping_monitor', columns: ['bot_name', 'created_at'] });
@@ -123,7 +122,7 @@ function kbTables(dialect: StoreDialect): Migration {
         .addColumn('active_connections', 'integer')
         .addColumn('message_queue_size', 'integer')
         .addColumn('created_at', t.time, (c) => c.notNull())
-        .modifyEnd(tableOptions(dialect))
+        .modifyEnd(dialect.tableOptions)
         .execute();
       if (fresh('kb_system_monitor')) {
         await ensureIndex(db, dialect, { name: 'idx_kb_system_monitor_created', table: 'kb_system_monitor', columns: ['created_at'] });
@@ -133,17 +132,17 @@ function kbTables(dialect: StoreDialect): Migration {
 }
 
 /** Names sort in application order; never rename or edit a released migration, add a new one. */
-function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
+function migrationsFor(dialect: SchemaDialect): Record<string, Migration> {
   return { '0001_kb_tables': kbTables(dialect), '0002_kb_compat': kbCompat(dialect) };
 }
 
-export function createMigrator(db: Kysely<any>, dialect: StoreDialect): Migrator {
+export function createMigrator(db: Kysely<any>, dialect: SchemaDialect): Migrator {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
   return new Migrator({ db, provider, migrationTableName: MIGRATION_TABLE, migrationLockTableName: MIGRATION_LOCK_TABLE });
 }
 
 /** Names of migrations not yet applied to this database. */
-export async function pendingMigrations(db: Kysely<any>, dialect: StoreDialect): Promise<string[]> {
+export async function pendingMigrations(db: Kysely<any>, dialect: SchemaDialect): Promise<string[]> {
   const all = await createMigrator(db, dialect).getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
@@ -158,7 +157,7 @@ export async function pendingMigrations(db: Kysely<any>, dialect: StoreDialect):
  * the winner is still applying a later migration, the loser tries again (every migration here
  * is idempotent: it looks before it creates).
  */
-export async function migrateToLatest(db: Kysely<any>, dialect: StoreDialect): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<any>, dialect: SchemaDialect): Promise<string[]> {
   for (let attempt = 1; ; attempt += 1) {
     const { error, results = [] } = await createMigrator(db, dialect).migrateToLatest();
     if (error === undefined) return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -4,10 +4,9 @@ import type { PoolOptions } from 'mysql2';
 import { BridgeError, reasonOf } from '../errors.js';
 import { DbClock, offsetLabel, parseOffset } from './db-time.js';
 import { boundedPool } from './mysql-pool.js';
+import type { MysqlTarget } from './dialects/mysql.js';
 import type { Database } from './schema.js';
-import { SqlStore } from './sql-store.js';
-import type { StoreTarget } from './store-url.js';
-import type { Store } from './types.js';
+import type { StoreConnection } from './sql-store.js';
 
 export interface MysqlStoreOptions {
   /** Connections the pool opens at most. */
@@ -29,8 +28,6 @@ export const MYSQL_DEFAULTS: MysqlStoreOptions = {
   queryTimeoutMs: 5_000,
   timeZone: 'server',
 };
-
-type MysqlTarget = Extract<StoreTarget, { kind: 'mysql' }>;
 
 /** `?ssl=true` (verified TLS) or `?ssl=skip-verify`; nothing else is accepted, so a typo is not ignored. */
 function tlsOption(target: MysqlTarget): PoolOptions['ssl'] {
@@ -54,9 +51,9 @@ function tlsOption(target: MysqlTarget): PoolOptions['ssl'] {
  *   at the session time zone's offset (a fixed zone is set on every new connection; `server`
  *   keeps the server's zone and measures its offset once here);
  * - utf8mb4 on the wire (Korean text, emoji).
- * Call `migrate()` before use (openStore does).
+ * The connection is for a SqlStore (openStore), which migrates before use.
  */
-export async function openMysqlStore(target: MysqlTarget, options: MysqlStoreOptions = MYSQL_DEFAULTS): Promise<Store> {
+export async function openMysqlConnection(target: MysqlTarget, options: MysqlStoreOptions = MYSQL_DEFAULTS): Promise<StoreConnection> {
   const fixedOffset = options.timeZone === 'server' ? undefined : parseOffset(options.timeZone);
   if (options.timeZone !== 'server' && fixedOffset === undefined) {
     throw new BridgeError('BRIDGE_ERR_STORE_URL', { url: target.redacted, reason: `store.timeZone ${options.timeZone}: expected server, UTC or ±HH:MM` });
@@ -103,5 +100,5 @@ export async function openMysqlStore(target: MysqlTarget, options: MysqlStoreOpt
     await db.destroy().catch(() => undefined);
     throw new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason: `cannot reach ${target.redacted}: ${reasonOf(error)}` }, { cause: error });
   }
-  return new SqlStore(db, { dialect: 'mysql', description: target.redacted, clock: new DbClock(offset) });
+  return { db, description: target.redacted, clock: new DbClock(offset) };
 }

@@ -119,5 +119,3 @@ export interface Database {
   kb_ping_monitor: KbPingMonitorTable;
   kb_system_monitor: KbSystemMonitorTable;
 }
-
-export type StoreDialect = 'sqlite' | 'mysql';

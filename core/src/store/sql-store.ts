@@ -3,6 +3,7 @@ import type { CompiledQuery, Kysely } from 'kysely';
 import type { ApprovalStatus } from '@botbridge/sdk';
 import { BridgeError, reasonOf } from '../errors.js';
 import { UTC_CLOCK } from './db-time.js';
+import type { Dialect } from './dialects/dialect.js';
 import type { DbClock } from './db-time.js';
 import { migrateToLatest } from './migrations.js';
 import * as writes from './monitor-writes.js';
@@ -10,7 +11,7 @@ import {
   DEVICE_COLUMNS, deviceFromRow, legacyRoomKey, ROOM_COLUMNS, roomFromRow, roomKeyCandidates,
 } from './record-mappers.js';
 import type { DeviceRow, RowContext } from './record-mappers.js';
-import type { Database, StoreDialect } from './schema.js';
+import type { Database } from './schema.js';
 import { detectLayout, OWN_LAYOUT } from './store-layout.js';
 import type { StoreLayout } from './store-layout.js';
 import type {
@@ -18,8 +19,14 @@ import type {
   SystemSampleRow,
 } from './types.js';
 
+/** What a dialect opens (its `open`), for a SqlStore to run on. */
+export interface StoreConnection extends Omit<SqlStoreOptions, 'dialect'> {
+  readonly db: Kysely<Database>;
+}
+
 export interface SqlStoreOptions {
-  readonly dialect: StoreDialect;
+  /** Its name is `Store.dialect`; the migrations ask it for types and schema lookups. */
+  readonly dialect: Dialect;
   /** Redacted: never holds a password. */
   readonly description: string;
   /** How instants map to the database's wall-clock strings (UTC unless the MySQL opener says otherwise). */
@@ -34,8 +41,8 @@ export interface SqlStoreOptions {
 
 /**
  * The one query layer: every query of every dialect lives here (and in monitor-writes.ts),
- * written once against Kysely. Dialect-specific code is limited to opening the connection
- * (sqlite.ts, mysql.ts) and to column types and schema lookups in the migrations.
+ * written once against Kysely. Dialect-specific code is limited to the dialect objects
+ * (dialects/): opening the connection, column types and schema lookups for the migrations.
  *
  * Status changes and registrations stamp `updated_at`, and the change feeds select on it, so a
  * change written by another process (the CLI while the server runs, the PHP admin on MySQL) is
@@ -44,9 +51,10 @@ export interface SqlStoreOptions {
  * approval cache's periodic full reconcile.
  */
 export class SqlStore implements Store {
-  readonly dialect: StoreDialect;
+  readonly dialect: string;
   readonly description: string;
   readonly clock: DbClock;
+  readonly #dialect: Dialect;
   #db: Kysely<Database> | null;
   #layout: StoreLayout = OWN_LAYOUT;
   readonly #insertRows: writes.InsertRows;
@@ -58,7 +66,8 @@ export class SqlStore implements Store {
     this.#insertRows = options.insertRows ?? writes.multiRowInsert(db);
     this.#closeWriter = options.closeWriter;
     this.#startWriter = options.startWriter;
-    this.dialect = options.dialect;
+    this.#dialect = options.dialect;
+    this.dialect = options.dialect.name;
     this.description = options.description;
     this.clock = options.clock ?? UTC_CLOCK;
   }
@@ -77,8 +86,8 @@ export class SqlStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    await migrateToLatest(this.#live, this.dialect);
-    this.#layout = await detectLayout(this.#live, this.dialect);
+    await migrateToLatest(this.#live, this.#dialect);
+    this.#layout = await detectLayout(this.#live, this.#dialect);
     this.#startWriter?.();
   }
 

@@ -4,11 +4,12 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { BridgeError, reasonOf } from '../errors.js';
 import type { Database } from './schema.js';
-import { SqlStore } from './sql-store.js';
+import type { StoreConnection } from './sql-store.js';
 import { sqliteInsertRows, StatementCache } from './sqlite-statements.js';
 import { SqliteWriterThread, sqliteThreadInsertRows } from './sqlite-writer.js';
-import { SQLITE_MEMORY } from './store-url.js';
-import type { Store } from './types.js';
+
+/** `sqlite::memory:`: a private in-memory database (tests). */
+export const SQLITE_MEMORY = ':memory:';
 
 /** How long a writer waits for another process's write lock before failing with SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -53,22 +54,22 @@ function openSqlite(path: string): { db: Kysely<Database>; statements: Statement
 }
 
 /**
- * A store over a SQLite file (or `:memory:`); call `migrate()` before use (openStore does).
+ * The connection of a store over a SQLite file (or `:memory:`), for a SqlStore (openStore).
  * A file's chat-log, ping and system rows are written by a worker thread (sqlite-writer.ts) unless
  * `writerThread` is false; `:memory:` (one connection only) writes them on the event loop.
  */
-export function openSqliteStore(path: string, options: { writerThread?: boolean } = {}): Store {
+export function openSqliteConnection(path: string, options: { writerThread?: boolean } = {}): StoreConnection {
   const { db, statements } = openSqlite(path);
   const description = `sqlite:${path}`;
   if (path === SQLITE_MEMORY || options.writerThread === false) {
-    return new SqlStore(db, { dialect: 'sqlite', description, insertRows: sqliteInsertRows(db, statements) });
+    return { db, description, insertRows: sqliteInsertRows(db, statements) };
   }
   const writer = new SqliteWriterThread(path, sqlitePragmas(path));
-  return new SqlStore(db, {
-    dialect: 'sqlite',
+  return {
+    db,
     description,
     insertRows: sqliteThreadInsertRows(db, writer),
     startWriter: () => writer.warm(),
     closeWriter: () => writer.close(),
-  });
+  };
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { StoreDialect } from './schema.js';
-import { isDateType, readTableColumns } from './schema-inspect.js';
+import type { SchemaDialect } from './dialects/dialect.js';
+import { isDateType } from './schema-inspect.js';
 
 /**
  * Column types of an existing deployment that differ from the ones botbridge creates and that
@@ -19,9 +19,9 @@ export interface StoreLayout {
 /** The layout of tables created by botbridge's own migrations. */
 export const OWN_LAYOUT: StoreLayout = { pingClientTimeAsDate: false, pingServerTimeAsDate: false, chatClientTimeAsDate: false };
 
-export async function detectLayout(db: Kysely<any>, dialect: StoreDialect): Promise<StoreLayout> {
-  const pings = await readTableColumns(db, dialect, 'kb_ping_monitor');
-  const chat = await readTableColumns(db, dialect, 'kb_chat_logs');
+export async function detectLayout(db: Kysely<any>, dialect: SchemaDialect): Promise<StoreLayout> {
+  const pings = await dialect.readTableColumns(db, 'kb_ping_monitor');
+  const chat = await dialect.readTableColumns(db, 'kb_chat_logs');
   return {
     pingClientTimeAsDate: isDateType(pings.get('client_timestamp')),
     pingServerTimeAsDate: isDateType(pings.get('server_timestamp')),

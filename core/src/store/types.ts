@@ -107,7 +107,8 @@ export interface ListFilter {
 }
 
 export interface Store {
-  readonly dialect: 'sqlite' | 'mysql';
+  /** The dialect's name (`sqlite`, `mysql`). */
+  readonly dialect: string;
   /** A redacted description for logs (never the password). */
   readonly description: string;
   /** Runs pending migrations (idempotent). */

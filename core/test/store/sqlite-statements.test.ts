@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sqliteDialect } from '../../src/store/dialects/sqlite.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
 import type { Database } from '../../src/store/schema.js';
 import { sqliteInsertRows, StatementCache } from '../../src/store/sqlite-statements.js';
@@ -67,7 +68,7 @@ describe('sqliteInsertRows', () => {
     dir = mkdtempSync(join(tmpdir(), 'botbridge-sqlite-insert-'));
     statements = new StatementCache(new BetterSqlite3(join(dir, 'bridge.db')));
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
-    await migrateToLatest(db, 'sqlite');
+    await migrateToLatest(db, sqliteDialect);
   });
   afterEach(async () => {
     await db.destroy();

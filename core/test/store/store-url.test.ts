@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { BridgeError, isBridgeError } from '../../src/errors.js';
 import { openStore } from '../../src/store/open-store.js';
-import { parseStoreUrl, redactStoreUrl } from '../../src/store/store-url.js';
+import { parseStoreUrl } from '../../src/store/dialects/registry.js';
+import { redactStoreUrl } from '../../src/store/store-url.js';
 
 function thrown(fn: () => unknown): BridgeError {
   try {

@@ -6,8 +6,8 @@ import { Kysely, MysqlDialect } from 'kysely';
 import { createPool } from 'mysql2';
 import type { Database } from '../../src/store/schema.js';
 import { openSqliteDatabase } from '../../src/store/sqlite.js';
-import { parseStoreUrl } from '../../src/store/store-url.js';
-import { createTestDatabase, isMysqlUrl } from '../../src/store/test-database.js';
+import { parseStoreUrl } from '../../src/store/dialects/registry.js';
+import { createTestDatabase, supportsTestDatabase } from '../../src/store/test-database.js';
 
 /**
  * Which stores the shared store suite runs against. `BOTBRIDGE_TEST_STORES` is a comma-separated
@@ -21,7 +21,7 @@ export const SQLITE_TMP = 'sqlite:tmp';
 /** The MySQL server URL the MySQL-only tests use, or undefined when they are skipped. */
 export function mysqlTestServer(): string | undefined {
   const url = process.env.BOTBRIDGE_TEST_STORE;
-  return url !== undefined && isMysqlUrl(url) ? url : undefined;
+  return url !== undefined && supportsTestDatabase(url) ? url : undefined;
 }
 
 export function testStoreSpecs(): string[] {
@@ -36,7 +36,7 @@ export interface TestStoreLocation {
 }
 
 export async function materialiseStoreSpec(spec: string): Promise<TestStoreLocation> {
-  if (isMysqlUrl(spec)) {
+  if (supportsTestDatabase(spec)) {
     const database = await createTestDatabase(spec);
     return { url: database.url, cleanup: () => database.drop() };
   }

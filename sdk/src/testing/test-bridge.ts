@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createBridge, createLogger, createTestDatabase, isMysqlUrl, type Bridge, type TestDatabase } from '@botbridge/core';
+import { createBridge, createLogger, type Bridge } from '@botbridge/core';
+import { createTestDatabase, supportsTestDatabase, type TestDatabase } from '@botbridge/core/testing-db';
 import type { BridgeConfig, PluginEntry } from '../plugin.js';
 import type { BotConfigDocument, BotConfigResult } from '../bot-config.js';
 import type { ApprovalStatus } from '../types.js';
@@ -59,7 +60,7 @@ export async function createTestBridge(options: TestBridgeOptions = {}): Promise
   const user = options.config ?? {};
   const fromEnv = process.env.BOTBRIDGE_TEST_STORE;
   let database: TestDatabase | undefined;
-  if (user.store?.url === undefined && fromEnv !== undefined && isMysqlUrl(fromEnv)) database = await createTestDatabase(fromEnv);
+  if (user.store?.url === undefined && fromEnv !== undefined && supportsTestDatabase(fromEnv)) database = await createTestDatabase(fromEnv);
   const storeUrl = user.store?.url ?? database?.url ?? fromEnv ?? `sqlite:${join(dir, 'bridge.db')}`;
   const cleanup = async () => {
     await database?.drop();
