@@ -8,9 +8,6 @@ export { loadBridgeConfig, resolveConfig } from './config/load-config.js';
 export type { LoadedConfig } from './config/load-config.js';
 export { openStore } from './store/open-store.js';
 export type { StoreOpenOptions } from './store/open-store.js';
-/** Test support: a throwaway MySQL database per test bridge (`BOTBRIDGE_TEST_STORE=mysql://…`). */
-export { createTestDatabase, isMysqlUrl } from './store/test-database.js';
-export type { TestDatabase } from './store/test-database.js';
 export type { Store, DeviceRecord, RoomRecord, ChatLogRow, PingRow, SystemSampleRow } from './store/types.js';
 export { createLogger } from './logger.js';
 export type { CoreLogger } from './logger.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as sdk from '@botbridge/sdk';
-import * as testing from '@botbridge/sdk/testing';
+import * as testing from '@botbridge/testing';
 
 /**
  * The sdk's export list is the public API plugin authors build on. A change here is a

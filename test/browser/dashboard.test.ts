@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { usePlugin } from '@botbridge/sdk';
-import { createTestBridge, FakeBridgeClient, type TestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge, FakeBridgeClient, type TestBridge } from '@botbridge/testing';
 import { commands } from '@botbridge/plugin-commands';
 import { createAdminServer, type AdminServer } from '@botbridge/core/http';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BridgeError, createBridge, openStore, type Bridge, type Store } from '@botbridge/core';
-import { FakeBridgeClient } from '@botbridge/sdk/testing';
+import { FakeBridgeClient } from '@botbridge/testing';
 import { echoPlugin, eventually } from './helpers.js';
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { definePlugin, usePlugin } from '@botbridge/sdk';
 import { chatLog } from '@botbridge/plugin-chat-log';
 import { openStore } from '@botbridge/core';
-import type { TestBridge } from '@botbridge/sdk/testing';
+import type { TestBridge } from '@botbridge/testing';
 import type { TcpProxy } from '../../core/test/store/tcp-proxy.js';
 import { MYSQL_SERVER, rows, until, useMysql } from './mysql-harness.js';
 

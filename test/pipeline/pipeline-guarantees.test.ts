@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, type ChatMessage } from '@botbridge/sdk';
-import { createTestBridge, type TestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge, type TestBridge } from '@botbridge/testing';
 
 /**
  * The pipeline's guarantees under concurrency, through real TCP and the real dispatcher:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge } from '@botbridge/testing';
 import { isBridgeError } from '../../src/errors.js';
 import { createAdminServer, isLoopback, type RouteEntry } from '../../src/http/index.js';
 import { BEARER, TOKEN, useAdmin } from './admin-harness.js';

@@ -2,10 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createBridge, createLogger, createTestDatabase, isMysqlUrl, type Bridge, type TestDatabase } from '@botbridge/core';
-import type { BridgeConfig, PluginEntry } from '../plugin.js';
-import type { BotConfigDocument, BotConfigResult } from '../bot-config.js';
-import type { ApprovalStatus } from '../types.js';
+import { createBridge, createLogger, type Bridge } from '@botbridge/core';
+import { createTestDatabase, isMysqlUrl, type TestDatabase } from '@botbridge/core/test-support';
+import type { ApprovalStatus, BotConfigDocument, BotConfigResult, BridgeConfig, PluginEntry } from '@botbridge/sdk';
 import { FakeBridgeClient, type FakeClientOptions } from './fake-client.js';
 
 export interface TestBridgeOptions {
