@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_EVENT_NAMES, definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
+import { definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
+import { BRIDGE_EVENT_NAMES } from '@botbridge/sdk/internal';
 import { createBridge } from '@botbridge/core';
 import { isBridgeError } from '../../core/src/errors.js';
 import { BOT, CHANNEL, DEVICE, echoPlugin, eventually, useBridges } from './helpers.js';

@@ -104,18 +104,13 @@ export async function createTestBridge(options: TestBridgeOptions = {}): Promise
       return client;
     },
     async setDeviceStatus(botName, deviceId, status) {
-      const found = await bridge.approvals.setDeviceStatus(botName, deviceId, status);
-      if (!found) {
-        await bridge.store.registerDevice({ botName, deviceId, ipAddress: null, clientType: null, clientVersion: null, initialStatus: status });
-        await bridge.approvals.reload();
-      }
+      await bridge.admin.setDeviceStatus(botName, deviceId, status, { register: true });
     },
     async setRoomStatus(botName, channelId, status) {
-      const found = await bridge.approvals.setRoomStatus(botName, channelId, status);
-      if (!found) await bridge.store.registerRoom({ botName, roomId: channelId, roomName: channelId, initialStatus: status });
+      await bridge.admin.setRoomStatus(botName, channelId, status, { register: true });
     },
     setBotConfig(botName, document) {
-      return bridge.botSettings.apply(botName, document);
+      return bridge.admin.applyBotConfig(botName, document);
     },
     logs,
     waitForLog(match, timeoutMs = 5_000) {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BRIDGE_EVENT_NAMES, definePlugin, usePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
+import { definePlugin, usePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
+import { BRIDGE_EVENT_NAMES } from '@botbridge/sdk/internal';
 import { createTestBridge, type FakeBridgeClient, type TestBridge } from '@botbridge/testing';
 import { chatLog } from '@botbridge/plugin-chat-log';
 import { commands } from '@botbridge/plugin-commands';
