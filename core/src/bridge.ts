@@ -9,6 +9,7 @@ import type {
   SendResult,
 } from '@botbridge/sdk';
 import { Registry } from 'prom-client';
+import { BridgeAdmin } from './admin/bridge-admin.js';
 import { ApprovalCache } from './approval/approval-cache.js';
 import { BotSettings } from './bots/bot-settings.js';
 import { resolveConfig } from './config/load-config.js';
@@ -37,7 +38,7 @@ import { HealthTrackedStore } from './store/health-tracked-store.js';
 import { openStore } from './store/open-store.js';
 import { StoreHealth, type StoreHealthState } from './store/store-health.js';
 import type { Store } from './store/types.js';
-import { toChatLogRow } from './monitor/chat-log-row.js';
+import { toChatLogRow, type ChatLogInput } from './monitor/chat-log-row.js';
 import { SERVER_VERSION } from './version.js';
 
 export interface CreateBridgeOptions {
@@ -58,10 +59,8 @@ type Phase = 'created' | 'starting' | 'running' | 'closing' | 'closed';
  */
 export class Bridge {
   readonly settings: BridgeSettings;
-  readonly hooks: BridgeHooks = createHooks();
-  readonly counters = new Counters();
+  /** The root logger (the admin server logs under it). */
   readonly log: CoreLogger;
-  readonly registry = new SessionRegistry();
   /** The live event stream (diagnostics_channel), for the debug channel, dashboards and profilers. */
   readonly events = new EventBus();
   /**
@@ -70,21 +69,27 @@ export class Bridge {
    * /metrics (metrics/prometheus.ts).
    */
   readonly metricsRegistry = new Registry();
+  /** What operators' tools steer the running bridge through (admin HTTP routes, debug channel, test kit). */
+  readonly admin: BridgeAdmin;
+  // The parts below are private: plugins reach the bridge through their context, tools through `admin`.
+  private readonly hooks: BridgeHooks = createHooks();
+  private readonly counters = new Counters();
+  private readonly registry = new SessionRegistry();
   /** Loggers per category (`log.categories`); `log` is the root. */
-  readonly logs: LogCategories;
+  private readonly logs: LogCategories;
   /** Per-bot settings: the core's section and each plugin's `botConfig`, fed by a config source plugin. */
-  readonly botSettings: BotSettings;
+  private readonly botSettings: BotSettings;
   private phase: Phase = 'created';
   private storeRef: Store | undefined;
   private readonly ownsStore: boolean;
-  readonly approvals: ApprovalCache;
+  private readonly approvals: ApprovalCache;
   private readonly plugins: PluginHost;
   private readonly dispatcher: Dispatcher<MessageJob>;
   private readonly sequencer: ReplySequencer<OutgoingReply>;
   private readonly outbound: Outbound;
   private readonly monitor: MonitorServices;
   /** Whether the store answers (every store call reports to it); see store/store-health.ts. */
-  readonly storeHealth: StoreHealth;
+  private readonly storeHealth: StoreHealth;
   private readonly connections: ConnectionManager;
   private readonly proactiveTraces = new TraceIds();
   private readonly admission: Admission;
@@ -208,9 +213,10 @@ export class Bridge {
         }
       },
     });
+    this.admin = new BridgeAdmin({ bridge: this, registry, approvals: this.approvals, store: () => this.store, counters, botSettings });
   }
 
-  get store(): Store {
+  private get store(): Store {
     if (!this.storeRef) throw new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason: 'the bridge has not started' });
     return this.storeRef;
   }
@@ -326,8 +332,18 @@ export class Bridge {
       clients: () => this.clients(),
       reloadApprovals: () => this.approvals.reload(),
       send: (target, reply) => this.send(target, reply),
-      appendChatLog: (entry) => this.monitor.chatLog.push(toChatLogRow(entry)),
+      appendRow: (table, row) => this.appendRow(table, row),
     };
+  }
+
+  /**
+   * The batched tables the core implements for plugins (`BatchedTables`): each row is mapped
+   * onto the store's row and queued on that table's bounded writer. The row types are declared
+   * by the plugins that write them; the core states the fields it reads (`ChatLogInput`).
+   */
+  private appendRow(table: string, row: unknown): void {
+    if (table === 'kb_chat_logs') return this.monitor.chatLog.push(toChatLogRow(row as ChatLogInput));
+    throw new BridgeError('BRIDGE_ERR_UNKNOWN_TABLE', { table });
   }
 
   private setSaturated(saturated: boolean): void {

@@ -49,6 +49,7 @@ export const errorCatalogue = {
   BRIDGE_ERR_PLUGIN_SERVICE_DUPLICATE: 'plugin {plugin}: cannot provide service {service}: plugin {holder} already does',
   BRIDGE_ERR_PLUGIN_METRIC: 'plugin {plugin}: cannot register metric {name}: {reason}',
   BRIDGE_ERR_EVENT_NOT_PUBLISHABLE: 'event {name} is published by the core only',
+  BRIDGE_ERR_UNKNOWN_TABLE: 'the core writes no batched table {table}',
   // config, store, lifecycle
   BRIDGE_ERR_CONFIG_INVALID: 'invalid config at {path}: {reason}',
   BRIDGE_ERR_CONFIG_LOAD: 'cannot load config file {file}: {reason}',

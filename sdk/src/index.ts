@@ -1,11 +1,9 @@
 export { definePlugin, usePlugin, defineConfig } from './plugin.js';
 export type { PluginDefinition, PluginUse, PluginEntry, BridgeConfig } from './plugin.js';
-export { text, texts, mediaUrl, mediaBase64, noReply, toReplies } from './replies.js';
+export { text, texts, mediaUrl, mediaBase64, noReply } from './replies.js';
 export type { MediaOptions } from './replies.js';
-export { bridgeConfigSchema, DEFAULT_SECRET_KEY, DEFAULT_SALT, LOG_CATEGORIES } from './config-schema.js';
 export type { BridgeSettings, BridgeSettingsInput, LogCategory } from './config-schema.js';
 export type * from './types.js';
-export { BRIDGE_EVENT_CHANNEL_PREFIX, BRIDGE_EVENT_NAMES, PLUGIN_EVENT_NAMES } from './events.js';
 export type { BridgeEventMap, BridgeEventName, BridgeEvents, MessageOutcome, PluginEventName, ProfileStage } from './events.js';
 export type * from './bot-config.js';
 export type * from './metrics.js';

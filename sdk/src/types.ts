@@ -184,26 +184,23 @@ export interface SendResult {
   readonly error?: string;
 }
 
-/** One chat-log row (kb_chat_logs): a received chat line or a reply of ours. */
-export interface ChatLogEntry {
-  readonly botName: string;
-  readonly channelId: string | null;
-  readonly roomName: string;
-  readonly sender: string;
-  readonly userHash: string | null;
-  readonly text: string;
-  readonly logId: string | null;
-  readonly clientTimestamp: string | null;
-  readonly isMention: boolean;
-  readonly isGroupChat: boolean;
-  /** The command word when the line is a command (e.g. `# echo`), else null. */
-  readonly directive: string | null;
-  readonly messageType: string;
-  readonly isMeaningful: boolean;
-  readonly isBot: boolean;
-  readonly isOurBotResponse: boolean;
-  readonly isScheduled: boolean;
-}
+/**
+ * Tables the core writes in batches for plugins (buffered, bounded, retried; one transaction per
+ * batch), keyed by table name, each with the row type the core accepts for it. Empty here: the
+ * sdk knows no table. A plugin that writes one declares it by module augmentation, so its row
+ * shape lives with the plugin:
+ *
+ * ```ts
+ * declare module '@botbridge/sdk' {
+ *   interface BatchedTables { kb_chat_logs: ChatLogEntry }
+ * }
+ * ```
+ *
+ * The core implements each table it owns (store schema, migrations, retention); appending to a
+ * table the core does not implement throws.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface BatchedTables {}
 
 export interface ReloadResult {
   /** Devices whose approval was re-read. */
@@ -220,8 +217,8 @@ export interface BridgeApi {
   reloadApprovals(): Promise<ReloadResult>;
   /** Proactive send to a room; passes `beforeReply` like any reply. */
   send(target: ReplyTarget, reply: Reply | string): Promise<SendResult>;
-  /** Append a chat-log row (buffered, written in batches; never blocks the pipeline). */
-  appendChatLog(entry: ChatLogEntry): void;
+  /** Queues a row for one of the core's batched tables (see BatchedTables); never blocks the pipeline. */
+  appendRow<Table extends keyof BatchedTables>(table: Table, row: BatchedTables[Table]): void;
 }
 
 export type Disposer = () => void | Promise<void>;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import * as sdk from '@botbridge/sdk';
-import * as testing from '@botbridge/sdk/testing';
 
 /**
  * The sdk's export list is the public API plugin authors build on. A change here is a
@@ -9,13 +8,6 @@ import * as testing from '@botbridge/sdk/testing';
 describe('sdk public API', () => {
   it('exports exactly these runtime values', () => {
     expect(Object.keys(sdk).sort()).toEqual([
-      'BRIDGE_EVENT_CHANNEL_PREFIX',
-      'BRIDGE_EVENT_NAMES',
-      'DEFAULT_SALT',
-      'DEFAULT_SECRET_KEY',
-      'LOG_CATEGORIES',
-      'PLUGIN_EVENT_NAMES',
-      'bridgeConfigSchema',
       'defineConfig',
       'definePlugin',
       'mediaBase64',
@@ -23,11 +15,24 @@ describe('sdk public API', () => {
       'noReply',
       'text',
       'texts',
-      'toReplies',
       'usePlugin',
       'z',
     ]);
-    expect(Object.keys(testing).sort()).toEqual(['FakeBridgeClient', 'createTestBridge']);
+  });
+
+  it('keeps the core-only values on the internal subpath, not on the public surface', async () => {
+    const internal = await import('@botbridge/sdk/internal');
+    expect(Object.keys(internal).sort()).toEqual([
+      'BRIDGE_EVENT_CHANNEL_PREFIX',
+      'BRIDGE_EVENT_NAMES',
+      'DEFAULT_SALT',
+      'DEFAULT_SECRET_KEY',
+      'LOG_CATEGORIES',
+      'PLUGIN_EVENT_NAMES',
+      'bridgeConfigSchema',
+      'toReplies',
+    ]);
+    expect(internal.toReplies('hi')).toEqual([{ kind: 'text', text: 'hi' }]);
   });
 
   it('reply helpers build the reply shapes the core renders', () => {
@@ -36,7 +41,6 @@ describe('sdk public API', () => {
     expect(sdk.mediaUrl('https://e.x/a.png', { waitMs: 3000 })).toEqual({ kind: 'media', form: 'url', items: ['https://e.x/a.png'], waitMs: 3000 });
     expect(sdk.mediaBase64(['AAAA', 'BBBB'])).toEqual({ kind: 'media', form: 'base64', items: ['AAAA', 'BBBB'] });
     expect(sdk.noReply()).toEqual({ kind: 'none' });
-    expect(sdk.toReplies('hi')).toEqual([{ kind: 'text', text: 'hi' }]);
   });
 
   it('definePlugin and usePlugin keep the definition and the config as given', () => {

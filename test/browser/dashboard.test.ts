@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { usePlugin } from '@botbridge/sdk';
-import { createTestBridge, FakeBridgeClient, type TestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge, FakeBridgeClient, type TestBridge } from '@botbridge/testing';
 import { commands } from '@botbridge/plugin-commands';
 import { createAdminServer, type AdminServer } from '@botbridge/core/http';
 
@@ -69,8 +69,8 @@ describe('dashboard in a browser', () => {
     await page.locator(`#rooms tr[data-room="${CHANNEL}"] button`, { hasText: 'Approve' }).click();
     await page.locator(`#devices tr[data-device="${DEVICE}"]`).waitFor({ state: 'detached' });
     await page.locator(`#rooms tr[data-room="${CHANNEL}"]`).waitFor({ state: 'detached' });
-    expect((await t.bridge.store.getDevice(BOT, DEVICE))?.status).toBe('approved');
-    expect((await t.bridge.store.getRoom(BOT, CHANNEL))?.status).toBe('approved');
+    expect((await t.bridge.admin.device(BOT, DEVICE))?.status).toBe('approved');
+    expect((await t.bridge.admin.room(BOT, CHANNEL))?.status).toBe('approved');
 
     // The sandbox speaks for the phone; the reply is really sent to it and shows in the tail.
     await page.locator(`#sandbox-room option[value="${CHANNEL}"]`).waitFor({ state: 'attached' });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { usePlugin } from '@botbridge/sdk';
 import { commands } from '@botbridge/plugin-commands';
-import type { FakeBridgeClient } from '@botbridge/sdk/testing';
+import type { FakeBridgeClient } from '@botbridge/testing';
 import { BOT, CHANNEL, counter, DEVICE, expectNoClients, useBridges } from './helpers.js';
 
 /** PROTOCOL.md §5: a reply needs an approved device and an approved room; changes apply live. */

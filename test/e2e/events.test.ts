@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_EVENT_NAMES, definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
+import { definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
+import { BRIDGE_EVENT_NAMES } from '@botbridge/sdk/internal';
 import { echoPlugin, fastSession, useBridges } from './helpers.js';
 
 /** The live event stream that the debug channel and profilers build on. */

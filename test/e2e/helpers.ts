@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
 import { definePlugin, type HandlerResult, type MessageContext } from '@botbridge/sdk';
-import { createTestBridge, FakeBridgeClient, type FakeClientOptions, type TestBridge, type TestBridgeOptions } from '@botbridge/sdk/testing';
-import { buildAuthBlock, SCRIPT_SALT, SCRIPT_SECRET_KEY } from '../../sdk/src/testing/auth-signer.js';
-import { buildAnalyzeData, buildHandshake, buildLegacyTwin, encodeLine } from '../../sdk/src/testing/wire-packets.js';
-import type { AnalyzeData, AnalyzeInput } from '../../sdk/src/testing/wire-types.js';
+import { createTestBridge, FakeBridgeClient, type FakeClientOptions, type TestBridge, type TestBridgeOptions } from '@botbridge/testing';
+import { buildAnalyzeData, buildAuthBlock, buildHandshake, buildLegacyTwin, encodeLine, SCRIPT_SALT, SCRIPT_SECRET_KEY } from '@botbridge/testing/wire';
+import type { AnalyzeData, AnalyzeInput } from '@botbridge/testing/wire';
 
 /**
  * Shared pieces of the end-to-end suite: every test runs a real bridge on 127.0.0.1:0 with a

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_EVENT_NAMES, definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
+import { definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
+import { BRIDGE_EVENT_NAMES } from '@botbridge/sdk/internal';
 import { createBridge } from '@botbridge/core';
 import { isBridgeError } from '../../core/src/errors.js';
 import { BOT, CHANNEL, DEVICE, echoPlugin, eventually, useBridges } from './helpers.js';
@@ -35,7 +36,7 @@ describe('Bridge.inject', () => {
     const trace = seen.filter((s) => 'traceId' in s.event && s.event.traceId === traceId).map((s) => s.name);
     expect(trace).toEqual(['message:admitted', 'message:started', 'plugin:handler', 'reply:queued', 'reply:sent', 'message:finished']);
     expect(seen.find((s) => s.name === 'message:admitted')!.event).toMatchObject({ sender: '운영자', deviceId: DEVICE });
-    expect(t.bridge.counters.get('messages', 'injected')).toBe(1);
+    expect(t.bridge.admin.counters.get('messages', 'injected')).toBe(1);
   });
 
   it('is not deduplicated: the same line twice is processed twice', async () => {
@@ -57,7 +58,7 @@ describe('Bridge.inject', () => {
     expect(seen.filter((s) => s.name === 'reply:queued' || s.name === 'reply:sent')).toEqual([]);
     expect(phone.replies).toEqual([]);
     // The room was registered as pending by the injected line, as a real first message would.
-    expect((await t.bridge.store.getRoom(BOT, CHANNEL))?.status).toBe('pending');
+    expect((await t.bridge.admin.room(BOT, CHANNEL))?.status).toBe('pending');
   });
 
   it('routes the reply of a disconnected device to another live device of the bot', async () => {

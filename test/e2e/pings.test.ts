@@ -71,11 +71,9 @@ describe('server pings', () => {
   it('records answered pings: onPing fires, clients() shows the RTT, kb_ping_monitor gets a row', async () => {
     const dir = await tempDir();
     const file = join(dir, 'pings.db');
-    const t = await bridge({ config: { ...config, store: { url: `sqlite:${file}` } } });
     const seen: PingResult[] = [];
-    t.bridge.hooks.onPing.tapPromise('e2e', async (ping) => {
-      seen.push(ping);
-    });
+    const pingWatcher = definePlugin({ name: 'ping-watcher', setup: (ctx) => ctx.onPing(async (ping) => void seen.push(ping)) });
+    const t = await bridge({ config: { ...config, store: { url: `sqlite:${file}` } }, plugins: [pingWatcher] });
     const phone = await t.client();
     phone.analyze({ text: 'a', channelId: '1' });
     phone.analyze({ text: 'b', channelId: '2' });
@@ -85,7 +83,7 @@ describe('server pings', () => {
     expect(last.rttMs).toBeGreaterThanOrEqual(0);
     expect(last.client).toMatchObject({ botName: BOT, deviceId: DEVICE, remoteAddress: '127.0.0.1' });
     expect(last.monitoring).toEqual({ totalMemory: 512, memoryUsage: 97.3, memoryPercent: 19, messageQueueSize: 0, activeRooms: 2 });
-    expect(t.bridge.clients()[0]).toMatchObject({ rttMs: expect.any(Number), lastPingAt: expect.any(Number), monitoring: last.monitoring });
+    expect(t.bridge.admin.clients()[0]).toMatchObject({ rttMs: expect.any(Number), lastPingAt: expect.any(Number), monitoring: last.monitoring });
     expect(counter(t, 'pings_answered')).toBeGreaterThanOrEqual(2);
 
     const db = new Database(file, { readonly: true, fileMustExist: true });

@@ -46,8 +46,8 @@ describe('room concurrency from kb_rooms.room_concurrency', () => {
     } finally {
       await db.destroy();
     }
-    await t.bridge.approvals.reload();
-    expect(t.bridge.approvals.roomApproval(BOT, '111')).toEqual({ status: 'approved', concurrency: 1 });
+    await t.bridge.admin.reloadApprovals();
+    expect(t.bridge.admin.roomApproval(BOT, '111')).toEqual({ status: 'approved', concurrency: 1 });
 
     const phone = await t.client();
     for (let i = 0; i < 4; i += 1) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BridgeError, createBridge, openStore, type Bridge, type Store } from '@botbridge/core';
-import { FakeBridgeClient } from '@botbridge/sdk/testing';
+import { FakeBridgeClient } from '@botbridge/testing';
 import { echoPlugin, eventually } from './helpers.js';
 
 /**
@@ -72,7 +72,7 @@ describe('store outage', () => {
     await a.shouldReply({ text: 'hi', channelId: CHANNEL }, '에코: hi');
 
     store.down = true;
-    await eventually('degraded', () => bridge.storeHealth.state === 'degraded');
+    await eventually('degraded', () => bridge.admin.stats().store.health === 'degraded');
     const b = await phone(port, 'phone-b');
     expect(await b.handshake).toMatchObject({ success: true, approved: false, message: '승인 대기 중인 디바이스입니다' });
     const unknown = await phone(port, 'phone-new');
@@ -80,12 +80,12 @@ describe('store outage', () => {
     await b.shouldNotReply({ text: 'b', channelId: CHANNEL }, { quietMs: 200 });
     await a.shouldReply({ text: 'cached', channelId: CHANNEL }, '에코: cached');
 
-    await eventually('stale', () => !bridge.approvals.isFresh(), 3_000);
+    await eventually('stale', () => !bridge.admin.stats().store.approvalsFresh, 3_000);
     await a.shouldNotReply({ text: 'stale', channelId: CHANNEL }, { quietMs: 200 });
-    expect(bridge.counters.get('handshakes', 'store_degraded')).toBe(2);
+    expect(bridge.admin.counters.get('handshakes', 'store_degraded')).toBe(2);
 
     store.down = false;
-    await eventually('healthy', () => bridge.storeHealth.state === 'healthy');
+    await eventually('healthy', () => bridge.admin.stats().store.health === 'healthy');
     await a.shouldReply({ text: 'back', channelId: CHANNEL }, '에코: back');
     await b.shouldReply({ text: 'b', channelId: CHANNEL }, '에코: b');
     await eventually('the unknown device registered after recovery', async () => (await store.getDevice(BOT, 'phone-new'))?.status === 'pending');

@@ -52,7 +52,7 @@ describe.skipIf(MYSQL_SERVER === undefined)('an existing kb_* deployment', () =>
     await t.close();
     // A second start finds nothing to do.
     const again = await my.bridge({ autoApprove: false, config: { store: { url } } });
-    expect((await again.bridge.store.listRooms({ botName: 'LOA.i' })).map((r) => [r.roomId, r.status, r.roomConcurrency])).toEqual([
+    expect((await again.bridge.admin.listRooms({ botName: 'LOA.i' })).map((r) => [r.roomId, r.status, r.roomConcurrency])).toEqual([
       [LEGACY_ROOM, 'approved', 1], ['222', 'approved', 2], ['333', 'pending', 1],
     ]);
     await again.close();
@@ -120,7 +120,7 @@ describe.skipIf(MYSQL_SERVER === undefined)('an existing kb_* deployment', () =>
     // UNIQUE(device_id): the phone of another bot cannot get a row of its own; fail closed.
     const otherBot = await my.phone(t, { botName: 'Other', deviceId: 'phone-shop' });
     expect(await otherBot.handshake).toMatchObject({ success: true, approved: false });
-    expect(t.bridge.counters.get('store_errors', 'register_device')).toBe(1);
+    expect(t.bridge.admin.counters.get('store_errors', 'register_device')).toBe(1);
     expect(await rows(sql, "select bot_name, status from kb_bot_devices where device_id = 'phone-shop'")).toEqual([{ bot_name: 'Shop', status: 'approved' }]);
 
     // PRIMARY KEY(room_id) holds '777' for Shop: LOA.i's room 777 gets the old `<channelId>_<botName>` key.
@@ -192,6 +192,6 @@ describe.skipIf(MYSQL_SERVER === undefined)('an existing kb_* deployment', () =>
         expect.objectContaining({ message: '에코: 안녕', is_our_bot_response: 1 }),
       ]);
     });
-    expect(t.bridge.counters.total('store_writes_dropped')).toBe(0);
+    expect(t.bridge.admin.counters.total('store_writes_dropped')).toBe(0);
   });
 });

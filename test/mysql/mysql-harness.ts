@@ -1,8 +1,8 @@
 import { afterEach } from 'vitest';
 import { createConnection } from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
-import { createTestDatabase } from '@botbridge/core/testing-db';
-import { createTestBridge, FakeBridgeClient, type FakeClientOptions, type TestBridge, type TestBridgeOptions } from '@botbridge/sdk/testing';
+import { createTestDatabase } from '@botbridge/core/test-support';
+import { createTestBridge, FakeBridgeClient, type FakeClientOptions, type TestBridge, type TestBridgeOptions } from '@botbridge/testing';
 import { TcpProxy } from '../../core/test/store/tcp-proxy.js';
 import { mysqlTestServer } from '../../core/test/store/test-stores.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { definePlugin, usePlugin } from '@botbridge/sdk';
 import { chatLog } from '@botbridge/plugin-chat-log';
 import { openStore } from '@botbridge/core';
-import type { TestBridge } from '@botbridge/sdk/testing';
+import type { TestBridge } from '@botbridge/testing';
 import type { TcpProxy } from '../../core/test/store/tcp-proxy.js';
 import { MYSQL_SERVER, rows, until, useMysql } from './mysql-harness.js';
 
@@ -50,7 +50,7 @@ describe.skipIf(MYSQL_SERVER === undefined)('store faults', { timeout: 60_000 },
     return { t, proxy, url };
   }
 
-  const health = (t: TestBridge) => t.bridge.storeHealth.state;
+  const health = (t: TestBridge) => t.bridge.admin.stats().store.health;
 
   it('stopped: nothing is approved, live connections are served until stale, pings flow, all recovers', async () => {
     const { t, proxy, url } = await running();
@@ -61,7 +61,7 @@ describe.skipIf(MYSQL_SERVER === undefined)('store faults', { timeout: 60_000 },
     proxy.setMode('refuse');
     proxy.dropAll();
     await until('the store is degraded', () => expect(health(t)).toBe('degraded'));
-    expect(t.bridge.counters.get('store_health', 'degraded')).toBe(1);
+    expect(t.bridge.admin.counters.get('store_health', 'degraded')).toBe(1);
 
     // A known, approved device and an unknown one: answered, connected, never approved.
     const b = await my.phone(t, { deviceId: 'phone-b' });
@@ -82,15 +82,15 @@ describe.skipIf(MYSQL_SERVER === undefined)('store faults', { timeout: 60_000 },
     expect(t.bridge.stats().writers.ping).toBeGreaterThan(0);
 
     // ...for a bounded time: once stale, it is no longer answered (and stays connected).
-    await until('approvals are stale', () => expect(t.bridge.approvals.isFresh()).toBe(false));
+    await until('approvals are stale', () => expect(t.bridge.admin.stats().store.approvalsFresh).toBe(false));
     await a.shouldNotReply(say('늦음'), { quietMs: 300 });
     expect(a.closeReason).toBeNull();
     expect(t.bridge.clients().find((c) => c.deviceId === 'phone-a')?.approval).toBe('pending');
-    expect(t.bridge.approvals.roomApproval(BOT, CHANNEL)?.status).toBe('pending');
+    expect(t.bridge.admin.roomApproval(BOT, CHANNEL)?.status).toBe('pending');
 
     proxy.setMode('forward');
     await until('the store is healthy again', () => expect(health(t)).toBe('healthy'));
-    expect(t.bridge.counters.get('store_health', 'healthy')).toBe(1);
+    expect(t.bridge.admin.counters.get('store_health', 'healthy')).toBe(1);
     await until('a is answered again', () => a.shouldReply(say('후'), '에코: 후', { timeoutMs: 300 }));
     await until('b is answered after the recovery', () => b.shouldReply(say('b2'), '에코: b2', { timeoutMs: 300 }));
     await until('the device approved during the outage is answered now', () => n.shouldReply(say('n2'), '에코: n2', { timeoutMs: 300 }));
@@ -100,7 +100,7 @@ describe.skipIf(MYSQL_SERVER === undefined)('store faults', { timeout: 60_000 },
       const [{ n: count }] = await rows<{ n: number }>(sql, "select count(*) as n from kb_ping_monitor where device_id = 'phone-a'");
       expect(count).toBeGreaterThanOrEqual(pingsBefore + 2);
     });
-    expect(t.bridge.counters.total('store_writes_dropped')).toBe(0);
+    expect(t.bridge.admin.counters.total('store_writes_dropped')).toBe(0);
     expect(t.bridge.stats().phase).toBe('running');
   });
 
@@ -131,7 +131,7 @@ describe.skipIf(MYSQL_SERVER === undefined)('store faults', { timeout: 60_000 },
     await until('the late handshake is approved now', () => late.shouldReply(say('y'), '에코: y', { timeoutMs: 300 }));
     // The device that could not be registered during the fault was registered on recovery.
     await until('phone-x registered', async () => {
-      expect((await t.bridge.store.getDevice(BOT, 'phone-x'))?.status).toBe('pending');
+      expect((await t.bridge.admin.device(BOT, 'phone-x'))?.status).toBe('pending');
     });
     expect(t.bridge.stats().phase).toBe('running');
   });
@@ -170,7 +170,7 @@ describe.skipIf(MYSQL_SERVER === undefined)('store faults', { timeout: 60_000 },
       expect(logged.map((r) => r.message).filter((m) => !m.startsWith('에코')).sort()).toEqual(sent.map((text) => `# echo ${text}`).sort());
       expect(logged).toHaveLength(60);
     });
-    expect(t.bridge.counters.total('store_writes_dropped')).toBe(0);
+    expect(t.bridge.admin.counters.total('store_writes_dropped')).toBe(0);
     await until('b is approved after the recovery', () => b.shouldReply(say('b'), '에코: b', { timeoutMs: 300 }));
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, type ChatMessage } from '@botbridge/sdk';
-import { createTestBridge, type TestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge, type TestBridge } from '@botbridge/testing';
 
 /**
  * The pipeline's guarantees under concurrency, through real TCP and the real dispatcher:
@@ -104,8 +104,8 @@ describe('dispatcher limits and ordering over TCP', () => {
     await sleep(200);
     expect(phone.replies).toHaveLength(50);
     expect(new Set(replies.map((r) => r.text)).size).toBe(50);
-    expect(t.bridge.counters.get('dedup_drops', 'duplicate')).toBe(50);
-    expect(t.bridge.counters.get('dedup_drops', 'legacy-twin')).toBe(50);
+    expect(t.bridge.admin.counters.get('dedup_drops', 'duplicate')).toBe(50);
+    expect(t.bridge.admin.counters.get('dedup_drops', 'legacy-twin')).toBe(50);
   });
 });
 
@@ -137,7 +137,7 @@ describe('backpressure', () => {
     expect(stats.saturated).toBe(true);
     // Reading stopped: far fewer than all messages were admitted while the handlers are held.
     await sleep(100);
-    const admitted = t.bridge.counters.get('messages', 'admitted');
+    const admitted = t.bridge.admin.counters.get('messages', 'admitted');
     expect(admitted).toBeLessThan(total);
     expect(t.bridge.stats().dispatcher.queued).toBeLessThanOrEqual(admitted);
 
@@ -145,7 +145,7 @@ describe('backpressure', () => {
     const replies = await phone.waitForReplies(total, 15_000);
     expect(new Set(replies.map((r) => r.text))).toEqual(new Set(Array.from({ length: total }, (_, i) => `ok m${i}`)));
     expect(seen).toHaveLength(total);
-    expect(t.bridge.counters.get('queue_saturation', 'paused')).toBeGreaterThanOrEqual(1);
+    expect(t.bridge.admin.counters.get('queue_saturation', 'paused')).toBeGreaterThanOrEqual(1);
     expect(t.bridge.stats().saturated).toBe(false);
   });
 });
@@ -173,7 +173,7 @@ describe('processing timeout', () => {
     await phone.shouldReply('after', 'ok after', { timeoutMs: 5_000 });
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).toMatchObject({ code: 'BRIDGE_ERR_PROCESSING_TIMEOUT' });
-    expect(t.bridge.counters.get('jobs', 'timed_out')).toBe(1);
+    expect(t.bridge.admin.counters.get('jobs', 'timed_out')).toBe(1);
     expect(t.bridge.stats().dispatcher.running).toBe(0);
   });
 });

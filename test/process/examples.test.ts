@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeBridgeClient } from '@botbridge/sdk/testing';
+import { FakeBridgeClient } from '@botbridge/testing';
 import { startExample, type RunningServer } from './example-process.js';
 
 /**

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeBridgeClient } from '@botbridge/sdk/testing';
+import { FakeBridgeClient } from '@botbridge/testing';
 
 const root = new URL('../../', import.meta.url).pathname;
 const bin = join(root, 'core/bin/botbridge.js');

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { bridgeConfigSchema, type BridgeConfig, type BridgeSettings, type PluginEntry } from '@botbridge/sdk';
+import type { BridgeConfig, BridgeSettings, PluginEntry } from '@botbridge/sdk';
+import { bridgeConfigSchema } from '@botbridge/sdk/internal';
 import { BridgeError, reasonOf } from '../errors.js';
 
 export interface LoadedConfig {

@@ -1,15 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { channel, type Channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import {
-  BRIDGE_EVENT_CHANNEL_PREFIX,
-  BRIDGE_EVENT_NAMES,
-  PLUGIN_EVENT_NAMES,
-  type BridgeEventMap,
-  type BridgeEventName,
-  type BridgeEvents,
-  type PluginEventName,
-} from '@botbridge/sdk';
+import type { BridgeEventMap, BridgeEventName, BridgeEvents, PluginEventName } from '@botbridge/sdk';
+import { BRIDGE_EVENT_CHANNEL_PREFIX, BRIDGE_EVENT_NAMES, PLUGIN_EVENT_NAMES } from '@botbridge/sdk/internal';
 import { BridgeError } from '../errors.js';
 
 type Channels = { readonly [K in BridgeEventName]: Channel };

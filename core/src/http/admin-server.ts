@@ -66,8 +66,8 @@ export function isLoopback(host: string): boolean {
 
 /**
  * The admin HTTP server (fastify) beside the bridge: health probes, /metrics, the admin API,
- * the WebSocket debug channel and the dashboard. It steers the bridge only through its public
- * surface. Refuses to be built for a non-loopback address without a configured token.
+ * the WebSocket debug channel and the dashboard. It steers the bridge only through its admin
+ * facade (`bridge.admin`), its event stream (`bridge.events`) and its metrics registry. Refuses to be built for a non-loopback address without a configured token.
  */
 export async function createAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { bridge } = options;
@@ -82,7 +82,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     limiter: new AuthFailureLimiter({ limit: settings.authFailureLimit, windowMs: settings.authFailureWindowMs }),
     allowedOrigins: settings.allowedOrigins,
     log,
-    counters: bridge.counters,
+    countFailure: (reason) => bridge.admin.countAuthFailure(reason),
     loginPage: loginPage(),
   };
   const metrics: BridgeMetrics | null = settings.metrics ? createBridgeMetrics(bridge) : null;

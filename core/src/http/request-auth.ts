@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CoreLogger } from '../logger.js';
-import type { Counters } from '../metrics/counters.js';
 import type { AdminToken } from './admin-token.js';
 import type { AuthFailureLimiter } from './auth-failures.js';
 import { sendError } from './http-errors.js';
@@ -32,8 +31,8 @@ export interface AuthOptions {
   /** Origins allowed besides the server's own. */
   readonly allowedOrigins: readonly string[];
   readonly log: CoreLogger;
-  /** Counts `http_auth_failures{reason}` (exported on /metrics). */
-  readonly counters: Counters;
+  /** Counts a refused credential: `http_auth_failures{reason}`, exported on /metrics. */
+  readonly countFailure: (reason: string) => void;
   readonly loginPage: (failed: boolean) => { html: string; csp: string };
 }
 
@@ -75,7 +74,7 @@ export function rejectUnauthenticated(
   // dashboard (no cookie yet) is not a guess. No token material is logged, only the reason.
   if (reason !== 'none') {
     const failures = options.limiter.fail(request.ip);
-    options.counters.inc('http_auth_failures', reason);
+    options.countFailure(reason);
     options.log.warn({ remote: request.ip, route: request.routeOptions.url ?? request.url.split('?')[0], reason, failures }, 'admin authentication failed');
   }
   reply.header('www-authenticate', 'Bearer realm="botbridge"').header('cache-control', 'no-store');

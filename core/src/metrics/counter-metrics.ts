@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
-import type { Counters } from './counters.js';
+import type { CounterReader } from '../admin/bridge-admin.js';
 
 /**
  * Prometheus counters mirrored from the bridge's in-process `Counters` at scrape time, so the
@@ -47,7 +47,7 @@ interface Entry {
   readonly value: number;
 }
 
-function entries(counters: Counters): Entry[] {
+function entries(counters: CounterReader): Entry[] {
   const out: Entry[] = [];
   for (const [key, value] of Object.entries(counters.snapshot())) {
     const open = key.indexOf('{');
@@ -66,7 +66,7 @@ function labelsOf(mirror: Mirror, label: string | undefined): Record<string, str
   return cut < 0 ? { plugin: text, hook: '' } : { plugin: text.slice(0, cut), hook: text.slice(cut + 1) };
 }
 
-export function registerCounterMetrics(registry: Registry, counters: Counters): void {
+export function registerCounterMetrics(registry: Registry, counters: CounterReader): void {
   const known = new Set(MIRRORS.map((m) => m.counter));
   for (const mirror of MIRRORS) {
     new Counter({

@@ -26,7 +26,7 @@ export function createBridgeMetrics(bridge: Bridge): BridgeMetrics {
   // Registered on a scratch registry first: a name clash (a plugin took a core name) then fails
   // here, before the bridge's registry holds half of the core's metrics.
   const core = new Registry();
-  registerCounterMetrics(core, bridge.counters);
+  registerCounterMetrics(core, bridge.admin.counters);
   registerStateMetrics(core, bridge);
   const disposers = [registerEventMetrics(core, bridge.events), registerProcessMetrics(core)];
   // getMetricsAsArray returns the metric objects themselves (its typing says MetricObject).

@@ -18,7 +18,7 @@ export function registerStateMetrics(registry: Registry, bridge: Bridge): void {
   // snapshot is shared by that scrape and dropped before the next one.
   const stats = () => {
     if (cached === null) {
-      cached = bridge.stats();
+      cached = bridge.admin.stats();
       queueMicrotask(() => (cached = null));
     }
     return cached;
@@ -52,7 +52,7 @@ export function registerStateMetrics(registry: Registry, bridge: Bridge): void {
     collect() {
       this.reset();
       const perBot = new Map<string, number>();
-      for (const client of bridge.clients()) perBot.set(client.botName, (perBot.get(client.botName) ?? 0) + 1);
+      for (const client of bridge.admin.clients()) perBot.set(client.botName, (perBot.get(client.botName) ?? 0) + 1);
       for (const [bot, count] of perBot) this.set({ bot }, count);
     },
   });
@@ -63,7 +63,7 @@ export function registerStateMetrics(registry: Registry, bridge: Bridge): void {
     registers,
     collect() {
       this.reset();
-      for (const client of bridge.clients()) {
+      for (const client of bridge.admin.clients()) {
         if (client.rttMs !== null) this.set({ bot: client.botName, device: client.deviceId }, client.rttMs / 1_000);
       }
     },
@@ -145,7 +145,7 @@ export function registerStateMetrics(registry: Registry, bridge: Bridge): void {
     registers,
     collect() {
       this.reset();
-      for (const plugin of bridge.pluginStates()) this.set({ plugin: plugin.name }, plugin.state === 'running' ? 1 : 0);
+      for (const plugin of bridge.admin.pluginStates()) this.set({ plugin: plugin.name }, plugin.state === 'running' ? 1 : 0);
     },
   });
 }

@@ -1,5 +1,5 @@
+import { toReplies } from '@botbridge/sdk/internal';
 import {
-  toReplies,
   type BridgeSettings,
   type ChatMessage,
   type ClientInfo,

@@ -3,7 +3,7 @@ import { dialectFor, findDialect } from './dialects/registry.js';
 import { redactStoreUrl } from './store-url.js';
 
 /**
- * Throwaway databases for tests (`@botbridge/core/testing-db`; not in core's public index, and
+ * Throwaway databases for tests (`@botbridge/core/test-support`; not in core's public index, and
  * never used by the server itself). A dialect that can create databases on a server (MySQL)
  * gives each test bridge or test file its own; SQLite tests use temporary files instead.
  */

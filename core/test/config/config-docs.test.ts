@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bridgeConfigSchema } from '@botbridge/sdk';
+import { bridgeConfigSchema } from '@botbridge/sdk/internal';
 import { resolveConfig } from '../../src/config/load-config.js';
 import { BridgeError } from '../../src/errors.js';
 

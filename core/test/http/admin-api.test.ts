@@ -90,7 +90,7 @@ describe('admin REST API', () => {
     const res = await admin.app.inject({ method: 'POST', url: `/api/clients/${BOT}/${DEVICE}/disconnect`, headers: BEARER });
     expect(res.json()).toEqual({ disconnected: true });
     await phone.closed;
-    await eventually('disconnect counted', () => t.bridge.counters.get('disconnects', 'BRIDGE_ERR_ADMIN_DISCONNECT') === 1);
+    await eventually('disconnect counted', () => t.bridge.admin.counters.get('disconnects', 'BRIDGE_ERR_ADMIN_DISCONNECT') === 1);
     const again = await admin.app.inject({ method: 'POST', url: `/api/clients/${BOT}/${DEVICE}/disconnect`, headers: BEARER });
     expect(again.statusCode).toBe(404);
   });

@@ -1,6 +1,6 @@
 import { afterEach } from 'vitest';
 import type { PluginEntry } from '@botbridge/sdk';
-import { createTestBridge, FakeBridgeClient, type FakeClientOptions, type TestBridge, type TestBridgeOptions } from '@botbridge/sdk/testing';
+import { createTestBridge, FakeBridgeClient, type FakeClientOptions, type TestBridge, type TestBridgeOptions } from '@botbridge/testing';
 import { createAdminServer, type AdminAddress, type AdminServer, type HttpSettings } from '../../src/http/index.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge } from '@botbridge/testing';
 import { isBridgeError } from '../../src/errors.js';
 import { createAdminServer, isLoopback, type RouteEntry } from '../../src/http/index.js';
 import { BEARER, TOKEN, useAdmin } from './admin-harness.js';
@@ -62,7 +62,7 @@ describe('admin authentication', () => {
     // Another address is not affected; health probes never are.
     expect((await admin.app.inject({ url: '/api/clients', headers: BEARER, remoteAddress: '127.0.0.2' })).statusCode).toBe(200);
     expect((await admin.app.inject({ url: '/health' })).statusCode).toBe(200);
-    expect(t.bridge.counters.get('http_auth_failures', 'wrong-token')).toBe(3);
+    expect(t.bridge.admin.counters.get('http_auth_failures', 'wrong-token')).toBe(3);
   });
 
   it('refuses foreign origins (cross-site requests and WebSocket hijacking)', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_EVENT_NAMES, definePlugin } from '@botbridge/sdk';
+import { definePlugin } from '@botbridge/sdk';
+import { BRIDGE_EVENT_NAMES } from '@botbridge/sdk/internal';
 import { BEARER, eventually, TOKEN, useAdmin, type AdminFixture } from './admin-harness.js';
 import { DebugWs } from './ws-client.js';
 

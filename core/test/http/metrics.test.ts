@@ -66,7 +66,7 @@ describe('GET /metrics', () => {
     const forger = await fixture.client({ deviceId: 'forged0000000000', secretKey: 'not-the-key', autoPong: false });
     forger.analyze('위조');
     await phone.nextPacket('ping');
-    await eventually('counted', () => fixture.t.bridge.counters.get('auth_failures', 'BRIDGE_ERR_AUTH_SIGNATURE') === 1 && fixture.t.bridge.counters.get('pings_answered') > 0);
+    await eventually('counted', () => fixture.t.bridge.admin.counters.get('auth_failures', 'BRIDGE_ERR_AUTH_SIGNATURE') === 1 && fixture.t.bridge.admin.counters.get('pings_answered') > 0);
 
     const after = await scrape(fixture);
     const delta = (name: string, labels: Record<string, string> = {}) => value(after, name, labels) - value(before, name, labels);

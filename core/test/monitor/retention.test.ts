@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bridgeConfigSchema } from '@botbridge/sdk';
+import { bridgeConfigSchema } from '@botbridge/sdk/internal';
 import { createLogger } from '../../src/logger.js';
 import { Counters } from '../../src/metrics/counters.js';
 import { RetentionJob } from '../../src/monitor/retention.js';

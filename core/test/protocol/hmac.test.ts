@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SALT, DEFAULT_SECRET_KEY } from '@botbridge/sdk';
+import { DEFAULT_SALT, DEFAULT_SECRET_KEY } from '@botbridge/sdk/internal';
 import { signAuth, verifyAuth } from '../../src/protocol/hmac.js';
 
 const NOW = 1_752_566_400_000;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { usePlugin } from '@botbridge/sdk';
-import { createTestBridge, type TestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge, type TestBridge } from '@botbridge/testing';
 import { hello } from '../src/index.js';
 
 let t: TestBridge | undefined;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, usePlugin, z, type BotConfigDocument } from '@botbridge/sdk';
-import { createTestBridge, type FakeBridgeClient, type LogLine, type TestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge, type FakeBridgeClient, type LogLine, type TestBridge } from '@botbridge/testing';
 import { commands } from '@botbridge/plugin-commands';
 import { autoConfig } from '../src/index.js';
 

@@ -1,5 +1,36 @@
-import type { ChatLogEntry, Reply, ReceivedMessage, SentReply } from '@botbridge/sdk';
+import type { Reply, ReceivedMessage, SentReply } from '@botbridge/sdk';
 import { classify, isMeaningful } from './classify.js';
+
+/**
+ * One chat-log row (kb_chat_logs): a received chat line or a reply of ours. The core writes the
+ * table (`ctx.bridge.appendRow('kb_chat_logs', row)`), batched, and adds the server time; its
+ * row mapper (core/src/monitor/chat-log-row.ts) reads exactly these fields.
+ */
+export interface ChatLogEntry {
+  readonly botName: string;
+  readonly channelId: string | null;
+  readonly roomName: string;
+  readonly sender: string;
+  readonly userHash: string | null;
+  readonly text: string;
+  readonly logId: string | null;
+  readonly clientTimestamp: string | null;
+  readonly isMention: boolean;
+  readonly isGroupChat: boolean;
+  /** The command word when the line is a command (e.g. `# echo`), else null. */
+  readonly directive: string | null;
+  readonly messageType: string;
+  readonly isMeaningful: boolean;
+  readonly isBot: boolean;
+  readonly isOurBotResponse: boolean;
+  readonly isScheduled: boolean;
+}
+
+declare module '@botbridge/sdk' {
+  interface BatchedTables {
+    kb_chat_logs: ChatLogEntry;
+  }
+}
 
 /** The row for a received chat line (approved or not: unapproved traffic is logged too). */
 export function entryForReceived(event: ReceivedMessage, prefix: string): ChatLogEntry {

@@ -16,13 +16,13 @@ export const chatLog = definePlugin({
 
     ctx.onReceive((event) => {
       if (isExcluded(event.message.channelId)) return;
-      ctx.bridge.appendChatLog(entryForReceived(event, config.prefix));
+      ctx.bridge.appendRow('kb_chat_logs', entryForReceived(event, config.prefix));
     });
 
     if (config.logReplies) {
       ctx.onReplySent((sent) => {
         if (!sent.ok || isExcluded(sent.target.channelId)) return;
-        ctx.bridge.appendChatLog(entryForReply(sent));
+        ctx.bridge.appendRow('kb_chat_logs', entryForReply(sent));
       });
     }
   },

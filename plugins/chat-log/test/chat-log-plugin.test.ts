@@ -1,4 +1,5 @@
-import type { ChatLogEntry, ChatMessage, PluginContext, ReceivedMessage, SentReply } from '@botbridge/sdk';
+import type { ChatMessage, PluginContext, ReceivedMessage, SentReply } from '@botbridge/sdk';
+import type { ChatLogEntry } from '../src/chat-log-entry.js';
 import { mediaBase64, mediaUrl, text } from '@botbridge/sdk';
 import { describe, expect, it } from 'vitest';
 import { chatLogConfigSchema, type ChatLogConfigInput } from '../src/config.js';
@@ -32,7 +33,7 @@ async function load(config: ChatLogConfigInput = {}) {
   const ctx = {
     name: 'chat-log',
     log: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => ctx.log },
-    bridge: { clients: unused, reloadApprovals: unused, send: unused, appendChatLog: (row: ChatLogEntry) => void rows.push(row) },
+    bridge: { clients: unused, reloadApprovals: unused, send: unused, appendRow: (table: string, row: ChatLogEntry) => void (table === 'kb_chat_logs' && rows.push(row)) },
     onReceive: (handler: (event: ReceivedMessage) => unknown) => void (taps.receive = handler),
     onReplySent: (handler: (sent: SentReply) => void) => void (taps.sent = handler),
     onConnect: unused,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { definePlugin, text, usePlugin } from '@botbridge/sdk';
-import { createTestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge } from '@botbridge/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chatLog } from '../src/index.js';
 

@@ -1,5 +1,5 @@
 import { usePlugin } from '@botbridge/sdk';
-import { createTestBridge, type FakeBridgeClient, type TestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge, type FakeBridgeClient, type TestBridge } from '@botbridge/testing';
 import { PNG } from 'pngjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { commands } from '../src/index.js';

@@ -79,7 +79,7 @@ export function fakeBridge(overrides: Partial<BridgeApi> = {}): BridgeApi {
     clients: () => [],
     reloadApprovals: async (): Promise<ReloadResult> => ({ devices: 0, changed: 0 }),
     send: async () => ({ ok: true }),
-    appendChatLog: () => {},
+    appendRow: () => {},
     ...overrides,
   };
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BRIDGE_EVENT_NAMES, definePlugin, usePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
-import { createTestBridge, type FakeBridgeClient, type TestBridge } from '@botbridge/sdk/testing';
+import { definePlugin, usePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
+import { BRIDGE_EVENT_NAMES } from '@botbridge/sdk/internal';
+import { createTestBridge, type FakeBridgeClient, type TestBridge } from '@botbridge/testing';
 import { chatLog } from '@botbridge/plugin-chat-log';
 import { commands } from '@botbridge/plugin-commands';
 import { profiler } from '../src/index.js';

@@ -30,15 +30,15 @@ export function registerApprovalRoutes(app: FastifyInstance, { bridge, log }: Ro
     schema: { querystring: jsonSchema(ListQuery), response: { 200: { type: 'array', items: jsonSchema(DeviceDto, 'output') } } },
   }, async (request) => {
     const { bot, status } = request.query;
-    const devices = await bridge.store.listDevices({ botName: bot, status });
-    return devices.map((d) => deviceDto(d, bridge.registry.get(d.botName, d.deviceId) !== undefined));
+    const devices = await bridge.admin.listDevices({ botName: bot, status });
+    return devices.map((d) => deviceDto(d, bridge.admin.isConnected(d.botName, d.deviceId)));
   });
 
   app.get<{ Querystring: z.infer<typeof ListQuery> }>('/api/rooms', {
     schema: { querystring: jsonSchema(ListQuery), response: { 200: { type: 'array', items: jsonSchema(RoomDto, 'output') } } },
   }, async (request) => {
     const { bot, status } = request.query;
-    return (await bridge.store.listRooms({ botName: bot, status })).map(roomDto);
+    return (await bridge.admin.listRooms({ botName: bot, status })).map(roomDto);
   });
 
   app.post<{ Params: z.infer<typeof DeviceActionParams>; Body: z.infer<typeof ReasonBody> }>('/api/devices/:bot/:device/:action', {
@@ -50,7 +50,7 @@ export function registerApprovalRoutes(app: FastifyInstance, { bridge, log }: Ro
   }, async (request, reply) => {
     const { bot, device, action } = request.params;
     const status = ACTION_STATUS[action];
-    const found = await bridge.approvals.setDeviceStatus(bot, device, status, request.body.reason);
+    const found = await bridge.admin.setDeviceStatus(bot, device, status, { reason: request.body.reason });
     if (!found) return sendError(reply, 404, 'BRIDGE_ERR_HTTP_NOT_FOUND', { what: `device ${bot}/${device}` });
     log.info({ botName: bot, deviceId: device, status, remote: request.ip }, 'device approval changed through the admin API');
     return { status };
@@ -65,7 +65,7 @@ export function registerApprovalRoutes(app: FastifyInstance, { bridge, log }: Ro
   }, async (request, reply) => {
     const { bot, room, action } = request.params;
     const status = ACTION_STATUS[action];
-    const found = await bridge.approvals.setRoomStatus(bot, room, status, request.body.reason);
+    const found = await bridge.admin.setRoomStatus(bot, room, status, { reason: request.body.reason });
     if (!found) return sendError(reply, 404, 'BRIDGE_ERR_HTTP_NOT_FOUND', { what: `room ${bot}/${room}` });
     log.info({ botName: bot, roomId: room, status, remote: request.ip }, 'room approval changed through the admin API');
     return { status };
@@ -73,7 +73,7 @@ export function registerApprovalRoutes(app: FastifyInstance, { bridge, log }: Ro
 
   app.post('/api/approvals/reload', {
     schema: { body: jsonSchema(Empty), response: { 200: jsonSchema(ReloadReply, 'output') } },
-  }, async () => bridge.approvals.reload());
+  }, async () => bridge.admin.reloadApprovals());
 }
 
 function deviceDto(d: DeviceRecord, connected: boolean) {

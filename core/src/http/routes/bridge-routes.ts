@@ -24,23 +24,21 @@ const list = <T extends z.ZodType>(item: T) => ({ type: 'array', items: jsonSche
 export function registerBridgeRoutes(app: FastifyInstance, { bridge, log }: RouteDeps): void {
   app.get('/api/clients', {
     schema: { querystring: jsonSchema(Empty), response: { 200: list(ClientDto) } },
-  }, async () => bridge.clients());
+  }, async () => bridge.admin.clients());
 
   app.post<{ Params: z.infer<typeof ClientParams> }>('/api/clients/:bot/:device/disconnect', {
     schema: { params: jsonSchema(ClientParams), body: jsonSchema(Empty), response: { 200: jsonSchema(Disconnected, 'output'), 404: jsonSchema(ErrorReply, 'output') } },
   }, async (request, reply) => {
     const { bot, device } = request.params;
-    const session = bridge.registry.get(bot, device);
-    if (!session) return sendError(reply, 404, 'BRIDGE_ERR_HTTP_NOT_FOUND', { what: `client ${bot}/${device}` });
+    if (!bridge.admin.disconnect(bot, device)) return sendError(reply, 404, 'BRIDGE_ERR_HTTP_NOT_FOUND', { what: `client ${bot}/${device}` });
     log.info({ botName: bot, deviceId: device, remote: request.ip }, 'client disconnected through the admin API');
-    session.close('BRIDGE_ERR_ADMIN_DISCONNECT');
     return { disconnected: true as const };
   });
 
   app.get('/api/stats', {
     schema: { querystring: jsonSchema(Empty), response: { 200: jsonSchema(StatsDto, 'output') } },
   }, async () => {
-    const stats = bridge.stats();
+    const stats = bridge.admin.stats();
     return {
       version: SERVER_VERSION,
       phase: stats.phase,
@@ -57,20 +55,20 @@ export function registerBridgeRoutes(app: FastifyInstance, { bridge, log }: Rout
 
   app.get('/api/plugins', {
     schema: { querystring: jsonSchema(Empty), response: { 200: list(PluginDto) } },
-  }, async () => bridge.pluginStates());
+  }, async () => bridge.admin.pluginStates());
 
   app.post<{ Body: z.infer<typeof SendBody> }>('/api/send', {
     schema: { body: jsonSchema(SendBody), response: { 200: jsonSchema(SendReply, 'output') } },
   }, async (request) => {
     const { botName, room, channelId, deviceId, text } = request.body;
     log.info({ botName, room, remote: request.ip }, 'proactive send through the admin API');
-    return bridge.send({ botName, room, channelId: channelId ?? null, deviceId: deviceId ?? null }, text);
+    return bridge.admin.send({ botName, room, channelId: channelId ?? null, deviceId: deviceId ?? null }, text);
   });
 
   app.post<{ Body: z.infer<typeof InjectBody> }>('/api/inject', {
     schema: { body: jsonSchema(InjectBody), response: { 200: jsonSchema(InjectReply, 'output') } },
   }, async (request) => {
     log.info({ botName: request.body.botName, deviceId: request.body.deviceId, room: request.body.room, remote: request.ip }, 'sandbox message injected');
-    return bridge.inject(request.body);
+    return bridge.admin.inject(request.body);
   });
 }

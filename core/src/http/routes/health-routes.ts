@@ -19,8 +19,8 @@ export function registerHealthRoutes(app: FastifyInstance, { bridge }: RouteDeps
     config: { auth: 'public' },
     schema: { response: { 200: jsonSchema(ReadyDto, 'output'), 503: jsonSchema(ReadyDto, 'output') } },
   }, async (_request, reply) => {
-    const listener = bridge.address !== null && bridge.stats().phase === 'running' ? 'up' : 'down';
-    const store = await probeStore(() => bridge.store.healthCheck());
+    const listener = bridge.address !== null && bridge.admin.stats().phase === 'running' ? 'up' : 'down';
+    const store = await probeStore(() => bridge.admin.checkStore());
     const ready = listener === 'up' && store === 'ok';
     return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, store, listener });
   });

@@ -91,7 +91,7 @@ class DebugClient implements HubClient {
     if (message.data.type === 'subscribe') return this.subscribe(message.data);
     const { id, message: input } = message.data;
     try {
-      const result = this.options.bridge.inject(input);
+      const result = this.options.bridge.admin.inject(input);
       this.options.log.info({ remote: this.remote, botName: input.botName, deviceId: input.deviceId, room: input.room }, 'sandbox message injected');
       this.reply({ type: 'injected', id: id ?? null, traceId: 'traceId' in result ? result.traceId : null, dropped: 'dropped' in result ? result.dropped : null });
     } catch (error) {

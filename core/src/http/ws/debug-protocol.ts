@@ -1,4 +1,5 @@
-import { BRIDGE_EVENT_NAMES, type BridgeEventName } from '@botbridge/sdk';
+import type { BridgeEventName } from '@botbridge/sdk';
+import { BRIDGE_EVENT_NAMES } from '@botbridge/sdk/internal';
 import { z } from 'zod';
 import { InjectBody } from '../route-schemas.js';
 

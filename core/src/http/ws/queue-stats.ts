@@ -48,9 +48,9 @@ export class QueueStats {
   constructor(private readonly bridge: Bridge) {}
 
   take(now: number): Record<string, unknown> {
-    const stats = this.bridge.stats();
-    const admitted = this.bridge.counters.get('messages', 'admitted');
-    const replies = this.bridge.counters.get('replies', 'sent');
+    const stats = this.bridge.admin.stats();
+    const admitted = this.bridge.admin.counters.get('messages', 'admitted');
+    const replies = this.bridge.admin.counters.get('replies', 'sent');
     const completed = stats.dispatcher.totals.completed;
     const previous = this.previous;
     const seconds = previous === null ? 0 : (now - previous.at) / 1_000;

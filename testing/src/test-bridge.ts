@@ -3,10 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createBridge, createLogger, type Bridge } from '@botbridge/core';
-import { createTestDatabase, supportsTestDatabase, type TestDatabase } from '@botbridge/core/testing-db';
-import type { BridgeConfig, PluginEntry } from '../plugin.js';
-import type { BotConfigDocument, BotConfigResult } from '../bot-config.js';
-import type { ApprovalStatus } from '../types.js';
+import { createTestDatabase, supportsTestDatabase, type TestDatabase } from '@botbridge/core/test-support';
+import type { ApprovalStatus, BotConfigDocument, BotConfigResult, BridgeConfig, PluginEntry } from '@botbridge/sdk';
 import { FakeBridgeClient, type FakeClientOptions } from './fake-client.js';
 
 export interface TestBridgeOptions {
@@ -106,18 +104,13 @@ export async function createTestBridge(options: TestBridgeOptions = {}): Promise
       return client;
     },
     async setDeviceStatus(botName, deviceId, status) {
-      const found = await bridge.approvals.setDeviceStatus(botName, deviceId, status);
-      if (!found) {
-        await bridge.store.registerDevice({ botName, deviceId, ipAddress: null, clientType: null, clientVersion: null, initialStatus: status });
-        await bridge.approvals.reload();
-      }
+      await bridge.admin.setDeviceStatus(botName, deviceId, status, { register: true });
     },
     async setRoomStatus(botName, channelId, status) {
-      const found = await bridge.approvals.setRoomStatus(botName, channelId, status);
-      if (!found) await bridge.store.registerRoom({ botName, roomId: channelId, roomName: channelId, initialStatus: status });
+      await bridge.admin.setRoomStatus(botName, channelId, status, { register: true });
     },
     setBotConfig(botName, document) {
-      return bridge.botSettings.apply(botName, document);
+      return bridge.admin.applyBotConfig(botName, document);
     },
     logs,
     waitForLog(match, timeoutMs = 5_000) {

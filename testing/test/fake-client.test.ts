@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { signAuth } from '../src/testing/auth-signer.js';
-import { FakeBridgeClient, type FakeClientOptions } from '../src/testing/fake-client.js';
-import { LineSplitter } from '../src/testing/line-splitter.js';
+import { signAuth } from '../src/auth-signer.js';
+import { FakeBridgeClient, type FakeClientOptions } from '../src/fake-client.js';
+import { LineSplitter } from '../src/line-splitter.js';
 import { RawLineServer, type RawPeer } from './raw-line-server.js';
 
 const SECRET = '8vQw!@#4kLz9^&*1pXyZ2$%6sDq7!@#8vQw!@#4kLz9^&*1pXyZ2$%6sDq7!@#8';

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import * as testing from '@botbridge/testing';
+import * as wire from '@botbridge/testing/wire';
+
+/**
+ * The test kit's export lists are what plugin authors' tests build on: a change here is a
+ * deliberate API change (update the list, docs/plugins.md and CHANGELOG.md).
+ */
+describe('@botbridge/testing public API', () => {
+  it('exports exactly these runtime values', () => {
+    expect(Object.keys(testing).sort()).toEqual(['FakeBridgeClient', 'createTestBridge']);
+    expect(Object.keys(wire).sort()).toEqual([
+      'SCRIPT_SALT',
+      'SCRIPT_SECRET_KEY',
+      'buildAnalyzeData',
+      'buildAuthBlock',
+      'buildHandshake',
+      'buildLegacyTwin',
+      'buildPingAnswer',
+      'encodeLine',
+      'signAuth',
+    ]);
+  });
+});
