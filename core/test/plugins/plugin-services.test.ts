@@ -22,7 +22,7 @@ const bridge: BridgeApi = {
   clients: () => [],
   reloadApprovals: async () => ({ devices: 0, changed: 0 }),
   send: async () => ({ ok: true }),
-  appendChatLog: () => undefined,
+  appendRow: () => undefined,
 };
 const settings = { setupTimeoutMs: 200, hookTimeoutMs: 100, teardownTimeoutMs: 100 };
 

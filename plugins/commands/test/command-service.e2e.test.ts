@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, text, usePlugin, type Disposer } from '@botbridge/sdk';
-import { createTestBridge, type TestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge, type TestBridge } from '@botbridge/testing';
 import { ADMIN_ONLY_TEXT, commands, defineCommand, type CommandService } from '../src/index.js';
 
 const BOT = 'LOA.i';
