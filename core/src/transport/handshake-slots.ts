@@ -69,7 +69,8 @@ export class HandshakeSlots {
         this.leave(waiter);
         this.options.expire(socket);
       }, maxWaitMs),
-      // A client that gives up while waiting frees its place; nothing of it was read.
+      // A reset seen while waiting frees the place. (A FIN is seen only once it holds a slot and is
+      // read: then it closes at once and the slot passes on.)
       onClose: () => this.leave(waiter),
     };
     // Errors of a socket nobody reads yet carry no information; unhandled they would crash.
