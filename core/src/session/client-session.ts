@@ -110,14 +110,27 @@ export class ClientSession {
     this.lastMonitoring = monitoring;
   }
 
+  /**
+   * Admission credits. A connection reads while it has fewer messages in the pipeline than its
+   * share: `limits.maxQueuedPerConnection`, and never more than an equal part of the queue
+   * (`pipeline.queueCapacity` / ready connections). The shares together fit in the queue, so
+   * phones alone do not fill it; and a phone that used its share waits for its own messages, not
+   * for a global resume that a faster socket would win again (the fault suite's starved phones).
+   */
   jobQueued(): void {
     this.inPipeline += 1;
-    if (this.inPipeline === this.deps.settings.limits.maxQueuedPerConnection) this.conn.pauseReading('credit');
+    if (this.inPipeline >= this.creditLimit()) this.conn.pauseReading('credit');
   }
 
   jobEnded(): void {
     this.inPipeline -= 1;
-    if (this.inPipeline === this.deps.settings.limits.maxQueuedPerConnection - 1) this.conn.resumeReading('credit');
+    if (this.inPipeline < this.creditLimit()) this.conn.resumeReading('credit');
+  }
+
+  private creditLimit(): number {
+    const { limits, pipeline } = this.deps.settings;
+    const equalPart = Math.floor(pipeline.queueCapacity / Math.max(1, this.deps.registry.size));
+    return Math.max(1, Math.min(limits.maxQueuedPerConnection, equalPart));
   }
 
   private handleValue(value: unknown): void {
