@@ -74,4 +74,15 @@ describe('restart storm', () => {
     await phones[0]!.shouldReply('hello', '에코: hello');
     expect(counter(t, 'connections', 'refused_handshake_cap')).toBe(0);
   }, 20_000);
+
+  it('issue 13 with the default limits: 20 idle sockets from one address no longer lock other phones out', async () => {
+    const t = await bridge({ plugins: [echoPlugin] });
+    for (let i = 0; i < 20; i++) await idleSocket(t.port, '127.0.0.2');
+    // 10 hold slots (limits.maxHandshakingPerAddress), 10 wait; none of the 20 slots is free for them.
+    await eventually('the idle address holds its 10 slots', () => t.bridge.stats().connections === 10);
+    const phone = await FakeBridgeClient.connect({ port: t.port });
+    phones.push(phone);
+    expect(await phone.handshake).toMatchObject({ success: true });
+    await phone.shouldReply('still open', '에코: still open');
+  });
 });
