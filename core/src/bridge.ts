@@ -150,6 +150,7 @@ export class Bridge {
       }),
       onSaturated: () => this.setSaturated(true),
       onUnsaturated: () => this.setSaturated(false),
+      onJobEnd: (job) => job.session.jobEnded?.(),
       onTimeout: (job) => {
         // The worker may still hang (e.g. in the store); later messages of the room must not wait for it.
         this.sequencer.finish(job.ticket);

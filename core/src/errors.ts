@@ -7,6 +7,7 @@ export const errorCatalogue = {
   // transport
   BRIDGE_ERR_CONNECTION_LIMIT: 'connection refused: {limit} connections already open',
   BRIDGE_ERR_HANDSHAKE_LIMIT: 'connection refused: {limit} connections already in handshake',
+  BRIDGE_ERR_ADDRESS_HANDSHAKE_LIMIT: 'connection refused: this address already holds {limit} handshake slots and its share of the waiting line',
   BRIDGE_ERR_LINE_TOO_LONG: 'line exceeds {limit} bytes',
   BRIDGE_ERR_JSON_INVALID: 'line is not valid JSON: {reason}',
   BRIDGE_ERR_JSON_LIMITS: 'JSON exceeds limits: {reason}',

@@ -42,8 +42,25 @@ export const bridgeConfigSchema = z.strictObject({
   limits: z.strictObject({
     /** Connections (handshaken or not) beyond this are refused at accept. */
     maxConnections: positiveInt.default(100),
-    /** Connections that have not completed the handshake. */
+    /** Connections that have not completed the handshake (handshake slots). */
     maxHandshakingConnections: positiveInt.default(20),
+    /**
+     * Handshake slots one remote address may hold at once. Idle sockets from one address can
+     * then never take every slot; its further connections wait like any other.
+     */
+    maxHandshakingPerAddress: positiveInt.default(10),
+    /**
+     * New connections that wait for a handshake slot instead of being refused (a restart storm:
+     * every phone reconnects in the same second). One address may hold at most half of them.
+     */
+    maxWaitingConnections: nonNegativeInt.default(512),
+    /** How long a connection waits for a handshake slot before it is refused. */
+    handshakeSlotWaitMs: positiveInt.default(5_000),
+    /**
+     * Messages of one connection in the pipeline (queued or running) at once; at this count its
+     * reading pauses until one of them finishes, so one chatty phone cannot fill the queue.
+     */
+    maxQueuedPerConnection: positiveInt.default(100),
     /** One NDJSON line incl. its `\n` (the old server's limit). */
     maxLineBytes: positiveInt.default(1_048_576),
     /** Line limit before the handshake completed. */

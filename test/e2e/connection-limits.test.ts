@@ -40,8 +40,8 @@ describe('connection cap', () => {
 });
 
 describe('handshaking cap', () => {
-  it('refuses a connection while limits.maxHandshakingConnections are still handshaking', async () => {
-    const t = await bridge({ plugins: [echoPlugin], config: { limits: { maxHandshakingConnections: 2 } } });
+  it('refuses a connection while limits.maxHandshakingConnections are still handshaking (no waiting line)', async () => {
+    const t = await bridge({ plugins: [echoPlugin], config: { limits: { maxHandshakingConnections: 2, maxWaitingConnections: 0 } } });
     const a = await connect(t, { handshake: false });
     const b = await connect(t, { handshake: false, deviceId: 'b'.repeat(16) });
     await eventually('both are open', () => t.bridge.stats().connections === 2);

@@ -31,6 +31,7 @@ const MIRRORS: readonly Mirror[] = [
   { counter: 'plugin_errors', metric: 'botbridge_plugin_errors_total', help: 'Plugin handlers that threw or missed their deadline.', labels: ['plugin', 'hook'] },
   { counter: 'pings_answered', metric: 'botbridge_pings_answered_total', help: 'Ping round trips completed.', labels: [] },
   { counter: 'pings_ignored', metric: 'botbridge_pings_ignored_total', help: 'Ping answers ignored, by reason.', labels: ['reason'] },
+  { counter: 'pings_skipped', metric: 'botbridge_pings_skipped_total', help: 'Pings not sent because reading from the client was paused (its answer could not be read).', labels: ['reason'] },
   { counter: 'queue_saturation', metric: 'botbridge_queue_saturation_total', help: 'Times the queue paused or resumed reading.', labels: ['transition'] },
   { counter: 'store_errors', metric: 'botbridge_store_errors_total', help: 'Store operations that failed, by operation.', labels: ['operation'] },
   { counter: 'store_rows_written', metric: 'botbridge_store_rows_written_total', help: 'Rows written by the batch writers, by table.', labels: ['table'] },

@@ -95,6 +95,7 @@ export class Admission {
       const { deviceId, room, channelId, sender, text } = message;
       this.deps.events.emit('message:admitted', { traceId, botName, deviceId, room, channelId, sender, text, at: eventTime() });
     }
+    source.jobQueued?.();
     this.deps.dispatcher.push({ botName, roomKey, message, session: source, ticket, enqueuedAt: eventTime() });
     return { traceId };
   }

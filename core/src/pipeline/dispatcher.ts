@@ -84,6 +84,8 @@ export interface DispatcherOptions<J extends DispatcherJob> {
   readonly onSaturated?: () => void;
   /** The queue fell to the low-water mark: resume reading. */
   readonly onUnsaturated?: () => void;
+  /** A job left the dispatcher (finished, failed, timed out or aborted); its slot is free. */
+  readonly onJobEnd?: (job: J) => void;
   /** A job exceeded processingTimeoutMs; its slot is already free. */
   readonly onTimeout?: (job: J) => void;
   /** A worker rejected (or threw); its slot is already free. */
@@ -349,6 +351,7 @@ export class Dispatcher<J extends DispatcherJob> {
     run.timer = undefined;
     this.active.delete(run);
     this.lanes.release(run.lane);
+    this.options.onJobEnd?.(run.job);
   }
 
   private settleDrained(): void {

@@ -13,6 +13,13 @@ export interface MessageSource {
   /** The device's approval when the job runs (not when the line arrived). */
   readonly approval: ApprovalStatus;
   info(): ClientInfo;
+  /**
+   * Admission credits: called when one of its messages enters the queue, and when that job
+   * leaves the dispatcher (finished, failed, timed out). A connection uses them to stop reading
+   * while it has its share of the queue, so a chatty phone cannot take every place.
+   */
+  jobQueued?(): void;
+  jobEnded?(): void;
 }
 
 /** A synthetic chat line as the debug channel's sandbox and tests describe it. */

@@ -26,6 +26,10 @@ export class ClientSession {
   private pingTimer: NodeJS.Timeout | undefined;
   private readonly authFailures: FailureWindow;
   private lastPacketAt: number;
+  /** `conn.pausedMs()` when the last packet arrived: pauses since then are not the client's silence. */
+  private pausedAtLastPacket = 0;
+  /** Messages of this connection admitted and not yet out of the dispatcher (admission credits). */
+  private inPipeline = 0;
   private lastPingAtMs: number | null = null;
   private lastRttMs: number | null = null;
   private lastMonitoring: PingMonitoring | null = null;
@@ -106,8 +110,32 @@ export class ClientSession {
     this.lastMonitoring = monitoring;
   }
 
+  /**
+   * Admission credits. A connection reads while it has fewer messages in the pipeline than its
+   * share: `limits.maxQueuedPerConnection`, and never more than an equal part of the queue
+   * (`pipeline.queueCapacity` / ready connections). The shares together fit in the queue, so
+   * phones alone do not fill it; and a phone that used its share waits for its own messages, not
+   * for a global resume that a faster socket would win again (the fault suite's starved phones).
+   */
+  jobQueued(): void {
+    this.inPipeline += 1;
+    if (this.inPipeline >= this.creditLimit()) this.conn.pauseReading('credit');
+  }
+
+  jobEnded(): void {
+    this.inPipeline -= 1;
+    if (this.inPipeline < this.creditLimit()) this.conn.resumeReading('credit');
+  }
+
+  private creditLimit(): number {
+    const { limits, pipeline } = this.deps.settings;
+    const equalPart = Math.floor(pipeline.queueCapacity / Math.max(1, this.deps.registry.size));
+    return Math.max(1, Math.min(limits.maxQueuedPerConnection, equalPart));
+  }
+
   private handleValue(value: unknown): void {
     this.lastPacketAt = Date.now();
+    this.pausedAtLastPacket = this.conn.pausedMs();
     if (this.state === 'ready') return this.route(value);
     if (this.state === 'closed') return;
     if (this.handshakeSeen) {
@@ -260,9 +288,18 @@ export class ClientSession {
   private pingTick(): void {
     if (this.state !== 'ready') return;
     const { pingIntervalMs, silentIntervalsBeforeClose } = this.deps.settings.session;
-    const silentMs = Date.now() - this.lastPacketAt;
+    // Time we held reading paused (full queue, its own credits, store backpressure) is not the
+    // client's silence: its answers are waiting in the socket, unread by us.
+    const silentMs = Date.now() - this.lastPacketAt - (this.conn.pausedMs() - this.pausedAtLastPacket);
     if (silentMs >= pingIntervalMs * silentIntervalsBeforeClose) {
-      this.close('BRIDGE_ERR_SILENT_CLIENT', `${silentMs} ms`);
+      this.close('BRIDGE_ERR_SILENT_CLIENT', `${Math.round(silentMs)} ms`);
+      return;
+    }
+    if (this.conn.readingPaused) {
+      // Its answer could not be read before reading resumes, so its round trip would be our
+      // pause, not the network's; the next tick tries again.
+      this.deps.counters.inc('pings_skipped', 'reading_paused');
+      this.schedulePing(pingIntervalMs);
       return;
     }
     const serverTimestamp = Date.now();

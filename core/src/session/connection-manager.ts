@@ -6,6 +6,12 @@ import { ClientSession } from './client-session.js';
 import { isRefusedStatus } from './handshake.js';
 import type { SessionDeps } from './session-deps.js';
 
+const REFUSAL_LABELS = {
+  BRIDGE_ERR_CONNECTION_LIMIT: 'refused_cap',
+  BRIDGE_ERR_HANDSHAKE_LIMIT: 'refused_handshake_cap',
+  BRIDGE_ERR_ADDRESS_HANDSHAKE_LIMIT: 'refused_address_cap',
+} as const;
+
 /** Everything a session needs except the two callbacks the manager itself provides. */
 export type ConnectionManagerOptions = Omit<SessionDeps, 'onReady' | 'onClosed'>;
 
@@ -15,9 +21,11 @@ export type ConnectionManagerOptions = Omit<SessionDeps, 'onReady' | 'onClosed'>
  * changes do to live connections.
  */
 export class ConnectionManager {
+  /** In accept order, except that a connection moves to the back each time resumeAll resumes it. */
   private readonly sessions = new Set<ClientSession>();
   private readonly listener: TcpListener;
-  private saturated = false;
+  /** Reasons for which every ready connection holds reading paused (e.g. 'queue', 'store'). */
+  private readonly heldReasons = new Set<string>();
 
   constructor(private readonly deps: ConnectionManagerOptions) {
     const { settings, counters, events, hooks, log } = deps;
@@ -25,13 +33,16 @@ export class ConnectionManager {
       ...deps,
       onReady: (session) => {
         session.conn.markHandshaken();
-        if (this.saturated) session.conn.pauseReading('queue');
+        for (const reason of this.heldReasons) session.conn.pauseReading(reason);
       },
       onClosed: (session, wasReady, reason) => this.sessionClosed(session, wasReady, reason),
     };
     this.listener = new TcpListener({
       maxConnections: settings.limits.maxConnections,
       maxHandshaking: settings.limits.maxHandshakingConnections,
+      maxHandshakingPerAddress: settings.limits.maxHandshakingPerAddress,
+      maxWaiting: settings.limits.maxWaitingConnections,
+      maxWaitMs: settings.limits.handshakeSlotWaitMs,
       connection: {
         lineLimit: settings.limits.maxHandshakeLineBytes,
         json: { maxDepth: settings.limits.maxJsonDepth, maxKeys: settings.limits.maxJsonKeys },
@@ -48,7 +59,7 @@ export class ConnectionManager {
         }
       },
       onRefused: ({ code, limit, remoteAddress }) => {
-        counters.inc('connections', code === 'BRIDGE_ERR_CONNECTION_LIMIT' ? 'refused_cap' : 'refused_handshake_cap');
+        counters.inc('connections', REFUSAL_LABELS[code]);
         log.warn({ code, limit, remote: remoteAddress }, 'connection refused');
       },
       onError: (error) => log.error({ err: reasonOf(error) }, 'listener error'),
@@ -61,7 +72,12 @@ export class ConnectionManager {
   }
 
   get isSaturated(): boolean {
-    return this.saturated;
+    return this.heldReasons.has('queue');
+  }
+
+  /** Whether reading is held paused on every connection for this reason. */
+  isReadingHeld(reason: string): boolean {
+    return this.heldReasons.has(reason);
   }
 
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
@@ -81,11 +97,36 @@ export class ConnectionManager {
 
   /** A full queue pauses reading on every ready connection (no silent drop); draining resumes it. */
   setSaturated(saturated: boolean): void {
-    this.saturated = saturated;
+    if (saturated) this.pauseAll('queue');
+    else this.resumeAll('queue');
+  }
+
+  /**
+   * Holds reading paused on every ready connection (and on each one that becomes ready) until
+   * `resumeAll(reason)`. Reasons are independent: a full queue ('queue') and a full write buffer
+   * can both hold reads, and reading resumes only when neither does. Idempotent per reason.
+   */
+  pauseAll(reason: string): void {
+    if (this.heldReasons.has(reason)) return;
+    this.heldReasons.add(reason);
     for (const session of this.sessions) {
+      if (session.isReady) session.conn.pauseReading(reason);
+    }
+  }
+
+  /**
+   * Releases `reason`, least recently resumed connection first. Resuming delivers a connection's
+   * held lines synchronously, so it can refill the queue and pause everything again before the
+   * loop is through: the loop then stops, and the connections it did not reach stay at the front
+   * for the next resume. Over successive resumes every connection gets its turn.
+   */
+  resumeAll(reason: string): void {
+    if (!this.heldReasons.delete(reason)) return;
+    for (const session of [...this.sessions]) {
+      if (this.heldReasons.has(reason)) return;
       if (!session.isReady) continue;
-      if (saturated) session.conn.pauseReading('queue');
-      else session.conn.resumeReading('queue');
+      session.conn.resumeReading(reason);
+      if (this.sessions.delete(session)) this.sessions.add(session);
     }
   }
 

@@ -53,6 +53,9 @@ export class Connection {
   private readonly observer: ConnectionObserver | undefined;
   private handlers: ConnectionHandlers | null = null;
   private readonly pauseReasons = new Set<string>();
+  /** Reading-paused time of finished pauses, and when the current pause began (0: reading). */
+  private pausedTotalMs = 0;
+  private pausedSince = 0;
   private handshaken = false;
   private closeReason: CloseReason | null = null;
   private closeDetail: string | undefined;
@@ -113,6 +116,14 @@ export class Connection {
     return this.pauseReasons.size > 0;
   }
 
+  /**
+   * Milliseconds during which this side held reading paused, up to now (monotonic clock). The
+   * session subtracts it from a client's silence: a ping answer we did not read is not silence.
+   */
+  pausedMs(): number {
+    return this.pausedSince === 0 ? this.pausedTotalMs : this.pausedTotalMs + (performance.now() - this.pausedSince);
+  }
+
   get lineLimit(): number {
     return this.splitter.currentLimit;
   }
@@ -160,6 +171,7 @@ export class Connection {
     if (this.closeReason !== null) return;
     this.pauseReasons.add(reason);
     if (this.pauseReasons.size === 1) {
+      this.pausedSince = performance.now();
       this.splitter.pause();
       this.socket.pause();
     }
@@ -167,6 +179,7 @@ export class Connection {
 
   resumeReading(reason: string): void {
     if (!this.pauseReasons.delete(reason) || this.pauseReasons.size > 0 || this.closeReason !== null) return;
+    this.endPause();
     // Held lines go first; a handler may pause again (or close) while they are delivered.
     this.splitter.resume();
     if (this.pauseReasons.size === 0 && this.closeReason === null && this.handlers !== null) this.socket.resume();
@@ -182,6 +195,7 @@ export class Connection {
     this.closeDetail = detail;
     this.splitter.stop();
     this.pauseReasons.clear();
+    this.endPause();
     if (reason === 'BRIDGE_ERR_OUTPUT_OVERFLOW' || this.socket.destroyed) {
       this.socket.destroy();
       return;
@@ -216,6 +230,12 @@ export class Connection {
         socket.write(Buffer.alloc(0), (error) => finish(!error));
       }
     });
+  }
+
+  private endPause(): void {
+    if (this.pausedSince === 0) return;
+    this.pausedTotalMs += performance.now() - this.pausedSince;
+    this.pausedSince = 0;
   }
 
   private deliver(line: string): void {

@@ -1,8 +1,9 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { reasonOf } from '../errors.js';
 import { Connection, type ConnectionObserver, type ConnectionOptions } from './connection.js';
+import { HandshakeSlots } from './handshake-slots.js';
 
-export type RefusalCode = 'BRIDGE_ERR_CONNECTION_LIMIT' | 'BRIDGE_ERR_HANDSHAKE_LIMIT';
+export type RefusalCode = 'BRIDGE_ERR_CONNECTION_LIMIT' | 'BRIDGE_ERR_HANDSHAKE_LIMIT' | 'BRIDGE_ERR_ADDRESS_HANDSHAKE_LIMIT';
 
 export interface RefusedConnection {
   readonly code: RefusalCode;
@@ -16,6 +17,12 @@ export interface TcpListenerOptions {
   readonly maxConnections: number;
   /** Connections not yet marked handshaken (limits.maxHandshakingConnections). */
   readonly maxHandshaking: number;
+  /** Handshake slots one remote address may hold (limits.maxHandshakingPerAddress). Default: maxHandshaking. */
+  readonly maxHandshakingPerAddress?: number;
+  /** Sockets that may wait for a handshake slot (limits.maxWaitingConnections). Default 0: refuse at once. */
+  readonly maxWaiting?: number;
+  /** How long one waits before it is refused (limits.handshakeSlotWaitMs). Default 5000. */
+  readonly maxWaitMs?: number;
   readonly connection: ConnectionOptions;
   /**
    * Called synchronously for each accepted connection. The callee calls `conn.start(handlers)`
@@ -31,35 +38,58 @@ export interface TcpListenerOptions {
 export interface ListenerStats {
   readonly open: number;
   readonly handshaking: number;
+  /** Accepted sockets waiting for a handshake slot (nothing read from them yet). */
+  readonly waiting: number;
   readonly accepted: number;
   readonly refusedConnectionLimit: number;
+  /** Refused because the line was full or the wait expired. */
   readonly refusedHandshakeLimit: number;
+  /** Refused because their address already held its share of the line. */
+  readonly refusedAddressLimit: number;
 }
 
 /**
  * Accepts TCP connections under two caps. The caps are enforced here rather than with
  * `server.maxConnections` so every refusal is counted and reported with its reason. Sockets are
- * accepted with pauseOnConnect: a refused one is destroyed before a byte of it is read.
+ * accepted with pauseOnConnect: a refused one is destroyed before a byte of it is read. A socket
+ * that finds every handshake slot taken waits for one, unread (handshake-slots.ts); waiting
+ * sockets count towards maxConnections.
  */
 export class TcpListener {
   private readonly options: TcpListenerOptions;
   private readonly server: Server;
-  private readonly live = new Set<Connection>();
+  /** Live connections with the address their handshake slot was taken for (read at accept). */
+  private readonly live = new Map<Connection, string>();
   private readonly observer: ConnectionObserver;
-  private handshaking = 0;
+  private readonly slots: HandshakeSlots;
   private accepted = 0;
   private refusedConnectionLimit = 0;
   private refusedHandshakeLimit = 0;
+  private refusedAddressLimit = 0;
 
   constructor(options: TcpListenerOptions) {
     this.options = options;
+    this.slots = new HandshakeSlots({
+      maxHandshaking: options.maxHandshaking,
+      maxPerAddress: options.maxHandshakingPerAddress ?? options.maxHandshaking,
+      maxWaiting: options.maxWaiting ?? 0,
+      maxWaitMs: options.maxWaitMs ?? 5_000,
+      admit: (socket, address) => this.open(socket, address),
+      expire: (socket) => {
+        this.refusedHandshakeLimit += 1;
+        this.refuse(socket, 'BRIDGE_ERR_HANDSHAKE_LIMIT', options.maxHandshaking);
+      },
+    });
     this.observer = {
       handshaken: (conn) => {
-        if (this.live.has(conn)) this.handshaking -= 1;
+        const address = this.live.get(conn);
+        if (address !== undefined) this.slots.release(address);
       },
       closed: (conn) => {
-        if (!this.live.delete(conn)) return;
-        if (!conn.isHandshaken) this.handshaking -= 1;
+        const address = this.live.get(conn);
+        if (address === undefined) return;
+        this.live.delete(conn);
+        if (!conn.isHandshaken) this.slots.release(address);
       },
     };
     this.server = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
@@ -94,39 +124,57 @@ export class TcpListener {
     // server.close()'s callback waits for every connection to end, so it is not awaited: the
     // listening handle itself is closed synchronously.
     this.server.close();
+    // Waiting sockets were never read: no slot will be worth waiting for any more.
+    for (const socket of this.slots.drain()) this.refuse(socket, 'BRIDGE_ERR_HANDSHAKE_LIMIT', this.options.maxHandshaking);
     return new Promise((resolve) => setImmediate(resolve));
   }
 
   /** Live connections (accepted and not yet closed), in accept order. */
   connections(): IterableIterator<Connection> {
-    return this.live.values();
+    return this.live.keys();
   }
 
   stats(): ListenerStats {
     return {
       open: this.live.size,
-      handshaking: this.handshaking,
+      handshaking: this.slots.handshaking,
+      waiting: this.slots.waiting,
       accepted: this.accepted,
       refusedConnectionLimit: this.refusedConnectionLimit,
       refusedHandshakeLimit: this.refusedHandshakeLimit,
+      refusedAddressLimit: this.refusedAddressLimit,
     };
   }
 
   private accept(socket: Socket): void {
     const { maxConnections, maxHandshaking } = this.options;
-    if (this.live.size >= maxConnections) {
+    if (this.live.size + this.slots.waiting >= maxConnections) {
       this.refusedConnectionLimit += 1;
       this.refuse(socket, 'BRIDGE_ERR_CONNECTION_LIMIT', maxConnections);
       return;
     }
-    if (this.handshaking >= maxHandshaking) {
-      this.refusedHandshakeLimit += 1;
-      this.refuse(socket, 'BRIDGE_ERR_HANDSHAKE_LIMIT', maxHandshaking);
-      return;
+    const address = socket.remoteAddress ?? '';
+    switch (this.slots.request(socket, address)) {
+      case 'slot':
+        this.open(socket, address);
+        return;
+      case 'waiting':
+        return;
+      case 'refused-address':
+        this.refusedAddressLimit += 1;
+        this.refuse(socket, 'BRIDGE_ERR_ADDRESS_HANDSHAKE_LIMIT', this.options.maxHandshakingPerAddress ?? maxHandshaking);
+        return;
+      case 'refused-full':
+        this.refusedHandshakeLimit += 1;
+        this.refuse(socket, 'BRIDGE_ERR_HANDSHAKE_LIMIT', maxHandshaking);
+        return;
     }
+  }
+
+  /** A socket holding a handshake slot becomes a connection. */
+  private open(socket: Socket, address: string): void {
     const conn = new Connection(socket, this.options.connection, this.observer);
-    this.live.add(conn);
-    this.handshaking += 1;
+    this.live.set(conn, address);
     this.accepted += 1;
     try {
       this.options.onConnection(conn);

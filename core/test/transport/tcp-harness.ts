@@ -28,13 +28,17 @@ export interface Harness {
   readonly refused: RefusedConnection[];
   /** Server-side view of the n-th accepted connection (0-based), once accepted. */
   accepted(n: number): Promise<Seen>;
-  client(): Promise<Socket>;
+  /** A raw client socket, connected (from `localAddress`, default 127.0.0.1). */
+  client(localAddress?: string): Promise<Socket>;
   close(): Promise<void>;
 }
 
 export interface HarnessOptions {
   readonly maxConnections?: number;
   readonly maxHandshaking?: number;
+  readonly maxHandshakingPerAddress?: number;
+  readonly maxWaiting?: number;
+  readonly maxWaitMs?: number;
   readonly connection?: Partial<ConnectionOptions>;
   /** Replaces the default handler that records packets. */
   readonly onPacket?: (seen: Seen, value: unknown) => void;
@@ -48,6 +52,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const listener = new TcpListener({
     maxConnections: options.maxConnections ?? 100,
     maxHandshaking: options.maxHandshaking ?? 20,
+    ...(options.maxHandshakingPerAddress !== undefined && { maxHandshakingPerAddress: options.maxHandshakingPerAddress }),
+    ...(options.maxWaiting !== undefined && { maxWaiting: options.maxWaiting }),
+    ...(options.maxWaitMs !== undefined && { maxWaitMs: options.maxWaitMs }),
     connection: { ...defaultConnectionOptions, ...options.connection },
     onRefused: (r) => refused.push(r),
     onConnection: (conn) => {
@@ -80,8 +87,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (seen[n]) return Promise.resolve(seen[n]);
       return new Promise((resolve) => waiters.set(n, resolve));
     },
-    async client() {
-      const socket = connect(port, '127.0.0.1');
+    async client(localAddress) {
+      const socket = connect({ port, host: '127.0.0.1', ...(localAddress !== undefined && { localAddress }) });
       socket.on('error', () => {});
       clients.push(socket);
       await once(socket, 'connect');
