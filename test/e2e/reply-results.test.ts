@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin, type BridgeApi, type SendResult } from '@botbridge/sdk';
+import { definePlugin, texts, type BridgeApi, type SendResult } from '@botbridge/sdk';
 import { BOT, CHANNEL, DEVICE, counter, handlerPlugin, sleep, useBridges } from './helpers.js';
 
 /**
@@ -28,7 +28,7 @@ describe('ctx.reply results', () => {
   it('resolves one result per reply, in order: written, dropped with the plugin, rejected too_long', async () => {
     let results: readonly SendResult[] | undefined;
     const replier = handlerPlugin('e2e-replier', async (ctx) => {
-      results = await ctx.reply(['ok', 'secret', 'x'.repeat(41)]);
+      results = await ctx.reply(texts(['ok', 'secret', 'x'.repeat(41)]));
       return { kind: 'none' };
     });
     const t = await bridge({ plugins: [guard, replier], config: { replies: { maxTextLength: 40 }, pipeline: { replyGapMs: 0 } } });
