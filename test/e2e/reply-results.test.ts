@@ -17,6 +17,14 @@ const guard = definePlugin({
   },
 });
 
+/** Rewrites every reply into a new object, so the guard sees a copy of what the core started with. */
+const copier = definePlugin({
+  name: 'e2e-copier',
+  setup(ctx) {
+    ctx.beforeReply((out) => ({ ...out }));
+  },
+});
+
 /** Keeps the plugin's BridgeApi for the test (ctx.bridge, as a plugin sees it). */
 function bridgeApiHolder() {
   const holder: { api?: BridgeApi } = {};
@@ -25,13 +33,13 @@ function bridgeApiHolder() {
 }
 
 describe('ctx.reply results', () => {
-  it('resolves one result per reply, in order: written, dropped with the plugin, rejected too_long', async () => {
+  it('resolves one result per reply, in order: written, dropped with the plugin (after a rewrite), rejected too_long', async () => {
     let results: readonly SendResult[] | undefined;
     const replier = handlerPlugin('e2e-replier', async (ctx) => {
       results = await ctx.reply(texts(['ok', 'secret', 'x'.repeat(41)]));
       return { kind: 'none' };
     });
-    const t = await bridge({ plugins: [guard, replier], config: { replies: { maxTextLength: 40 }, pipeline: { replyGapMs: 0 } } });
+    const t = await bridge({ plugins: [copier, guard, replier], config: { replies: { maxTextLength: 40 }, pipeline: { replyGapMs: 0 } } });
     const phone = await t.client();
     await phone.shouldReply('go', 'ok');
     expect(results).toEqual([
