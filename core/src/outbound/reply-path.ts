@@ -136,14 +136,17 @@ export class ReplyPath {
   async reply(ticket: ReplyTicket, outs: readonly OutgoingReply[], wantResults: boolean): Promise<ReplyBatch> {
     const t = own(ticket);
     if (t.released) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
+    // One slot per reply, in the caller's order: refusals now, deliveries as they happen.
     const decided: (SendResult | undefined)[] = [];
     const ready: OutgoingReply[] = [];
+    const readyAt: number[] = [];
     for (const out of outs) {
       const final = this.deps.hooks.beforeReply.isUsed() ? await this.deps.hooks.beforeReply.promise(out) : out;
       const refusal = final === null ? null : this.deps.outbound.refusal(final.reply);
       if (final === null) decided.push({ status: 'dropped', traceId: out.traceId, plugin: droppedBy(out) });
       else if (refusal !== null) decided.push({ status: 'rejected', traceId: out.traceId, reason: refusal });
       else {
+        readyAt.push(decided.length);
         decided.push(undefined);
         ready.push(final);
       }
@@ -169,13 +172,7 @@ export class ReplyPath {
         this.deps.events.emit('reply:queued', { traceId: out.traceId, botName: out.target.botName, room: out.target.room, index: out.index, at });
       }
     }
-    const items: Queued[] = [];
-    let next = 0;
-    for (const out of ready) {
-      while (decided[next] !== undefined) next += 1;
-      items.push({ out, ticket: t, done: slot?.(next) });
-      next += 1;
-    }
+    const items = ready.map((out, i): Queued => ({ out, ticket: t, done: slot?.(readyAt[i]!) }));
     t.pending += items.length;
     this.sequencer.emit(t.order, items);
     return { emitted: items.length, results };
