@@ -3,7 +3,6 @@ import type {
   BridgeConfig,
   BridgeSettings,
   ClientInfo,
-  OutgoingReply,
   Reply,
   ReplyTarget,
   SendResult,
@@ -22,13 +21,12 @@ import { Counters } from './metrics/counters.js';
 import { MonitorServices } from './monitor/monitor-services.js';
 import { PingRecorder } from './monitor/ping-recorder.js';
 import { Outbound } from './outbound/outbound.js';
+import { ReplyPath } from './outbound/reply-path.js';
 import { Admission } from './pipeline/admission.js';
 import { Deduplicator } from './pipeline/dedup.js';
 import { Dispatcher } from './pipeline/dispatcher.js';
 import { createMessageWorker, type MessageJob } from './pipeline/message-job.js';
 import { SandboxSource, sandboxPacket, type InjectInput, type InjectResult } from './pipeline/message-source.js';
-import { ReplySequencer } from './pipeline/reply-sequencer.js';
-import { TraceIds } from './pipeline/trace-ids.js';
 import { PluginHost, type PluginState } from './plugins/plugin-host.js';
 import { v32Codec } from './protocol/codec.js';
 import { AuthGuard } from './session/auth-guard.js';
@@ -85,13 +83,11 @@ export class Bridge {
   private readonly approvals: ApprovalCache;
   private readonly plugins: PluginHost;
   private readonly dispatcher: Dispatcher<MessageJob>;
-  private readonly sequencer: ReplySequencer<OutgoingReply>;
-  private readonly outbound: Outbound;
+  private readonly replies: ReplyPath;
   private readonly monitor: MonitorServices;
   /** Whether the store answers (every store call reports to it); see store/store-health.ts. */
   private readonly storeHealth: StoreHealth;
   private readonly connections: ConnectionManager;
-  private readonly proactiveTraces = new TraceIds();
   private readonly admission: Admission;
   private boundAddress: { host: string; port: number } | null = null;
 
@@ -119,14 +115,16 @@ export class Bridge {
 
     const replyLog = logs.get('reply');
     const queueLog = logs.get('queue');
-    this.outbound = new Outbound({ registry, codec: v32Codec, hooks, counters, log: replyLog, settings, events });
-    this.sequencer = new ReplySequencer<OutgoingReply>({
+    this.replies = new ReplyPath({
+      outbound: new Outbound({ registry, codec: v32Codec, hooks, counters, log: replyLog, settings, events }),
+      hooks,
+      counters,
+      log: replyLog,
+      events,
       holdMs: p.replyHoldMs,
       gapMs: p.replyGapMs,
       gapFor: (roomKey) => botSettings.replyGapMs(roomKey),
-      send: (out) => void this.outbound.deliver(out),
       isOrdered: (roomKey) => botSettings.isOrdered(roomKey),
-      onSendError: (error, out) => replyLog.error({ botName: out.target.botName, room: out.target.room, traceId: out.traceId, err: reasonOf(error) }, 'reply send failed'),
     });
     this.dispatcher = new Dispatcher<MessageJob>({
       concurrency: p.concurrency,
@@ -142,8 +140,7 @@ export class Bridge {
         settings,
         approvals: this.approvals,
         hooks,
-        sequencer: this.sequencer,
-        outbound: this.outbound,
+        replies: this.replies,
         counters,
         log: logs.get('message'),
         events,
@@ -152,8 +149,7 @@ export class Bridge {
       onUnsaturated: () => this.setSaturated(false),
       onJobEnd: (job) => job.session.jobEnded?.(),
       onTimeout: (job) => {
-        // The worker may still hang (e.g. in the store); later messages of the room must not wait for it.
-        this.sequencer.finish(job.ticket);
+        // The job's abort already finished its reply ticket (ReplyPath.watch): later messages of the room do not wait.
         counters.inc('jobs', 'timed_out');
         queueLog.warn({ botName: job.botName, room: job.message.room, traceId: job.message.traceId, code: 'BRIDGE_ERR_PROCESSING_TIMEOUT' }, 'message processing timed out');
       },
@@ -175,7 +171,7 @@ export class Bridge {
       settings,
       dedup: new Deduplicator({ windowMs: p.dedupWindowMs, legacyTwinWindowMs: p.legacyTwinWindowMs, maxEntries: 200_000 }),
       dispatcher: this.dispatcher,
-      sequencer: this.sequencer,
+      replies: this.replies,
       counters,
       log: logs.get('message'),
       events,
@@ -261,12 +257,12 @@ export class Bridge {
     await this.connections.stopAccepting();
     if (wasRunning) {
       const { abandoned } = await this.dispatcher.close({ graceMs: this.settings.shutdown.graceMs });
-      for (const job of abandoned) this.sequencer.finish(job.ticket);
+      for (const job of abandoned) this.replies.finish(job.ticket, false);
       if (abandoned.length > 0) {
         this.counters.inc('jobs', 'abandoned_at_shutdown', abandoned.length);
         this.log.error({ count: abandoned.length, traceIds: abandoned.slice(0, 20).map((j) => j.message.traceId) }, 'messages not processed before shutdown');
       }
-      await this.sequencer.drain({ immediate: true });
+      await this.replies.drain({ immediate: true });
       await this.connections.flush(2_000);
     }
     this.connections.closeAll('BRIDGE_ERR_SHUTDOWN');
@@ -313,19 +309,12 @@ export class Bridge {
     return this.admission.admitSynthetic(source, packet);
   }
 
-  /** Proactive send to a room (admin API, schedulers): passes beforeReply like any reply. */
-  async send(target: ReplyTarget, reply: Reply | string): Promise<SendResult> {
-    const body: Reply = typeof reply === 'string' ? { kind: 'text', text: reply } : reply;
-    let out: OutgoingReply | null = { reply: body, target, message: null, traceId: this.proactiveTraces.next(), index: 0 };
-    if (this.hooks.beforeReply.isUsed()) out = await this.hooks.beforeReply.promise(out);
-    if (out === null) return { ok: false, error: 'dropped-by-plugin' };
-    try {
-      this.outbound.validate(out.reply);
-    } catch (error) {
-      return { ok: false, error: reasonOf(error) };
-    }
-    const sent = this.outbound.deliver(out);
-    return sent.ok ? { ok: true } : { ok: false, error: sent.error ?? 'not-sent' };
+  /**
+   * Proactive send to a room (admin API, schedulers): passes beforeReply like any reply and takes
+   * its place in the room's reply order; resolves once written or definitively not.
+   */
+  send(target: ReplyTarget, reply: Reply | string): Promise<SendResult> {
+    return this.replies.send(target, reply);
   }
 
   private api(): BridgeApi {

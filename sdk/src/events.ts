@@ -9,6 +9,8 @@
  * (`ctx.events` only delivers its own bridge's events).
  */
 
+import type { SendRejectReason, SendStatus } from './types.js';
+
 export const BRIDGE_EVENT_CHANNEL_PREFIX = 'botbridge:';
 
 export type MessageOutcome = 'replied' | 'no-reply' | 'not-approved' | 'timeout' | 'error';
@@ -112,6 +114,10 @@ export interface BridgeEventMap {
     readonly room: string;
     readonly deviceId: string | null;
     readonly index: number;
+    /** `written`, or `rejected` (`reason`: `no_client`, `device_not_approved`); later `queued` (outbox). */
+    readonly status: SendStatus;
+    readonly reason: SendRejectReason | null;
+    /** status === 'written' (kept for existing subscribers). */
     readonly ok: boolean;
     readonly error: string | null;
     readonly kind: 'text' | 'media';

@@ -153,15 +153,20 @@ export interface MessageContext {
   readonly message: ChatMessage;
   readonly room: RoomInfo;
   readonly client: ClientInfo;
-  /** Aborted when the processing timeout passes or the bridge shuts down. */
+  /** Aborted when the processing timeout passes or the bridge shuts down (`abort.signal`). */
   readonly signal: AbortSignal;
+  /** The same cancellation without making an AbortSignal (the plugin host races handlers with it). */
+  readonly abort: MessageAbort;
   /** The handling plugin's logger with botName, deviceId, room and traceId bound. */
   readonly log: Logger;
   /**
    * Sends replies now (they still pass `beforeReply` and wait for earlier messages of the room).
-   * Several calls keep their order. Throws `BRIDGE_ERR_REPLY_AFTER_DONE` after the job ended.
+   * Several calls keep their order. Resolves, one result per reply in order, once each was
+   * written or definitively not: at most `pipeline.replyHoldMs` (plus the reply gaps) when an
+   * earlier message of the room is still running. Throws `BRIDGE_ERR_REPLY_AFTER_DONE` after the
+   * job ended.
    */
-  reply(reply: Reply | readonly Reply[] | string): Promise<void>;
+  reply(reply: Reply | readonly Reply[] | string): Promise<readonly SendResult[]>;
 }
 
 /** Every admitted message (approved or not), as `onReceive` observers see it. */
@@ -179,9 +184,40 @@ export interface HandshakeVerdict {
   readonly reason: string;
 }
 
-export interface SendResult {
-  readonly ok: boolean;
-  readonly error?: string;
+/**
+ * What became of one reply (`ctx.reply`, `ctx.bridge.send`, the admin API's send). `written`:
+ * handed to a phone's socket. `queued` / `expired`: kept for an offline device and delivered
+ * later / given up past its TTL (reserved for the outbox; not produced yet). `dropped`: a
+ * `beforeReply` handler returned null (`plugin` names it; null when the drop was not made by a
+ * plugin). `rejected`: refused by the core, see `SendRejectReason`.
+ */
+export type SendResult =
+  | { readonly status: 'written'; readonly traceId: string; readonly deviceId: string }
+  | { readonly status: 'queued'; readonly traceId: string }
+  | { readonly status: 'expired'; readonly traceId: string }
+  | { readonly status: 'dropped'; readonly traceId: string; readonly plugin: string | null }
+  | { readonly status: 'rejected'; readonly traceId: string; readonly reason: SendRejectReason };
+
+export type SendStatus = SendResult['status'];
+
+/**
+ * - `too_long`: over `replies.maxTextLength` or the line limit (nothing is ever truncated);
+ * - `invalid`: a media reply without items, or with an empty item or one containing `|||`;
+ * - `no_client`: no live device of the bot (the outbox will turn this into `queued`);
+ * - `device_not_approved`: the only live devices of the bot are not approved;
+ * - `unknown_room`: reserved (not produced yet).
+ */
+export type SendRejectReason = 'too_long' | 'invalid' | 'no_client' | 'device_not_approved' | 'unknown_room';
+
+/**
+ * A message job's cancellation (processing timeout, shutdown). `signal` makes an AbortSignal
+ * only when read; `race` settles with the work or rejects as soon as the job is aborted.
+ */
+export interface MessageAbort {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  readonly signal: AbortSignal;
+  race<T>(work: Promise<T>): Promise<T>;
 }
 
 /**
@@ -215,7 +251,11 @@ export interface BridgeApi {
   clients(): ClientInfo[];
   /** Re-read device and room approvals from the store now. */
   reloadApprovals(): Promise<ReloadResult>;
-  /** Proactive send to a room; passes `beforeReply` like any reply. */
+  /**
+   * Proactive send to a room; passes `beforeReply` like any reply and takes its place in the
+   * room's reply order (after replies of messages admitted before it). Resolves once written or
+   * definitively not.
+   */
   send(target: ReplyTarget, reply: Reply | string): Promise<SendResult>;
   /** Queues a row for one of the core's batched tables (see BatchedTables); never blocks the pipeline. */
   appendRow<Table extends keyof BatchedTables>(table: Table, row: BatchedTables[Table]): void;

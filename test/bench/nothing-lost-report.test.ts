@@ -49,7 +49,7 @@ const render = (r: BenchResults) => renderDocs({ results: r, resultsPath: '../be
 
 describe('chat-log completeness', () => {
   it('rows due are the admitted messages plus the replies written', () => {
-    expect(chatLogDue({ 'messages{admitted}': 70, 'replies{sent}': 68, 'messages{dispatched}': 70 })).toBe(138);
+    expect(chatLogDue({ 'messages{admitted}': 70, 'replies{written}': 68, 'messages{dispatched}': 70 })).toBe(138);
   });
 
   it('pools rounds by summing and is complete only with nothing dropped or missing', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FakeBridgeClient } from '@botbridge/sdk/testing';
+import type { FakeBridgeClient } from '@botbridge/testing';
 import { BOT, counter, handlerPlugin, sleep, useBridges } from './helpers.js';
 
 /**

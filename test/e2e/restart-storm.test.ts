@@ -1,7 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeBridgeClient } from '@botbridge/sdk/testing';
+import { FakeBridgeClient } from '@botbridge/testing';
 import { BOT, counter, echoPlugin, eventually, handshakeLine, useBridges } from './helpers.js';
 
 /**

@@ -71,7 +71,7 @@ export interface LoadRun {
  * admitted message (onReceive sees every one) and one per reply written to a phone.
  */
 export function chatLogDue(counters: Readonly<Record<string, number>>): number {
-  return (counters['messages{admitted}'] ?? 0) + (counters['replies{sent}'] ?? 0);
+  return (counters['messages{admitted}'] ?? 0) + (counters['replies{written}'] ?? 0);
 }
 
 const METRICS_SCRAPE_MS = 5_000;

@@ -104,7 +104,14 @@ export const RoomDto = z.object({
 
 export const StatusChanged = z.object({ status: approvalStatus });
 export const Disconnected = z.object({ disconnected: z.literal(true) });
-export const SendReply = z.object({ ok: z.boolean(), error: z.string().optional() });
+/** The sdk's SendResult: `reason` when rejected, `plugin` when dropped, `deviceId` when written. */
+export const SendReply = z.object({
+  status: z.enum(['written', 'queued', 'expired', 'dropped', 'rejected']),
+  traceId: z.string(),
+  deviceId: z.string().optional(),
+  plugin: z.string().nullable().optional(),
+  reason: z.enum(['too_long', 'invalid', 'no_client', 'device_not_approved', 'unknown_room']).optional(),
+});
 export const InjectReply = z.object({ traceId: z.string().optional(), dropped: z.string().optional() });
 export const ReloadReply = z.object({ devices: z.number(), changed: z.number() });
 

@@ -1,5 +1,4 @@
-import type { BridgeSettings, OutgoingReply, Reply, SentReply } from '@botbridge/sdk';
-import { BridgeError } from '../errors.js';
+import type { BridgeSettings, OutgoingReply, Reply, SendResult, SentReply } from '@botbridge/sdk';
 import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import type { CoreLogger } from '../logger.js';
@@ -17,7 +16,7 @@ const ENVELOPE_BYTES = 512;
  * Turns replies into `messageResponse` packets (PROTOCOL.md §6) and writes them to a live client
  * of the bot: the device the message came from, or, if it went away, another live device of the
  * same bot (the phone posts by room name, so any device logged into the bot's account works).
- * Nothing is truncated: a reply over the limits is refused with a coded error the plugin sees.
+ * Nothing is truncated: a reply over the limits is refused (`rejected`, `too_long`) and the plugin sees it.
  */
 export class Outbound {
   constructor(
@@ -32,43 +31,38 @@ export class Outbound {
     },
   ) {}
 
-  /** Throws BRIDGE_ERR_REPLY_TOO_LARGE for a reply the phone could not take whole. */
-  validate(reply: Reply): void {
-    if (reply.kind === 'text') {
-      const limit = this.deps.settings.replies.maxTextLength;
-      if (reply.text.length > limit) throw new BridgeError('BRIDGE_ERR_REPLY_TOO_LARGE', { length: reply.text.length, limit });
-      return;
-    }
-    const limit = this.deps.settings.limits.maxLineBytes - ENVELOPE_BYTES;
+  /** Why the phone could not take this reply whole (`too_long`, `invalid`), or null when it can. */
+  refusal(reply: Reply): 'too_long' | 'invalid' | null {
+    if (reply.kind === 'text') return reply.text.length > this.deps.settings.replies.maxTextLength ? 'too_long' : null;
+    if (reply.items.length === 0) return 'invalid';
     let bytes = MEDIA_PREFIX[reply.form].length;
     for (const item of reply.items) {
-      if (item.length === 0 || item.includes(MEDIA_SEPARATOR)) {
-        throw new BridgeError('BRIDGE_ERR_REPLY_TOO_LARGE', { length: item.length, limit: 'a non-empty item without |||' });
-      }
+      if (item.length === 0 || item.includes(MEDIA_SEPARATOR)) return 'invalid';
       bytes += Buffer.byteLength(item) + MEDIA_SEPARATOR.length;
     }
-    if (reply.items.length === 0 || bytes > limit) throw new BridgeError('BRIDGE_ERR_REPLY_TOO_LARGE', { length: bytes, limit });
+    return bytes > this.deps.settings.limits.maxLineBytes - ENVELOPE_BYTES ? 'too_long' : null;
   }
 
-  /** Writes one reply now. Never throws: the outcome is returned and published on onReplySent. */
-  deliver(out: OutgoingReply): SentReply {
+  /**
+   * Writes one reply now. Never throws: the outcome is returned, published on onReplySent and
+   * on `reply:sent`. Counting is the caller's (ReplyPath counts every result in one place).
+   */
+  deliver(out: OutgoingReply): SendResult {
     const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
-    const session = this.route(out);
-    let sent: SentReply;
-    if (!session) {
-      this.deps.counters.inc('replies', 'no_client');
-      this.deps.log.warn(
-        { botName: out.target.botName, room: out.target.room, traceId: out.traceId, code: 'BRIDGE_ERR_REPLY_NO_CLIENT' },
-        'reply not sent: no live client',
-      );
-      sent = { ...out, ok: false, error: 'no-client', sentAt: Date.now() };
+    const route = this.route(out);
+    let result: SendResult;
+    if (typeof route === 'string') {
+      result = this.undeliverable(out, route);
     } else {
-      session.send(this.encode(out));
-      this.deps.counters.inc('replies', 'sent');
+      route.send(this.encode(out));
       this.deps.counters.inc('packets_out', 'messageResponse');
-      sent = { ...out, ok: true, sentAt: Date.now() };
+      result = { status: 'written', traceId: out.traceId, deviceId: route.deviceId };
     }
-    if (this.deps.hooks.onReplySent.isUsed()) this.deps.hooks.onReplySent.call(sent);
+    const ok = result.status === 'written';
+    if (this.deps.hooks.onReplySent.isUsed()) {
+      const sent: SentReply = ok ? { ...out, ok, sentAt: Date.now() } : { ...out, ok, error: legacyError(result), sentAt: Date.now() };
+      this.deps.hooks.onReplySent.call(sent);
+    }
     if (started && this.deps.events.active('reply:sent')) {
       const { reply, target } = out;
       const at = eventTime();
@@ -76,17 +70,32 @@ export class Outbound {
         traceId: out.traceId,
         botName: target.botName,
         room: target.room,
-        deviceId: session?.deviceId ?? null,
+        deviceId: typeof route === 'string' ? null : route.deviceId,
         index: out.index,
-        ok: sent.ok,
-        error: sent.error ?? null,
+        status: result.status,
+        reason: result.status === 'rejected' ? result.reason : null,
+        ok,
+        error: ok ? null : legacyError(result),
         kind: reply.kind,
         text: reply.kind === 'text' ? reply.text : `${reply.form === 'url' ? 'MEDIA_URL' : 'IMAGE_BASE64'}:(${reply.items.length} items)`,
         sendMs: at - started,
         at,
       });
     }
-    return sent;
+    return result;
+  }
+
+  /**
+   * The one place where "no live device can take this reply" is decided. The offline outbox
+   * (issue 11) slots in here: keep the reply per (bot, room) and return `queued` instead.
+   */
+  private undeliverable(out: OutgoingReply, reason: 'no_client' | 'device_not_approved'): SendResult {
+    const code = reason === 'no_client' ? 'BRIDGE_ERR_REPLY_NO_CLIENT' : 'BRIDGE_ERR_REPLY_DEVICE_NOT_APPROVED';
+    this.deps.log.warn(
+      { botName: out.target.botName, room: out.target.room, traceId: out.traceId, code },
+      reason === 'no_client' ? 'reply not sent: no live client' : 'reply not sent: no approved live client',
+    );
+    return { status: 'rejected', traceId: out.traceId, reason };
   }
 
   encode(out: OutgoingReply): string {
@@ -99,15 +108,30 @@ export class Outbound {
     return this.deps.codec.encodeMessageResponse(wait > 0 ? { ...base, text, mediaWaitTime: wait } : { ...base, text });
   }
 
-  private route(out: OutgoingReply): ClientSession | undefined {
+  /**
+   * The message's device when it is live and approved, else another live approved device of the
+   * bot (the phone posts by room name). A live but unapproved device never gets a reply.
+   */
+  private route(out: OutgoingReply): ClientSession | 'no_client' | 'device_not_approved' {
     const { botName, deviceId } = out.target;
+    let unapproved = false;
     if (deviceId) {
       const preferred = this.deps.registry.get(botName, deviceId);
-      if (preferred?.isReady) return preferred;
+      if (preferred?.isReady) {
+        if (preferred.approval === 'approved') return preferred;
+        unapproved = true;
+      }
     }
     for (const session of this.deps.registry.ofBot(botName)) {
-      if (session.isReady && session.approval === 'approved') return session;
+      if (!session.isReady) continue;
+      if (session.approval === 'approved') return session;
+      unapproved = true;
     }
-    return undefined;
+    return unapproved ? 'device_not_approved' : 'no_client';
   }
+}
+
+/** SentReply.error as onReplySent subscribers knew it (`no-client`). */
+function legacyError(result: SendResult): string {
+  return result.status === 'rejected' ? result.reason.replaceAll('_', '-') : result.status;
 }

@@ -1,13 +1,13 @@
-import type { BridgeSettings, ChatMessage, OutgoingReply } from '@botbridge/sdk';
+import type { BridgeSettings, ChatMessage } from '@botbridge/sdk';
 import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
+import type { ReplyPath } from '../outbound/reply-path.js';
 import type { AnalyzePacket } from '../protocol/packets.js';
 import type { Deduplicator } from './dedup.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { MessageJob } from './message-job.js';
 import type { InjectResult, MessageSource } from './message-source.js';
-import type { ReplySequencer } from './reply-sequencer.js';
 import { TraceIds } from './trace-ids.js';
 
 /**
@@ -23,7 +23,7 @@ export class Admission {
       readonly settings: BridgeSettings;
       readonly dedup: Deduplicator;
       readonly dispatcher: Dispatcher<MessageJob>;
-      readonly sequencer: ReplySequencer<OutgoingReply>;
+      readonly replies: ReplyPath;
       readonly counters: Counters;
       readonly log: CoreLogger;
       readonly events: EventBus;
@@ -89,7 +89,7 @@ export class Admission {
       receivedAt: Date.now(),
       legacy: packet.legacy,
     };
-    const ticket = this.deps.sequencer.open(`${botName}\u0000${roomKey}`);
+    const ticket = this.deps.replies.open(`${botName}\u0000${roomKey}`);
     counters.inc('messages', 'admitted');
     if (this.deps.events.active('message:admitted')) {
       const { deviceId, room, channelId, sender, text } = message;

@@ -39,6 +39,12 @@ export class JobAbort {
     if (listeners) for (const listener of listeners) listener(reason);
   }
 
+  /** Calls `listener` once when the job is aborted (the reply path releases the room's order). */
+  onAbort(listener: (reason: unknown) => void): void {
+    if (this.#aborted) listener(this.#reason);
+    else (this.#listeners ??= []).push(listener);
+  }
+
   /**
    * Settles with `work`, or rejects with the abort reason as soon as the job is aborted, whichever
    * comes first (the work itself goes on; nobody waits for it any more).

@@ -10,6 +10,7 @@ import {
   type OutgoingReply,
   type Reply,
   type RoomInfo,
+  type SendResult,
 } from '@botbridge/sdk';
 import type { ApprovalCache, RoomApproval } from '../approval/approval-cache.js';
 import { BridgeError, isBridgeError, reasonOf } from '../errors.js';
@@ -17,17 +18,17 @@ import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
-import type { Outbound } from '../outbound/outbound.js';
+import type { ReplyBatch, ReplyPath, ReplyTicket } from '../outbound/reply-path.js';
 import type { JobAbort } from './dispatcher.js';
 import type { MessageSource } from './message-source.js';
-import type { ReplySequencer, Ticket } from './reply-sequencer.js';
 
 export interface MessageJob {
   readonly botName: string;
   readonly roomKey: string;
   readonly message: ChatMessage;
   readonly session: MessageSource;
-  readonly ticket: Ticket;
+  /** The message's place in its room's reply order (opaque; see outbound/reply-path.ts). */
+  readonly ticket: ReplyTicket;
   /** eventTime() at admission. */
   readonly enqueuedAt: number;
 }
@@ -36,8 +37,7 @@ export interface MessageJobDeps {
   readonly settings: BridgeSettings;
   readonly approvals: ApprovalCache;
   readonly hooks: BridgeHooks;
-  readonly sequencer: ReplySequencer<OutgoingReply>;
-  readonly outbound: Outbound;
+  readonly replies: ReplyPath;
   readonly counters: Counters;
   readonly log: CoreLogger;
   readonly events: EventBus;
@@ -46,12 +46,15 @@ export interface MessageJobDeps {
 /**
  * The dispatcher's worker: one message inside the concurrency limits. Room approval is resolved
  * here (in the room's FIFO lane), observers see every message, and only messages whose device
- * and room are both approved reach onMessage. The ticket is always finished, so a failing or
- * timed-out message never holds back the replies of later messages of its room.
+ * and room are both approved reach onMessage. The `finally` is the one place a message's ticket
+ * is finished, so a failing message never holds back the replies of later messages of its room;
+ * an abort (timeout, shutdown) finishes it earlier, inside the reply path (`watch`), because a
+ * hanging worker reaches its `finally` late or never.
  */
 export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abort: JobAbort, runnableAt?: number) => Promise<void> {
   return async (job, abort, runnableAt = 0) => {
     const context = new JobContext(job, abort, deps);
+    deps.replies.watch(job.ticket, abort);
     const started = deps.events.active('message:started') || deps.events.active('message:finished') ? eventTime() : 0;
     if (started && deps.events.active('message:started')) {
       // runnableAt is on the eventTime() clock (the bridge gives the dispatcher that clock); 0 = not measured.
@@ -86,7 +89,7 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       outcome = context.replied ? 'replied' : 'no-reply';
     } finally {
       context.done = true;
-      deps.sequencer.finish(job.ticket);
+      deps.replies.finish(job.ticket);
       if (isBridgeError(abort.reason, 'BRIDGE_ERR_PROCESSING_TIMEOUT')) outcome = 'timeout';
       if (started && deps.events.active('message:finished')) {
         const at = eventTime();
@@ -140,51 +143,31 @@ export class JobContext implements MessageContext {
     return this.boundLog;
   }
 
-  async reply(value: Reply | readonly Reply[] | string): Promise<void> {
-    if (this.done || this.abort.aborted) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
-    const ready: OutgoingReply[] = [];
-    for (const reply of toReplies(value)) {
-      const out: OutgoingReply = {
-        reply,
-        target: { botName: this.job.botName, room: this.message.room, channelId: this.message.channelId, deviceId: this.message.deviceId },
-        message: this.message,
-        traceId: this.message.traceId,
-        index: this.index++,
-      };
-      const final = this.deps.hooks.beforeReply.isUsed() ? await this.deps.hooks.beforeReply.promise(out) : out;
-      if (final === null) {
-        this.deps.counters.inc('replies', 'dropped_by_plugin');
-        continue;
-      }
-      this.deps.outbound.validate(final.reply);
-      ready.push(final);
-    }
-    if (this.done || this.abort.aborted) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
-    if (ready.length === 0) return;
-    this.replied = true;
-    // Published before emit: the sequencer may send a reply that is first in line right away.
-    if (this.deps.events.active('reply:queued')) {
-      const at = eventTime();
-      for (const out of ready) {
-        this.deps.events.emit('reply:queued', { traceId: out.traceId, botName: out.target.botName, room: out.target.room, index: out.index, at });
-      }
-    }
-    this.deps.sequencer.emit(this.job.ticket, ready);
+  async reply(value: Reply | readonly Reply[] | string): Promise<readonly SendResult[]> {
+    const batch = await this.send(value, true);
+    return (await batch.results) ?? [];
   }
 
-  /** Sends what the winning onMessage handler returned (a reply, several, a string, or noReply()). */
+  /**
+   * Sends what the winning onMessage handler returned (a reply, several, a string, or noReply()).
+   * Not waiting for the writes: the job ends (and frees its slot) while its replies wait their turn.
+   */
   async replyWithResult(result: HandlerResult): Promise<void> {
     if (result === undefined || (typeof result === 'object' && 'kind' in result && result.kind === 'none')) return;
     try {
-      await this.reply(result as Reply | readonly Reply[] | string);
+      await this.send(result as Reply | readonly Reply[] | string, false);
     } catch (error) {
-      this.deps.counters.inc('replies', 'rejected');
       this.log.warn({ err: reasonOf(error), code: error instanceof BridgeError ? error.code : undefined }, 'reply rejected');
     }
   }
-}
 
-/** The core's cancellation of a job's context, or undefined for a context made elsewhere (tests). */
-export function jobAbortOf(ctx: MessageContext): JobAbort | undefined {
-  return ctx instanceof JobContext ? ctx.abort : undefined;
+  private async send(value: Reply | readonly Reply[] | string, wantResults: boolean): Promise<ReplyBatch> {
+    if (this.done || this.abort.aborted) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
+    const target = { botName: this.job.botName, room: this.message.room, channelId: this.message.channelId, deviceId: this.message.deviceId };
+    const outs: OutgoingReply[] = [];
+    for (const reply of toReplies(value)) outs.push({ reply, target, message: this.message, traceId: this.message.traceId, index: this.index++ });
+    const batch = await this.deps.replies.reply(this.job.ticket, outs, wantResults);
+    if (batch.emitted > 0) this.replied = true;
+    return batch;
+  }
 }

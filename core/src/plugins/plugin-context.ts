@@ -25,7 +25,7 @@ import { BridgeError } from '../errors.js';
 import { eventTime, type EventBus, type ScopedEvents } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import { PluginMetricsAdapter } from '../metrics/plugin-metrics.js';
-import { jobAbortOf } from '../pipeline/message-job.js';
+import { noteDrop, noteRewrite } from '../outbound/reply-drops.js';
 import { pluginErrorEvent, withDeadline, type PluginErrorReporter } from './isolate.js';
 import { PluginMessageContext } from './plugin-message-context.js';
 import { ServiceRegistry } from './service-registry.js';
@@ -137,20 +137,18 @@ export class ManagedPluginContext implements PluginContext {
 
   onMessage(handler: (ctx: MessageContext) => Promise<HandlerResult> | HandlerResult): void {
     this.guard('onMessage');
-    // The message's own AbortSignal (processing timeout, shutdown) is the deadline here.
-    // A core job's context races the handler against its JobAbort (no AbortSignal made for it).
+    // The message's own cancellation (processing timeout, shutdown) is the deadline here: the
+    // handler is raced against ctx.abort, which makes no AbortSignal unless a handler reads one.
     this.deps.hooks.onMessage.tapPromise(this.name, async (ctx) => {
-      const abort = jobAbortOf(ctx);
-      if (this.disposed || (abort ? abort.aborted : ctx.signal.aborted)) return undefined;
+      const abort = ctx.abort;
+      if (this.disposed || abort.aborted) return undefined;
       const started = this.deps.events.active('plugin:handler') ? eventTime() : 0;
       try {
         const own = new PluginMessageContext(ctx, this.log);
         // The handler runs a microtask later, as before; a synchronous result needs no race.
         await undefined;
         const value = handler(own);
-        const result = isThenable(value)
-          ? await (abort ? abort.race(Promise.resolve(value)) : withDeadline(Promise.resolve(value), Infinity, () => new Error('unreachable'), ctx.signal))
-          : value;
+        const result = isThenable(value) ? await abort.race(Promise.resolve(value)) : value;
         if (started) this.timed('onMessage', started, 'ok', ctx.message.traceId);
         return result ?? undefined;
       } catch (error) {
@@ -171,7 +169,11 @@ export class ManagedPluginContext implements PluginContext {
     this.deps.hooks.beforeReply.tapPromise(this.name, async (out) => {
       if (this.disposed || out === null) return out;
       const next = await this.runTimed('beforeReply', () => handler(out), out.traceId);
-      return next === undefined ? out : next;
+      if (next === undefined) return out;
+      // Noted so the reply's `dropped` result can name this plugin (outbound/reply-drops.ts).
+      if (next === null) noteDrop(out, this.name);
+      else noteRewrite(out, next);
+      return next;
     });
   }
 

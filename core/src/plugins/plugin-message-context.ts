@@ -1,4 +1,4 @@
-import type { ChatMessage, ClientInfo, Logger, MessageContext, Reply, RoomInfo } from '@botbridge/sdk';
+import type { ChatMessage, ClientInfo, Logger, MessageAbort, MessageContext, Reply, RoomInfo, SendResult } from '@botbridge/sdk';
 
 /**
  * The MessageContext one plugin's onMessage handler sees: the job's context, with `log` being
@@ -8,7 +8,7 @@ import type { ChatMessage, ClientInfo, Logger, MessageContext, Reply, RoomInfo }
  */
 export class PluginMessageContext implements MessageContext {
   private boundLog: Logger | undefined;
-  private boundReply: ((reply: Reply | readonly Reply[] | string) => Promise<void>) | undefined;
+  private boundReply: ((reply: Reply | readonly Reply[] | string) => Promise<readonly SendResult[]>) | undefined;
 
   constructor(
     private readonly job: MessageContext,
@@ -31,6 +31,10 @@ export class PluginMessageContext implements MessageContext {
     return this.job.signal;
   }
 
+  get abort(): MessageAbort {
+    return this.job.abort;
+  }
+
   get log(): Logger {
     if (this.boundLog === undefined) {
       const { botName, deviceId, room, traceId } = this.job.message;
@@ -40,7 +44,7 @@ export class PluginMessageContext implements MessageContext {
   }
 
   /** Bound, because handlers destructure it (`({ message, reply }) => …`); made on first use. */
-  get reply(): (reply: Reply | readonly Reply[] | string) => Promise<void> {
+  get reply(): (reply: Reply | readonly Reply[] | string) => Promise<readonly SendResult[]> {
     this.boundReply ??= (reply) => this.job.reply(reply);
     return this.boundReply;
   }

@@ -77,11 +77,11 @@ describe('admin REST API', () => {
     const { admin, client } = await start({ plugins: [stamp] });
     const phone = await client();
     const res = await admin.app.inject({ method: 'POST', url: '/api/send', headers: BEARER, payload: { botName: BOT, room: '공지방', channelId: CHANNEL, text: '점검 안내' } });
-    expect(res.json()).toEqual({ ok: true });
+    expect(res.json()).toMatchObject({ status: 'written', deviceId: DEVICE });
     const reply = await phone.nextReply();
     expect(reply).toMatchObject({ room: '공지방', channel_id: CHANNEL, bot_name: BOT, text: '점검 안내 ✓' });
     const noBot = await admin.app.inject({ method: 'POST', url: '/api/send', headers: BEARER, payload: { botName: 'other', room: 'r', text: 'x' } });
-    expect(noBot.json()).toEqual({ ok: false, error: 'no-client' });
+    expect(noBot.json()).toMatchObject({ status: 'rejected', reason: 'no_client' });
   });
 
   it('disconnects a client on request', async () => {

@@ -79,7 +79,7 @@ describe('GET /metrics', () => {
     expect(delta('botbridge_packets_out_total', { event: 'handshakeComplete' })).toBe(2);
     expect(delta('botbridge_dedup_drops_total', { reason: 'duplicate' })).toBe(1);
     expect(delta('botbridge_auth_failures_total', { reason: 'BRIDGE_ERR_AUTH_SIGNATURE' })).toBe(1);
-    expect(delta('botbridge_replies_total', { result: 'sent' })).toBe(3);
+    expect(delta('botbridge_replies_total', { result: 'written' })).toBe(3);
     expect(delta('botbridge_messages_total', { stage: 'admitted' })).toBe(3);
     expect(delta('botbridge_dispatcher_jobs_total', { result: 'completed' })).toBe(3);
     expect(delta('botbridge_queue_wait_seconds_count', { bot: 'LOA.i' })).toBe(3);

@@ -4,13 +4,14 @@ import { BridgeError } from '../../src/errors.js';
 import { EventBus } from '../../src/events/bridge-events.js';
 import { createHooks, type PluginErrorEvent } from '../../src/hooks.js';
 import { createLogger } from '../../src/logger.js';
+import { JobAbort } from '../../src/pipeline/dispatcher.js';
 import { PluginHost } from '../../src/plugins/plugin-host.js';
 
 const log = createLogger({ level: 'silent' });
 const bridge: BridgeApi = {
   clients: () => [],
   reloadApprovals: async () => ({ devices: 0, changed: 0 }),
-  send: async () => ({ ok: true }),
+  send: async () => ({ status: 'written', traceId: 'p-1', deviceId: 'd-1' }),
   appendRow: () => undefined,
 };
 const settings = { setupTimeoutMs: 200, hookTimeoutMs: 100, teardownTimeoutMs: 100 };
@@ -22,14 +23,17 @@ function host(entries: ConstructorParameters<typeof PluginHost>[0], events = new
   return { hooks, errors, plugins };
 }
 
-function messageContext(signal = new AbortController().signal): MessageContext {
+function messageContext(abort = new JobAbort()): MessageContext {
   return {
     message: { traceId: 't-1' } as MessageContext['message'],
     room: {} as MessageContext['room'],
     client: {} as MessageContext['client'],
-    signal,
+    get signal() {
+      return abort.signal;
+    },
+    abort,
     log,
-    reply: async () => undefined,
+    reply: async () => [],
   };
 }
 
@@ -80,13 +84,13 @@ describe('PluginHost', () => {
     expect(errors[0]!.message).toContain('boom');
   });
 
-  it('stops waiting for an onMessage handler when the message signal aborts', async () => {
+  it('stops waiting for an onMessage handler when the message is aborted', async () => {
     const hanging = definePlugin({ name: 'hanging', setup: (ctx) => ctx.onMessage(() => new Promise(() => undefined)) });
     const { hooks, errors, plugins } = host([hanging]);
     await plugins.setup();
-    const controller = new AbortController();
-    const result = hooks.onMessage.promise(messageContext(controller.signal));
-    controller.abort(new BridgeError('BRIDGE_ERR_PROCESSING_TIMEOUT', { timeoutMs: 5 }));
+    const abort = new JobAbort();
+    const result = hooks.onMessage.promise(messageContext(abort));
+    abort.abort(new BridgeError('BRIDGE_ERR_PROCESSING_TIMEOUT', { timeoutMs: 5 }));
     await expect(result).resolves.toBeUndefined();
     expect(errors[0]).toMatchObject({ plugin: 'hanging', code: 'BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT' });
   });

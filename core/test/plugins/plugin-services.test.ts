@@ -21,7 +21,7 @@ const log = createLogger({ level: 'silent' });
 const bridge: BridgeApi = {
   clients: () => [],
   reloadApprovals: async () => ({ devices: 0, changed: 0 }),
-  send: async () => ({ ok: true }),
+  send: async () => ({ status: 'written', traceId: 'p-1', deviceId: 'd-1' }),
   appendRow: () => undefined,
 };
 const settings = { setupTimeoutMs: 200, hookTimeoutMs: 100, teardownTimeoutMs: 100 };

@@ -69,8 +69,10 @@ export function messageContext(message: ChatMessage, log: Logger = recordingLogg
     room: { botName: message.botName, channelId: message.channelId, name: message.room, status: 'approved' },
     client: clientInfo(),
     signal: new AbortController().signal,
+    // Never aborted: these tests run handlers to their end.
+    abort: { aborted: false, reason: undefined, signal: new AbortController().signal, race: (work) => work },
     log,
-    reply: async () => {},
+    reply: async () => [],
   };
 }
 
@@ -78,7 +80,7 @@ export function fakeBridge(overrides: Partial<BridgeApi> = {}): BridgeApi {
   return {
     clients: () => [],
     reloadApprovals: async (): Promise<ReloadResult> => ({ devices: 0, changed: 0 }),
-    send: async () => ({ ok: true }),
+    send: async () => ({ status: 'written', traceId: 'p-1', deviceId: 'd-1' }),
     appendRow: () => {},
     ...overrides,
   };

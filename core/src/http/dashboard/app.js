@@ -198,7 +198,7 @@ function sandboxEvent(message) {
   const result = $('sandbox-result');
   if (message.name === 'reply:sent') {
     const d = message.data;
-    result.append(el('div', { class: 'reply', text: d.ok ? d.text : `✗ ${d.error}: ${d.text}` }));
+    result.append(el('div', { class: 'reply', text: d.status === 'written' ? d.text : `✗ ${d.status}${d.reason ? ` (${d.reason})` : ''}: ${d.text}` }));
   } else if (message.name === 'message:finished') {
     result.append(el('div', { class: 'muted', text: `완료 finished: ${message.data.outcome} · ${message.data.durationMs.toFixed(1)} ms` }));
   }

@@ -37,7 +37,7 @@ function summary(name, d) {
     case 'plugin:handler': return `${d.plugin}.${d.hook} ${d.outcome} ${d.durationMs.toFixed(1)} ms`;
     case 'plugin:error': return `${d.plugin}.${d.hook} ${d.code}: ${d.message}`;
     case 'reply:queued': return `#${d.index}`;
-    case 'reply:sent': return d.ok ? `→ ${d.text}` : `✗ ${d.error}: ${d.text}`;
+    case 'reply:sent': return d.status === 'written' ? `→ ${d.text}` : `✗ ${d.status}${d.reason ? ` (${d.reason})` : ''}: ${d.text}`;
     case 'ping': return `RTT ${d.rttMs} ms`;
     default: return JSON.stringify(d);
   }

@@ -50,7 +50,7 @@ export class QueueStats {
   take(now: number): Record<string, unknown> {
     const stats = this.bridge.admin.stats();
     const admitted = this.bridge.admin.counters.get('messages', 'admitted');
-    const replies = this.bridge.admin.counters.get('replies', 'sent');
+    const replies = this.bridge.admin.counters.get('replies', 'written');
     const completed = stats.dispatcher.totals.completed;
     const previous = this.previous;
     const seconds = previous === null ? 0 : (now - previous.at) / 1_000;

@@ -1,5 +1,5 @@
 import { BridgeError } from '../errors.js';
-import { Fifo } from './fifo.js';
+import { Fifo } from '../pipeline/fifo.js';
 
 /** A message's place in its room's reply order; from `open`, passed to `emit` and `finish`. */
 export interface Ticket {

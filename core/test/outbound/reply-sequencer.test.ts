@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isBridgeError } from '../../src/errors.js';
-import { ReplySequencer, type ReplySequencerOptions } from '../../src/pipeline/reply-sequencer.js';
-import { deferred, type Deferred } from './test-doubles.js';
+import { ReplySequencer, type ReplySequencerOptions } from '../../src/outbound/reply-sequencer.js';
+import { deferred, type Deferred } from '../pipeline/test-doubles.js';
 
 /** Records every send as `item@ms` on the fake clock, relative to the test's start. */
 function recorder() {

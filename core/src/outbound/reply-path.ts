@@ -1,0 +1,250 @@
+import type { OutgoingReply, Reply, ReplyTarget, SendResult } from '@botbridge/sdk';
+import { BridgeError, reasonOf } from '../errors.js';
+import { eventTime, type EventBus } from '../events/bridge-events.js';
+import type { BridgeHooks } from '../hooks.js';
+import type { CoreLogger } from '../logger.js';
+import type { Counters } from '../metrics/counters.js';
+import { TraceIds } from '../pipeline/trace-ids.js';
+import type { Outbound } from './outbound.js';
+import { droppedBy } from './reply-drops.js';
+import { ReplySequencer, type ReplySequencerStats, type Ticket } from './reply-sequencer.js';
+
+declare const ticketBrand: unique symbol;
+
+/**
+ * A message's (or a proactive send's) place in its room's reply order. Opaque outside
+ * `outbound/`: admission gets one from `open` and hands it back; only ReplyPath reads it.
+ */
+export interface ReplyTicket {
+  readonly [ticketBrand]: true;
+}
+
+/** A job's cancellation as the reply path needs it (the dispatcher's JobAbort fits). */
+export interface AbortWatch {
+  readonly aborted: boolean;
+  onAbort(listener: () => void): void;
+}
+
+/** What became of every reply of one ticket, once it is finished and none is pending. */
+export interface TicketSettlement {
+  /** false: the job never ran (abandoned at shutdown), so it produced no reply. */
+  readonly processed: boolean;
+  /** The results collected since `settled` was first asked for, in the order they were decided. */
+  readonly results: readonly SendResult[];
+}
+
+/** The outcome of one `reply` call. `results` only when asked for (ctx.reply, send). */
+export interface ReplyBatch {
+  /** Replies that passed beforeReply and validation and are now in the room's order. */
+  readonly emitted: number;
+  readonly results: Promise<readonly SendResult[]> | undefined;
+}
+
+class OpenTicket {
+  /** Emitted replies not delivered yet. */
+  pending = 0;
+  /** Finished: no more replies (the job ended, was aborted, or never ran). */
+  released = false;
+  processed = true;
+  results: SendResult[] | undefined = undefined;
+  waiters: ((settlement: TicketSettlement) => void)[] | undefined = undefined;
+  constructor(readonly order: Ticket) {}
+}
+
+interface Queued {
+  readonly out: OutgoingReply;
+  readonly ticket: OpenTicket;
+  readonly done: ((result: SendResult) => void) | undefined;
+}
+
+export interface ReplyPathDeps {
+  readonly outbound: Outbound;
+  readonly hooks: BridgeHooks;
+  readonly counters: Counters;
+  readonly log: CoreLogger;
+  readonly events: EventBus;
+  readonly holdMs: number;
+  readonly gapMs: number;
+  readonly gapFor?: (roomKey: string) => number;
+  readonly isOrdered?: (roomKey: string) => boolean;
+}
+
+/**
+ * The one owner of replies: a room ticket, `beforeReply`, validation, the room's order
+ * (ReplySequencer) and delivery (Outbound), for replies to a message and proactive sends alike.
+ * Every reply ends in exactly one SendResult, counted here (`replies{<status>}`,
+ * `replies_rejected{<reason>}`).
+ *
+ * Finishing a ticket. `finish` is idempotent and called by the message job's `finally` (the one
+ * place outside this module), by `close` for jobs that never ran, and by this module itself: a
+ * job's abort (processing timeout, shutdown) finishes its ticket at once through `watch`,
+ * because the worker may hang (e.g. in the store) and later messages of the room must not wait
+ * for its `finally`. After that its replies are refused (BRIDGE_ERR_REPLY_AFTER_DONE), as they
+ * would be after the `finally`.
+ */
+export class ReplyPath {
+  private readonly sequencer: ReplySequencer<Queued>;
+  private readonly proactiveTraces = new TraceIds();
+
+  constructor(private readonly deps: ReplyPathDeps) {
+    this.sequencer = new ReplySequencer<Queued>({
+      holdMs: deps.holdMs,
+      gapMs: deps.gapMs,
+      ...(deps.gapFor ? { gapFor: deps.gapFor } : {}),
+      ...(deps.isOrdered ? { isOrdered: deps.isOrdered } : {}),
+      send: (queued) => this.deliver(queued),
+    });
+  }
+
+  /** On admission, in arrival order: `roomKey` is `<botName>\0<channelId or name:room>`. */
+  open(roomKey: string): ReplyTicket {
+    return new OpenTicket(this.sequencer.open(roomKey)) as unknown as ReplyTicket;
+  }
+
+  /** When the job starts: its abort finishes the ticket at once (see the class comment). */
+  watch(ticket: ReplyTicket, abort: AbortWatch): void {
+    if (abort.aborted) this.finish(ticket);
+    else abort.onAbort(() => this.finish(ticket));
+  }
+
+  /** The ticket gets no more replies. Idempotent; `processed: false` for a job that never ran. */
+  finish(ticket: ReplyTicket, processed = true): void {
+    const t = own(ticket);
+    if (t.released) return;
+    t.released = true;
+    t.processed = processed;
+    this.sequencer.finish(t.order);
+    if (t.pending === 0) this.settle(t);
+  }
+
+  /**
+   * Resolves once the ticket is finished and each of its replies was handed to the socket or
+   * definitively not (the journal's "done"). Ask before the job runs to see every result.
+   */
+  settled(ticket: ReplyTicket): Promise<TicketSettlement> {
+    const t = own(ticket);
+    if (t.released && t.pending === 0) return Promise.resolve({ processed: t.processed, results: t.results ?? [] });
+    t.results ??= [];
+    return new Promise((resolve) => (t.waiters ??= []).push(resolve));
+  }
+
+  /**
+   * Runs `beforeReply` and validation on each reply, then puts the survivors in the ticket's
+   * place in the room's order. Throws BRIDGE_ERR_REPLY_AFTER_DONE once the ticket is finished.
+   * `results` (when `wantResults`) resolves with one result per reply, in the given order.
+   */
+  async reply(ticket: ReplyTicket, outs: readonly OutgoingReply[], wantResults: boolean): Promise<ReplyBatch> {
+    const t = own(ticket);
+    if (t.released) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
+    // One slot per reply, in the caller's order: refusals now, deliveries as they happen.
+    const decided: (SendResult | undefined)[] = [];
+    const ready: OutgoingReply[] = [];
+    const readyAt: number[] = [];
+    for (const out of outs) {
+      const final = this.deps.hooks.beforeReply.isUsed() ? await this.deps.hooks.beforeReply.promise(out) : out;
+      const refusal = final === null ? null : this.deps.outbound.refusal(final.reply);
+      if (final === null) decided.push({ status: 'dropped', traceId: out.traceId, plugin: droppedBy(out) });
+      else if (refusal !== null) decided.push({ status: 'rejected', traceId: out.traceId, reason: refusal });
+      else {
+        readyAt.push(decided.length);
+        decided.push(undefined);
+        ready.push(final);
+      }
+    }
+    if (t.released) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
+    for (const result of decided) if (result !== undefined) this.refused(result, t);
+    if (ready.length === 0) return { emitted: 0, results: wantResults ? Promise.resolve(decided as SendResult[]) : undefined };
+    let results: Promise<readonly SendResult[]> | undefined;
+    let slot: ((index: number) => (result: SendResult) => void) | undefined;
+    if (wantResults) {
+      results = new Promise((resolve) => {
+        let open = ready.length;
+        slot = (index) => (result) => {
+          decided[index] = result;
+          if (--open === 0) resolve(decided as SendResult[]);
+        };
+      });
+    }
+    // Published before emit: the sequencer may send a reply that is first in line right away.
+    if (this.deps.events.active('reply:queued')) {
+      const at = eventTime();
+      for (const out of ready) {
+        this.deps.events.emit('reply:queued', { traceId: out.traceId, botName: out.target.botName, room: out.target.room, index: out.index, at });
+      }
+    }
+    const items = ready.map((out, i): Queued => ({ out, ticket: t, done: slot?.(readyAt[i]!) }));
+    t.pending += items.length;
+    this.sequencer.emit(t.order, items);
+    return { emitted: items.length, results };
+  }
+
+  /**
+   * Proactive send (admin API, schedulers, `ctx.bridge.send`): a ticket of its own in the room's
+   * order, so it goes out after the replies of messages admitted before it, and before those of
+   * messages admitted after. Rooms are keyed as admission keys them, so a target without its
+   * channelId is ordered with messages that had none.
+   */
+  async send(target: ReplyTarget, reply: Reply | string): Promise<SendResult> {
+    const body: Reply = typeof reply === 'string' ? { kind: 'text', text: reply } : reply;
+    const ticket = this.open(`${target.botName}\u0000${target.channelId ?? `name:${target.room}`}`);
+    let batch: ReplyBatch;
+    try {
+      batch = await this.reply(ticket, [{ reply: body, target, message: null, traceId: this.proactiveTraces.next(), index: 0 }], true);
+    } finally {
+      // Finished before waiting for the result: later messages of the room must not wait for our write.
+      this.finish(ticket);
+    }
+    const [result] = (await batch.results) ?? [];
+    return result!;
+  }
+
+  /** See ReplySequencer.drain (`immediate` at shutdown). */
+  drain(options: { immediate?: boolean } = {}): Promise<void> {
+    return this.sequencer.drain(options);
+  }
+
+  stats(): ReplySequencerStats {
+    return this.sequencer.stats();
+  }
+
+  private deliver(queued: Queued): void {
+    let result: SendResult;
+    try {
+      result = this.deps.outbound.deliver(queued.out);
+    } catch (error) {
+      // Outbound never throws by contract; if it did, the reply did not reach a socket.
+      this.deps.log.error({ botName: queued.out.target.botName, room: queued.out.target.room, traceId: queued.out.traceId, err: reasonOf(error) }, 'reply send failed');
+      result = { status: 'rejected', traceId: queued.out.traceId, reason: 'no_client' };
+    }
+    this.count(result);
+    queued.done?.(result);
+    const t = queued.ticket;
+    t.results?.push(result);
+    t.pending -= 1;
+    if (t.released && t.pending === 0) this.settle(t);
+  }
+
+  private refused(result: SendResult, t: OpenTicket): void {
+    this.count(result);
+    t.results?.push(result);
+    if (result.status === 'rejected') this.deps.log.warn({ traceId: result.traceId, reason: result.reason }, 'reply rejected');
+  }
+
+  private count(result: SendResult): void {
+    this.deps.counters.inc('replies', result.status);
+    if (result.status === 'rejected') this.deps.counters.inc('replies_rejected', result.reason);
+  }
+
+  private settle(t: OpenTicket): void {
+    const waiters = t.waiters;
+    if (waiters === undefined) return;
+    t.waiters = undefined;
+    const settlement: TicketSettlement = { processed: t.processed, results: t.results ?? [] };
+    for (const resolve of waiters) resolve(settlement);
+  }
+}
+
+function own(ticket: ReplyTicket): OpenTicket {
+  if (!((ticket as unknown) instanceof OpenTicket)) throw new TypeError('not a ticket from ReplyPath.open()');
+  return ticket as unknown as OpenTicket;
+}
