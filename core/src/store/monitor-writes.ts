@@ -8,9 +8,10 @@ import type { ChatLogRow, PingRow, RetentionTable, SystemSampleRow } from './typ
 
 /**
  * The write-mostly side of the store: chat log, pings, system samples, retention. A batch of
- * rows is written in one transaction (one fsync on SQLite, one commit on MySQL) by an InsertRows:
- * on MySQL one multi-row INSERT per chunk (batch-chunks.ts, `multiRowInsert`); on SQLite a
- * reused prepared single-row INSERT per row (sqlite-statements.ts, `sqliteInsertRows`).
+ * rows is written atomically (one fsync on SQLite, one commit on MySQL) by an InsertRows: on
+ * MySQL one multi-row INSERT per chunk (batch-chunks.ts, `multiRowInsert`); on SQLite a reused
+ * prepared single-row INSERT per row in one transaction (sqlite-statements.ts; measured faster
+ * than a multi-row INSERT there: 3.6-5.7 vs 4.8-7.4 µs per row for batches of 200-2,000).
  */
 
 export type { InsertRows, InsertTable } from './sqlite-statements.js';
@@ -19,6 +20,12 @@ export function multiRowInsert(db: Kysely<Database>): InsertRows {
   return async (table, values) => {
     if (values.length === 0) return;
     const chunks = chunkRows(values);
+    // One statement is atomic by itself: BEGIN and COMMIT would add two round trips per batch,
+    // each waiting behind a busy event loop, which is what kept the writer behind under load.
+    if (chunks.length === 1) {
+      await db.insertInto(table).values(chunks[0] as never).execute();
+      return;
+    }
     await db.transaction().execute(async (trx) => {
       for (const chunk of chunks) await trx.insertInto(table).values(chunk as never).execute();
     });
