@@ -45,4 +45,22 @@ describe.skipIf(MYSQL_SERVER === undefined)('chat-log batches on MariaDB', { tim
     const [{ n }] = await rows<{ n: number }>(sql, 'select count(*) as n from kb_chat_logs');
     expect(n).toBe(2_500);
   });
+
+  it('a batch past the statement limits is several INSERTs in one transaction, every row written', async () => {
+    const url = await my.database();
+    const proxy = await my.proxy(url);
+    const store = await openStore(proxy.urlFor(url));
+    let sent = '';
+    proxy.onClientBytes((chunk) => (sent += chunk.toString('latin1')));
+    // 2,000,000 characters per statement at most: 40 rows of 60,000 characters need two.
+    const long = Array.from({ length: 40 }, (_, i) => ({ ...row(i), message: `${i}:`.padEnd(60_000, '가') }));
+    await store.insertChatLogs(long);
+    await store.close();
+    expect(sent.match(/insert into `kb_chat_logs`/gi)).toHaveLength(2);
+    expect(sent.match(/\x03begin/gi)).toHaveLength(1);
+    expect(sent.match(/\x03commit/gi)).toHaveLength(1);
+    const sql = await my.sql(url);
+    const stored = await rows<{ message: string }>(sql, 'select message from kb_chat_logs order by id');
+    expect(stored.map((r) => r.message)).toEqual(long.map((r) => r.message));
+  });
 });
