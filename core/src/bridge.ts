@@ -145,8 +145,8 @@ export class Bridge {
         log: logs.get('message'),
         events,
       }),
-      onSaturated: () => this.setSaturated(true),
-      onUnsaturated: () => this.setSaturated(false),
+      onSaturated: () => this.setPaused('queue', true),
+      onUnsaturated: () => this.setPaused('queue', false),
       onJobEnd: (job) => job.session.jobEnded?.(),
       onTimeout: (job) => {
         // The job's abort already finished its reply ticket (ReplyPath.watch): later messages of the room do not wait.
@@ -165,6 +165,9 @@ export class Bridge {
       logs,
       activeConnections: () => this.connections.size,
       queueDepth: () => this.dispatcher.length(),
+      storeDown: () => !this.storeHealth.healthy,
+      onSaturated: () => this.setPaused('writes', true),
+      onUnsaturated: () => this.setPaused('writes', false),
     });
 
     this.admission = new Admission({
@@ -290,6 +293,8 @@ export class Bridge {
       saturated: this.connections.isSaturated,
       dispatcher: this.dispatcher.stats(),
       writers: this.monitor.pending(),
+      /** Whether reading is paused because a store writer is behind (`saturated` covers both reasons). */
+      writesSaturated: this.monitor.saturated,
       store: { health: this.storeHealth.state, approvalsFresh: this.approvals.isFresh() },
       counters: this.counters.snapshot(),
     };
@@ -336,10 +341,20 @@ export class Bridge {
     throw new BridgeError('BRIDGE_ERR_UNKNOWN_TABLE', { table });
   }
 
-  private setSaturated(saturated: boolean): void {
-    this.counters.inc('queue_saturation', saturated ? 'paused' : 'resumed');
-    this.logs.get('queue').warn({ queued: this.dispatcher.length() }, saturated ? 'queue full: pausing reads' : 'queue drained: resuming reads');
-    this.connections.setSaturated(saturated);
+  /**
+   * Reading from phones pauses while the dispatcher's queue is full or a store writer's buffer is
+   * (the store is behind), and resumes when neither is.
+   */
+  private setPaused(reason: 'queue' | 'writes', paused: boolean): void {
+    if (reason === 'queue') {
+      this.counters.inc('queue_saturation', paused ? 'paused' : 'resumed');
+      this.logs.get('queue').warn({ queued: this.dispatcher.length() }, paused ? 'queue full: pausing reads' : 'queue drained: resuming reads');
+    } else {
+      this.counters.inc('store_write_saturation', paused ? 'paused' : 'resumed');
+      this.logs.get('store').warn({ buffered: this.monitor.pending() }, paused ? 'store write buffer full: pausing reads' : 'store writes caught up: resuming reads');
+    }
+    if (paused) this.connections.pauseAll(reason);
+    else this.connections.resumeAll(reason);
   }
 
   /**
@@ -350,6 +365,7 @@ export class Bridge {
     // A poll still in flight at close meets the closed store: that is no outage.
     if (this.phase === 'closing' || this.phase === 'closed') return;
     this.counters.inc('store_health', state);
+    this.monitor.storeHealthChanged(state === 'healthy');
     if (state === 'degraded') {
       this.log.error(
         { store: this.storeRef?.description, reason, staleAfterMs: this.settings.approval.staleAfterMs },

@@ -140,10 +140,12 @@ export const bridgeConfigSchema = z.strictObject({
   store: z.strictObject({
     /** `sqlite:PATH` (default) or `mysql://user:pass@host:port/db` (MySQL/MariaDB). */
     url: z.string().min(1).default('sqlite:./data/botbridge.db'),
-    /** Chat-log rows are written in batches of at most this many. */
-    chatLogBatchSize: positiveInt.default(200),
-    /** Rows waiting to be written beyond this are dropped and counted. */
-    writeBufferLimit: positiveInt.default(50_000),
+    /** Chat-log and ping rows are written in batches of at most this many (one INSERT on MySQL). */
+    chatLogBatchSize: positiveInt.default(1_000),
+    /** Rows waiting to be written (per writer) at which reading from phones pauses until half are written. */
+    writeBufferLimit: positiveInt.default(10_000),
+    /** Rows kept beyond writeBufferLimit while the store is down; beyond that they are dropped, counted and logged. */
+    writeSpillLimit: nonNegativeInt.default(40_000),
     /** MySQL: connections in the pool at most. */
     connectionLimit: positiveInt.default(10),
     /** MySQL: callers waiting for a pooled connection at most; one more fails at once. */

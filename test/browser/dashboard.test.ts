@@ -93,6 +93,9 @@ describe('dashboard in a browser', () => {
     await phone.waitForReplies(8);
     // A string: it runs in the page, and this project's TypeScript has no DOM types.
     await page.waitForFunction("document.getElementById('kpi-latency')?.textContent !== '–'");
+    // Nothing was dropped on the way to the store: the tile says so, not in red.
+    await page.waitForFunction("document.getElementById('kpi-writes-dropped')?.textContent === '0'");
+    expect(await page.locator('#kpi-writes-card.alert').count()).toBe(0);
     await page.waitForTimeout(1_000);
     await mkdir(new URL('../artifacts/', import.meta.url), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

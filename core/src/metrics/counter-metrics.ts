@@ -37,7 +37,8 @@ const MIRRORS: readonly Mirror[] = [
   { counter: 'store_errors', metric: 'botbridge_store_errors_total', help: 'Store operations that failed, by operation.', labels: ['operation'] },
   { counter: 'store_rows_written', metric: 'botbridge_store_rows_written_total', help: 'Rows written by the batch writers, by table.', labels: ['table'] },
   { counter: 'http_auth_failures', metric: 'botbridge_http_auth_failures_total', help: 'Admin HTTP requests with a wrong or stale credential, by reason.', labels: ['reason'] },
-  { counter: 'store_writes_dropped', metric: 'botbridge_store_writes_dropped_total', help: 'Rows dropped because the write buffer was full, by table.', labels: ['table'] },
+  { counter: 'store_writes_dropped', metric: 'botbridge_store_writes_dropped_total', help: 'Rows dropped (store down past the spill bound, or refused by the store), by table.', labels: ['table'] },
+  { counter: 'store_write_saturation', metric: 'botbridge_store_write_saturation_total', help: 'Times a store writer paused or resumed reading (the store was behind).', labels: ['transition'] },
 ];
 
 /** Counters the table does not know yet still reach Prometheus, under their own name. */

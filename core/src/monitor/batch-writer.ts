@@ -1,20 +1,43 @@
 import { reasonOf } from '../errors.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
+import { DropLog } from './drop-log.js';
 
 export interface BatchWriterOptions<T> {
   /** Counter label, e.g. `chat_log`. */
   readonly name: string;
   readonly write: (rows: T[]) => Promise<void>;
+  /** Rows per batch at most; a batch takes whatever is buffered up to this (group commit). */
   readonly batchSize: number;
-  /** Rows waiting beyond this are dropped and counted (the store is down or too slow). */
+  /**
+   * Rows buffered at which the writer asks for backpressure (`onSaturated`) while the store
+   * answers: the store is behind, so reading from phones pauses until it catches up.
+   */
   readonly limit: number;
+  /** Backpressure ends once the buffer is below this. Default: half of `limit`. */
+  readonly resumeBelow?: number;
+  /**
+   * Rows kept beyond `limit` (no backpressure) while the store is down, retried with backoff.
+   * Beyond `limit + spillLimit` rows are dropped, counted and logged.
+   */
+  readonly spillLimit: number;
   /** Rows are written at most this long after they arrive. */
   readonly flushDelayMs: number;
   /** Delay before retrying a failed write (doubles up to 30 s). */
   readonly retryDelayMs: number;
   readonly counters: Counters;
   readonly log: CoreLogger;
+  /** At most one drop line per this interval (the count since the last line). Default 10 s. */
+  readonly dropLogIntervalMs?: number;
+  /**
+   * Whether the store is down as the rest of the bridge sees it (store health). A failed write
+   * of this writer counts as down until a write succeeds.
+   */
+  readonly storeDown?: () => boolean;
+  /** The buffer reached `limit` while the store answers: pause what produces rows. */
+  readonly onSaturated?: () => void;
+  /** The buffer drained below `resumeBelow`, or the store went down (rows spill instead). */
+  readonly onUnsaturated?: () => void;
   /**
    * False for an error that retrying cannot fix (the store answered and refused the rows: data
    * too long for an old table's column, a missing column). Such a batch is written again row by
@@ -25,8 +48,10 @@ export interface BatchWriterOptions<T> {
 
 /**
  * Buffers rows that must not slow the pipeline (chat log, ping results) and writes them in
- * batches, one batch in flight at a time. A failed batch goes back to the front and is retried
- * with backoff; when the buffer is full the newest rows are dropped and counted, never silently.
+ * batches, one batch in flight at a time (so rows reach the table in arrival order). Nothing is
+ * dropped because the store is slow: a buffer at `limit` raises backpressure instead. Only while
+ * the store is down do rows spill past `limit` (up to `spillLimit` more, retried with backoff);
+ * what does not fit then is dropped, counted and logged (rate-limited, DropLog).
  */
 export class BatchWriter<T> {
   private buffer: T[] = [];
@@ -34,20 +59,60 @@ export class BatchWriter<T> {
   private writing: Promise<void> | null = null;
   private failures = 0;
   private closed = false;
+  private saturatedNow = false;
+  private readonly drops: DropLog;
+  private readonly capacity: number;
+  private readonly resumeBelow: number;
 
-  constructor(private readonly options: BatchWriterOptions<T>) {}
+  constructor(private readonly options: BatchWriterOptions<T>) {
+    this.capacity = options.limit + options.spillLimit;
+    this.resumeBelow = Math.max(1, options.resumeBelow ?? Math.floor(options.limit / 2));
+    this.drops = new DropLog({ name: options.name, counters: options.counters, log: options.log, intervalMs: options.dropLogIntervalMs ?? 10_000 });
+  }
 
   get pending(): number {
     return this.buffer.length;
   }
 
+  /** Whether this writer currently asks for backpressure. */
+  get saturated(): boolean {
+    return this.saturatedNow;
+  }
+
+  /** Whether rows spill (the store is down): no backpressure, drops past the spill bound. */
+  get storeDown(): boolean {
+    return this.failures > 0 || this.options.storeDown?.() === true;
+  }
+
   push(row: T): void {
-    if (this.buffer.length >= this.options.limit) {
-      this.options.counters.inc('store_writes_dropped', this.options.name);
+    if (this.buffer.length >= this.capacity) {
+      this.drops.dropped(1, this.storeDown ? 'store down and spill buffer full' : 'write buffer full');
       return;
     }
     this.buffer.push(row);
+    if (this.buffer.length >= this.options.limit) this.updateSaturation();
     if (!this.timer && !this.writing && !this.closed) this.schedule(this.options.flushDelayMs);
+  }
+
+  /** The store answers again: retry now rather than at the end of the backoff. */
+  retryNow(): void {
+    if (this.closed || this.writing || this.buffer.length === 0) return;
+    clearTimeout(this.timer);
+    this.schedule(0);
+  }
+
+  /** Re-evaluates backpressure (e.g. after the store's health changed). */
+  updateSaturation(): void {
+    const length = this.buffer.length;
+    if (!this.saturatedNow) {
+      if (!this.closed && length >= this.options.limit && !this.storeDown) {
+        this.saturatedNow = true;
+        this.options.onSaturated?.();
+      }
+    } else if (this.closed || length < this.resumeBelow || this.storeDown) {
+      this.saturatedNow = false;
+      this.options.onUnsaturated?.();
+    }
   }
 
   /** Writes everything buffered now; resolves when the buffer is empty or a write failed. */
@@ -60,15 +125,16 @@ export class BatchWriter<T> {
     }
   }
 
-  /** Final flush; rows that still cannot be written are counted as dropped. */
+  /** Final flush; rows that still cannot be written are counted and logged as dropped. */
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
     if (this.buffer.length > 0) {
-      this.options.counters.inc('store_writes_dropped', this.options.name, this.buffer.length);
-      this.options.log.error({ writer: this.options.name, rows: this.buffer.length }, 'rows dropped at close: store unavailable');
+      this.drops.dropped(this.buffer.length, 'store unavailable at close');
       this.buffer = [];
     }
+    this.drops.flush();
+    this.updateSaturation();
   }
 
   private schedule(delayMs: number): void {
@@ -80,7 +146,7 @@ export class BatchWriter<T> {
   }
 
   private async drainInBackground(): Promise<void> {
-    while (this.buffer.length > 0 && !this.closed) {
+    while (this.buffer.length > 0 && !this.closed && !this.writing) {
       if (!(await this.writeBatch())) {
         const delay = Math.min(30_000, this.options.retryDelayMs * 2 ** Math.min(this.failures - 1, 10));
         this.schedule(delay);
@@ -103,20 +169,26 @@ export class BatchWriter<T> {
           return;
         }
         ok = false;
-        this.failures += 1;
-        this.options.counters.inc('store_errors', this.options.name);
-        this.options.log.warn({ writer: this.options.name, rows: batch.length, err: reasonOf(error) }, 'batch write failed; will retry');
-        const room = Math.max(0, this.options.limit - this.buffer.length);
-        if (room < batch.length) this.options.counters.inc('store_writes_dropped', this.options.name, batch.length - room);
-        this.buffer.unshift(...batch.slice(0, room));
+        this.failed(error, batch);
       },
     );
     try {
       await this.writing;
     } finally {
       this.writing = null;
+      this.updateSaturation();
     }
     return ok;
+  }
+
+  /** The store did not take `rows`: they go back to the front, as far as the spill bound allows. */
+  private failed(error: unknown, rows: T[]): void {
+    this.failures += 1;
+    this.options.counters.inc('store_errors', this.options.name);
+    this.options.log.warn({ writer: this.options.name, rows: rows.length, buffered: this.buffer.length, err: reasonOf(error) }, 'batch write failed; will retry');
+    const room = Math.max(0, this.capacity - this.buffer.length);
+    this.drops.dropped(rows.length - Math.min(room, rows.length), 'store down and spill buffer full');
+    this.buffer.unshift(...(room < rows.length ? rows.slice(0, room) : rows));
   }
 
   /** A refused batch: one poisoned row must not cost its neighbours, nor block the rows behind it. */
@@ -129,17 +201,11 @@ export class BatchWriter<T> {
       } catch (error) {
         if (this.options.isRetryable?.(error) !== false) {
           // The store went away meanwhile: the rest waits for the normal retry.
-          this.failures += 1;
-          this.options.counters.inc('store_errors', this.options.name);
-          const rest = batch.slice(i);
-          const room = Math.max(0, this.options.limit - this.buffer.length);
-          if (room < rest.length) this.options.counters.inc('store_writes_dropped', this.options.name, rest.length - room);
-          this.buffer.unshift(...rest.slice(0, room));
+          this.failed(error, batch.slice(i));
           return false;
         }
-        this.options.counters.inc('store_writes_dropped', this.options.name);
         this.options.counters.inc('store_rows_rejected', this.options.name);
-        this.options.log.error({ writer: this.options.name, err: reasonOf(error) }, 'row refused by the store; dropped');
+        this.drops.dropped(1, `row refused by the store: ${reasonOf(error)}`);
       }
     }
     this.failures = 0;

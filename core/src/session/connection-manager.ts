@@ -71,8 +71,9 @@ export class ConnectionManager {
     return this.sessions.size;
   }
 
+  /** Whether reading is held paused on every connection, for any reason (full queue, store behind). */
   get isSaturated(): boolean {
-    return this.heldReasons.has('queue');
+    return this.heldReasons.size > 0;
   }
 
   /** Whether reading is held paused on every connection for this reason. */

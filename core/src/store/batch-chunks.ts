@@ -1,11 +1,12 @@
 /**
  * Splits a batch of rows into multi-row INSERT statements that stay under every dialect's limits:
- * - bound parameters: SQLite (3.32+) allows 32,766 per statement, MySQL 65,535;
+ * - bound parameters: SQLite (3.32+) allows 32,766 per statement, MySQL 65,535 (a default
+ *   chat-log batch, 1,000 rows of 18 columns, is one statement);
  * - statement size: chat text can reach 65,000 characters per row, and MariaDB's default
  *   max_allowed_packet is 16 MiB (a utf8mb4 character is up to 4 bytes).
  */
 
-export const MAX_PARAMS_PER_STATEMENT = 16_000;
+export const MAX_PARAMS_PER_STATEMENT = 32_000;
 export const MAX_TEXT_CHARS_PER_STATEMENT = 2_000_000;
 
 export interface ChunkLimits {

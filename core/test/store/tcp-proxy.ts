@@ -8,7 +8,8 @@ import type { AddressInfo, Server, Socket } from 'node:net';
  * - `blackhole`: connections are accepted and bytes are swallowed both ways (a hung server, a
  *   dead network path: nothing answers, nothing closes);
  * - `refuse`: every new connection is reset at once (the server process is down);
- * - `dropAll()`: every open connection is cut (the server restarted).
+ * - `dropAll()`: every open connection is cut (the server restarted);
+ * - `onClientBytes`: sees what botbridge sends the server (e.g. to count its statements).
  */
 export type ProxyMode = 'forward' | 'blackhole' | 'refuse';
 
@@ -22,6 +23,7 @@ export class TcpProxy {
   private delay = 0;
   private readonly pairs = new Set<Pair>();
   private accepted = 0;
+  private readonly clientBytes = new Set<(chunk: Buffer) => void>();
 
   private constructor(
     private readonly server: Server,
@@ -47,6 +49,11 @@ export class TcpProxy {
 
   setDelay(ms: number): void {
     this.delay = ms;
+  }
+
+  /** Calls `listener` with every chunk a client sends towards the server. */
+  onClientBytes(listener: (chunk: Buffer) => void): void {
+    this.clientBytes.add(listener);
   }
 
   dropAll(): void {
@@ -88,6 +95,9 @@ export class TcpProxy {
     };
     client.on('close', end);
     upstream.on('close', end);
+    client.on('data', (chunk: Buffer) => {
+      for (const listener of this.clientBytes) listener(chunk);
+    });
     this.pipe(client, upstream);
     this.pipe(upstream, client);
   }

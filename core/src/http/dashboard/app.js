@@ -232,10 +232,22 @@ form.addEventListener('submit', async (event) => {
   }
 });
 
+// Rows the store writers dropped (only while the store was down, past the spill bound) and rows
+// waiting for the store now; the tile turns red once anything was dropped.
+function renderWrites(stats) {
+  let dropped = 0;
+  for (const [key, value] of Object.entries(stats.counters)) if (key.startsWith('store_writes_dropped')) dropped += value;
+  const buffered = Object.values(stats.writers).reduce((sum, n) => sum + n, 0);
+  $('kpi-writes-dropped').textContent = String(dropped);
+  $('kpi-writes-buffered').textContent = `대기 buffered ${buffered}`;
+  $('kpi-writes-card').classList.toggle('alert', dropped > 0);
+}
+
 async function header() {
   try {
     const stats = await api.stats();
     $('version').textContent = `v${stats.version} · ${stats.listen ? `TCP :${stats.listen.port}` : stats.phase}`;
+    renderWrites(stats);
   } catch {
     // shown as offline by the socket state
   }
@@ -244,4 +256,4 @@ async function header() {
 header();
 refresh();
 setInterval(refresh, REFRESH_MS);
-setInterval(header, 10_000);
+setInterval(header, 5_000);
