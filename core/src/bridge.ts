@@ -63,7 +63,7 @@ export class Bridge {
   readonly log: CoreLogger;
   readonly registry = new SessionRegistry();
   /** The live event stream (diagnostics_channel), for the debug channel, dashboards and profilers. */
-  readonly events = new EventBus();
+  readonly events = new EventBus(this.counters);
   /**
    * This bridge's Prometheus registry (never prom-client's global one: a process may run several
    * bridges). Plugin metrics live here; the core's are added while the admin server serves
@@ -114,7 +114,7 @@ export class Bridge {
 
     const replyLog = logs.get('reply');
     const queueLog = logs.get('queue');
-    this.outbound = new Outbound({ registry, codec: v32Codec, hooks, counters, log: replyLog, settings, events });
+    this.outbound = new Outbound({ registry, codec: v32Codec, counters, log: replyLog, settings, events });
     this.sequencer = new ReplySequencer<OutgoingReply>({
       holdMs: p.replyHoldMs,
       gapMs: p.replyGapMs,
@@ -148,11 +148,11 @@ export class Bridge {
       onTimeout: (job) => {
         // The worker may still hang (e.g. in the store); later messages of the room must not wait for it.
         this.sequencer.finish(job.ticket);
-        counters.inc('jobs', 'timed_out');
+        events.publish('message:failed', { result: 'timed_out', count: 1 });
         queueLog.warn({ botName: job.botName, room: job.message.room, traceId: job.message.traceId, code: 'BRIDGE_ERR_PROCESSING_TIMEOUT' }, 'message processing timed out');
       },
       onError: (job, error) => {
-        counters.inc('jobs', 'failed');
+        events.publish('message:failed', { result: 'failed', count: 1 });
         queueLog.error({ botName: job.botName, room: job.message.room, traceId: job.message.traceId, err: reasonOf(error) }, 'message job failed');
       },
     });
@@ -188,7 +188,7 @@ export class Bridge {
       logs,
       serverVersion: SERVER_VERSION,
       admission: this.admission,
-      pings: new PingRecorder({ hooks, counters, events, writer: this.monitor.pings }),
+      pings: new PingRecorder({ events, writer: this.monitor.pings }),
     });
     this.plugins = new PluginHost(plugins, {
       hooks,
@@ -200,12 +200,8 @@ export class Bridge {
       metricsRegistry: this.metricsRegistry,
       pluginLog: (name) => logs.plugin(name),
       report: (event, error) => {
-        counters.inc('plugin_errors', `${event.plugin}:${event.hook}`);
         logs.plugin(event.plugin).error({ hook: event.hook, code: event.code, traceId: event.traceId, err: reasonOf(error) }, event.message);
-        if (hooks.onPluginError.isUsed()) hooks.onPluginError.call(event);
-        if (events.active('plugin:error')) {
-          events.emit('plugin:error', { plugin: event.plugin, hook: event.hook, code: event.code, message: event.message, traceId: event.traceId ?? null, at: eventTime() });
-        }
+        events.publish('plugin:error', { plugin: event.plugin, hook: event.hook, code: event.code, message: event.message, traceId: event.traceId ?? null });
       },
     });
   }
@@ -256,7 +252,7 @@ export class Bridge {
       const { abandoned } = await this.dispatcher.close({ graceMs: this.settings.shutdown.graceMs });
       for (const job of abandoned) this.sequencer.finish(job.ticket);
       if (abandoned.length > 0) {
-        this.counters.inc('jobs', 'abandoned_at_shutdown', abandoned.length);
+        this.events.publish('message:failed', { result: 'abandoned_at_shutdown', count: abandoned.length });
         this.log.error({ count: abandoned.length, traceIds: abandoned.slice(0, 20).map((j) => j.message.traceId) }, 'messages not processed before shutdown');
       }
       await this.sequencer.drain({ immediate: true });
@@ -331,7 +327,7 @@ export class Bridge {
   }
 
   private setSaturated(saturated: boolean): void {
-    this.counters.inc('queue_saturation', saturated ? 'paused' : 'resumed');
+    this.events.publish('queue:saturation', { transition: saturated ? 'paused' : 'resumed', queued: this.dispatcher.length() });
     this.logs.get('queue').warn({ queued: this.dispatcher.length() }, saturated ? 'queue full: pausing reads' : 'queue drained: resuming reads');
     this.connections.setSaturated(saturated);
   }
@@ -343,7 +339,7 @@ export class Bridge {
   private storeHealthChanged(state: StoreHealthState, reason: string | null): void {
     // A poll still in flight at close meets the closed store: that is no outage.
     if (this.phase === 'closing' || this.phase === 'closed') return;
-    this.counters.inc('store_health', state);
+    this.events.publish('store:health', { state, reason });
     if (state === 'degraded') {
       this.log.error(
         { store: this.storeRef?.description, reason, staleAfterMs: this.settings.approval.staleAfterMs },

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { BridgeSettingsInput } from './config-schema.js';
-import type { PluginContext } from './types.js';
+import type { Disposer, PluginContext } from './types.js';
 
 /**
  * A plugin: a name, an optional zod schema for its config, an optional schema for its per-bot
@@ -18,7 +18,7 @@ export interface PluginDefinition<Schema extends z.ZodType = z.ZodType, BotSchem
    * validated config that returns one, so defaults can come from `bridge.config.ts`.
    */
   readonly botConfig?: BotSchema | ((botName: string, config: z.output<Schema>) => BotSchema);
-  setup(ctx: PluginContext<z.output<BotSchema>>, config: z.output<Schema>): void | Promise<void>;
+  setup(ctx: PluginContext<z.output<BotSchema>>, config: z.output<Schema>): void | Disposer | Promise<void | Disposer>;
 }
 
 /** A plugin with the operator's config for it. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_EVENT_NAMES, definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
+import { CORE_EVENT_NAMES, definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
 import { echoPlugin, fastSession, useBridges } from './helpers.js';
 
 /** The live event stream that the debug channel and profilers build on. */
@@ -12,7 +12,7 @@ function recorder(seen: Seen[]) {
   return definePlugin({
     name: 'recorder',
     setup(ctx) {
-      for (const name of BRIDGE_EVENT_NAMES) ctx.events.subscribe(name, (event) => void seen.push({ name, event }));
+      for (const name of CORE_EVENT_NAMES) ctx.events.subscribe(name, (event) => void seen.push({ name, event }));
     },
   });
 }
@@ -62,7 +62,7 @@ describe('event stream', () => {
 
   it('publishes nothing when nobody subscribes', async () => {
     const t = await bridge({ plugins: [echoPlugin] });
-    for (const name of BRIDGE_EVENT_NAMES) expect(t.bridge.events.active(name)).toBe(false);
+    for (const name of CORE_EVENT_NAMES) expect(t.bridge.events.active(name)).toBe(false);
     const phone = await t.client();
     await phone.shouldReply('x', '에코: x');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_EVENT_NAMES, definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
+import { CORE_EVENT_NAMES, definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
 import { createBridge } from '@botbridge/core';
 import { isBridgeError } from '../../core/src/errors.js';
 import { BOT, CHANNEL, DEVICE, echoPlugin, eventually, useBridges } from './helpers.js';
@@ -14,7 +14,7 @@ function recorder(seen: Seen[]) {
   return definePlugin({
     name: 'recorder',
     setup(ctx) {
-      for (const name of BRIDGE_EVENT_NAMES) ctx.events.subscribe(name, (event) => void seen.push({ name, event }));
+      for (const name of CORE_EVENT_NAMES) ctx.events.subscribe(name, (event) => void seen.push({ name, event }));
     },
   });
 }

@@ -1,22 +1,64 @@
 /**
- * In-process counters and gauges of the bridge, labelled by a short reason. Cheap enough for the
- * hot path (a Map lookup and an increment). The Prometheus exporter reads them; tests and the
- * admin API read `snapshot()`.
+ * Every in-process counter of the bridge, declared once: its Prometheus metric, help text and
+ * label names. `CounterName` comes from this table, so a misspelled counter is a type error;
+ * the Prometheus exporter derives its metrics from it. Most counters are fed by the facts the
+ * bridge publishes (`FACT_COUNTERS` in events/fact-counters.ts); the wire-level tallies
+ * (packets, bad lines, auth failures) are incremented where the bytes are.
+ */
+export const COUNTERS = Object.freeze({
+  connections: { metric: 'botbridge_connections_total', help: 'TCP connections accepted, or refused at accept by a cap.', labels: ['result'] },
+  handshakes: { metric: 'botbridge_handshakes_total', help: 'Handshakes decided, by result.', labels: ['result'] },
+  disconnects: { metric: 'botbridge_disconnects_total', help: 'Connections closed, by reason (an error code or client-closed).', labels: ['reason'] },
+  packets_in: { metric: 'botbridge_packets_in_total', help: 'Packets received from bridge scripts, by event.', labels: ['event'] },
+  packets_out: { metric: 'botbridge_packets_out_total', help: 'Packets written to bridge scripts, by event.', labels: ['event'] },
+  packets_dropped: { metric: 'botbridge_packets_dropped_total', help: 'Packets dropped after the handshake, by reason.', labels: ['reason'] },
+  bad_lines: { metric: 'botbridge_bad_lines_total', help: 'Lines that failed framing or JSON checks, by error code.', labels: ['code'] },
+  auth_failures: { metric: 'botbridge_auth_failures_total', help: 'Packets failing the HMAC auth check, by error code.', labels: ['reason'] },
+  dedup_drops: { metric: 'botbridge_dedup_drops_total', help: 'Chat lines dropped as duplicates, by rule.', labels: ['reason'] },
+  messages: { metric: 'botbridge_messages_total', help: 'Chat lines by pipeline stage (admitted, dispatched, not approved, injected).', labels: ['stage'] },
+  messages_rejected: { metric: 'botbridge_messages_rejected_total', help: 'Chat lines refused at admission, by reason.', labels: ['reason'] },
+  jobs: { metric: 'botbridge_jobs_total', help: 'Message jobs that did not end normally, by result.', labels: ['result'] },
+  replies: { metric: 'botbridge_replies_total', help: 'Reply outcomes: sent, no_client, dropped_by_plugin, rejected.', labels: ['result'] },
+  // The label is `plugin:hook`; the exporter splits it at the last ':' (hook names have none).
+  plugin_errors: { metric: 'botbridge_plugin_errors_total', help: 'Plugin handlers that threw or missed their deadline.', labels: ['plugin', 'hook'] },
+  pings_answered: { metric: 'botbridge_pings_answered_total', help: 'Ping round trips completed.', labels: [] },
+  pings_ignored: { metric: 'botbridge_pings_ignored_total', help: 'Ping answers ignored, by reason.', labels: ['reason'] },
+  queue_saturation: { metric: 'botbridge_queue_saturation_total', help: 'Times the queue paused or resumed reading.', labels: ['transition'] },
+  store_health: { metric: 'botbridge_store_health_changes_total', help: 'Store health transitions, by new state.', labels: ['state'] },
+  store_errors: { metric: 'botbridge_store_errors_total', help: 'Store operations that failed, by operation.', labels: ['operation'] },
+  store_rows_written: { metric: 'botbridge_store_rows_written_total', help: 'Rows written by the batch writers, by table.', labels: ['table'] },
+  store_rows_rejected: { metric: 'botbridge_store_rows_rejected_total', help: 'Rows the store refused one by one after a failed batch, by table.', labels: ['table'] },
+  store_writes_dropped: { metric: 'botbridge_store_writes_dropped_total', help: 'Rows dropped because the write buffer was full, by table.', labels: ['table'] },
+  retention_deleted: { metric: 'botbridge_retention_deleted_total', help: 'Rows deleted by the retention sweep, by table.', labels: ['table'] },
+  http_auth_failures: { metric: 'botbridge_http_auth_failures_total', help: 'Admin HTTP requests with a wrong or stale credential, by reason.', labels: ['reason'] },
+} as const satisfies Record<string, CounterSpec>);
+
+export interface CounterSpec {
+  readonly metric: string;
+  readonly help: string;
+  readonly labels: readonly string[];
+}
+
+export type CounterName = keyof typeof COUNTERS;
+
+/**
+ * In-process counters, labelled by a short reason. Cheap enough for the hot path (a Map lookup
+ * and an increment). The Prometheus exporter reads them; tests and the admin API read `snapshot()`.
  */
 export class Counters {
   private readonly values = new Map<string, number>();
 
-  inc(name: string, label?: string, by = 1): void {
+  inc(name: CounterName, label?: string, by = 1): void {
     const key = label === undefined ? name : `${name}{${label}}`;
     this.values.set(key, (this.values.get(key) ?? 0) + by);
   }
 
-  get(name: string, label?: string): number {
+  get(name: CounterName, label?: string): number {
     return this.values.get(label === undefined ? name : `${name}{${label}}`) ?? 0;
   }
 
   /** Sum over every label of a counter. */
-  total(name: string): number {
+  total(name: CounterName): number {
     let sum = 0;
     for (const [key, value] of this.values) {
       if (key === name || key.startsWith(`${name}{`)) sum += value;

@@ -56,7 +56,7 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
     if (started && deps.events.active('message:started')) {
       // runnableAt is on the eventTime() clock (the bridge gives the dispatcher that clock); 0 = not measured.
       const runnable = runnableAt > 0 ? Math.min(runnableAt, started) : started;
-      deps.events.emit('message:started', {
+      deps.events.publish('message:started', {
         traceId: job.message.traceId,
         botName: job.botName,
         room: job.message.room,
@@ -75,11 +75,11 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       const roomApproved = approval.status === 'approved';
       if (deps.hooks.onReceive.isUsed()) await deps.hooks.onReceive.promise({ message, room, deviceApproved, roomApproved });
       if (!deviceApproved || !roomApproved) {
-        deps.counters.inc('messages', deviceApproved ? 'room_not_approved' : 'device_not_approved');
+        deps.events.publish('message:routed', { traceId: message.traceId, botName: job.botName, room: message.room, result: deviceApproved ? 'room_not_approved' : 'device_not_approved' });
         outcome = 'not-approved';
         return;
       }
-      deps.counters.inc('messages', 'dispatched');
+      deps.events.publish('message:routed', { traceId: message.traceId, botName: job.botName, room: message.room, result: 'dispatched' });
       context.room = room;
       const result = await deps.hooks.onMessage.promise(context);
       await context.replyWithResult(result);
@@ -91,7 +91,7 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       if (started && deps.events.active('message:finished')) {
         const at = eventTime();
         const { traceId, room } = job.message;
-        deps.events.emit('message:finished', { traceId, botName: job.botName, room, outcome, durationMs: at - started, at });
+        deps.events.publish('message:finished', { traceId, botName: job.botName, room, outcome, durationMs: at - started, at });
       }
     }
   };
@@ -104,7 +104,7 @@ async function resolveRoom(job: MessageJob, deps: MessageJobDeps): Promise<RoomA
     return await deps.approvals.ensureRoom(job.botName, job.roomKey, job.message.room);
   } catch (error) {
     // Fail closed: an unreadable room is not approved; the next message asks again.
-    deps.counters.inc('store_errors', 'register_room');
+    deps.events.publish('store:error', { operation: 'register_room' });
     deps.log.error({ botName: job.botName, roomId: job.roomKey, err: reasonOf(error) }, 'room lookup failed; not approved');
     return { status: 'pending', concurrency: null };
   }
@@ -153,7 +153,7 @@ export class JobContext implements MessageContext {
       };
       const final = this.deps.hooks.beforeReply.isUsed() ? await this.deps.hooks.beforeReply.promise(out) : out;
       if (final === null) {
-        this.deps.counters.inc('replies', 'dropped_by_plugin');
+        this.deps.events.publish('reply:dropped', { traceId: out.traceId, botName: out.target.botName, room: out.target.room, reason: 'dropped_by_plugin' });
         continue;
       }
       this.deps.outbound.validate(final.reply);
@@ -166,7 +166,7 @@ export class JobContext implements MessageContext {
     if (this.deps.events.active('reply:queued')) {
       const at = eventTime();
       for (const out of ready) {
-        this.deps.events.emit('reply:queued', { traceId: out.traceId, botName: out.target.botName, room: out.target.room, index: out.index, at });
+        this.deps.events.publish('reply:queued', { traceId: out.traceId, botName: out.target.botName, room: out.target.room, index: out.index, at });
       }
     }
     this.deps.sequencer.emit(this.job.ticket, ready);
@@ -178,7 +178,7 @@ export class JobContext implements MessageContext {
     try {
       await this.reply(result as Reply | readonly Reply[] | string);
     } catch (error) {
-      this.deps.counters.inc('replies', 'rejected');
+      this.deps.events.publish('reply:dropped', { traceId: this.message.traceId, botName: this.job.botName, room: this.message.room, reason: 'rejected' });
       this.log.warn({ err: reasonOf(error), code: error instanceof BridgeError ? error.code : undefined }, 'reply rejected');
     }
   }

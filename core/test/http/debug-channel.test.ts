@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_EVENT_NAMES, definePlugin } from '@botbridge/sdk';
+import { CORE_EVENT_NAMES, definePlugin } from '@botbridge/sdk';
 import { BEARER, eventually, TOKEN, useAdmin, type AdminFixture } from './admin-harness.js';
 import { DebugWs } from './ws-client.js';
 
@@ -116,7 +116,7 @@ describe('WebSocket debug channel', () => {
   it('subscribes to the event channels only while a client wants them (the hot path pays nothing otherwise)', async () => {
     const fixture = await start({ listen: true, http: { metrics: false } });
     const { events } = fixture.t.bridge;
-    const active = () => BRIDGE_EVENT_NAMES.filter((name) => events.active(name));
+    const active = () => CORE_EVENT_NAMES.filter((name) => events.active(name));
     expect(active()).toEqual([]);
 
     const first = await open(fixture);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BRIDGE_EVENT_NAMES, definePlugin, usePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
+import { CORE_EVENT_NAMES, definePlugin, usePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
 import { createTestBridge, type FakeBridgeClient, type TestBridge } from '@botbridge/sdk/testing';
 import { chatLog } from '@botbridge/plugin-chat-log';
 import { commands } from '@botbridge/plugin-commands';
@@ -40,7 +40,7 @@ function recorder(seen: Seen[]) {
   return definePlugin({
     name: 'recorder',
     setup(ctx) {
-      for (const name of BRIDGE_EVENT_NAMES) ctx.events.subscribe(name, (event) => void seen.push({ name, event } as Seen));
+      for (const name of [...CORE_EVENT_NAMES, 'profile:message'] as const) ctx.events.subscribe(name, (event) => void seen.push({ name, event } as Seen));
     },
   });
 }
@@ -174,12 +174,12 @@ describe('zero cost without the profiler', () => {
     t = await createTestBridge({ plugins: [usePlugin(commands, {}), chatLog] });
     const phone = await t.client();
     await phone.shouldReply('# echo 안녕', '에코: 안녕');
-    expect(BRIDGE_EVENT_NAMES.filter((name) => t!.bridge.events.active(name))).toEqual([]);
+    expect(CORE_EVENT_NAMES.filter((name) => t!.bridge.events.active(name))).toEqual([]);
   });
 
   it('listens only while it runs', async () => {
     t = await createTestBridge({ plugins: [usePlugin(profiler, { metrics: false })] });
-    expect(BRIDGE_EVENT_NAMES.filter((name) => t!.bridge.events.active(name))).toEqual([
+    expect(CORE_EVENT_NAMES.filter((name) => t!.bridge.events.active(name))).toEqual([
       'message:admitted',
       'message:started',
       'message:finished',
@@ -188,6 +188,6 @@ describe('zero cost without the profiler', () => {
       'reply:sent',
     ]);
     await t.close();
-    expect(BRIDGE_EVENT_NAMES.filter((name) => t!.bridge.events.active(name))).toEqual([]);
+    expect(CORE_EVENT_NAMES.filter((name) => t!.bridge.events.active(name))).toEqual([]);
   });
 });
