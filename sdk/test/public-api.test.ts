@@ -10,11 +10,12 @@ describe('sdk public API', () => {
   it('exports exactly these runtime values', () => {
     expect(Object.keys(sdk).sort()).toEqual([
       'BRIDGE_EVENT_CHANNEL_PREFIX',
-      'BRIDGE_EVENT_NAMES',
+      'BRIDGE_HOOKS',
+      'CORE_EVENTS',
+      'CORE_EVENT_NAMES',
       'DEFAULT_SALT',
       'DEFAULT_SECRET_KEY',
       'LOG_CATEGORIES',
-      'PLUGIN_EVENT_NAMES',
       'bridgeConfigSchema',
       'defineConfig',
       'definePlugin',
