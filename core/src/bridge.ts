@@ -159,7 +159,7 @@ export class Bridge {
     this.monitor = new MonitorServices({
       settings,
       store: () => this.store,
-      counters,
+      events,
       logs,
       activeConnections: () => this.connections.size,
       queueDepth: () => this.dispatcher.length(),
@@ -298,7 +298,7 @@ export class Bridge {
     if (this.phase !== 'running') throw new BridgeError('BRIDGE_ERR_NOT_RUNNING', { state: this.phase });
     const packet = sandboxPacket(input);
     const source = this.registry.get(input.botName, input.deviceId) ?? new SandboxSource(input.botName, input.deviceId, this.approvals);
-    this.counters.inc('messages', 'injected');
+    this.events.publish('message:injected', { botName: input.botName, deviceId: input.deviceId, room: packet.room });
     return this.admission.admitSynthetic(source, packet);
   }
 

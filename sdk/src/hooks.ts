@@ -138,6 +138,8 @@ export interface CoreEventMap {
     readonly sender: string;
     readonly text: string;
   };
+  /** A sandbox line (debug channel, `Bridge.inject`) entered admission as if its device had sent it. */
+  'message:injected': Stamp & { readonly botName: string; readonly deviceId: string; readonly room: string };
   /** A chat line was refused before the queue (`duplicate`, `legacy-twin`, `text_too_long`, `empty_text`). */
   'message:dropped': Stamp & { readonly botName: string; readonly deviceId: string; readonly room: string; readonly reason: string };
   /**
@@ -220,6 +222,12 @@ export interface CoreEventMap {
   'store:error': Stamp & { readonly operation: string };
   /** Rows dropped because a write buffer was full or a batch failed, by table. */
   'store:write-dropped': Stamp & { readonly table: string; readonly rows: number };
+  /** Rows a batch writer wrote, by table. */
+  'store:rows-written': Stamp & { readonly table: string; readonly rows: number };
+  /** Rows the store refused one by one after a failed batch (also dropped), by table. */
+  'store:rows-rejected': Stamp & { readonly table: string; readonly rows: number };
+  /** Rows the retention sweep deleted, by table. */
+  'store:retention-deleted': Stamp & { readonly table: string; readonly rows: number };
 }
 
 /**
@@ -243,6 +251,7 @@ export const CORE_EVENTS = Object.freeze({
   'connection:close': 'connection',
   ping: 'connection',
   'message:admitted': 'message',
+  'message:injected': 'message',
   'message:dropped': 'message',
   'message:started': 'message',
   'message:routed': 'message',
@@ -257,6 +266,9 @@ export const CORE_EVENTS = Object.freeze({
   'store:health': 'store',
   'store:error': 'store',
   'store:write-dropped': 'store',
+  'store:rows-written': 'store',
+  'store:rows-rejected': 'store',
+  'store:retention-deleted': 'store',
 } as const satisfies { readonly [K in CoreEventName]: string });
 
 export const CORE_EVENT_NAMES = Object.freeze(Object.keys(CORE_EVENTS) as CoreEventName[]);

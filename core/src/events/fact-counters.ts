@@ -19,6 +19,7 @@ export const FACT_COUNTERS: FactCounters = Object.freeze<FactCounters>({
   'connection:close': (e) => ['disconnects', e.reason],
   ping: () => ['pings_answered'],
   'message:admitted': () => ['messages', 'admitted'],
+  'message:injected': () => ['messages', 'injected'],
   'message:dropped': (e) => [e.reason === 'empty_text' || e.reason === 'text_too_long' ? 'messages_rejected' : 'dedup_drops', e.reason],
   'message:routed': (e) => ['messages', e.result],
   'message:failed': (e) => ['jobs', e.result, e.count],
@@ -29,4 +30,7 @@ export const FACT_COUNTERS: FactCounters = Object.freeze<FactCounters>({
   'store:health': (e) => ['store_health', e.state],
   'store:error': (e) => ['store_errors', e.operation],
   'store:write-dropped': (e) => ['store_writes_dropped', e.table, e.rows],
+  'store:rows-written': (e) => ['store_rows_written', e.table, e.rows],
+  'store:rows-rejected': (e) => ['store_rows_rejected', e.table, e.rows],
+  'store:retention-deleted': (e) => ['retention_deleted', e.table, e.rows],
 });

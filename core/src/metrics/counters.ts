@@ -1,9 +1,15 @@
 /**
  * Every in-process counter of the bridge, declared once: its Prometheus metric, help text and
  * label names. `CounterName` comes from this table, so a misspelled counter is a type error;
- * the Prometheus exporter derives its metrics from it. Most counters are fed by the facts the
- * bridge publishes (`FACT_COUNTERS` in events/fact-counters.ts); the wire-level tallies
- * (packets, bad lines, auth failures) are incremented where the bytes are.
+ * the Prometheus exporter derives its metrics from it. Adding a counter is a row here plus,
+ * for a fact, its feed in `FACT_COUNTERS` (events/fact-counters.ts).
+ *
+ * Most counters are fed by the facts the bridge publishes, so a fact is counted once, where it
+ * is published. The wire tallies (packets_in/out/dropped, bad_lines, auth_failures,
+ * pings_ignored, http_auth_failures) stay typed direct increments where the bytes are: they
+ * count packets and lines, not bridge facts; nobody subscribes to them one by one; they run per
+ * packet on the hottest path (a fact would add a payload object per packet); and a line that
+ * fails framing or auth must not reach plugins as an event it could be tricked into trusting.
  */
 export const COUNTERS = Object.freeze({
   connections: { metric: 'botbridge_connections_total', help: 'TCP connections accepted, or refused at accept by a cap.', labels: ['result'] },

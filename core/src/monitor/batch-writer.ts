@@ -1,6 +1,6 @@
 import { reasonOf } from '../errors.js';
 import type { CoreLogger } from '../logger.js';
-import type { Counters } from '../metrics/counters.js';
+import type { EventBus } from '../events/bridge-events.js';
 
 export interface BatchWriterOptions<T> {
   /** Counter label, e.g. `chat_log`. */
@@ -13,7 +13,8 @@ export interface BatchWriterOptions<T> {
   readonly flushDelayMs: number;
   /** Delay before retrying a failed write (doubles up to 30 s). */
   readonly retryDelayMs: number;
-  readonly counters: Counters;
+  /** Where drops, written rows and errors are published (and counted, as facts). */
+  readonly events: EventBus;
   readonly log: CoreLogger;
   /**
    * False for an error that retrying cannot fix (the store answered and refused the rows: data
@@ -43,7 +44,7 @@ export class BatchWriter<T> {
 
   push(row: T): void {
     if (this.buffer.length >= this.options.limit) {
-      this.options.counters.inc('store_writes_dropped', this.options.name);
+      this.options.events.publish('store:write-dropped', { table: this.options.name, rows: 1 });
       return;
     }
     this.buffer.push(row);
@@ -65,7 +66,7 @@ export class BatchWriter<T> {
     this.closed = true;
     await this.flush();
     if (this.buffer.length > 0) {
-      this.options.counters.inc('store_writes_dropped', this.options.name, this.buffer.length);
+      this.options.events.publish('store:write-dropped', { table: this.options.name, rows: this.buffer.length });
       this.options.log.error({ writer: this.options.name, rows: this.buffer.length }, 'rows dropped at close: store unavailable');
       this.buffer = [];
     }
@@ -95,7 +96,7 @@ export class BatchWriter<T> {
     this.writing = this.options.write(batch).then(
       () => {
         this.failures = 0;
-        this.options.counters.inc('store_rows_written', this.options.name, batch.length);
+        this.options.events.publish('store:rows-written', { table: this.options.name, rows: batch.length });
       },
       async (error: unknown) => {
         if (this.options.isRetryable?.(error) === false) {
@@ -104,10 +105,10 @@ export class BatchWriter<T> {
         }
         ok = false;
         this.failures += 1;
-        this.options.counters.inc('store_errors', this.options.name);
+        this.options.events.publish('store:error', { operation: this.options.name });
         this.options.log.warn({ writer: this.options.name, rows: batch.length, err: reasonOf(error) }, 'batch write failed; will retry');
         const room = Math.max(0, this.options.limit - this.buffer.length);
-        if (room < batch.length) this.options.counters.inc('store_writes_dropped', this.options.name, batch.length - room);
+        if (room < batch.length) this.options.events.publish('store:write-dropped', { table: this.options.name, rows: batch.length - room });
         this.buffer.unshift(...batch.slice(0, room));
       },
     );
@@ -125,20 +126,20 @@ export class BatchWriter<T> {
       try {
         if (batch.length === 1) throw batchError;
         await this.options.write([batch[i]!]);
-        this.options.counters.inc('store_rows_written', this.options.name);
+        this.options.events.publish('store:rows-written', { table: this.options.name, rows: 1 });
       } catch (error) {
         if (this.options.isRetryable?.(error) !== false) {
           // The store went away meanwhile: the rest waits for the normal retry.
           this.failures += 1;
-          this.options.counters.inc('store_errors', this.options.name);
+          this.options.events.publish('store:error', { operation: this.options.name });
           const rest = batch.slice(i);
           const room = Math.max(0, this.options.limit - this.buffer.length);
-          if (room < rest.length) this.options.counters.inc('store_writes_dropped', this.options.name, rest.length - room);
+          if (room < rest.length) this.options.events.publish('store:write-dropped', { table: this.options.name, rows: rest.length - room });
           this.buffer.unshift(...rest.slice(0, room));
           return false;
         }
-        this.options.counters.inc('store_writes_dropped', this.options.name);
-        this.options.counters.inc('store_rows_rejected', this.options.name);
+        this.options.events.publish('store:write-dropped', { table: this.options.name, rows: 1 });
+        this.options.events.publish('store:rows-rejected', { table: this.options.name, rows: 1 });
         this.options.log.error({ writer: this.options.name, err: reasonOf(error) }, 'row refused by the store; dropped');
       }
     }
