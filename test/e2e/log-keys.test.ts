@@ -70,8 +70,8 @@ const BOT = 'LOA.i';
 const thrower = definePlugin({
   name: 'thrower',
   setup(ctx) {
-    ctx.on('onReceive', ({ text }) => {
-      if (text.startsWith('boom')) throw new Error('receive failed');
+    ctx.on('onReceive', ({ message }) => {
+      if (message.text.startsWith('boom')) throw new Error('receive failed');
     });
     ctx.onMessage((mctx) => {
       mctx.log.info({ length: mctx.message.text.length }, 'thrower saw a message');
