@@ -22,7 +22,9 @@ import type {
  *   notifications; nothing waits for them.
  *
  * Adding a hook is one row in `BRIDGE_HOOKS` plus its call site; adding an event is one member of
- * `CoreEventMap`, one row in `CORE_EVENTS`, plus its publish site.
+ * `CoreEventMap`, one row in `CORE_EVENTS`, plus its publish site (and, if it is counted, its
+ * feed in the core's `FACT_COUNTERS`). A plugin declares its own events by augmenting
+ * `BridgeEventMap` in its own package, never here.
  */
 
 export type HookClass = 'bail' | 'waterfall' | 'series' | 'parallel';
