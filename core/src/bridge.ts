@@ -60,7 +60,7 @@ export class Bridge {
   /** The root logger (the admin server logs under it). */
   readonly log: CoreLogger;
   /** The live event stream (diagnostics_channel), for the debug channel, dashboards and profilers. */
-  readonly events = new EventBus();
+  readonly events = new EventBus(this.counters);
   /**
    * This bridge's Prometheus registry (never prom-client's global one: a process may run several
    * bridges). Plugin metrics live here; the core's are added while the admin server serves
@@ -116,9 +116,8 @@ export class Bridge {
     const replyLog = logs.get('reply');
     const queueLog = logs.get('queue');
     this.replies = new ReplyPath({
-      outbound: new Outbound({ registry, codec: v32Codec, hooks, counters, log: replyLog, settings, events }),
+      outbound: new Outbound({ registry, codec: v32Codec, counters, log: replyLog, settings, events }),
       hooks,
-      counters,
       log: replyLog,
       events,
       holdMs: p.replyHoldMs,
@@ -150,18 +149,18 @@ export class Bridge {
       onJobEnd: (job) => job.session.jobEnded?.(),
       onTimeout: (job) => {
         // The job's abort already finished its reply ticket (ReplyPath.watch): later messages of the room do not wait.
-        counters.inc('jobs', 'timed_out');
+        events.publish('message:failed', { result: 'timed_out', count: 1 });
         queueLog.warn({ botName: job.botName, room: job.message.room, traceId: job.message.traceId, code: 'BRIDGE_ERR_PROCESSING_TIMEOUT' }, 'message processing timed out');
       },
       onError: (job, error) => {
-        counters.inc('jobs', 'failed');
+        events.publish('message:failed', { result: 'failed', count: 1 });
         queueLog.error({ botName: job.botName, room: job.message.room, traceId: job.message.traceId, err: reasonOf(error) }, 'message job failed');
       },
     });
     this.monitor = new MonitorServices({
       settings,
       store: () => this.store,
-      counters,
+      events,
       logs,
       activeConnections: () => this.connections.size,
       queueDepth: () => this.dispatcher.length(),
@@ -193,7 +192,7 @@ export class Bridge {
       logs,
       serverVersion: SERVER_VERSION,
       admission: this.admission,
-      pings: new PingRecorder({ hooks, counters, events, writer: this.monitor.pings }),
+      pings: new PingRecorder({ events, writer: this.monitor.pings }),
     });
     this.plugins = new PluginHost(plugins, {
       hooks,
@@ -205,12 +204,8 @@ export class Bridge {
       metricsRegistry: this.metricsRegistry,
       pluginLog: (name) => logs.plugin(name),
       report: (event, error) => {
-        counters.inc('plugin_errors', `${event.plugin}:${event.hook}`);
         logs.plugin(event.plugin).error({ hook: event.hook, code: event.code, traceId: event.traceId, err: reasonOf(error) }, event.message);
-        if (hooks.onPluginError.isUsed()) hooks.onPluginError.call(event);
-        if (events.active('plugin:error')) {
-          events.emit('plugin:error', { plugin: event.plugin, hook: event.hook, code: event.code, message: event.message, traceId: event.traceId ?? null, at: eventTime() });
-        }
+        events.publish('plugin:error', { plugin: event.plugin, hook: event.hook, code: event.code, message: event.message, traceId: event.traceId ?? null });
       },
     });
     this.admin = new BridgeAdmin({ bridge: this, registry, approvals: this.approvals, store: () => this.store, counters, botSettings });
@@ -262,7 +257,7 @@ export class Bridge {
       const { abandoned } = await this.dispatcher.close({ graceMs: this.settings.shutdown.graceMs });
       for (const job of abandoned) this.replies.finish(job.ticket, false);
       if (abandoned.length > 0) {
-        this.counters.inc('jobs', 'abandoned_at_shutdown', abandoned.length);
+        this.events.publish('message:failed', { result: 'abandoned_at_shutdown', count: abandoned.length });
         this.log.error({ count: abandoned.length, traceIds: abandoned.slice(0, 20).map((j) => j.message.traceId) }, 'messages not processed before shutdown');
       }
       await this.replies.drain({ immediate: true });
@@ -310,7 +305,7 @@ export class Bridge {
     if (this.phase !== 'running') throw new BridgeError('BRIDGE_ERR_NOT_RUNNING', { state: this.phase });
     const packet = sandboxPacket(input);
     const source = this.registry.get(input.botName, input.deviceId) ?? new SandboxSource(input.botName, input.deviceId, this.approvals);
-    this.counters.inc('messages', 'injected');
+    this.events.publish('message:injected', { botName: input.botName, deviceId: input.deviceId, room: packet.room });
     return this.admission.admitSynthetic(source, packet);
   }
 
@@ -347,10 +342,10 @@ export class Bridge {
    */
   private setPaused(reason: 'queue' | 'writes', paused: boolean): void {
     if (reason === 'queue') {
-      this.counters.inc('queue_saturation', paused ? 'paused' : 'resumed');
+      this.events.publish('queue:saturation', { transition: paused ? 'paused' : 'resumed', queued: this.dispatcher.length() });
       this.logs.get('queue').warn({ queued: this.dispatcher.length() }, paused ? 'queue full: pausing reads' : 'queue drained: resuming reads');
     } else {
-      this.counters.inc('store_write_saturation', paused ? 'paused' : 'resumed');
+      this.events.publish('store:write-saturation', { transition: paused ? 'paused' : 'resumed', buffered: this.monitor.pending() });
       this.logs.get('store').warn({ buffered: this.monitor.pending() }, paused ? 'store write buffer full: pausing reads' : 'store writes caught up: resuming reads');
     }
     if (paused) this.connections.pauseAll(reason);
@@ -364,7 +359,7 @@ export class Bridge {
   private storeHealthChanged(state: StoreHealthState, reason: string | null): void {
     // A poll still in flight at close meets the closed store: that is no outage.
     if (this.phase === 'closing' || this.phase === 'closed') return;
-    this.counters.inc('store_health', state);
+    this.events.publish('store:health', { state, reason });
     this.monitor.storeHealthChanged(state === 'healthy');
     if (state === 'degraded') {
       this.log.error(

@@ -6,4 +6,4 @@
  */
 export { bridgeConfigSchema, DEFAULT_SECRET_KEY, DEFAULT_SALT, LOG_CATEGORIES } from './config-schema.js';
 export { toReplies } from './replies.js';
-export { BRIDGE_EVENT_CHANNEL_PREFIX, BRIDGE_EVENT_NAMES, PLUGIN_EVENT_NAMES } from './events.js';
+export { BRIDGE_EVENT_CHANNEL_PREFIX, CORE_EVENT_NAMES } from './hooks.js';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { BridgeSettingsInput } from './config-schema.js';
-import type { PluginContext, ServiceName } from './types.js';
+import type { Disposer, PluginContext, ServiceName } from './types.js';
 
 /**
  * A plugin: a name, an optional zod schema for its config, an optional schema for its per-bot
@@ -23,7 +23,7 @@ export interface PluginDefinition<Schema extends z.ZodType = z.ZodType, BotSchem
    * before its setup when no plugin listed before it provides one of them.
    */
   readonly inject?: readonly ServiceName[];
-  setup(ctx: PluginContext<z.output<BotSchema>>, config: z.output<Schema>): void | Promise<void>;
+  setup(ctx: PluginContext<z.output<BotSchema>>, config: z.output<Schema>): void | Disposer | Promise<void | Disposer>;
 }
 
 /** A plugin with the operator's config for it. */

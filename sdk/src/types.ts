@@ -1,5 +1,5 @@
 import type { BotConfigProvider } from './bot-config.js';
-import type { BridgeEvents } from './events.js';
+import type { BridgeEvents, ExtensionHandler, ExtensionName, HookHandler } from './hooks.js';
 import type { PluginMetrics } from './metrics.js';
 
 /**
@@ -137,15 +137,6 @@ export interface PingMonitoring {
   readonly memoryPercent: number | null;
   readonly messageQueueSize: number | null;
   readonly activeRooms: number | null;
-}
-
-/** A completed ping round trip. */
-export interface PingResult {
-  readonly client: ClientInfo;
-  readonly rttMs: number;
-  readonly serverTimestamp: number;
-  readonly receivedAt: number;
-  readonly monitoring: PingMonitoring;
 }
 
 /** Context of one message inside the dispatcher's limits. */
@@ -313,14 +304,19 @@ export interface PluginContext<BotConfig = unknown> {
    * The handle validates and applies per-bot documents for every plugin and the core.
    */
   provideBotConfig(): BotConfigProvider;
-  onConnect(handler: (conn: ConnectionInfo) => void): void;
-  onHandshake(handler: (client: ClientInfo) => Promise<HandshakeVerdict | void> | HandshakeVerdict | void): void;
-  onDisconnect(handler: (client: ClientInfo, reason: string) => void): void;
-  onReceive(handler: (event: ReceivedMessage) => Promise<void> | void): void;
-  onMessage(handler: (ctx: MessageContext) => Promise<HandlerResult> | HandlerResult): void;
-  beforeReply(handler: (out: OutgoingReply) => Promise<OutgoingReply | null | void> | OutgoingReply | null | void): void;
-  onReplySent(handler: (sent: SentReply) => void): void;
-  onPing(handler: (ping: PingResult) => Promise<void> | void): void;
+  /**
+   * Subscribes to a hook or an event of the extension table (`BRIDGE_HOOKS`, `BridgeEventMap`).
+   * The hook's class decides how the handler runs (bail, waterfall, series, parallel: with the
+   * hook deadline); event handlers are notifications. A throw or a missed deadline is reported
+   * with plugin and hook names and never reaches another plugin. Setup only; the disposer
+   * unsubscribes (it also happens when the plugin stops).
+   */
+  on<K extends ExtensionName>(name: K, handler: ExtensionHandler<K>): Disposer;
+  /** Shorthands of `on` for the hooks most plugins use. */
+  onHandshake(handler: HookHandler<'onHandshake'>): Disposer;
+  onReceive(handler: HookHandler<'onReceive'>): Disposer;
+  onMessage(handler: HookHandler<'onMessage'>): Disposer;
+  beforeReply(handler: HookHandler<'beforeReply'>): Disposer;
   /**
    * Makes a service available to the plugins set up after this one (setup only); it is withdrawn
    * when this plugin stops. Each injecting plugin gets `factory(consumer)`.

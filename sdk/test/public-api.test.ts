@@ -8,6 +8,10 @@ import * as sdk from '@botbridge/sdk';
 describe('sdk public API', () => {
   it('exports exactly these runtime values', () => {
     expect(Object.keys(sdk).sort()).toEqual([
+      'BRIDGE_EVENT_CHANNEL_PREFIX',
+      'BRIDGE_HOOKS',
+      'CORE_EVENTS',
+      'CORE_EVENT_NAMES',
       'defineConfig',
       'definePlugin',
       'mediaBase64',
@@ -24,11 +28,10 @@ describe('sdk public API', () => {
     const internal = await import('@botbridge/sdk/internal');
     expect(Object.keys(internal).sort()).toEqual([
       'BRIDGE_EVENT_CHANNEL_PREFIX',
-      'BRIDGE_EVENT_NAMES',
+      'CORE_EVENT_NAMES',
       'DEFAULT_SALT',
       'DEFAULT_SECRET_KEY',
       'LOG_CATEGORIES',
-      'PLUGIN_EVENT_NAMES',
       'bridgeConfigSchema',
       'toReplies',
     ]);

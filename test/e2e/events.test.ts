@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
-import { BRIDGE_EVENT_NAMES } from '@botbridge/sdk/internal';
+import { CORE_EVENT_NAMES, definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
 import { echoPlugin, fastSession, useBridges } from './helpers.js';
 
 /** The live event stream that the debug channel and profilers build on. */
@@ -13,7 +12,7 @@ function recorder(seen: Seen[]) {
   return definePlugin({
     name: 'recorder',
     setup(ctx) {
-      for (const name of BRIDGE_EVENT_NAMES) ctx.events.subscribe(name, (event) => void seen.push({ name, event }));
+      for (const name of CORE_EVENT_NAMES) ctx.events.subscribe(name, (event) => void seen.push({ name, event }));
     },
   });
 }
@@ -32,7 +31,7 @@ describe('event stream', () => {
     const admitted = seen.find((s) => s.name === 'message:admitted')!.event as BridgeEventMap['message:admitted'];
     expect(admitted).toMatchObject({ bridge: t.bridge.events.id, botName: 'LOA.i', room: '테스트방', text: '안녕' });
     const trace = seen.filter((s) => 'traceId' in s.event && s.event.traceId === admitted.traceId).map((s) => s.name);
-    expect(trace).toEqual(['message:admitted', 'message:started', 'plugin:handler', 'reply:queued', 'reply:sent', 'message:finished']);
+    expect(trace).toEqual(['message:admitted', 'message:started', 'message:routed', 'plugin:handler', 'reply:queued', 'reply:sent', 'message:finished']);
     const sent = seen.find((s) => s.name === 'reply:sent')!.event as BridgeEventMap['reply:sent'];
     expect(sent).toMatchObject({ ok: true, kind: 'text', text: '에코: 안녕', index: 0, deviceId: 'a1b2c3d4e5f60718' });
     const finished = seen.find((s) => s.name === 'message:finished')!.event as BridgeEventMap['message:finished'];
@@ -63,7 +62,7 @@ describe('event stream', () => {
 
   it('publishes nothing when nobody subscribes', async () => {
     const t = await bridge({ plugins: [echoPlugin] });
-    for (const name of BRIDGE_EVENT_NAMES) expect(t.bridge.events.active(name)).toBe(false);
+    for (const name of CORE_EVENT_NAMES) expect(t.bridge.events.active(name)).toBe(false);
     const phone = await t.client();
     await phone.shouldReply('x', '에코: x');
   });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
-import { BRIDGE_EVENT_NAMES } from '@botbridge/sdk/internal';
+import { CORE_EVENT_NAMES, definePlugin, type BridgeEventMap, type BridgeEventName } from '@botbridge/sdk';
 import { createBridge } from '@botbridge/core';
 import { isBridgeError } from '../../core/src/errors.js';
 import { BOT, CHANNEL, DEVICE, echoPlugin, eventually, useBridges } from './helpers.js';
@@ -15,7 +14,7 @@ function recorder(seen: Seen[]) {
   return definePlugin({
     name: 'recorder',
     setup(ctx) {
-      for (const name of BRIDGE_EVENT_NAMES) ctx.events.subscribe(name, (event) => void seen.push({ name, event }));
+      for (const name of CORE_EVENT_NAMES) ctx.events.subscribe(name, (event) => void seen.push({ name, event }));
     },
   });
 }
@@ -34,7 +33,7 @@ describe('Bridge.inject', () => {
     await eventually('finished', () => seen.some((s) => s.name === 'message:finished'));
     const traceId = (result as { traceId: string }).traceId;
     const trace = seen.filter((s) => 'traceId' in s.event && s.event.traceId === traceId).map((s) => s.name);
-    expect(trace).toEqual(['message:admitted', 'message:started', 'plugin:handler', 'reply:queued', 'reply:sent', 'message:finished']);
+    expect(trace).toEqual(['message:admitted', 'message:started', 'message:routed', 'plugin:handler', 'reply:queued', 'reply:sent', 'message:finished']);
     expect(seen.find((s) => s.name === 'message:admitted')!.event).toMatchObject({ sender: '운영자', deviceId: DEVICE });
     expect(t.bridge.admin.counters.get('messages', 'injected')).toBe(1);
   });

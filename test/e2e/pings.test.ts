@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { definePlugin, type PingResult } from '@botbridge/sdk';
+import { definePlugin, type BridgeEventMap } from '@botbridge/sdk';
 import {
   analyzeLine,
   authBlockFor,
@@ -68,12 +68,14 @@ describe('server pings', () => {
     });
   });
 
-  it('records answered pings: onPing fires, clients() shows the RTT, kb_ping_monitor gets a row', async () => {
+  it('records answered pings: the ping event fires, clients() shows the RTT, kb_ping_monitor gets a row', async () => {
     const dir = await tempDir();
     const file = join(dir, 'pings.db');
-    const seen: PingResult[] = [];
-    const pingWatcher = definePlugin({ name: 'ping-watcher', setup: (ctx) => ctx.onPing(async (ping) => void seen.push(ping)) });
-    const t = await bridge({ config: { ...config, store: { url: `sqlite:${file}` } }, plugins: [pingWatcher] });
+    const seen: BridgeEventMap['ping'][] = [];
+    const t = await bridge({
+      config: { ...config, store: { url: `sqlite:${file}` } },
+      plugins: [definePlugin({ name: 'ping-spy', setup: (ctx) => ctx.on('ping', (ping) => void seen.push(ping)) })],
+    });
     const phone = await t.client();
     phone.analyze({ text: 'a', channelId: '1' });
     phone.analyze({ text: 'b', channelId: '2' });
@@ -81,7 +83,7 @@ describe('server pings', () => {
 
     const last = seen.at(-1)!;
     expect(last.rttMs).toBeGreaterThanOrEqual(0);
-    expect(last.client).toMatchObject({ botName: BOT, deviceId: DEVICE, remoteAddress: '127.0.0.1' });
+    expect(last).toMatchObject({ botName: BOT, deviceId: DEVICE, remoteAddress: '127.0.0.1', serverTimestamp: expect.any(Number) });
     expect(last.monitoring).toEqual({ totalMemory: 512, memoryUsage: 97.3, memoryPercent: 19, messageQueueSize: 0, activeRooms: 2 });
     expect(t.bridge.admin.clients()[0]).toMatchObject({ rttMs: expect.any(Number), lastPingAt: expect.any(Number), monitoring: last.monitoring });
     expect(counter(t, 'pings_answered')).toBeGreaterThanOrEqual(2);
@@ -150,11 +152,11 @@ describe('silent clients', () => {
 
 describe('ping answers that do not belong to this connection', () => {
   it('ignores an answer echoing a ping never sent on this connection (a queued answer from before a reconnect)', async () => {
-    const seen: PingResult[] = [];
+    const seen: BridgeEventMap['ping'][] = [];
     const t = await bridge({
       config: { session: { ...fastSession, pingIntervalMs: 60_000, pingJitterMs: 60_000 } },
       plugins: [
-        definePlugin({ name: 'ping-spy', setup: (ctx) => ctx.onPing((ping) => void seen.push(ping)) }),
+        definePlugin({ name: 'ping-spy', setup: (ctx) => ctx.on('ping', (ping) => void seen.push(ping)) }),
       ],
     });
     const phone = await t.client({ autoPong: false });

@@ -6,8 +6,9 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { usePlugin } from '@botbridge/sdk';
 import { chatLog } from '@botbridge/plugin-chat-log';
-import { BridgeError, createBridge, createLogger, createTestDatabase, openStore, type Bridge, type Store } from '@botbridge/core';
-import { FakeBridgeClient } from '@botbridge/sdk/testing';
+import { BridgeError, createBridge, createLogger, openStore, type Bridge, type Store } from '@botbridge/core';
+import { createTestDatabase } from '@botbridge/core/test-support';
+import { FakeBridgeClient } from '@botbridge/testing';
 import { mysqlTestServer, openInspector } from '../../core/test/store/test-stores.js';
 import { echoPlugin, eventually } from './helpers.js';
 
@@ -110,7 +111,7 @@ async function started(kind: string, store: Record<string, number>) {
 const send = (phone: FakeBridgeClient, from: number, count: number) => {
   for (let i = from; i < from + count; i += 1) phone.analyze({ text: `m${i}`, channelId: CHANNEL });
 };
-const dropped = (bridge: Bridge) => bridge.counters.get('store_writes_dropped', 'chat_log');
+const dropped = (bridge: Bridge) => bridge.admin.counters.get('store_writes_dropped', 'chat_log');
 
 describe.each(STORES)('chat-log writes on %s', { timeout: 60_000 }, (kind) => {
   it('a slow store pauses reading instead of dropping: every message answered, every row written', async () => {
@@ -119,7 +120,7 @@ describe.each(STORES)('chat-log writes on %s', { timeout: 60_000 }, (kind) => {
     send(phone, 0, 200);
     // 400 rows (received + reply) against a buffer of 50: the writer asks for backpressure.
     await eventually('reads paused for the writes', () => bridge.stats().writesSaturated && bridge.stats().saturated);
-    expect(bridge.counters.get('store_write_saturation', 'paused')).toBe(1);
+    expect(bridge.admin.counters.get('store_write_saturation', 'paused')).toBe(1);
     // A second wave, sent once reading is paused, stays in the socket while the store is behind.
     send(phone, 200, 100);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -130,9 +131,9 @@ describe.each(STORES)('chat-log writes on %s', { timeout: 60_000 }, (kind) => {
     const replies = await phone.waitForReplies(300, 20_000);
     expect(replies.map((r) => r.text)).toEqual(Array.from({ length: 300 }, (_, i) => `에코: m${i}`));
     await eventually('all rows written', async () => (await chatRows()) === 600, 10_000);
-    expect(bridge.counters.get('store_write_saturation', 'resumed')).toBeGreaterThanOrEqual(1);
+    expect(bridge.admin.counters.get('store_write_saturation', 'resumed')).toBeGreaterThanOrEqual(1);
     expect(bridge.stats().writesSaturated).toBe(false);
-    expect(bridge.counters.total('store_writes_dropped')).toBe(0);
+    expect(bridge.admin.counters.total('store_writes_dropped')).toBe(0);
     expect(phone.closeReason).toBeNull();
   });
 
@@ -140,7 +141,7 @@ describe.each(STORES)('chat-log writes on %s', { timeout: 60_000 }, (kind) => {
     const { bridge, gated, phone, lines, chatRows } = await started(kind, { writeBufferLimit: 20, writeSpillLimit: 30, chatLogBatchSize: 10 });
     gated.mode = 'down';
     await phone.shouldReply({ text: 'first', channelId: CHANNEL }, '에코: first');
-    await eventually('the writer found the store down', () => bridge.counters.get('store_errors', 'chat_log') > 0);
+    await eventually('the writer found the store down', () => bridge.admin.counters.get('store_errors', 'chat_log') > 0);
     send(phone, 0, 99);
     expect(await phone.waitForReplies(99, 20_000)).toHaveLength(99);
     await eventually('rows dropped past the spill bound', () => dropped(bridge) + bridge.stats().writers.chatLog === 200);

@@ -39,6 +39,8 @@ export interface TestBridge {
   setBotConfig(botName: string, document: BotConfigDocument): BotConfigResult;
   /** Captured log lines, oldest first (empty unless `captureLogs`). */
   readonly logs: readonly LogLine[];
+  /** The same lines as written, unparsed (JSON.parse hides a key written twice; these do not). */
+  readonly rawLogs: readonly string[];
   /**
    * Resolves with the first captured line (already logged or still to come) whose `msg` equals
    * or matches `match`, or for which `match` returns true; rejects after `timeoutMs`.
@@ -74,10 +76,12 @@ export async function createTestBridge(options: TestBridgeOptions = {}): Promise
     plugins: options.plugins ?? [],
   };
   const logs: LogLine[] = [];
+  const rawLogs: string[] = [];
   const waiters = new Set<(line: LogLine) => void>();
   const logger = options.captureLogs
-    ? createLogger({ level: user.log?.level ?? 'info' }, new LineSink((line) => {
+    ? createLogger({ level: user.log?.level ?? 'info' }, new LineSink((line, raw) => {
         logs.push(line);
+        rawLogs.push(raw);
         for (const waiter of [...waiters]) waiter(line);
       }))
     : undefined;
@@ -113,6 +117,7 @@ export async function createTestBridge(options: TestBridgeOptions = {}): Promise
       return bridge.admin.applyBotConfig(botName, document);
     },
     logs,
+    rawLogs,
     waitForLog(match, timeoutMs = 5_000) {
       const test = typeof match === 'function' ? match : (line: LogLine) => (typeof match === 'string' ? line.msg === match : match.test(line.msg ?? ''));
       const seen = logs.find(test);
@@ -139,18 +144,18 @@ export async function createTestBridge(options: TestBridgeOptions = {}): Promise
   };
 }
 
-/** A pino destination that hands each JSON line, parsed, to `onLine`. */
+/** A pino destination that hands each JSON line, parsed and as written, to `onLine`. */
 class LineSink extends Writable {
   private rest = '';
 
-  constructor(private readonly onLine: (line: LogLine) => void) {
+  constructor(private readonly onLine: (line: LogLine, raw: string) => void) {
     super();
   }
 
   override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
     const lines = (this.rest + chunk.toString()).split('\n');
     this.rest = lines.pop() ?? '';
-    for (const line of lines) if (line.length > 0) this.onLine(JSON.parse(line) as LogLine);
+    for (const line of lines) if (line.length > 0) this.onLine(JSON.parse(line) as LogLine, line);
     done();
   }
 }

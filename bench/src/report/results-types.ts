@@ -140,9 +140,11 @@ export interface ProfileSummary {
 }
 
 /**
- * The core's event guards with nobody subscribed (bench/micro/event-guards.ts): how many
- * `events.active()` checks one `# echo` message passes (counted on a real bridge over TCP), and
- * what that many checks cost on a real `EventBus` with no subscribers.
+ * The core's event fast path with nobody subscribed (bench/micro/event-guards.ts): how many
+ * `events.publish()` calls (counter increment + subscriber check) and `events.active()` guards
+ * one `# echo` message passes (counted on a real bridge over TCP), and what they cost replayed
+ * on a real `EventBus` with no subscribers. Results from before the extension table have no
+ * publishes (their core guarded every event with `active()`).
  */
 export interface EventGuardCost {
   /** Messages of the counted run (after a warm-up), over `connections` concurrent connections. */
@@ -152,11 +154,21 @@ export interface EventGuardCost {
   readonly checksPerMessage: number;
   /** Per message, by event name. */
   readonly checksByName: Readonly<Record<string, number>>;
-  /** Checks of the counted run that found a subscriber (0 when nothing listens). */
+  /** `publish()` calls per message, all names (absent in results from before the extension table). */
+  readonly publishesPerMessage?: number;
+  readonly publishesByName?: Readonly<Record<string, number>>;
+  /**
+   * Checks and publishes of the counted run that found a subscriber (0 when nothing listens),
+   * not counting `standingSubscribers`.
+   */
   readonly activeChecks: number;
-  /** Timed: the counted run's sequence of checks replayed `repeats` times on a fresh EventBus. */
+  /** Events the config's own plugins subscribe to throughout (the chat log's `reply:sent`): their work, not a guard's. */
+  readonly standingSubscribers?: readonly string[];
+  /** Timed: the counted run's checks and publishes replayed `repeats` times on a fresh EventBus. */
   readonly repeats: number;
   readonly nsPerCheck: number;
+  readonly nsPerPublish?: number;
+  /** Checks × ns per check + publishes × ns per publish. */
   readonly nsPerMessage: number;
 }
 

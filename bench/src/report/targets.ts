@@ -163,9 +163,12 @@ function profilerTarget(p: BenchResults['profilerCost']): TargetCheck {
   return {
     target,
     measured:
-      `${g.checksPerMessage.toFixed(0)} checks × ${g.nsPerCheck.toFixed(1)} ns = ${g.nsPerMessage.toFixed(0)} ns per message = ${(share * 100).toPrecision(2)}% of ${Math.round(cpu)} µs; ` +
+      (g.publishesPerMessage === undefined || g.nsPerPublish === undefined
+        ? `${g.checksPerMessage.toFixed(0)} checks × ${g.nsPerCheck.toFixed(1)} ns`
+        : `${g.publishesPerMessage.toFixed(0)} publishes × ${g.nsPerPublish.toFixed(1)} ns + ${g.checksPerMessage.toFixed(0)} checks × ${g.nsPerCheck.toFixed(1)} ns`) +
+      ` = ${g.nsPerMessage.toFixed(0)} ns per message = ${(share * 100).toPrecision(2)}% of ${Math.round(cpu)} µs; ` +
       `enabled: CPU per reply ×${p.ratio.cpuPerReply.toFixed(2)}, replies/s ×${p.ratio.throughput.toFixed(2)}`,
     met: ok,
-    shortfall: ok ? null : g.activeChecks > 0 ? `${g.activeChecks} checks found a subscriber with the profiler off` : `${(share * 100).toFixed(2)}% of CPU per reply`,
+    shortfall: ok ? null : g.activeChecks > 0 ? `${g.activeChecks} checks or publishes found a subscriber with the profiler off` : `${(share * 100).toFixed(2)}% of CPU per reply`,
   };
 }

@@ -51,7 +51,7 @@ export async function profilerCostScenario(ctx: BenchContext, onFailure: (reason
   const result = profilerCost(connections, rounds, disabled, enabled, guards);
   ctx.log(
     `  profiler enabled ÷ disabled: replies/s ×${result.ratio.throughput.toFixed(3)}, CPU per reply ×${result.ratio.cpuPerReply.toFixed(3)}` +
-      (guards ? `; guards ${guards.checksPerMessage.toFixed(1)} checks, ${guards.nsPerMessage.toFixed(0)} ns per message` : ''),
+      (guards ? `; fast path ${(guards.publishesPerMessage ?? 0).toFixed(1)} publishes + ${guards.checksPerMessage.toFixed(1)} checks, ${guards.nsPerMessage.toFixed(0)} ns per message` : ''),
   );
   return result;
 }
@@ -81,7 +81,7 @@ async function eventGuards(ctx: BenchContext, connections: number, messages: num
   await ctx.waitForQuiet();
   const out = join(ctx.workDir, 'event-guards.json');
   const logFile = join(ctx.workDir, 'event-guards.log');
-  ctx.log(`  event guards: ${messages} # echo messages counted over ${connections} connections, checks replayed ${repeats} times (log ${logFile})`);
+  ctx.log(`  event fast path: ${messages} # echo messages counted over ${connections} connections, publishes and checks replayed ${repeats} times (log ${logFile})`);
   const log = openSync(logFile, 'a');
   const args = ['--import', 'tsx', GUARDS_MICRO, '--connections', String(connections), '--messages', String(messages), '--repeats', String(repeats), '--config', PROFILER_CONFIGS.disabled, '--out', out];
   try {

@@ -2,7 +2,7 @@ import type { ApprovalStatus, BotConfigResult, ClientInfo, ReloadResult, Reply, 
 import type { ApprovalCache, RoomApproval } from '../approval/approval-cache.js';
 import type { BotSettings } from '../bots/bot-settings.js';
 import type { Bridge } from '../bridge.js';
-import type { Counters } from '../metrics/counters.js';
+import type { CounterName, Counters } from '../metrics/counters.js';
 import type { InjectInput, InjectResult } from '../pipeline/message-source.js';
 import type { PluginState } from '../plugins/plugin-host.js';
 import type { SessionRegistry } from '../session/session-registry.js';
@@ -10,9 +10,9 @@ import type { DeviceRecord, ListFilter, RoomRecord, Store } from '../store/types
 
 /** Read access to the bridge's in-process counters (`name{label}` keys). */
 export interface CounterReader {
-  get(name: string, label?: string): number;
+  get(name: CounterName, label?: string): number;
   /** Sum over every label of a counter. */
-  total(name: string): number;
+  total(name: CounterName): number;
   snapshot(): Record<string, number>;
 }
 

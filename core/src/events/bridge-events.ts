@@ -1,40 +1,72 @@
 import { randomBytes } from 'node:crypto';
 import { channel, type Channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import type { BridgeEventMap, BridgeEventName, BridgeEvents, PluginEventName } from '@botbridge/sdk';
-import { BRIDGE_EVENT_CHANNEL_PREFIX, BRIDGE_EVENT_NAMES, PLUGIN_EVENT_NAMES } from '@botbridge/sdk/internal';
+import {
+  BRIDGE_EVENT_CHANNEL_PREFIX,
+  CORE_EVENTS,
+  type BridgeEventMap,
+  type BridgeEventName,
+  type BridgeEvents,
+  type CoreEventName,
+  type EventInput,
+  type PluginEventName,
+} from '@botbridge/sdk';
 import { BridgeError } from '../errors.js';
+import type { Counters } from '../metrics/counters.js';
+import { FACT_COUNTERS, type CounterFeed, type CounterFeeds } from './fact-counters.js';
 
-type Channels = { readonly [K in BridgeEventName]: Channel };
-/** An event as a publisher builds it; the bus adds the bridge id. */
-export type EventPayload<K extends BridgeEventName> = Omit<BridgeEventMap[K], 'bridge'>;
+/** An event as a publisher builds it; the bus adds the bridge id and stamps `at` unless given. */
+export type EventPayload<K extends BridgeEventName> = EventInput<K>;
 
-/** The process-wide channels, one per event name (node:diagnostics_channel keeps them by name). */
-const channels: Channels = Object.freeze(
-  Object.fromEntries(BRIDGE_EVENT_NAMES.map((name) => [name, channel(BRIDGE_EVENT_CHANNEL_PREFIX + name)])) as Record<
-    BridgeEventName,
-    Channel
-  >,
-);
+/** node:diagnostics_channel keeps channels by name; this caches the lookups (plugin events included). */
+const channels = new Map<string, Channel>();
+function channelOf(name: string): Channel {
+  let found = channels.get(name);
+  if (found === undefined) {
+    found = channel(BRIDGE_EVENT_CHANNEL_PREFIX + name);
+    channels.set(name, found);
+  }
+  return found;
+}
+for (const name of Object.keys(CORE_EVENTS)) channelOf(name);
 
 /** Epoch milliseconds with sub-millisecond precision (for stage durations computed from events). */
 export function eventTime(): number {
   return performance.timeOrigin + performance.now();
 }
 
+const feeds = FACT_COUNTERS as Readonly<Record<string, ((event: unknown) => CounterFeeds) | undefined>>;
+
 /**
- * One bridge's side of the event channels. Call sites check `active(name)` before building an
- * event, so with nobody subscribed an event costs one property read and allocates nothing.
+ * One bridge's publisher of facts: the single place a fact is counted and delivered. With nobody
+ * subscribed, `publish` costs the payload literal, the counter increment and one property read;
+ * `bridge` and `at` are added only when delivering. Publishers of costly payloads check
+ * `active(name)` first (those facts feed no counter).
  */
 export class EventBus {
   readonly id = randomBytes(4).toString('hex');
 
+  constructor(private readonly counters?: Counters) {}
+
   active(name: BridgeEventName): boolean {
-    return channels[name].hasSubscribers;
+    return channelOf(name).hasSubscribers;
   }
 
-  emit<K extends BridgeEventName>(name: K, payload: EventPayload<K>): void {
-    channels[name].publish({ bridge: this.id, ...payload });
+  publish<K extends CoreEventName>(name: K, payload: EventInput<K>): void {
+    const feed = feeds[name];
+    if (feed !== undefined && this.counters !== undefined) {
+      // Indexed, not destructured: array destructuring goes through the iterator protocol and
+      // cost ~10x the increment itself here (bench/micro/event-guards.ts).
+      const counted = feed(payload);
+      if (typeof counted[0] === 'string') {
+        const one = counted as CounterFeed;
+        this.counters.inc(one[0], one[1], one[2]);
+      } else {
+        for (const one of counted as readonly CounterFeed[]) this.counters.inc(one[0], one[1], one[2]);
+      }
+    }
+    const target = channelOf(name);
+    if (target.hasSubscribers) target.publish({ bridge: this.id, at: eventTime(), ...payload });
   }
 
   /**
@@ -46,11 +78,11 @@ export class EventBus {
   }
 }
 
-const pluginEvents: ReadonlySet<string> = new Set(PLUGIN_EVENT_NAMES);
+const coreEvents: ReadonlySet<string> = new Set(Object.keys(CORE_EVENTS));
 
 /** Subscriptions limited to one bridge, all undone by `dispose()` (a plugin's teardown). */
 export class ScopedEvents implements BridgeEvents {
-  private readonly undo: (() => void)[] = [];
+  private readonly undo = new Set<() => void>();
 
   constructor(
     private readonly bridgeId: string,
@@ -58,18 +90,18 @@ export class ScopedEvents implements BridgeEvents {
   ) {}
 
   active(name: BridgeEventName): boolean {
-    return channels[name].hasSubscribers;
+    return channelOf(name).hasSubscribers;
   }
 
   /** Plugins may publish their own event kinds only: a forged core event would mislead every consumer. */
-  publish<K extends PluginEventName>(name: K, payload: Omit<BridgeEventMap[K], 'bridge'>): void {
-    if (!pluginEvents.has(name)) throw new BridgeError('BRIDGE_ERR_EVENT_NOT_PUBLISHABLE', { name });
-    const target = channels[name];
-    if (target.hasSubscribers) target.publish({ bridge: this.bridgeId, ...payload });
+  publish<K extends PluginEventName>(name: K, payload: EventInput<K>): void {
+    if (coreEvents.has(name)) throw new BridgeError('BRIDGE_ERR_EVENT_NOT_PUBLISHABLE', { name });
+    const target = channelOf(name);
+    if (target.hasSubscribers) target.publish({ bridge: this.bridgeId, at: eventTime(), ...payload });
   }
 
   subscribe<K extends BridgeEventName>(name: K, handler: (event: BridgeEventMap[K]) => void): () => void {
-    const target = channels[name];
+    const target = channelOf(name);
     const onError = this.onError;
     const listener = (message: unknown) => {
       const event = message as BridgeEventMap[K];
@@ -82,17 +114,15 @@ export class ScopedEvents implements BridgeEvents {
       }
     };
     target.subscribe(listener);
-    let done = false;
     const unsubscribe = () => {
-      if (done) return;
-      done = true;
+      if (!this.undo.delete(unsubscribe)) return;
       target.unsubscribe(listener);
     };
-    this.undo.push(unsubscribe);
+    this.undo.add(unsubscribe);
     return unsubscribe;
   }
 
   dispose(): void {
-    for (const unsubscribe of this.undo.splice(0)) unsubscribe();
+    for (const unsubscribe of [...this.undo]) unsubscribe();
   }
 }

@@ -1,6 +1,6 @@
 import { reasonOf } from '../errors.js';
 import type { CoreLogger } from '../logger.js';
-import type { Counters } from '../metrics/counters.js';
+import type { EventBus } from '../events/bridge-events.js';
 import { DropLog } from './drop-log.js';
 
 export interface BatchWriterOptions<T> {
@@ -25,7 +25,8 @@ export interface BatchWriterOptions<T> {
   readonly flushDelayMs: number;
   /** Delay before retrying a failed write (doubles up to 30 s). */
   readonly retryDelayMs: number;
-  readonly counters: Counters;
+  /** Where drops, written rows and errors are published (and counted, as facts). */
+  readonly events: EventBus;
   readonly log: CoreLogger;
   /** At most one drop line per this interval (the count since the last line). Default 10 s. */
   readonly dropLogIntervalMs?: number;
@@ -67,7 +68,7 @@ export class BatchWriter<T> {
   constructor(private readonly options: BatchWriterOptions<T>) {
     this.capacity = options.limit + options.spillLimit;
     this.resumeBelow = Math.max(1, options.resumeBelow ?? Math.floor(options.limit / 2));
-    this.drops = new DropLog({ name: options.name, counters: options.counters, log: options.log, intervalMs: options.dropLogIntervalMs ?? 10_000 });
+    this.drops = new DropLog({ name: options.name, events: options.events, log: options.log, intervalMs: options.dropLogIntervalMs ?? 10_000 });
   }
 
   get pending(): number {
@@ -161,7 +162,7 @@ export class BatchWriter<T> {
     this.writing = this.options.write(batch).then(
       () => {
         this.failures = 0;
-        this.options.counters.inc('store_rows_written', this.options.name, batch.length);
+        this.options.events.publish('store:rows-written', { table: this.options.name, rows: batch.length });
       },
       async (error: unknown) => {
         if (this.options.isRetryable?.(error) === false) {
@@ -184,7 +185,7 @@ export class BatchWriter<T> {
   /** The store did not take `rows`: they go back to the front, as far as the spill bound allows. */
   private failed(error: unknown, rows: T[]): void {
     this.failures += 1;
-    this.options.counters.inc('store_errors', this.options.name);
+    this.options.events.publish('store:error', { operation: this.options.name });
     this.options.log.warn({ writer: this.options.name, rows: rows.length, buffered: this.buffer.length, err: reasonOf(error) }, 'batch write failed; will retry');
     const room = Math.max(0, this.capacity - this.buffer.length);
     this.drops.dropped(rows.length - Math.min(room, rows.length), 'store down and spill buffer full');
@@ -197,14 +198,14 @@ export class BatchWriter<T> {
       try {
         if (batch.length === 1) throw batchError;
         await this.options.write([batch[i]!]);
-        this.options.counters.inc('store_rows_written', this.options.name);
+        this.options.events.publish('store:rows-written', { table: this.options.name, rows: 1 });
       } catch (error) {
         if (this.options.isRetryable?.(error) !== false) {
           // The store went away meanwhile: the rest waits for the normal retry.
           this.failed(error, batch.slice(i));
           return false;
         }
-        this.options.counters.inc('store_rows_rejected', this.options.name);
+        this.options.events.publish('store:rows-rejected', { table: this.options.name, rows: 1 });
         this.drops.dropped(1, `row refused by the store: ${reasonOf(error)}`);
       }
     }

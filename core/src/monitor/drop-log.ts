@@ -1,5 +1,5 @@
 import type { CoreLogger } from '../logger.js';
-import type { Counters } from '../metrics/counters.js';
+import type { EventBus } from '../events/bridge-events.js';
 
 /**
  * Counts dropped rows at once (`store_writes_dropped{table}`) and logs them at most once per
@@ -16,7 +16,7 @@ export class DropLog {
   constructor(
     private readonly options: {
       readonly name: string;
-      readonly counters: Counters;
+      readonly events: EventBus;
       readonly log: CoreLogger;
       readonly intervalMs: number;
       readonly now?: () => number;
@@ -26,7 +26,7 @@ export class DropLog {
   /** Counts `count` dropped rows now; logs them now or when the interval since the last line ends. */
   dropped(count: number, reason: string): void {
     if (count <= 0) return;
-    this.options.counters.inc('store_writes_dropped', this.options.name, count);
+    this.options.events.publish('store:write-dropped', { table: this.options.name, rows: count });
     this.unlogged += count;
     this.lastReason = reason;
     const now = (this.options.now ?? Date.now)();

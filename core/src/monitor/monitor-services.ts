@@ -1,7 +1,7 @@
 import type { BridgeSettings } from '@botbridge/sdk';
 import { hostname } from 'node:os';
 import type { LogCategories } from '../log-categories.js';
-import type { Counters } from '../metrics/counters.js';
+import type { EventBus } from '../events/bridge-events.js';
 import { isStoreUnavailable } from '../store/store-errors.js';
 import type { ChatLogRow, PingRow, Store, SystemSampleRow } from '../store/types.js';
 import { BatchWriter } from './batch-writer.js';
@@ -12,7 +12,7 @@ export interface MonitorServicesOptions {
   readonly settings: BridgeSettings;
   /** The bridge's store once it has started (the writers only write after start). */
   readonly store: () => Store;
-  readonly counters: Counters;
+  readonly events: EventBus;
   readonly logs: LogCategories;
   /** Live figures for the system sample. */
   readonly activeConnections: () => number;
@@ -40,7 +40,7 @@ export class MonitorServices {
   private readonly full = new Set<string>();
 
   constructor(options: MonitorServicesOptions) {
-    const { settings, store, counters, logs } = options;
+    const { settings, store, events, logs } = options;
     const saturation = (name: string) => ({
       onSaturated: () => {
         this.full.add(name);
@@ -55,7 +55,7 @@ export class MonitorServices {
       spillLimit: settings.store.writeSpillLimit,
       flushDelayMs: 50,
       retryDelayMs: 1_000,
-      counters,
+      events,
       log: logs.get('store'),
       storeDown: options.storeDown,
       isRetryable: isStoreUnavailable,
@@ -90,7 +90,7 @@ export class MonitorServices {
       write: (row) => this.system.push(row),
       log: logs.root,
     });
-    this.retention = new RetentionJob({ settings: settings.retention, store, counters, log: logs.get('store') });
+    this.retention = new RetentionJob({ settings: settings.retention, store, events, log: logs.get('store') });
   }
 
   /** Rows waiting in each writer's buffer. */

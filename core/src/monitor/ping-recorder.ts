@@ -1,7 +1,5 @@
 import type { PingMonitoring } from '@botbridge/sdk';
-import { eventTime, type EventBus } from '../events/bridge-events.js';
-import type { BridgeHooks } from '../hooks.js';
-import type { Counters } from '../metrics/counters.js';
+import type { EventBus } from '../events/bridge-events.js';
 import type { PingAnswerPacket } from '../protocol/packets.js';
 import type { ClientSession } from '../session/client-session.js';
 import type { PingRow } from '../store/types.js';
@@ -14,7 +12,7 @@ import type { BatchWriter } from './batch-writer.js';
  */
 export class PingRecorder {
   constructor(
-    private readonly deps: { hooks: BridgeHooks; counters: Counters; events: EventBus; writer: BatchWriter<PingRow> },
+    private readonly deps: { events: EventBus; writer: BatchWriter<PingRow> },
   ) {}
 
   record(session: ClientSession, packet: PingAnswerPacket, receivedAt: number): void {
@@ -28,7 +26,6 @@ export class PingRecorder {
       activeRooms: m?.activeRooms ?? null,
     };
     session.notePing(receivedAt, rttMs, monitoring);
-    this.deps.counters.inc('pings_answered');
     this.deps.writer.push({
       botName: session.botName,
       deviceId: session.deviceId,
@@ -38,17 +35,14 @@ export class PingRecorder {
       serverTimestamp: receivedAt,
       ...monitoring,
     });
-    if (this.deps.events.active('ping')) {
-      this.deps.events.emit('ping', { botName: session.botName, deviceId: session.deviceId, rttMs, at: eventTime() });
-    }
-    if (this.deps.hooks.onPing.isUsed()) {
-      void this.deps.hooks.onPing.promise({
-        client: session.info(),
-        rttMs,
-        serverTimestamp: packet.serverTimestamp,
-        receivedAt,
-        monitoring,
-      });
-    }
+    this.deps.events.publish('ping', {
+      botName: session.botName,
+      deviceId: session.deviceId,
+      rttMs,
+      serverTimestamp: packet.serverTimestamp,
+      receivedAt,
+      remoteAddress: session.conn.remoteAddress,
+      monitoring,
+    });
   }
 }

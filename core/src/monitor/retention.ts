@@ -1,7 +1,7 @@
 import type { BridgeSettings } from '@botbridge/sdk';
 import { reasonOf } from '../errors.js';
 import type { CoreLogger } from '../logger.js';
-import type { Counters } from '../metrics/counters.js';
+import type { EventBus } from '../events/bridge-events.js';
 import type { RetentionTable, Store } from '../store/types.js';
 
 const DAY_MS = 86_400_000;
@@ -15,7 +15,8 @@ const FIRST_RUN_DELAY_MS = 60_000;
 export interface RetentionOptions {
   readonly settings: BridgeSettings['retention'];
   readonly store: () => Store;
-  readonly counters: Counters;
+  /** Where failures and deleted rows are published (and counted, as facts). */
+  readonly events: EventBus;
   readonly log: CoreLogger;
 }
 
@@ -67,12 +68,12 @@ export class RetentionJob {
           await new Promise((resolve) => setImmediate(resolve));
         }
       } catch (error) {
-        this.options.counters.inc('store_errors', `retention_${table}`);
+        this.options.events.publish('store:error', { operation: `retention_${table}` });
         this.options.log.warn({ table, err: reasonOf(error) }, 'retention run failed; will retry at the next interval');
       }
       deleted[table] = total;
       if (total > 0) {
-        this.options.counters.inc('retention_deleted', table, total);
+        this.options.events.publish('store:retention-deleted', { table, rows: total });
         this.options.log.info({ table, rows: total, before: before.toISOString() }, 'expired rows deleted');
       }
     }

@@ -1,6 +1,5 @@
 import type { BridgeSettings, OutgoingReply, Reply, SendResult, SentReply } from '@botbridge/sdk';
 import { eventTime, type EventBus } from '../events/bridge-events.js';
-import type { BridgeHooks } from '../hooks.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
 import type { ProtocolCodec } from '../protocol/codec.js';
@@ -23,7 +22,6 @@ export class Outbound {
     private readonly deps: {
       readonly registry: SessionRegistry;
       readonly codec: ProtocolCodec;
-      readonly hooks: BridgeHooks;
       readonly counters: Counters;
       readonly log: CoreLogger;
       readonly settings: BridgeSettings;
@@ -44,8 +42,9 @@ export class Outbound {
   }
 
   /**
-   * Writes one reply now. Never throws: the outcome is returned, published on onReplySent and
-   * on `reply:sent`. Counting is the caller's (ReplyPath counts every result in one place).
+   * Writes one reply now. Never throws: the outcome is returned and published as `reply:sent`
+   * (whether it reached a socket or not). Counting is the caller's: ReplyPath publishes every
+   * result once as `reply:result`.
    */
   deliver(out: OutgoingReply): SendResult {
     const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
@@ -59,14 +58,10 @@ export class Outbound {
       result = { status: 'written', traceId: out.traceId, deviceId: route.deviceId };
     }
     const ok = result.status === 'written';
-    if (this.deps.hooks.onReplySent.isUsed()) {
-      const sent: SentReply = ok ? { ...out, ok, sentAt: Date.now() } : { ...out, ok, error: legacyError(result), sentAt: Date.now() };
-      this.deps.hooks.onReplySent.call(sent);
-    }
-    if (started && this.deps.events.active('reply:sent')) {
+    if (this.deps.events.active('reply:sent')) {
       const { reply, target } = out;
-      const at = eventTime();
-      this.deps.events.emit('reply:sent', {
+      const sentAt = Date.now();
+      this.deps.events.publish('reply:sent', {
         traceId: out.traceId,
         botName: target.botName,
         room: target.room,
@@ -78,8 +73,9 @@ export class Outbound {
         error: ok ? null : legacyError(result),
         kind: reply.kind,
         text: reply.kind === 'text' ? reply.text : `${reply.form === 'url' ? 'MEDIA_URL' : 'IMAGE_BASE64'}:(${reply.items.length} items)`,
-        sendMs: at - started,
-        at,
+        // Timed only while someone listened from the start (two clock reads per reply otherwise).
+        sendMs: started ? eventTime() - started : 0,
+        sent: ok ? { ...out, ok, sentAt } : { ...out, ok, error: legacyError(result), sentAt },
       });
     }
     return result;

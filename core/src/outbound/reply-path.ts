@@ -3,7 +3,6 @@ import { BridgeError, reasonOf } from '../errors.js';
 import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import type { CoreLogger } from '../logger.js';
-import type { Counters } from '../metrics/counters.js';
 import { TraceIds } from '../pipeline/trace-ids.js';
 import type { Outbound } from './outbound.js';
 import { droppedBy } from './reply-drops.js';
@@ -60,7 +59,6 @@ interface Queued {
 export interface ReplyPathDeps {
   readonly outbound: Outbound;
   readonly hooks: BridgeHooks;
-  readonly counters: Counters;
   readonly log: CoreLogger;
   readonly events: EventBus;
   readonly holdMs: number;
@@ -152,7 +150,9 @@ export class ReplyPath {
       }
     }
     if (t.released) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
-    for (const result of decided) if (result !== undefined) this.refused(result, t);
+    decided.forEach((result, i) => {
+      if (result !== undefined) this.refused(result, t, outs[i]!);
+    });
     if (ready.length === 0) return { emitted: 0, results: wantResults ? Promise.resolve(decided as SendResult[]) : undefined };
     let results: Promise<readonly SendResult[]> | undefined;
     let slot: ((index: number) => (result: SendResult) => void) | undefined;
@@ -169,7 +169,7 @@ export class ReplyPath {
     if (this.deps.events.active('reply:queued')) {
       const at = eventTime();
       for (const out of ready) {
-        this.deps.events.emit('reply:queued', { traceId: out.traceId, botName: out.target.botName, room: out.target.room, index: out.index, at });
+        this.deps.events.publish('reply:queued', { traceId: out.traceId, botName: out.target.botName, room: out.target.room, index: out.index, at });
       }
     }
     const items = ready.map((out, i): Queued => ({ out, ticket: t, done: slot?.(readyAt[i]!) }));
@@ -216,7 +216,7 @@ export class ReplyPath {
       this.deps.log.error({ botName: queued.out.target.botName, room: queued.out.target.room, traceId: queued.out.traceId, err: reasonOf(error) }, 'reply send failed');
       result = { status: 'rejected', traceId: queued.out.traceId, reason: 'no_client' };
     }
-    this.count(result);
+    this.count(result, queued.out);
     queued.done?.(result);
     const t = queued.ticket;
     t.results?.push(result);
@@ -224,15 +224,22 @@ export class ReplyPath {
     if (t.released && t.pending === 0) this.settle(t);
   }
 
-  private refused(result: SendResult, t: OpenTicket): void {
-    this.count(result);
+  private refused(result: SendResult, t: OpenTicket, out: OutgoingReply): void {
+    this.count(result, out);
     t.results?.push(result);
     if (result.status === 'rejected') this.deps.log.warn({ traceId: result.traceId, reason: result.reason }, 'reply rejected');
   }
 
-  private count(result: SendResult): void {
-    this.deps.counters.inc('replies', result.status);
-    if (result.status === 'rejected') this.deps.counters.inc('replies_rejected', result.reason);
+  /** Every result, once: the `reply:result` fact feeds `replies{status}` and `replies_rejected{reason}`. */
+  private count(result: SendResult, out: OutgoingReply): void {
+    this.deps.events.publish('reply:result', {
+      traceId: result.traceId,
+      botName: out.target.botName,
+      room: out.target.room,
+      status: result.status,
+      reason: result.status === 'rejected' ? result.reason : null,
+      plugin: result.status === 'dropped' ? result.plugin : null,
+    });
   }
 
   private settle(t: OpenTicket): void {

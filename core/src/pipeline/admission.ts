@@ -47,11 +47,9 @@ export class Admission {
     const botName = source.botName;
     // The main entry point never sends empty text; the legacy one can (it has no such check).
     if (packet.text.length === 0) {
-      counters.inc('messages_rejected', 'empty_text');
       return this.dropped(source, packet, 'empty_text');
     }
     if (packet.text.length > settings.limits.maxTextLength) {
-      counters.inc('messages_rejected', 'text_too_long');
       this.deps.log.warn(
         { botName, deviceId: source.deviceId, room: packet.room, length: packet.text.length, code: 'BRIDGE_ERR_TEXT_TOO_LONG' },
         'chat text too long; rejected',
@@ -67,7 +65,6 @@ export class Admission {
       text: packet.text,
     });
     if (verdict !== 'new') {
-      counters.inc('dedup_drops', verdict);
       return this.dropped(source, packet, verdict);
     }
     const roomKey = packet.channelId ?? `name:${packet.room}`;
@@ -90,20 +87,15 @@ export class Admission {
       legacy: packet.legacy,
     };
     const ticket = this.deps.replies.open(`${botName}\u0000${roomKey}`);
-    counters.inc('messages', 'admitted');
-    if (this.deps.events.active('message:admitted')) {
-      const { deviceId, room, channelId, sender, text } = message;
-      this.deps.events.emit('message:admitted', { traceId, botName, deviceId, room, channelId, sender, text, at: eventTime() });
-    }
+    const { deviceId, room, channelId, sender, text } = message;
+    this.deps.events.publish('message:admitted', { traceId, botName, deviceId, room, channelId, sender, text });
     source.jobQueued?.();
     this.deps.dispatcher.push({ botName, roomKey, message, session: source, ticket, enqueuedAt: eventTime() });
     return { traceId };
   }
 
   private dropped(source: MessageSource, packet: AnalyzePacket, reason: string): InjectResult {
-    if (this.deps.events.active('message:dropped')) {
-      this.deps.events.emit('message:dropped', { botName: source.botName, deviceId: source.deviceId, room: packet.room, reason, at: eventTime() });
-    }
+    this.deps.events.publish('message:dropped', { botName: source.botName, deviceId: source.deviceId, room: packet.room, reason });
     return { dropped: reason };
   }
 }

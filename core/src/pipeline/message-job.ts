@@ -59,7 +59,7 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
     if (started && deps.events.active('message:started')) {
       // runnableAt is on the eventTime() clock (the bridge gives the dispatcher that clock); 0 = not measured.
       const runnable = runnableAt > 0 ? Math.min(runnableAt, started) : started;
-      deps.events.emit('message:started', {
+      deps.events.publish('message:started', {
         traceId: job.message.traceId,
         botName: job.botName,
         room: job.message.room,
@@ -78,11 +78,11 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       const roomApproved = approval.status === 'approved';
       if (deps.hooks.onReceive.isUsed()) await deps.hooks.onReceive.promise({ message, room, deviceApproved, roomApproved });
       if (!deviceApproved || !roomApproved) {
-        deps.counters.inc('messages', deviceApproved ? 'room_not_approved' : 'device_not_approved');
+        deps.events.publish('message:routed', { traceId: message.traceId, botName: job.botName, room: message.room, result: deviceApproved ? 'room_not_approved' : 'device_not_approved' });
         outcome = 'not-approved';
         return;
       }
-      deps.counters.inc('messages', 'dispatched');
+      deps.events.publish('message:routed', { traceId: message.traceId, botName: job.botName, room: message.room, result: 'dispatched' });
       context.room = room;
       const result = await deps.hooks.onMessage.promise(context);
       await context.replyWithResult(result);
@@ -94,7 +94,7 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       if (started && deps.events.active('message:finished')) {
         const at = eventTime();
         const { traceId, room } = job.message;
-        deps.events.emit('message:finished', { traceId, botName: job.botName, room, outcome, durationMs: at - started, at });
+        deps.events.publish('message:finished', { traceId, botName: job.botName, room, outcome, durationMs: at - started, at });
       }
     }
   };
@@ -107,7 +107,7 @@ async function resolveRoom(job: MessageJob, deps: MessageJobDeps): Promise<RoomA
     return await deps.approvals.ensureRoom(job.botName, job.roomKey, job.message.room);
   } catch (error) {
     // Fail closed: an unreadable room is not approved; the next message asks again.
-    deps.counters.inc('store_errors', 'register_room');
+    deps.events.publish('store:error', { operation: 'register_room' });
     deps.log.error({ botName: job.botName, roomId: job.roomKey, err: reasonOf(error) }, 'room lookup failed; not approved');
     return { status: 'pending', concurrency: null };
   }

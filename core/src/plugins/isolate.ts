@@ -1,7 +1,7 @@
 import { BridgeError, reasonOf } from '../errors.js';
 import type { PluginErrorEvent } from '../hooks.js';
 
-/** Where a plugin handler's failure is reported (logged, counted, published on onPluginError). */
+/** Where a plugin handler's failure is reported (logged, and published as `plugin:error`, which counts it). */
 export type PluginErrorReporter = (event: PluginErrorEvent, error: unknown) => void;
 
 /**

@@ -1,23 +1,22 @@
-import type {
-  BotConfigProvider,
-  BridgeApi,
-  BridgeServices,
-  ClientInfo,
-  ConnectionInfo,
-  Disposer,
-  HandlerResult,
-  HandshakeVerdict,
-  Logger,
-  MessageContext,
-  OutgoingReply,
-  PingResult,
-  PluginContext,
-  PluginMetrics,
-  ReceivedMessage,
-  SentReply,
-  ServiceConsumer,
-  ServiceFactory,
-  ServiceName,
+import {
+  BRIDGE_HOOKS,
+  type BotConfigProvider,
+  type BridgeApi,
+  type BridgeServices,
+  type BridgeEventName,
+  type Disposer,
+  type ExtensionHandler,
+  type ExtensionName,
+  type HookHandler,
+  type HookName,
+  type Logger,
+  type MessageContext,
+  type PluginContext,
+  type PluginMetrics,
+  type OutgoingReply,
+  type ServiceConsumer,
+  type ServiceFactory,
+  type ServiceName,
 } from '@botbridge/sdk';
 import type { Registry } from 'prom-client';
 import type { BotSettings } from '../bots/bot-settings.js';
@@ -45,13 +44,16 @@ export interface PluginContextDeps {
   readonly services?: ServiceRegistry;
 }
 
-type Handler<A extends unknown[], R> = (...args: A) => R;
+type AnyHandler = (...args: unknown[]) => unknown;
+/** The tapable side as this file uses it (every hook of the table is a promise hook). */
+type Tappable = { tapPromise(name: string, fn: (...args: unknown[]) => Promise<unknown>): void };
 
 /**
  * The context one plugin's setup receives. Every tap is wrapped so that a throw or a missed
  * deadline is reported with plugin and hook names and never reaches another plugin or the
- * socket loop. tapable has no untap, so disposal makes the wrapped taps inert instead; they
- * are registered once at start-up, never per message.
+ * socket loop. `on` picks the wrapper from the hook's class in the extension table; event names
+ * subscribe to the event stream. tapable has no untap, so a disposer makes its tap inert
+ * instead; taps are registered once at start-up, never per message.
  */
 export class ManagedPluginContext implements PluginContext {
   readonly log: Logger;
@@ -98,83 +100,63 @@ export class ManagedPluginContext implements PluginContext {
     this.sealed = true;
   }
 
-  onConnect(handler: (conn: ConnectionInfo) => void): void {
-    this.tapSync('onConnect', (conn: ConnectionInfo) => handler(conn));
-  }
-
-  onDisconnect(handler: (client: ClientInfo, reason: string) => void): void {
-    this.tapSync('onDisconnect', (client: ClientInfo, reason: string) => handler(client, reason));
-  }
-
-  onReplySent(handler: (sent: SentReply) => void): void {
-    this.tapSync('onReplySent', (sent: SentReply) => handler(sent));
-  }
-
-  onHandshake(handler: (client: ClientInfo) => Promise<HandshakeVerdict | void> | HandshakeVerdict | void): void {
-    this.guard('onHandshake');
-    this.deps.hooks.onHandshake.tapPromise(this.name, async (client) => {
-      if (this.disposed) return undefined;
-      const verdict = await this.runTimed('onHandshake', () => handler(client));
-      return verdict ?? undefined;
-    });
-  }
-
-  onReceive(handler: (event: ReceivedMessage) => Promise<void> | void): void {
-    this.guard('onReceive');
-    this.deps.hooks.onReceive.tapPromise(this.name, async (event) => {
-      if (this.disposed) return;
-      await this.runTimed('onReceive', () => handler(event), event.message.traceId);
-    });
-  }
-
-  onPing(handler: (ping: PingResult) => Promise<void> | void): void {
-    this.guard('onPing');
-    this.deps.hooks.onPing.tapPromise(this.name, async (ping) => {
-      if (this.disposed) return;
-      await this.runTimed('onPing', () => handler(ping));
-    });
-  }
-
-  onMessage(handler: (ctx: MessageContext) => Promise<HandlerResult> | HandlerResult): void {
-    this.guard('onMessage');
-    // The message's own cancellation (processing timeout, shutdown) is the deadline here: the
-    // handler is raced against ctx.abort, which makes no AbortSignal unless a handler reads one.
-    this.deps.hooks.onMessage.tapPromise(this.name, async (ctx) => {
-      const abort = ctx.abort;
-      if (this.disposed || abort.aborted) return undefined;
-      const started = this.deps.events.active('plugin:handler') ? eventTime() : 0;
-      try {
-        const own = new PluginMessageContext(ctx, this.log);
-        // The handler runs a microtask later, as before; a synchronous result needs no race.
-        await undefined;
-        const value = handler(own);
-        const result = isThenable(value) ? await abort.race(Promise.resolve(value)) : value;
-        if (started) this.timed('onMessage', started, 'ok', ctx.message.traceId);
-        return result ?? undefined;
-      } catch (error) {
-        const report = pluginErrorEvent(this.name, 'onMessage', error, ctx.message.traceId);
-        if (started) this.timed('onMessage', started, outcomeOf(report.code), ctx.message.traceId);
-        this.deps.report(report, error);
-        return undefined;
+  on<K extends ExtensionName>(name: K, handler: ExtensionHandler<K>): Disposer {
+    // Event subscriptions cost no recompilation and may come and go (the profiler's do).
+    if (!Object.hasOwn(BRIDGE_HOOKS, name)) return this.events.subscribe(name as BridgeEventName, handler as (event: unknown) => void);
+    const hook = name as HookName;
+    this.guard(hook);
+    let live = true;
+    const isLive = () => live && !this.disposed;
+    const fn = handler as AnyHandler;
+    const target = this.deps.hooks[hook] as unknown as Tappable;
+    if (hook === 'onMessage') target.tapPromise(this.name, (ctx) => this.runMessage(isLive, fn, ctx as MessageContext));
+    else {
+      switch (BRIDGE_HOOKS[hook].class) {
+        case 'bail':
+          target.tapPromise(this.name, async (...args) => (isLive() ? (await this.runTimed(hook, () => fn(...args), traceIdOf(args[0]))) ?? undefined : undefined));
+          break;
+        case 'waterfall':
+          // A failing rewrite keeps the value as it was (undefined = unchanged in a waterfall);
+          // a dropped value (null) is not offered to later plugins.
+          target.tapPromise(this.name, async (value) => {
+            if (!isLive() || value === null) return value;
+            const next = await this.runTimed(hook, () => fn(value), traceIdOf(value));
+            if (next === undefined) return value;
+            // Noted so a reply's `dropped` result can name this plugin (outbound/reply-drops.ts).
+            if (hook === 'beforeReply') {
+              if (next === null) noteDrop(value as OutgoingReply, this.name);
+              else noteRewrite(value as OutgoingReply, next as OutgoingReply);
+            }
+            return next;
+          });
+          break;
+        default:
+          target.tapPromise(this.name, async (...args) => {
+            if (isLive()) await this.runTimed(hook, () => fn(...args), traceIdOf(args[0]));
+          });
       }
-    });
+    }
+    const dispose = () => {
+      live = false;
+    };
+    this.effects.push(dispose);
+    return dispose;
   }
 
-  beforeReply(
-    handler: (out: OutgoingReply) => Promise<OutgoingReply | null | void> | OutgoingReply | null | void,
-  ): void {
-    this.guard('beforeReply');
-    // A failing rewrite keeps the reply as it was (undefined = unchanged in a waterfall);
-    // a dropped reply (null) is not offered to later plugins.
-    this.deps.hooks.beforeReply.tapPromise(this.name, async (out) => {
-      if (this.disposed || out === null) return out;
-      const next = await this.runTimed('beforeReply', () => handler(out), out.traceId);
-      if (next === undefined) return out;
-      // Noted so the reply's `dropped` result can name this plugin (outbound/reply-drops.ts).
-      if (next === null) noteDrop(out, this.name);
-      else noteRewrite(out, next);
-      return next;
-    });
+  onHandshake(handler: HookHandler<'onHandshake'>): Disposer {
+    return this.on('onHandshake', handler);
+  }
+
+  onReceive(handler: HookHandler<'onReceive'>): Disposer {
+    return this.on('onReceive', handler);
+  }
+
+  onMessage(handler: HookHandler<'onMessage'>): Disposer {
+    return this.on('onMessage', handler);
+  }
+
+  beforeReply(handler: HookHandler<'beforeReply'>): Disposer {
+    return this.on('beforeReply', handler);
   }
 
   provide<K extends ServiceName>(name: K, factory: ServiceFactory<K>): void {
@@ -250,13 +232,29 @@ export class ManagedPluginContext implements PluginContext {
     if (this.sealed) throw new BridgeError('BRIDGE_ERR_REGISTER_AFTER_START', { plugin: this.name, hook });
   }
 
-  private tapSync<A extends unknown[]>(hook: 'onConnect' | 'onDisconnect' | 'onReplySent', fn: Handler<A, void>): void {
-    this.guard(hook);
-    const tap = (...args: A) => {
-      if (!this.disposed) this.runSync(hook, () => fn(...args));
-    };
-    const target: { tap(name: string, fn: Handler<A, void>): void } = this.deps.hooks[hook] as never;
-    target.tap(this.name, tap);
+  /**
+   * onMessage's deadline is the message's own (processing timeout, shutdown), not the hook
+   * deadline: the handler is raced against ctx.abort, which makes no AbortSignal unless a
+   * handler reads one.
+   */
+  private async runMessage(isLive: () => boolean, handler: AnyHandler, ctx: MessageContext): Promise<unknown> {
+    const abort = ctx.abort;
+    if (!isLive() || abort.aborted) return undefined;
+    const started = this.deps.events.active('plugin:handler') ? eventTime() : 0;
+    try {
+      const own = new PluginMessageContext(ctx, this.log);
+      // The handler runs a microtask later, as before; a synchronous result needs no race.
+      await undefined;
+      const value = handler(own);
+      const result = isThenable(value) ? await abort.race(Promise.resolve(value)) : value;
+      if (started) this.timed('onMessage', started, 'ok', ctx.message.traceId);
+      return result ?? undefined;
+    } catch (error) {
+      const report = pluginErrorEvent(this.name, 'onMessage', error, ctx.message.traceId);
+      if (started) this.timed('onMessage', started, outcomeOf(report.code), ctx.message.traceId);
+      this.deps.report(report, error);
+      return undefined;
+    }
   }
 
   private runSync(hook: string, fn: () => void): void {
@@ -296,7 +294,7 @@ export class ManagedPluginContext implements PluginContext {
   /** Publishes one handler's timing (only called when someone listens). */
   private timed(hook: string, started: number, outcome: 'ok' | 'error' | 'timeout', traceId: string | undefined): void {
     const at = eventTime();
-    this.deps.events.emit('plugin:handler', { plugin: this.name, hook, traceId: traceId ?? null, durationMs: at - started, outcome, at });
+    this.deps.events.publish('plugin:handler', { plugin: this.name, hook, traceId: traceId ?? null, durationMs: at - started, outcome, at });
   }
 }
 
@@ -306,4 +304,13 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
 
 function outcomeOf(code: string): 'error' | 'timeout' {
   return code === 'BRIDGE_ERR_PLUGIN_HOOK_TIMEOUT' ? 'timeout' : 'error';
+}
+
+/** The trace id of a hook argument (a message event, an outgoing reply, a context), if any. */
+function traceIdOf(arg: unknown): string | undefined {
+  if (typeof arg !== 'object' || arg === null) return undefined;
+  const own = (arg as { traceId?: unknown }).traceId;
+  if (typeof own === 'string') return own;
+  const message = (arg as { message?: { traceId?: unknown } | null }).message;
+  return typeof message?.traceId === 'string' ? message.traceId : undefined;
 }

@@ -91,7 +91,10 @@ export class PluginHost {
       plugin.context = context;
       try {
         await withDeadline(
-          Promise.resolve().then(() => plugin.definition.setup(context, plugin.config)),
+          Promise.resolve()
+            .then(() => plugin.definition.setup(context, plugin.config))
+            // A setup may return a disposer (e.g. `setup: (ctx) => ctx.onMessage(...)`): undone at teardown.
+            .then((dispose) => (typeof dispose === 'function' ? context.effect(dispose) : undefined)),
           setupTimeoutMs,
           () => new BridgeError('BRIDGE_ERR_PLUGIN_SETUP_TIMEOUT', { plugin: name, timeoutMs: setupTimeoutMs }),
         );

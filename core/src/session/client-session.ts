@@ -146,7 +146,6 @@ export class ClientSession {
     this.deps.counters.inc('packets_in', 'handshake');
     const decoded = this.deps.codec.decodeHandshake(value);
     if (!decoded.ok) {
-      this.deps.counters.inc('handshakes', 'invalid');
       this.handshakeEvent('', '', '', 'invalid');
       this.deps.logs.get('handshake').warn({ conn: this.conn.id, remote: this.conn.remoteAddress, reason: decoded.reason }, 'invalid handshake');
       this.conn.write(
@@ -184,7 +183,6 @@ export class ClientSession {
     };
     this.handshakeEvent(hs.botName, hs.deviceId, hs.version, decision.counter);
     if (!decision.accept) {
-      this.deps.counters.inc('handshakes', decision.counter);
       this.deps.logs.get('handshake').info({ botName: hs.botName, deviceId: hs.deviceId, reason: decision.detail }, 'handshake refused');
       reply(false, false, decision.message);
       this.close(decision.code, decision.detail);
@@ -196,7 +194,6 @@ export class ClientSession {
     if (replaced && replaced !== this) replaced.close('BRIDGE_ERR_REPLACED');
     this.state = 'ready';
     this.deps.onReady(this);
-    this.deps.counters.inc('handshakes', decision.counter);
     reply(true, decision.approved, decision.message);
     this.deps.log.info(
       { botName: hs.botName, deviceId: hs.deviceId, version: hs.version, remote: this.conn.remoteAddress, approval: this.approval },
@@ -210,8 +207,7 @@ export class ClientSession {
   }
 
   private handshakeEvent(botName: string, deviceId: string, version: string, result: string): void {
-    if (!this.deps.events.active('connection:handshake')) return;
-    this.deps.events.emit('connection:handshake', { connectionId: this.conn.id, botName, deviceId, version, result, at: eventTime() });
+    this.deps.events.publish('connection:handshake', { connectionId: this.conn.id, botName, deviceId, version, result });
   }
 
   private route(value: unknown): void {

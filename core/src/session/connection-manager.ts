@@ -50,16 +50,10 @@ export class ConnectionManager {
       },
       onConnection: (conn) => {
         this.sessions.add(new ClientSession(conn, sessionDeps));
-        counters.inc('connections', 'accepted');
-        if (events.active('connection:open')) {
-          events.emit('connection:open', { connectionId: conn.id, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, at: eventTime() });
-        }
-        if (hooks.onConnect.isUsed()) {
-          hooks.onConnect.call({ connectionId: conn.id, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, connectedAt: conn.connectedAt });
-        }
+        events.publish('connection:open', { connectionId: conn.id, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, connectedAt: conn.connectedAt });
       },
       onRefused: ({ code, limit, remoteAddress }) => {
-        counters.inc('connections', REFUSAL_LABELS[code]);
+        events.publish('connection:refused', { remoteAddress, reason: REFUSAL_LABELS[code] });
         log.warn({ code, limit, remote: remoteAddress }, 'connection refused');
       },
       onError: (error) => log.error({ err: reasonOf(error) }, 'listener error'),
@@ -161,21 +155,19 @@ export class ConnectionManager {
   }
 
   private sessionClosed(session: ClientSession, wasReady: boolean, reason: string): void {
-    const { counters, events, hooks, registry, log } = this.deps;
+    const { events, registry, log } = this.deps;
     this.sessions.delete(session);
-    counters.inc('disconnects', reason);
-    if (events.active('connection:close')) {
-      events.emit('connection:close', {
-        connectionId: session.conn.id,
-        botName: wasReady ? session.botName : null,
-        deviceId: wasReady ? session.deviceId : null,
-        reason,
-        at: eventTime(),
-      });
-    }
+    // info() copies the client's state: built only for subscribers (closes come in bursts at shutdown).
+    const client = wasReady && events.active('connection:close') ? session.info() : null;
+    events.publish('connection:close', {
+      connectionId: session.conn.id,
+      botName: wasReady ? session.botName : null,
+      deviceId: wasReady ? session.deviceId : null,
+      reason,
+      client,
+    });
     if (!wasReady) return;
     registry.remove(session);
     log.info({ botName: session.botName, deviceId: session.deviceId, reason }, 'client disconnected');
-    if (hooks.onDisconnect.isUsed()) hooks.onDisconnect.call(session.info(), reason);
   }
 }

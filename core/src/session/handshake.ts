@@ -66,7 +66,7 @@ export async function decideHandshake(hs: HandshakePacket, session: ClientSessio
     try {
       ({ status, created } = await withinDeadline(register(), deps.settings.store.queryTimeoutMs));
     } catch (error) {
-      deps.counters.inc('store_errors', 'register_device');
+      deps.events.publish('store:error', { operation: 'register_device' });
       deps.log.error({ botName: hs.botName, deviceId: hs.deviceId, err: reasonOf(error) }, 'device registration failed; not approved');
       status = 'pending';
     }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { definePlugin } from '@botbridge/sdk';
-import { BRIDGE_EVENT_NAMES } from '@botbridge/sdk/internal';
+import { CORE_EVENT_NAMES, definePlugin } from '@botbridge/sdk';
 import { BEARER, eventually, TOKEN, useAdmin, type AdminFixture } from './admin-harness.js';
 import { DebugWs } from './ws-client.js';
 
@@ -59,7 +58,7 @@ describe('WebSocket debug channel', () => {
 
     const traceId = finished.traceId as string;
     const trace = ws.events().filter((m) => m.traceId === traceId).map((m) => m.name);
-    expect(trace).toEqual(['message:admitted', 'message:started', 'plugin:handler', 'reply:queued', 'reply:sent', 'message:finished']);
+    expect(trace).toEqual(['message:admitted', 'message:started', 'message:routed', 'plugin:handler', 'reply:queued', 'reply:sent', 'message:finished']);
     expect(ws.events('message:admitted')[0]).toMatchObject({ traceId, data: { botName: BOT, deviceId: DEVICE, text: '내 메시지', room: '테스트방' } });
     expect(ws.events('reply:sent')[0]).toMatchObject({ traceId, data: { ok: true, text: '에코: 내 메시지', deviceId: DEVICE } });
     expect(ws.events('connection:handshake').map((m) => (m.data as { deviceId: string }).deviceId)).toEqual([DEVICE]);
@@ -117,7 +116,7 @@ describe('WebSocket debug channel', () => {
   it('subscribes to the event channels only while a client wants them (the hot path pays nothing otherwise)', async () => {
     const fixture = await start({ listen: true, http: { metrics: false } });
     const { events } = fixture.t.bridge;
-    const active = () => BRIDGE_EVENT_NAMES.filter((name) => events.active(name));
+    const active = () => CORE_EVENT_NAMES.filter((name) => events.active(name));
     expect(active()).toEqual([]);
 
     const first = await open(fixture);

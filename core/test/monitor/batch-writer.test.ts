@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger.js';
 import { Counters } from '../../src/metrics/counters.js';
+import { EventBus } from '../../src/events/bridge-events.js';
 import { BatchWriter } from '../../src/monitor/batch-writer.js';
 import { isStoreUnavailable } from '../../src/store/store-errors.js';
 
@@ -11,7 +12,7 @@ const down = () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECO
 function writer(write: (rows: string[]) => Promise<void>, counters = new Counters()) {
   return new BatchWriter<string>({
     name: 'chat_log', write, batchSize: 10, limit: 100, spillLimit: 0, flushDelayMs: 1, retryDelayMs: 1,
-    counters, log: createLogger({ level: 'silent' }), isRetryable: isStoreUnavailable,
+    events: new EventBus(counters), log: createLogger({ level: 'silent' }), isRetryable: isStoreUnavailable,
   });
 }
 

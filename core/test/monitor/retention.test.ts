@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bridgeConfigSchema } from '@botbridge/sdk/internal';
 import { createLogger } from '../../src/logger.js';
 import { Counters } from '../../src/metrics/counters.js';
+import { EventBus } from '../../src/events/bridge-events.js';
 import { RetentionJob } from '../../src/monitor/retention.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/types.js';
@@ -24,7 +25,7 @@ describe.each(testStoreSpecs())('retention on %s', (spec) => {
   });
 
   const job = (retention: Record<string, number>, counters = new Counters()) =>
-    new RetentionJob({ settings: bridgeConfigSchema.parse({ retention }).retention, store: () => store, counters, log: createLogger({ level: 'silent' }) });
+    new RetentionJob({ settings: bridgeConfigSchema.parse({ retention }).retention, store: () => store, events: new EventBus(counters), log: createLogger({ level: 'silent' }) });
 
   it('is off by default for every table', () => {
     expect(job({}).policies()).toEqual([]);

@@ -172,7 +172,7 @@ describe('PluginHost', () => {
     expect(timings).toEqual([
       expect.objectContaining({ bridge: mine.id, plugin: 'answering', hook: 'onMessage', traceId: 't-1', outcome: 'ok', durationMs: expect.any(Number) }),
     ]);
-    other.emit('plugin:handler', { plugin: 'x', hook: 'onMessage', traceId: null, durationMs: 1, outcome: 'ok', at: 0 });
+    other.publish('plugin:handler', { plugin: 'x', hook: 'onMessage', traceId: null, durationMs: 1, outcome: 'ok', at: 0 });
     expect(timings).toHaveLength(1);
     await plugins.teardown();
     expect(mine.active('plugin:handler')).toBe(false);

@@ -117,16 +117,18 @@ export class BotConfigLoader {
     }
     const result = this.deps.provider.apply(botName, document);
     for (const warning of result.warnings) {
-      log.warn({ botName, file, plugin: warning.plugin, path: warning.path }, `bot config: ${warning.path}: ${warning.message}`);
+      log.warn({ botName, file, section: warning.plugin, path: warning.path }, `bot config: ${warning.path}: ${warning.message}`);
     }
     if (result.ok) log.info({ botName, file }, 'bot config applied');
     else this.refused(botName, file, result.issues);
   }
 
   private refused(botName: string, file: string, issues: readonly BotConfigIssue[]): void {
+    // `section`, not `plugin`: this logger already binds `plugin` (auto-config), and pino writes
+    // a bound key and a logged key twice (`"plugin":"auto-config",…,"plugin":null`).
     for (const issue of issues) {
       this.deps.log.error(
-        { botName, file, plugin: issue.plugin, path: issue.path, issue: issue.message },
+        { botName, file, section: issue.plugin, path: issue.path, issue: issue.message },
         `invalid bot config at ${issue.path}${issue.plugin === null ? '' : ` (plugin ${issue.plugin})`}: ${issue.message}`,
       );
     }

@@ -114,12 +114,12 @@ describe('auto-config', () => {
     };
     await edit(broken, 'bot config edit refused; the previous settings stay in effect');
     const issues = t.logs.slice(before).filter((line) => typeof line.msg === 'string' && line.msg.startsWith('invalid bot config at'));
-    expect(issues.map((line) => [line.plugin, line.path])).toEqual([
+    expect(issues.map((line) => [line.section, line.path])).toEqual([
       [null, 'core.replyGapMs'],
       [null, `core.rooms.${CHANNEL}.ordered`],
       ['commands', 'plugins.commands.enabled[1]'],
     ]);
-    expect(issues[0]).toMatchObject({ botName: BOT, file: file(), category: 'plugin:auto-config', level: 50 });
+    expect(issues[0]).toMatchObject({ botName: BOT, file: file(), category: 'plugin:auto-config', plugin: 'auto-config', level: 50 });
     expect(t.logs.slice(before).some((line) => line.path === 'plugins.ghost' && line.level === 40)).toBe(true);
     // Nothing of the broken edit applies: echo still answers, with the old admins.
     await phone.shouldReply('# echo 그대로', '에코: 그대로');

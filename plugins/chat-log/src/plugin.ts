@@ -20,7 +20,7 @@ export const chatLog = definePlugin({
     });
 
     if (config.logReplies) {
-      ctx.onReplySent((sent) => {
+      ctx.on('reply:sent', ({ sent }) => {
         if (!sent.ok || isExcluded(sent.target.channelId)) return;
         ctx.bridge.appendRow('kb_chat_logs', entryForReply(sent));
       });

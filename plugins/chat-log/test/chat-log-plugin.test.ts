@@ -35,13 +35,14 @@ async function load(config: ChatLogConfigInput = {}) {
     log: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child: () => ctx.log },
     bridge: { clients: unused, reloadApprovals: unused, send: unused, appendRow: (table: string, row: ChatLogEntry) => void (table === 'kb_chat_logs' && rows.push(row)) },
     onReceive: (handler: (event: ReceivedMessage) => unknown) => void (taps.receive = handler),
-    onReplySent: (handler: (sent: SentReply) => void) => void (taps.sent = handler),
-    onConnect: unused,
+    on: (name: string, handler: (event: { sent: SentReply }) => void) => {
+      if (name !== 'reply:sent') unused();
+      taps.sent = (sent: SentReply) => handler({ sent });
+      return () => undefined;
+    },
     onHandshake: unused,
-    onDisconnect: unused,
     onMessage: unused,
     beforeReply: unused,
-    onPing: unused,
     effect: unused,
     setInterval: unused,
     setTimeout: unused,

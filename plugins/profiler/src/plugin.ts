@@ -3,6 +3,7 @@ import { definePlugin, text } from '@botbridge/sdk';
 import { defineCommand } from '@botbridge/plugin-commands';
 import { CommandLabels } from './command-labels.js';
 import { profilerBotConfigSchema, profilerConfigSchema } from './config.js';
+import type {} from './profile-event.js';
 import { ProfileWindow } from './profile-window.js';
 import { createProfilerMetrics, type ProfilerMetrics } from './profiler-metrics.js';
 import { stageKey } from './stage-partition.js';

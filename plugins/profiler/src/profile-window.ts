@@ -1,4 +1,4 @@
-import type { ProfileStage } from '@botbridge/sdk';
+import type { ProfileStage } from './profile-event.js';
 import { stageKey } from './stage-partition.js';
 
 /** What the window keeps of one profile. */

@@ -1,4 +1,4 @@
-import type { ProfileStage } from '@botbridge/sdk';
+import type { ProfileStage } from './profile-event.js';
 
 export type StageName = ProfileStage['stage'];
 

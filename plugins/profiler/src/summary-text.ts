@@ -1,4 +1,4 @@
-import type { ProfileStage } from '@botbridge/sdk';
+import type { ProfileStage } from './profile-event.js';
 import type { WindowSummary } from './profile-window.js';
 
 const STAGE_NAMES: Readonly<Record<ProfileStage['stage'], string>> = {

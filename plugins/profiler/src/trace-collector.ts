@@ -1,4 +1,5 @@
-import type { BridgeEventMap, BridgeEvents, MessageOutcome, ProfileStage } from '@botbridge/sdk';
+import type { BridgeEventMap, BridgeEvents, MessageOutcome } from '@botbridge/sdk';
+import type { ProfileStage } from './profile-event.js';
 import { partitionStages, type StageInterval } from './stage-partition.js';
 
 /** One event of a message's trace, with its time relative to admission (for the slow log). */

@@ -1,5 +1,4 @@
-import type { BridgeEventName } from '@botbridge/sdk';
-import { BRIDGE_EVENT_NAMES } from '@botbridge/sdk/internal';
+import { CORE_EVENT_NAMES, type CoreEventName } from '@botbridge/sdk';
 import { z } from 'zod';
 import { InjectBody } from '../route-schemas.js';
 
@@ -11,8 +10,13 @@ import { InjectBody } from '../route-schemas.js';
 
 /** Periodic queue and throughput figures, computed by the hub (not a bridge event). */
 export const QUEUE_STATS = 'queue:stats';
-export type StreamEventName = BridgeEventName | typeof QUEUE_STATS;
-export const STREAM_EVENT_NAMES: readonly StreamEventName[] = [...BRIDGE_EVENT_NAMES, QUEUE_STATS];
+/**
+ * Plugin events the channel streams by name (declared by the plugins through BridgeEventMap
+ * augmentation; the core knows only the name). The profiler's summary of each message.
+ */
+export const PLUGIN_STREAM_EVENTS = ['profile:message'] as const;
+export type StreamEventName = CoreEventName | (typeof PLUGIN_STREAM_EVENTS)[number] | typeof QUEUE_STATS;
+export const STREAM_EVENT_NAMES: readonly StreamEventName[] = [...CORE_EVENT_NAMES, ...PLUGIN_STREAM_EVENTS, QUEUE_STATS];
 
 const streamEvent = z.enum(STREAM_EVENT_NAMES as [StreamEventName, ...StreamEventName[]]);
 const criterion = z.string().min(1).max(600).nullable().optional();

@@ -13,7 +13,7 @@ export interface HubClient {
 }
 
 /** queue:stats needs these two to compute its wait and processing distributions. */
-const STATS_SOURCES: readonly BridgeEventName[] = ['message:started', 'message:finished'];
+const STATS_SOURCES: readonly StreamEventName[] = ['message:started', 'message:finished'];
 
 /**
  * Fans the bridge's events out to debug-channel clients. It subscribes to an event channel only
@@ -91,7 +91,9 @@ export class EventHub {
     this.subscriptions.delete(name);
   }
 
-  private dispatch(name: BridgeEventName, event: Readonly<Record<string, unknown>>): void {
+  // StreamEventName, not BridgeEventName: a plugin's augmentation widens the latter, and the
+  // debug channel streams only the events its protocol lists.
+  private dispatch(name: Exclude<StreamEventName, typeof QUEUE_STATS>, event: Readonly<Record<string, unknown>>): void {
     if (name === 'message:started' && typeof event.waitMs === 'number') this.queueStats.wait.add(event.waitMs);
     if (name === 'message:finished' && typeof event.durationMs === 'number') this.queueStats.processing.add(event.durationMs);
     let encoded: string | undefined;
@@ -124,7 +126,7 @@ export class EventHub {
   }
 }
 
-function encodeEvent(name: BridgeEventName, event: Readonly<Record<string, unknown>>): string {
+function encodeEvent(name: StreamEventName, event: Readonly<Record<string, unknown>>): string {
   const { bridge: _bridge, ...data } = event;
   const traceId = typeof event.traceId === 'string' ? event.traceId : null;
   const at = typeof event.at === 'number' ? event.at : eventTime();
