@@ -60,6 +60,7 @@ export class Bridge {
   /** The root logger (the admin server logs under it). */
   readonly log: CoreLogger;
   /** The live event stream (diagnostics_channel), for the debug channel, dashboards and profilers. */
+  private readonly counters = new Counters();
   readonly events = new EventBus(this.counters);
   /**
    * This bridge's Prometheus registry (never prom-client's global one: a process may run several
@@ -71,7 +72,6 @@ export class Bridge {
   readonly admin: BridgeAdmin;
   // The parts below are private: plugins reach the bridge through their context, tools through `admin`.
   private readonly hooks: BridgeHooks = createHooks();
-  private readonly counters = new Counters();
   private readonly registry = new SessionRegistry();
   /** Loggers per category (`log.categories`); `log` is the root. */
   private readonly logs: LogCategories;

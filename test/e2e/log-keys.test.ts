@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, usePlugin } from '@botbridge/sdk';
-import { createTestBridge, type TestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge, type TestBridge } from '@botbridge/testing';
 import { autoConfig } from '@botbridge/plugin-auto-config';
 import { commands } from '@botbridge/plugin-commands';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, openStore } from '@botbridge/core';
+import { EventBus } from '../../core/src/events/bridge-events.js';
 import { Counters } from '../../core/src/metrics/counters.js';
 import { BatchWriter } from '../../core/src/monitor/batch-writer.js';
 import { isStoreUnavailable } from '../../core/src/store/store-errors.js';
@@ -30,7 +31,7 @@ describe.skipIf(MYSQL_SERVER === undefined)('chat-log batches on MariaDB', { tim
     const counters = new Counters();
     const writer = new BatchWriter<ChatLogRow>({
       name: 'chat_log', batchSize: 1_000, limit: 10_000, spillLimit: 0, flushDelayMs: 1, retryDelayMs: 1,
-      counters, log: createLogger({ level: 'silent' }), isRetryable: isStoreUnavailable,
+      events: new EventBus(counters), log: createLogger({ level: 'silent' }), isRetryable: isStoreUnavailable,
       write: (batch) => store.insertChatLogs(batch),
     });
     for (let i = 0; i < 2_500; i += 1) writer.push(row(i));

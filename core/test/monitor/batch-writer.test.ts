@@ -82,7 +82,7 @@ describe('BatchWriter under load', () => {
     const signals: string[] = [];
     const w = new BatchWriter<number>({
       name: 'chat_log', batchSize: 25, limit: 40, spillLimit: 100, flushDelayMs: 1, retryDelayMs: 1,
-      counters, log: createLogger({ level: 'silent' }), isRetryable: isStoreUnavailable,
+      events: new EventBus(counters), log: createLogger({ level: 'silent' }), isRetryable: isStoreUnavailable,
       write: async (rows) => {
         await g.wait();
         written.push(...rows);
@@ -131,7 +131,7 @@ describe('BatchWriter under load', () => {
     const signals: string[] = [];
     const w = new BatchWriter<number>({
       name: 'chat_log', batchSize: 10, limit: 20, spillLimit: 30, flushDelayMs: 1, retryDelayMs: 1, dropLogIntervalMs: 60_000,
-      counters, log, isRetryable: isStoreUnavailable,
+      events: new EventBus(counters), log, isRetryable: isStoreUnavailable,
       write: async (rows) => {
         if (failing) throw down();
         written.push(...rows);
@@ -165,7 +165,7 @@ describe('BatchWriter under load', () => {
     const signals: string[] = [];
     const w = new BatchWriter<number>({
       name: 'ping', batchSize: 5, limit: 10, spillLimit: 10, flushDelayMs: 1, retryDelayMs: 1,
-      counters: new Counters(), log: createLogger({ level: 'silent' }), isRetryable: isStoreUnavailable,
+      events: new EventBus(new Counters()), log: createLogger({ level: 'silent' }), isRetryable: isStoreUnavailable,
       storeDown: () => storeDown,
       write: () => g.wait(),
       onSaturated: () => signals.push('saturated'),

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, type BridgeEventMap, type Disposer, type PluginContext } from '@botbridge/sdk';
-import { createTestBridge, type TestBridge } from '@botbridge/sdk/testing';
+import { createTestBridge, type TestBridge } from '@botbridge/testing';
 
 /** A plugin event, declared the way a plugin package declares its own. */
 declare module '@botbridge/sdk' {
@@ -101,7 +101,7 @@ describe('ctx.on', () => {
       bridge: t.bridge.events.id,
     });
     expect(errors[0]!.message).toContain('thrower failed');
-    expect(t.bridge.counters.get('plugin_errors', 'thrower:onMessage')).toBe(1);
+    expect(t.bridge.admin.counters.get('plugin_errors', 'thrower:onMessage')).toBe(1);
   });
 
   it('refuses a plugin publishing a core event, and round-trips a plugin-declared event', async () => {
@@ -121,7 +121,7 @@ describe('ctx.on', () => {
     t = await createTestBridge({ plugins: [publisher, listener, fallback], config: { pipeline: { replyGapMs: 0 } } });
     const forged = () => context!.events.publish('ping' as never, { botName: 'x' } as never);
     expect(forged).toThrow(expect.objectContaining({ code: 'BRIDGE_ERR_EVENT_NOT_PUBLISHABLE' }));
-    expect(t.bridge.counters.get('pings_answered')).toBe(0);
+    expect(t.bridge.admin.counters.get('pings_answered')).toBe(0);
 
     const phone = await t.client();
     await phone.shouldReply('hello', 'fallback: hello');
