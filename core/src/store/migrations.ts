@@ -2,6 +2,7 @@ import { Migrator } from 'kysely';
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { BridgeError, reasonOf } from '../errors.js';
 import { kbCompat } from './migration-compat.js';
+import { journalTable } from './migration-journal.js';
 import { columnTypes, ensureIndex, tableOptions } from './migration-helpers.js';
 import type { StoreDialect } from './schema.js';
 import { readTableColumns } from './schema-inspect.js';
@@ -134,7 +135,7 @@ function kbTables(dialect: StoreDialect): Migration {
 
 /** Names sort in application order; never rename or edit a released migration, add a new one. */
 function migrationsFor(dialect: StoreDialect): Record<string, Migration> {
-  return { '0001_kb_tables': kbTables(dialect), '0002_kb_compat': kbCompat(dialect) };
+  return { '0001_kb_tables': kbTables(dialect), '0002_kb_compat': kbCompat(dialect), '0003_journal': journalTable(dialect) };
 }
 
 export function createMigrator(db: Kysely<any>, dialect: StoreDialect): Migrator {

@@ -4,6 +4,7 @@ import type { ApprovalStatus } from '@botbridge/sdk';
 import { BridgeError, reasonOf } from '../errors.js';
 import { UTC_CLOCK } from './db-time.js';
 import type { DbClock } from './db-time.js';
+import * as journal from './journal-queries.js';
 import { migrateToLatest } from './migrations.js';
 import * as writes from './monitor-writes.js';
 import {
@@ -14,7 +15,7 @@ import type { Database, StoreDialect } from './schema.js';
 import { detectLayout, OWN_LAYOUT } from './store-layout.js';
 import type { StoreLayout } from './store-layout.js';
 import type {
-  ChatLogRow, DeviceRecord, ListFilter, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
+  ChatLogRow, DeviceRecord, JournalCommit, JournalEntry, JournalKey, ListFilter, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
   SystemSampleRow,
 } from './types.js';
 
@@ -298,6 +299,26 @@ export class SqlStore implements Store {
 
   async deleteOlderThan(table: RetentionTable, before: Date, limit: number): Promise<number> {
     return writes.deleteOlderThan(this.#live, table, this.clock.toDb(before), limit);
+  }
+
+  async writeJournal(commit: JournalCommit): Promise<void> {
+    await journal.writeJournal(this.#live, this.clock, commit);
+  }
+
+  async journalKeysSince(since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]> {
+    return journal.journalKeysSince(this.#live, this.clock, since, limit);
+  }
+
+  async journalPending(limit: number): Promise<JournalEntry[]> {
+    return journal.journalPending(this.#live, this.clock, limit);
+  }
+
+  async expireJournal(before: Date): Promise<number> {
+    return journal.expireJournal(this.#live, this.clock, before);
+  }
+
+  async pruneJournal(before: Date, limit: number): Promise<number> {
+    return journal.pruneJournal(this.#live, this.clock, before, limit);
   }
 
   async close(): Promise<void> {
