@@ -1,0 +1,99 @@
+import type { ApprovalCache } from '../approval/approval-cache.js';
+import { reasonOf } from '../errors.js';
+import type { CoreLogger } from '../logger.js';
+import type { Counters } from '../metrics/counters.js';
+import type { Admission } from '../pipeline/admission.js';
+import { SandboxSource, type MessageSource } from '../pipeline/message-source.js';
+import type { SessionRegistry } from '../session/session-registry.js';
+import type { JournalEntry, Store } from '../store/types.js';
+
+export interface ReplayDeps {
+  readonly store: () => Store;
+  readonly admission: Admission;
+  readonly registry: SessionRegistry;
+  readonly approvals: ApprovalCache;
+  readonly counters: Counters;
+  readonly log: CoreLogger;
+  /** journal.replayWaitMs: how long a bot's messages wait for one of its phones. */
+  readonly waitMs: number;
+  /** journal.replayMaxAgeMs: older unanswered rows are marked expired, not replayed. */
+  readonly maxAgeMs: number;
+  /** False once the bridge began closing: replay stops. */
+  readonly running: () => boolean;
+}
+
+/** Rows read for replay at most (oldest first); more would wait for the next start. */
+export const REPLAY_LIMIT = 100_000;
+/** How often a bot's waiting messages look for a live approved phone of that bot. */
+const POLL_MS = 50;
+
+export interface ReplayResult {
+  readonly replayed: number;
+  readonly expired: number;
+  /** Left 'admitted' because no approved phone of their bot came within waitMs (next start tries again). */
+  readonly waiting: number;
+}
+
+/**
+ * Replays what a previous process admitted but did not finish (rows still 'admitted'), through
+ * the normal pipeline (admission without dedup, dispatcher, plugins, replies), each bot's as soon
+ * as one of its approved phones is connected: a reply needs a phone. Each bot's rows are admitted
+ * in one synchronous run in journal order, so they keep their room order among themselves (a
+ * live line a phone sends in the poll interval after its reconnect can go first).
+ */
+export async function replayJournal(deps: ReplayDeps): Promise<ReplayResult> {
+  const store = deps.store();
+  const expired = await store.expireJournal(new Date(Date.now() - deps.maxAgeMs));
+  if (expired > 0) {
+    deps.counters.inc('journal_replay', 'expired', expired);
+    deps.log.warn({ count: expired, maxAgeMs: deps.maxAgeMs }, 'journal: unanswered messages too old to replay; expired');
+  }
+  const rows = await store.journalPending(REPLAY_LIMIT);
+  if (rows.length === 0) return { replayed: 0, expired, waiting: 0 };
+  const byBot = new Map<string, JournalEntry[]>();
+  for (const row of rows) {
+    let list = byBot.get(row.botName);
+    if (list === undefined) byBot.set(row.botName, (list = []));
+    list.push(row);
+  }
+  deps.log.info({ count: rows.length, bots: [...byBot.keys()] }, 'journal: replaying unanswered messages once their phones are back');
+  const deadline = Date.now() + deps.waitMs;
+  const results = await Promise.all([...byBot].map(([botName, entries]) => replayBot(deps, botName, entries, deadline)));
+  const replayed = results.reduce((sum, n) => sum + n, 0);
+  const waiting = rows.length - replayed;
+  if (waiting > 0) {
+    deps.counters.inc('journal_replay', 'not_replayed', waiting);
+    deps.log.warn({ count: waiting, waitMs: deps.waitMs }, 'journal: no approved phone came for some bots; their messages stay for the next start');
+  }
+  return { replayed, expired, waiting };
+}
+
+async function replayBot(deps: ReplayDeps, botName: string, entries: readonly JournalEntry[], deadline: number): Promise<number> {
+  while (approvedSession(deps, botName) === undefined) {
+    if (!deps.running() || Date.now() >= deadline) return 0;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  if (!deps.running()) return 0;
+  let replayed = 0;
+  for (const entry of entries) {
+    // The phone that sent it when it is back; else the bot's routing picks another live phone.
+    const source: MessageSource = deps.registry.get(botName, entry.deviceId) ?? new SandboxSource(botName, entry.deviceId, deps.approvals);
+    try {
+      const result = deps.admission.admitReplay(source, entry);
+      if ('traceId' in result) replayed += 1;
+    } catch (error) {
+      // Only a closing dispatcher throws here: the rest stays 'admitted' for the next start.
+      deps.log.warn({ botName, err: reasonOf(error) }, 'journal: replay stopped');
+      break;
+    }
+  }
+  deps.counters.inc('journal_replay', 'replayed', replayed);
+  return replayed;
+}
+
+function approvedSession(deps: ReplayDeps, botName: string): MessageSource | undefined {
+  for (const session of deps.registry.ofBot(botName)) {
+    if (session.approval === 'approved') return session;
+  }
+  return undefined;
+}
