@@ -36,10 +36,13 @@ export interface ReplayResult {
 
 /**
  * Replays what a previous process admitted but did not finish (rows still 'admitted'), through
- * the normal pipeline (admission without dedup, dispatcher, plugins, replies), each bot's as soon
- * as one of its approved phones is connected: a reply needs a phone. Each bot's rows are admitted
- * in one synchronous run in journal order, so they keep their room order among themselves (a
- * live line a phone sends in the poll interval after its reconnect can go first).
+ * the normal pipeline (admission without dedup, dispatcher, plugins, replies). A reply needs a
+ * phone: each device's rows wait for that device to be connected and approved; at `waitMs`,
+ * rows whose device did not come are replayed through another approved phone of the same bot
+ * (replies are routed to it, as for any reply whose device went away), else left for the next
+ * start. Each device's rows are admitted in one synchronous run in journal order, so they keep
+ * their room order among themselves (a live line the phone sends in the poll interval after its
+ * reconnect can go first).
  */
 export async function replayJournal(deps: ReplayDeps): Promise<ReplayResult> {
   const store = deps.store();
@@ -50,15 +53,16 @@ export async function replayJournal(deps: ReplayDeps): Promise<ReplayResult> {
   }
   const rows = await store.journalPending(REPLAY_LIMIT);
   if (rows.length === 0) return { replayed: 0, expired, waiting: 0 };
-  const byBot = new Map<string, JournalEntry[]>();
+  const byDevice = new Map<string, JournalEntry[]>();
   for (const row of rows) {
-    let list = byBot.get(row.botName);
-    if (list === undefined) byBot.set(row.botName, (list = []));
+    const key = `${row.botName}\u0000${row.deviceId}`;
+    let list = byDevice.get(key);
+    if (list === undefined) byDevice.set(key, (list = []));
     list.push(row);
   }
-  deps.log.info({ count: rows.length, bots: [...byBot.keys()] }, 'journal: replaying unanswered messages once their phones are back');
+  deps.log.info({ count: rows.length, devices: byDevice.size }, 'journal: replaying unanswered messages once their phones are back');
   const deadline = Date.now() + deps.waitMs;
-  const results = await Promise.all([...byBot].map(([botName, entries]) => replayBot(deps, botName, entries, deadline)));
+  const results = await Promise.all([...byDevice.values()].map((entries) => replayDevice(deps, entries, deadline)));
   const replayed = results.reduce((sum, n) => sum + n, 0);
   const waiting = rows.length - replayed;
   if (waiting > 0) {
@@ -68,16 +72,26 @@ export async function replayJournal(deps: ReplayDeps): Promise<ReplayResult> {
   return { replayed, expired, waiting };
 }
 
-async function replayBot(deps: ReplayDeps, botName: string, entries: readonly JournalEntry[], deadline: number): Promise<number> {
-  while (approvedSession(deps, botName) === undefined) {
-    if (!deps.running() || Date.now() >= deadline) return 0;
+async function replayDevice(deps: ReplayDeps, entries: readonly JournalEntry[], deadline: number): Promise<number> {
+  const { botName, deviceId } = entries[0]!;
+  let source: MessageSource | undefined;
+  for (;;) {
+    if (!deps.running()) return 0;
+    const own = deps.registry.get(botName, deviceId);
+    if (own !== undefined && own.approval === 'approved') {
+      source = own;
+      break;
+    }
+    if (Date.now() >= deadline) {
+      // Its phone did not come back: another approved phone of the bot answers (outbound routes there).
+      if (anyApprovedSession(deps, botName)) source = new SandboxSource(botName, deviceId, deps.approvals);
+      break;
+    }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-  if (!deps.running()) return 0;
+  if (source === undefined) return 0;
   let replayed = 0;
   for (const entry of entries) {
-    // The phone that sent it when it is back; else the bot's routing picks another live phone.
-    const source: MessageSource = deps.registry.get(botName, entry.deviceId) ?? new SandboxSource(botName, entry.deviceId, deps.approvals);
     try {
       const result = deps.admission.admitReplay(source, entry);
       if ('traceId' in result) replayed += 1;
@@ -91,9 +105,9 @@ async function replayBot(deps: ReplayDeps, botName: string, entries: readonly Jo
   return replayed;
 }
 
-function approvedSession(deps: ReplayDeps, botName: string): MessageSource | undefined {
+function anyApprovedSession(deps: ReplayDeps, botName: string): boolean {
   for (const session of deps.registry.ofBot(botName)) {
-    if (session.approval === 'approved') return session;
+    if (session.approval === 'approved') return true;
   }
-  return undefined;
+  return false;
 }
