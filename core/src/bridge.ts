@@ -250,7 +250,7 @@ export class Bridge {
       await this.approvals.load();
       this.approvals.start();
       // journal: the dedup memory of the previous process, before the first line is read.
-      if (this.journal !== null) await this.journal.seedDedup(this.dedup, this.settings.pipeline.dedupWindowMs, DEDUP_MAX_ENTRIES);
+      await this.seedDedup();
       await this.plugins.setup();
       await this.hooks.onStart.promise();
       this.boundAddress = await this.connections.listen(this.settings.listen.host, this.settings.listen.port);
@@ -386,6 +386,17 @@ export class Bridge {
     }
     this.log.warn({ store: this.storeRef?.description }, 'store answers again');
     this.connections.registerUnknownDevices();
+  }
+
+  /** A store that cannot answer this costs restart dedup only: the bridge still starts. */
+  private async seedDedup(): Promise<void> {
+    if (this.journal === null) return;
+    try {
+      const loaded = await this.journal.seedDedup(this.dedup, this.settings.pipeline.dedupWindowMs, DEDUP_MAX_ENTRIES);
+      if (loaded > 0) this.log.info({ keys: loaded }, 'journal: dedup keys of the previous run loaded');
+    } catch (error) {
+      this.log.error({ err: reasonOf(error) }, 'journal: dedup keys could not be loaded; a resent line may be processed again');
+    }
   }
 
   private async startReplay(): Promise<void> {
