@@ -31,6 +31,8 @@ export interface SqlStoreOptions {
   readonly startWriter?: () => void;
   /** Closes what `insertRows` writes through (a writer thread), before the database closes. */
   readonly closeWriter?: () => Promise<void>;
+  /** Runs statements in one transaction off the event loop (the SQLite writer thread); the journal's commits use it. */
+  readonly writeStatements?: journal.WriteStatements;
 }
 
 /**
@@ -53,12 +55,14 @@ export class SqlStore implements Store {
   readonly #insertRows: writes.InsertRows;
   readonly #closeWriter: (() => Promise<void>) | undefined;
   readonly #startWriter: (() => void) | undefined;
+  readonly #writeJournal: ((commit: JournalCommit) => Promise<void>) | undefined;
 
   constructor(db: Kysely<Database>, options: SqlStoreOptions) {
     this.#db = db;
     this.#insertRows = options.insertRows ?? writes.multiRowInsert(db);
     this.#closeWriter = options.closeWriter;
     this.#startWriter = options.startWriter;
+    this.#writeJournal = options.writeStatements === undefined ? undefined : journal.journalThreadWriter(db, options.clock ?? UTC_CLOCK, options.writeStatements);
     this.dialect = options.dialect;
     this.description = options.description;
     this.clock = options.clock ?? UTC_CLOCK;
@@ -302,7 +306,8 @@ export class SqlStore implements Store {
   }
 
   async writeJournal(commit: JournalCommit): Promise<void> {
-    await journal.writeJournal(this.#live, this.clock, commit);
+    const db = this.#live;
+    await (this.#writeJournal !== undefined ? this.#writeJournal(commit) : journal.writeJournal(db, this.clock, commit));
   }
 
   async journalKeysSince(since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]> {

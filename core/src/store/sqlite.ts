@@ -70,5 +70,6 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     insertRows: sqliteThreadInsertRows(db, writer),
     startWriter: () => writer.warm(),
     closeWriter: () => writer.close(),
+    writeStatements: (groups) => writer.write(groups),
   });
 }
