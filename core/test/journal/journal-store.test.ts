@@ -123,3 +123,21 @@ describe.each(testStoreSpecs())('journal on %s', (spec) => {
     expect((await store.journalKeysSince(new Date(0), 100)).map((k) => k.logId)).toEqual(['new']);
   });
 });
+
+describe('journal on sqlite::memory: (commits on the event loop, as on MariaDB)', () => {
+  it('group-commits admissions and done marks in Kysely transactions', async () => {
+    const store = await openStore('sqlite::memory:');
+    cleanups.push(() => store.close());
+    const counters = new Counters();
+    const journal = new Journal({
+      store: () => store, commitIntervalMs: 5, bufferLimit: 100, retentionMs: 60_000, pruneIntervalMs: 60_000, pruneBatchSize: 100, counters, log: silent,
+    });
+    cleanups.push(() => journal.close());
+    const keys = [1, 2, 3].map((i) => journal.record(message('mem-bot', String(i)), '42')!);
+    await journal.flush();
+    journal.markDone(keys[1]!);
+    await journal.flush();
+    expect(counters.get('journal_commits')).toBe(2);
+    expect((await store.journalPending(10)).map((e) => e.logId)).toEqual(['1', '3']);
+  });
+});
