@@ -15,6 +15,8 @@ import { resolveConfig } from './config/load-config.js';
 import { BridgeError, reasonOf } from './errors.js';
 import { EventBus, eventTime } from './events/bridge-events.js';
 import { createHooks, type BridgeHooks } from './hooks.js';
+import { Journal } from './journal/journal.js';
+import { replayJournal } from './journal/journal-replay.js';
 import { LogCategories } from './log-categories.js';
 import { createLogger, flushLogger, type CoreLogger } from './logger.js';
 import { Counters } from './metrics/counters.js';
@@ -89,6 +91,10 @@ export class Bridge {
   private readonly storeHealth: StoreHealth;
   private readonly connections: ConnectionManager;
   private readonly admission: Admission;
+  /** journal: durable admitted messages, restart dedup and replay (null when journal.enabled is false). */
+  private readonly journal: Journal | null;
+  private readonly dedup: Deduplicator;
+  private replayDone: Promise<unknown> = Promise.resolve();
   private boundAddress: { host: string; port: number } | null = null;
 
   constructor(options: CreateBridgeOptions = {}) {
@@ -113,6 +119,17 @@ export class Bridge {
       onDeviceChange: (botName, deviceId, status) => this.connections.deviceChanged(botName, deviceId, status),
     });
 
+    const j = settings.journal;
+    this.journal = !j.enabled ? null : new Journal({
+      store: () => this.store,
+      commitIntervalMs: j.commitIntervalMs,
+      bufferLimit: j.bufferLimit,
+      retentionMs: Math.max(p.dedupWindowMs, j.replayMaxAgeMs),
+      pruneIntervalMs: j.pruneIntervalMs,
+      pruneBatchSize: j.pruneBatchSize,
+      counters,
+      log: logs.get('store'),
+    });
     const replyLog = logs.get('reply');
     const queueLog = logs.get('queue');
     this.replies = new ReplyPath({
@@ -143,6 +160,7 @@ export class Bridge {
         counters,
         log: logs.get('message'),
         events,
+        keepUnfinished: (key) => this.journal?.keep(key),
       }),
       onSaturated: () => this.setPaused('queue', true),
       onUnsaturated: () => this.setPaused('queue', false),
@@ -169,9 +187,11 @@ export class Bridge {
       onUnsaturated: () => this.setPaused('writes', false),
     });
 
+    this.dedup = new Deduplicator({ windowMs: p.dedupWindowMs, legacyTwinWindowMs: p.legacyTwinWindowMs, maxEntries: DEDUP_MAX_ENTRIES });
     this.admission = new Admission({
       settings,
-      dedup: new Deduplicator({ windowMs: p.dedupWindowMs, legacyTwinWindowMs: p.legacyTwinWindowMs, maxEntries: 200_000 }),
+      dedup: this.dedup,
+      journal: this.journal ?? undefined,
       dispatcher: this.dispatcher,
       replies: this.replies,
       counters,
@@ -230,10 +250,13 @@ export class Bridge {
       this.storeRef = new HealthTrackedStore(opened, this.storeHealth);
       await this.approvals.load();
       this.approvals.start();
+      // journal: the dedup memory of the previous process, before the first line is read.
+      await this.seedDedup();
       await this.plugins.setup();
       await this.hooks.onStart.promise();
       this.boundAddress = await this.connections.listen(this.settings.listen.host, this.settings.listen.port);
       this.monitor.start();
+      this.journal?.startPruning();
     } catch (error) {
       await this.shutdownParts();
       this.phase = 'closed';
@@ -244,6 +267,7 @@ export class Bridge {
       this.log.warn('AUTO-APPROVE IS ON: every new device and room is approved on first contact. Never use this in production.');
     }
     this.log.info({ ...this.boundAddress, store: this.store.description, plugins: this.plugins.list().map((p) => p.name) }, 'botbridge listening');
+    if (this.journal !== null) this.replayDone = this.startReplay();
     return this.boundAddress;
   }
 
@@ -255,10 +279,17 @@ export class Bridge {
     await this.connections.stopAccepting();
     if (wasRunning) {
       const { abandoned } = await this.dispatcher.close({ graceMs: this.settings.shutdown.graceMs });
-      for (const job of abandoned) this.replies.finish(job.ticket, false);
+      // journal: queued jobs that never ran stay 'admitted' and are replayed at the next start
+      // (their tickets settle unprocessed, so they are not marked done).
+      let kept = 0;
+      for (const job of abandoned) {
+        if (this.journal !== null && job.journalKey) kept += 1;
+        this.replies.finish(job.ticket, false);
+      }
       if (abandoned.length > 0) {
-        this.events.publish('message:failed', { result: 'abandoned_at_shutdown', count: abandoned.length });
-        this.log.error({ count: abandoned.length, traceIds: abandoned.slice(0, 20).map((j) => j.message.traceId) }, 'messages not processed before shutdown');
+        if (abandoned.length > kept) this.events.publish('message:failed', { result: 'abandoned_at_shutdown', count: abandoned.length - kept });
+        if (kept > 0) this.events.publish('message:failed', { result: 'kept_for_replay', count: kept });
+        this.log.error({ count: abandoned.length, keptForReplay: kept, traceIds: abandoned.slice(0, 20).map((j) => j.message.traceId) }, 'messages not processed before shutdown');
       }
       await this.replies.drain({ immediate: true });
       await this.connections.flush(2_000);
@@ -372,13 +403,48 @@ export class Bridge {
     this.connections.registerUnknownDevices();
   }
 
+  /** A store that cannot answer this costs restart dedup only: the bridge still starts. */
+  private async seedDedup(): Promise<void> {
+    if (this.journal === null) return;
+    try {
+      const loaded = await this.journal.seedDedup(this.dedup, this.settings.pipeline.dedupWindowMs, DEDUP_MAX_ENTRIES);
+      if (loaded > 0) this.log.info({ keys: loaded }, 'journal: dedup keys of the previous run loaded');
+    } catch (error) {
+      this.log.error({ err: reasonOf(error) }, 'journal: dedup keys could not be loaded; a resent line may be processed again');
+    }
+  }
+
+  private async startReplay(): Promise<void> {
+    try {
+      await replayJournal({
+        store: () => this.store,
+        admission: this.admission,
+        registry: this.registry,
+        approvals: this.approvals,
+        counters: this.counters,
+        log: this.logs.get('message'),
+        waitMs: this.settings.journal.replayWaitMs,
+        maxAgeMs: this.settings.journal.replayMaxAgeMs,
+        running: () => this.phase === 'running',
+      });
+    } catch (error) {
+      this.log.error({ err: reasonOf(error) }, 'journal replay failed; unanswered messages stay for the next start');
+    }
+  }
+
   private async shutdownParts(): Promise<void> {
+    // journal: the last done marks (and admissions) before the store closes; replay has stopped polling.
+    await this.replayDone;
+    await this.journal?.close();
     await this.plugins.teardown();
     this.approvals.stop();
     await this.monitor.close();
     if (this.ownsStore && this.storeRef) await this.storeRef.close().catch(() => undefined);
   }
 }
+
+/** Cap on remembered dedup entries (message ids plus twin arrivals); the journal seeds at most this many. */
+const DEDUP_MAX_ENTRIES = 200_000;
 
 /** Creates a bridge (not yet started). */
 export function createBridge(options: CreateBridgeOptions = {}): Bridge {

@@ -177,6 +177,21 @@ export const bridgeConfigSchema = z.strictObject({
     /** Rows per DELETE statement (short statements never lock a table others read for long). */
     batchSize: positiveInt.default(1_000),
   }).prefault({}),
+  /** The journal of admitted messages: dedup across restarts and replay of unanswered ones (docs/architecture.md). */
+  journal: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Admissions and done marks within this many ms are written in one transaction (group commit). */
+    commitIntervalMs: positiveInt.default(5),
+    /** At start, unanswered messages wait this long for an approved phone of their bot before they are left unreplayed. */
+    replayWaitMs: positiveInt.default(30_000),
+    /** Unanswered messages older than this at start are not replayed (marked expired). */
+    replayMaxAgeMs: positiveInt.default(600_000),
+    /** Journal entries waiting for a commit beyond this are dropped (store down), counted and logged. */
+    bufferLimit: positiveInt.default(50_000),
+    /** How often rows older than max(dedupWindowMs, replayMaxAgeMs) are deleted, in bounded batches. */
+    pruneIntervalMs: positiveInt.default(60_000),
+    pruneBatchSize: positiveInt.default(1_000),
+  }).prefault({}),
   shutdown: z.strictObject({
     /** In-flight work gets this long to finish after SIGTERM before it is aborted. */
     graceMs: positiveInt.default(10_000),

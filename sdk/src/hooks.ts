@@ -176,7 +176,7 @@ export interface CoreEventMap {
     readonly durationMs: number;
   };
   /** Message jobs that did not end normally (`timed_out`, `failed`, `abandoned_at_shutdown`). */
-  'message:failed': Stamp & { readonly result: 'timed_out' | 'failed' | 'abandoned_at_shutdown'; readonly count: number };
+  'message:failed': Stamp & { readonly result: 'timed_out' | 'failed' | 'abandoned_at_shutdown' | 'kept_for_replay'; readonly count: number };
   /** The queue paused reads (full) or resumed them (drained). */
   'queue:saturation': Stamp & { readonly transition: 'paused' | 'resumed'; readonly queued: number };
 

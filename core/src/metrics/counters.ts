@@ -39,6 +39,11 @@ export const COUNTERS = Object.freeze({
   store_writes_dropped: { metric: 'botbridge_store_writes_dropped_total', help: 'Rows dropped (store down past the spill bound, or refused by the store), by table.', labels: ['table'] },
   store_write_saturation: { metric: 'botbridge_store_write_saturation_total', help: 'Times a store writer paused or resumed reading (the store was behind).', labels: ['transition'] },
   retention_deleted: { metric: 'botbridge_retention_deleted_total', help: 'Rows deleted by the retention sweep, by table.', labels: ['table'] },
+  journal_commits: { metric: 'botbridge_journal_commits_total', help: 'Journal group commits (one transaction each).', labels: [] },
+  journal_rows: { metric: 'botbridge_journal_rows_total', help: 'Journal rows written, by kind (admitted, done).', labels: ['kind'] },
+  journal_errors: { metric: 'botbridge_journal_errors_total', help: 'Journal commits that failed (retried).', labels: [] },
+  journal_dropped: { metric: 'botbridge_journal_dropped_total', help: 'Journal entries dropped while the store was down past journal.bufferLimit.', labels: ['reason'] },
+  journal_replay: { metric: 'botbridge_journal_replay_total', help: 'Journal rows at start: replayed, expired (too old), or not replayed (no phone).', labels: ['result'] },
   http_auth_failures: { metric: 'botbridge_http_auth_failures_total', help: 'Admin HTTP requests with a wrong or stale credential, by reason.', labels: ['reason'] },
 } as const satisfies Record<string, CounterSpec>);
 

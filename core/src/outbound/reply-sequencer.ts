@@ -46,7 +46,12 @@ class OpenTicket<R> implements Ticket {
   held: R[] = [];
   holdTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   lastSentAt: number | undefined = undefined;
-  constructor(readonly roomKey: string) {}
+  /** Replies emitted and not yet sent (held or queued); with `finished`, what `onSettled` waits for. */
+  unsent = 0;
+  constructor(
+    readonly roomKey: string,
+    public onSettled: (() => void) | undefined,
+  ) {}
 }
 
 interface Outgoing<R> {
@@ -96,9 +101,12 @@ export class ReplySequencer<R> {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** On admission, in arrival order: gives the message its place in the room's order. */
-  open(roomKey: string): Ticket {
-    const ticket = new OpenTicket<R>(roomKey);
+  /**
+   * On admission, in arrival order: gives the message its place in the room's order.
+   * `onSettled` runs once the ticket is finished and every reply it emitted was sent (journal: done).
+   */
+  open(roomKey: string, onSettled?: () => void): Ticket {
+    const ticket = new OpenTicket<R>(roomKey, onSettled);
     if (this.immediate || this.options.isOrdered?.(roomKey) === false) return ticket;
     const room = this.roomOf(roomKey);
     ticket.state = room.order.length === 0 ? 'head' : 'waiting';
@@ -111,6 +119,7 @@ export class ReplySequencer<R> {
     const t = ownTicket<R>(ticket);
     if (t.finished) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
     if (replies.length === 0) return;
+    t.unsent += replies.length;
     if (t.state !== 'waiting') {
       this.enqueue(t, replies);
       return;
@@ -125,6 +134,7 @@ export class ReplySequencer<R> {
     const t = ownTicket<R>(ticket);
     if (t.finished) return;
     t.finished = true;
+    settleIfDone(t);
     if (t.state !== 'head') return;
     const room = this.rooms.get(t.roomKey);
     if (room !== undefined) this.advance(room);
@@ -222,6 +232,8 @@ export class ReplySequencer<R> {
       }
       ticket.lastSentAt = this.now();
       this.queuedCount -= 1;
+      ticket.unsent -= 1;
+      settleIfDone(ticket);
     }
     room.sending = false;
     this.disposeIfIdle(room);
@@ -271,6 +283,13 @@ export class ReplySequencer<R> {
     this.drainWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+function settleIfDone<R>(t: OpenTicket<R>): void {
+  if (!t.finished || t.unsent > 0 || t.onSettled === undefined) return;
+  const settled = t.onSettled;
+  t.onSettled = undefined;
+  settled();
 }
 
 function ownTicket<R>(ticket: Ticket): OpenTicket<R> {

@@ -1,9 +1,11 @@
 import type { BridgeSettings, ChatMessage } from '@botbridge/sdk';
 import { eventTime, type EventBus } from '../events/bridge-events.js';
+import type { Journal } from '../journal/journal.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
 import type { ReplyPath } from '../outbound/reply-path.js';
 import type { AnalyzePacket } from '../protocol/packets.js';
+import type { JournalEntry, JournalKey } from '../store/types.js';
 import type { Deduplicator } from './dedup.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { MessageJob } from './message-job.js';
@@ -27,6 +29,8 @@ export class Admission {
       readonly counters: Counters;
       readonly log: CoreLogger;
       readonly events: EventBus;
+      /** Journal of admitted messages (absent: journal.enabled false, or tests without a store). */
+      readonly journal?: Journal;
     },
   ) {}
 
@@ -42,7 +46,18 @@ export class Admission {
     return this.run(source, packet, false);
   }
 
-  private run(source: MessageSource, packet: AnalyzePacket, dedup: boolean): InjectResult {
+  /**
+   * journal: a message a previous process admitted and did not finish. Its key is in the
+   * deduplicator already (seeded at start), so dedup is skipped; its row exists, so it is not
+   * recorded again, only marked done when its replies were sent.
+   */
+  admitReplay(source: MessageSource, entry: JournalEntry): InjectResult {
+    const result = this.run(source, replayPacket(entry), false, entry);
+    if ('dropped' in result) this.deps.journal?.markDone(entry);
+    return result;
+  }
+
+  private run(source: MessageSource, packet: AnalyzePacket, dedup: boolean, replayOf?: JournalKey): InjectResult {
     const { counters, settings } = this.deps;
     const botName = source.botName;
     // The main entry point never sends empty text; the legacy one can (it has no such check).
@@ -86,11 +101,19 @@ export class Admission {
       receivedAt: Date.now(),
       legacy: packet.legacy,
     };
+    // journal: live lines are recorded (buffered for the next group commit, no store wait here).
+    const journal = this.deps.journal;
+    const journalKey = replayOf ?? (dedup && journal !== undefined ? journal.record(message, roomKey) : null);
     const ticket = this.deps.replies.open(`${botName}\u0000${roomKey}`);
+    // Done once every reply was handed to the socket (or definitively not); a job abandoned at
+    // shutdown (processed: false) stays unfinished for the next start's replay.
+    if (journalKey !== null && journal !== undefined) {
+      void this.deps.replies.settled(ticket).then((settlement) => settlement.processed && journal.markDone(journalKey));
+    }
     const { deviceId, room, channelId, sender, text } = message;
     this.deps.events.publish('message:admitted', { traceId, botName, deviceId, room, channelId, sender, text });
     source.jobQueued?.();
-    this.deps.dispatcher.push({ botName, roomKey, message, session: source, ticket, enqueuedAt: eventTime() });
+    this.deps.dispatcher.push({ botName, roomKey, message, session: source, ticket, enqueuedAt: eventTime(), journalKey });
     return { traceId };
   }
 
@@ -98,4 +121,25 @@ export class Admission {
     this.deps.events.publish('message:dropped', { botName: source.botName, deviceId: source.deviceId, room: packet.room, reason });
     return { dropped: reason };
   }
+}
+
+/** The analyze packet a journal row stands for (auth was verified when it first arrived). */
+function replayPacket(entry: JournalEntry): AnalyzePacket {
+  return {
+    room: entry.room,
+    text: entry.text,
+    sender: entry.sender,
+    isGroupChat: entry.isGroupChat,
+    isMention: entry.isMention,
+    channelId: entry.channelId === '' ? null : entry.channelId,
+    logId: entry.logId,
+    userHash: entry.userHash,
+    timestamp: entry.clientTimestamp,
+    botName: entry.botName,
+    clientType: null,
+    packageName: null,
+    threadId: null,
+    legacy: false,
+    auth: null,
+  };
 }

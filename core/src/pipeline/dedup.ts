@@ -101,6 +101,20 @@ export class Deduplicator {
     return paired ? 'legacy-twin' : 'new';
   }
 
+  /**
+   * Remembers a message id admitted `ageMs` ago, as if it had been checked then: the journal's
+   * keys at start (dedup across restarts). Call oldest first, before the first check, so the
+   * FIFO stays in time order. Twin arrivals are not restored: their window is seconds.
+   */
+  remember(botName: string, channelId: string | null, logId: string, ageMs: number): void {
+    const key = botName + SEP + (channelId ?? '') + SEP + logId;
+    if (this.ids.has(key)) return;
+    const at = this.now() - Math.max(0, ageMs);
+    this.ids.set(key, at);
+    this.idOrder.push({ key, at });
+    this.enforceCap();
+  }
+
   /** Entries currently remembered (message ids plus twin arrivals, paired or not). */
   size(): number {
     return this.idOrder.length + this.twinOrder.length;

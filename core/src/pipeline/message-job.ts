@@ -21,6 +21,7 @@ import type { Counters } from '../metrics/counters.js';
 import type { ReplyBatch, ReplyPath, ReplyTicket } from '../outbound/reply-path.js';
 import type { JobAbort } from './dispatcher.js';
 import type { MessageSource } from './message-source.js';
+import type { JournalKey } from '../store/types.js';
 
 export interface MessageJob {
   readonly botName: string;
@@ -31,6 +32,8 @@ export interface MessageJob {
   readonly ticket: ReplyTicket;
   /** eventTime() at admission. */
   readonly enqueuedAt: number;
+  /** Its journal row (null: not journaled, e.g. no logId). */
+  readonly journalKey?: JournalKey | null;
 }
 
 export interface MessageJobDeps {
@@ -41,6 +44,8 @@ export interface MessageJobDeps {
   readonly counters: Counters;
   readonly log: CoreLogger;
   readonly events: EventBus;
+  /** journal: a job cut short by shutdown before it replied stays unfinished there (replayed next start). */
+  readonly keepUnfinished?: (key: JournalKey) => void;
 }
 
 /**
@@ -89,6 +94,8 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       outcome = context.replied ? 'replied' : 'no-reply';
     } finally {
       context.done = true;
+      // journal: must precede finish (which may settle the ticket and mark the row done).
+      if (job.journalKey && !context.replied && isBridgeError(abort.reason, 'BRIDGE_ERR_SHUTDOWN')) deps.keepUnfinished?.(job.journalKey);
       deps.replies.finish(job.ticket);
       if (isBridgeError(abort.reason, 'BRIDGE_ERR_PROCESSING_TIMEOUT')) outcome = 'timeout';
       if (started && deps.events.active('message:finished')) {

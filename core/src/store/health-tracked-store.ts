@@ -1,7 +1,7 @@
 import type { ApprovalStatus } from '@botbridge/sdk';
 import type { StoreHealth } from './store-health.js';
 import type {
-  ChatLogRow, DeviceRecord, ListFilter, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
+  ChatLogRow, DeviceRecord, JournalCommit, JournalEntry, JournalKey, ListFilter, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
   SystemSampleRow,
 } from './types.js';
 
@@ -95,6 +95,26 @@ export class HealthTrackedStore implements Store {
 
   deleteOlderThan(table: RetentionTable, before: Date, limit: number): Promise<number> {
     return this.track(() => this.inner.deleteOlderThan(table, before, limit));
+  }
+
+  writeJournal(commit: JournalCommit): Promise<void> {
+    return this.track(() => this.inner.writeJournal(commit));
+  }
+
+  journalKeysSince(since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]> {
+    return this.track(() => this.inner.journalKeysSince(since, limit));
+  }
+
+  journalPending(limit: number): Promise<JournalEntry[]> {
+    return this.track(() => this.inner.journalPending(limit));
+  }
+
+  expireJournal(before: Date): Promise<number> {
+    return this.track(() => this.inner.expireJournal(before));
+  }
+
+  pruneJournal(before: Date, limit: number): Promise<number> {
+    return this.track(() => this.inner.pruneJournal(before, limit));
   }
 
   /** Closing is not a health signal. */

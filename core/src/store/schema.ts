@@ -112,10 +112,34 @@ export interface KbSystemMonitorTable {
   created_at: DbTime;
 }
 
+/** botbridge's own journal of admitted messages (migration-journal.ts, core/src/journal/). */
+export interface BotbridgeJournalTable {
+  id: DbId;
+  bot_name: string;
+  /** '' when the line had no channelId. */
+  channel_id: string;
+  log_id: string;
+  device_id: string;
+  room_key: string;
+  room_name: string;
+  sender: string;
+  message: string;
+  user_hash: string | null;
+  is_group_chat: DbBool;
+  is_mention: DbBool;
+  client_timestamp: string | null;
+  trace_id: string;
+  /** 'admitted' (not yet answered) | 'done' | 'expired' (too old to replay). */
+  state: string;
+  admitted_at: DbTime;
+  done_at: DbTime | null;
+}
+
 export interface Database {
   kb_bot_devices: KbBotDevicesTable;
   kb_rooms: KbRoomsTable;
   kb_chat_logs: KbChatLogsTable;
   kb_ping_monitor: KbPingMonitorTable;
   kb_system_monitor: KbSystemMonitorTable;
+  botbridge_journal: BotbridgeJournalTable;
 }

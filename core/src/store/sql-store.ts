@@ -5,6 +5,7 @@ import { BridgeError, reasonOf } from '../errors.js';
 import { UTC_CLOCK } from './db-time.js';
 import type { Dialect } from './dialects/dialect.js';
 import type { DbClock } from './db-time.js';
+import * as journal from './journal-queries.js';
 import { migrateToLatest } from './migrations.js';
 import * as writes from './monitor-writes.js';
 import {
@@ -15,7 +16,7 @@ import type { Database } from './schema.js';
 import { detectLayout, OWN_LAYOUT } from './store-layout.js';
 import type { StoreLayout } from './store-layout.js';
 import type {
-  ChatLogRow, DeviceRecord, ListFilter, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
+  ChatLogRow, DeviceRecord, JournalCommit, JournalEntry, JournalKey, ListFilter, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
   SystemSampleRow,
 } from './types.js';
 
@@ -37,6 +38,8 @@ export interface SqlStoreOptions {
   readonly startWriter?: () => void;
   /** Closes what `insertRows` writes through (a writer thread), before the database closes. */
   readonly closeWriter?: () => Promise<void>;
+  /** Runs statements in one transaction off the event loop (the SQLite writer thread); the journal's commits use it. */
+  readonly writeStatements?: journal.WriteStatements;
 }
 
 /**
@@ -60,12 +63,14 @@ export class SqlStore implements Store {
   readonly #insertRows: writes.InsertRows;
   readonly #closeWriter: (() => Promise<void>) | undefined;
   readonly #startWriter: (() => void) | undefined;
+  readonly #writeJournal: ((commit: JournalCommit) => Promise<void>) | undefined;
 
   constructor(db: Kysely<Database>, options: SqlStoreOptions) {
     this.#db = db;
     this.#insertRows = options.insertRows ?? writes.multiRowInsert(db);
     this.#closeWriter = options.closeWriter;
     this.#startWriter = options.startWriter;
+    this.#writeJournal = options.writeStatements === undefined ? undefined : journal.journalThreadWriter(db, options.clock ?? UTC_CLOCK, options.writeStatements);
     this.#dialect = options.dialect;
     this.dialect = options.dialect.name;
     this.description = options.description;
@@ -307,6 +312,27 @@ export class SqlStore implements Store {
 
   async deleteOlderThan(table: RetentionTable, before: Date, limit: number): Promise<number> {
     return writes.deleteOlderThan(this.#live, table, this.clock.toDb(before), limit);
+  }
+
+  async writeJournal(commit: JournalCommit): Promise<void> {
+    const db = this.#live;
+    await (this.#writeJournal !== undefined ? this.#writeJournal(commit) : journal.writeJournal(db, this.clock, commit));
+  }
+
+  async journalKeysSince(since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]> {
+    return journal.journalKeysSince(this.#live, this.clock, since, limit);
+  }
+
+  async journalPending(limit: number): Promise<JournalEntry[]> {
+    return journal.journalPending(this.#live, this.clock, limit);
+  }
+
+  async expireJournal(before: Date): Promise<number> {
+    return journal.expireJournal(this.#live, this.clock, before);
+  }
+
+  async pruneJournal(before: Date, limit: number): Promise<number> {
+    return journal.pruneJournal(this.#live, this.clock, before, limit);
   }
 
   async close(): Promise<void> {

@@ -71,5 +71,6 @@ export function openSqliteConnection(path: string, options: { writerThread?: boo
     insertRows: sqliteThreadInsertRows(db, writer),
     startWriter: () => writer.warm(),
     closeWriter: () => writer.close(),
+    writeStatements: (groups) => writer.write(groups),
   };
 }

@@ -101,6 +101,37 @@ export interface SystemSampleRow {
 /** Tables whose old rows retention may delete (never the approval tables). */
 export type RetentionTable = 'kb_chat_logs' | 'kb_ping_monitor' | 'kb_system_monitor';
 
+/** A journaled message's identity; `channelId` is '' for a line without one. */
+export interface JournalKey {
+  readonly botName: string;
+  readonly channelId: string;
+  readonly logId: string;
+}
+
+/** One admitted message as the journal keeps it: what replaying it needs. */
+export interface JournalEntry extends JournalKey {
+  readonly deviceId: string;
+  readonly roomKey: string;
+  readonly room: string;
+  readonly sender: string;
+  readonly text: string;
+  readonly userHash: string | null;
+  readonly isGroupChat: boolean;
+  readonly isMention: boolean;
+  readonly clientTimestamp: string | null;
+  readonly traceId: string;
+  readonly admittedAt: Date;
+  /** Set when the message was already done before its row was written (same group-commit window). */
+  readonly doneAt: Date | null;
+}
+
+/** One group commit: new rows first, then done marks (of rows of earlier commits), stamped `at`. */
+export interface JournalCommit {
+  readonly admitted: readonly JournalEntry[];
+  readonly done: readonly JournalKey[];
+  readonly at: Date;
+}
+
 export interface ListFilter {
   readonly botName?: string;
   readonly status?: ApprovalStatus;
@@ -139,6 +170,17 @@ export interface Store {
    * so retention never holds a long lock on a table other tools read); returns how many.
    */
   deleteOlderThan(table: RetentionTable, before: Date, limit: number): Promise<number>;
+
+  /** Writes one group commit of the journal in one transaction (core/src/journal/). */
+  writeJournal(commit: JournalCommit): Promise<void>;
+  /** Keys of rows admitted at or after `since`, oldest first, at most `limit` (the newest kept). */
+  journalKeysSince(since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]>;
+  /** Rows still 'admitted' (not done), oldest first, at most `limit`. */
+  journalPending(limit: number): Promise<JournalEntry[]>;
+  /** Marks 'admitted' rows admitted before `before` as 'expired'; returns how many. */
+  expireJournal(before: Date): Promise<number>;
+  /** Deletes at most `limit` rows admitted before `before`; returns how many. */
+  pruneJournal(before: Date, limit: number): Promise<number>;
   /** Closes the connection(s); later calls reject. */
   close(): Promise<void>;
 }

@@ -301,3 +301,30 @@ describe('ReplySequencer drain and cleanup', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('ReplySequencer onSettled (journal: done)', () => {
+  it('settles a ticket once it finished and every reply it emitted was sent, not before', async () => {
+    const r = recorder();
+    const s = make({ send: r.send });
+    const settled: string[] = [];
+    const t1 = s.open('room', () => settled.push('t1'));
+    const t2 = s.open('room', () => settled.push('t2'));
+    const t3 = s.open('room', () => settled.push('t3'));
+    s.emit(t2, ['b1', 'b2']);
+    s.finish(t2);
+    s.finish(t3);
+    await settle();
+    // t2's replies are held behind t1; t3 had none and settles at once.
+    expect(settled).toEqual(['t3']);
+    s.emit(t1, ['a']);
+    s.finish(t1);
+    await settle();
+    expect(settled).toEqual(['t3', 't1']);
+    expect(r.items()).toEqual(['a', 'b1']);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(r.items()).toEqual(['a', 'b1', 'b2']);
+    expect(settled).toEqual(['t3', 't1', 't2']);
+    s.finish(t2);
+    expect(settled).toEqual(['t3', 't1', 't2']);
+  });
+});

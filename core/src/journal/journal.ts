@@ -1,0 +1,228 @@
+import type { ChatMessage } from '@botbridge/sdk';
+import { reasonOf } from '../errors.js';
+import type { CoreLogger } from '../logger.js';
+import type { Counters } from '../metrics/counters.js';
+import type { Deduplicator } from '../pipeline/dedup.js';
+import type { JournalEntry, JournalKey, Store } from '../store/types.js';
+
+export interface JournalOptions {
+  readonly store: () => Store;
+  /** Admissions and done marks within this many ms go in one transaction (journal.commitIntervalMs). */
+  readonly commitIntervalMs: number;
+  /** Entries waiting for a commit beyond this are dropped, oldest first (journal.bufferLimit). */
+  readonly bufferLimit: number;
+  /** Rows older than this are deleted (max of pipeline.dedupWindowMs and journal.replayMaxAgeMs). */
+  readonly retentionMs: number;
+  readonly pruneIntervalMs: number;
+  readonly pruneBatchSize: number;
+  readonly counters: Counters;
+  readonly log: CoreLogger;
+}
+
+interface Buffered {
+  entry: JournalEntry;
+}
+
+const SEP = '\u0000';
+const keyString = (k: JournalKey) => k.botName + SEP + k.channelId + SEP + k.logId;
+/** A failed commit is tried again after this long (its entries stay buffered, in order). */
+const RETRY_MS = 1_000;
+/** Prune deletes at most this many batches per run, so one run never holds the store long. */
+const PRUNE_MAX_BATCHES = 100;
+
+/**
+ * The journal of admitted messages (docs/architecture.md, "Journal"). `record` and `markDone`
+ * are synchronous and only buffer: admission never waits for the store. A timer started by the
+ * first buffered item commits everything buffered `commitIntervalMs` later in one transaction
+ * (group commit); commits run one at a time, so a done mark is always written after its row.
+ * A message that is done before its row was written is written as done in the same row.
+ *
+ * What a SIGKILL loses is exactly what is buffered or being committed: at most
+ * `commitIntervalMs` plus one commit's duration of admissions (and of done marks, whose
+ * messages are then replayed: answered twice).
+ */
+export class Journal {
+  private buffer: Buffered[] = [];
+  private unwritten = new Map<string, Buffered>();
+  private done: JournalKey[] = [];
+  private readonly kept = new Set<string>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private pruneTimer: ReturnType<typeof setInterval> | undefined;
+  private committing: Promise<void> | undefined;
+  private closed = false;
+  private droppedSinceLog = 0;
+
+  constructor(private readonly options: JournalOptions) {}
+
+  /** Buffers an admitted message; null for a line without logId (no identity: not journaled). */
+  record(message: ChatMessage, roomKey: string): JournalKey | null {
+    if (this.closed || message.logId === null || message.logId === '') return null;
+    const entry: JournalEntry = {
+      botName: message.botName,
+      channelId: message.channelId ?? '',
+      logId: message.logId,
+      deviceId: message.deviceId,
+      roomKey,
+      room: message.room,
+      sender: message.sender,
+      text: message.text,
+      userHash: message.userHash,
+      isGroupChat: message.isGroupChat,
+      isMention: message.isMention,
+      clientTimestamp: message.clientTimestamp,
+      traceId: message.traceId,
+      admittedAt: new Date(message.receivedAt),
+      doneAt: null,
+    };
+    const item: Buffered = { entry };
+    this.buffer.push(item);
+    this.unwritten.set(keyString(entry), item);
+    this.enforceLimit();
+    this.schedule();
+    return entry;
+  }
+
+  /**
+   * The message's replies were handed to the socket (or it ended without any). The one place
+   * "done" is decided is the caller's: today the reply sequencer's ticket settling.
+   */
+  markDone(key: JournalKey): void {
+    const k = keyString(key);
+    if (this.kept.delete(k)) return;
+    const item = this.unwritten.get(k);
+    if (item !== undefined) {
+      item.entry = { ...item.entry, doneAt: new Date() };
+      this.unwritten.delete(k);
+      return;
+    }
+    if (this.closed) return;
+    this.done.push({ botName: key.botName, channelId: key.channelId, logId: key.logId });
+    this.schedule();
+  }
+
+  /** Shutdown: this message did not finish; its row stays 'admitted' for the next start's replay. */
+  keep(key: JournalKey): void {
+    this.kept.add(keyString(key));
+  }
+
+  /** Loads the keys of rows admitted within `windowMs` into the deduplicator (at start). */
+  async seedDedup(dedup: Deduplicator, windowMs: number, limit: number): Promise<number> {
+    const now = Date.now();
+    const keys = await this.options.store().journalKeysSince(new Date(now - windowMs), limit);
+    for (const k of keys) dedup.remember(k.botName, k.channelId, k.logId, now - k.admittedAt.getTime());
+    return keys.length;
+  }
+
+  startPruning(): void {
+    this.pruneTimer ??= setInterval(() => void this.prune(), this.options.pruneIntervalMs);
+    this.pruneTimer.unref();
+  }
+
+  /** Deletes rows past retention in bounded batches; returns how many. */
+  async prune(): Promise<number> {
+    const before = new Date(Date.now() - this.options.retentionMs);
+    let total = 0;
+    try {
+      for (let i = 0; i < PRUNE_MAX_BATCHES && !this.closed; i += 1) {
+        const n = await this.options.store().pruneJournal(before, this.options.pruneBatchSize);
+        total += n;
+        if (n < this.options.pruneBatchSize) break;
+      }
+    } catch (error) {
+      this.options.log.warn({ err: reasonOf(error) }, 'journal prune failed; next run tries again');
+    }
+    return total;
+  }
+
+  /** Entries and done marks not yet committed. */
+  pending(): number {
+    return this.buffer.length + this.done.length;
+  }
+
+  /** Commits everything buffered now (and waits for a commit in flight). */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.committing !== undefined) await this.committing;
+    if (this.pending() > 0) await this.commit();
+  }
+
+  /** Final flush; later records are not journaled (they could not be marked done anyway). */
+  async close(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    await this.flush().catch((error: unknown) => {
+      this.options.counters.inc('journal_dropped', 'close', this.pending());
+      this.options.log.error({ err: reasonOf(error), entries: this.pending() }, 'journal: last commit failed at close');
+    });
+    this.closed = true;
+  }
+
+  private schedule(delayMs = this.options.commitIntervalMs): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.commitInOrder();
+    }, delayMs);
+  }
+
+  private async commitInOrder(): Promise<void> {
+    while (this.committing !== undefined) await this.committing;
+    if (this.pending() === 0) return;
+    await this.commit().catch(() => undefined);
+  }
+
+  private commit(): Promise<void> {
+    const items = this.buffer;
+    const done = this.done;
+    this.buffer = [];
+    this.done = [];
+    // From here a done mark of these rows is an UPDATE in a later commit (commits are serial).
+    for (const item of items) this.unwritten.delete(keyString(item.entry));
+    const admitted = items.map((item) => item.entry);
+    const run = this.options.store().writeJournal({ admitted, done, at: new Date() }).then(
+      () => {
+        this.options.counters.inc('journal_commits');
+        this.options.counters.inc('journal_rows', 'admitted', admitted.length);
+        this.options.counters.inc('journal_rows', 'done', done.length);
+        if (this.droppedSinceLog > 0) {
+          this.options.log.warn({ dropped: this.droppedSinceLog }, 'journal commits again; entries were dropped meanwhile');
+          this.droppedSinceLog = 0;
+        }
+      },
+      (error: unknown) => {
+        // Kept in order in front of what came since, and tried again: rows still precede their done marks.
+        this.buffer = [...items, ...this.buffer];
+        for (const item of items) if (item.entry.doneAt === null) this.unwritten.set(keyString(item.entry), item);
+        this.done = [...done, ...this.done];
+        this.options.counters.inc('journal_errors');
+        this.options.log.warn({ err: reasonOf(error), entries: this.pending() }, 'journal commit failed; retrying');
+        this.enforceLimit();
+        if (!this.closed) this.schedule(RETRY_MS);
+        throw error;
+      },
+    );
+    const settled: Promise<void> = run.then(
+      () => undefined,
+      () => undefined,
+    ).then(() => {
+      if (this.committing === settled) this.committing = undefined;
+    });
+    this.committing = settled;
+    return run;
+  }
+
+  private enforceLimit(): void {
+    const over = this.pending() - this.options.bufferLimit;
+    if (over <= 0) return;
+    // The store is down, not slow: the oldest entries go (they lose replay and restart dedup only).
+    const fromDone = Math.min(over, this.done.length);
+    this.done.splice(0, fromDone);
+    const fromBuffer = over - fromDone;
+    for (const item of this.buffer.splice(0, fromBuffer)) this.unwritten.delete(keyString(item.entry));
+    this.options.counters.inc('journal_dropped', 'buffer_full', over);
+    if (this.droppedSinceLog === 0) {
+      this.options.log.error({ dropped: over, bufferLimit: this.options.bufferLimit }, 'journal buffer full (store down?): oldest entries dropped');
+    }
+    this.droppedSinceLog += over;
+  }
+}
