@@ -160,7 +160,6 @@ export class Bridge {
         counters,
         log: logs.get('message'),
         events,
-        keepUnfinished: (key) => this.journal?.keep(key),
       }),
       onSaturated: () => this.setPaused('queue', true),
       onUnsaturated: () => this.setPaused('queue', false),

@@ -31,7 +31,7 @@ describe('event stream', () => {
     const admitted = seen.find((s) => s.name === 'message:admitted')!.event as BridgeEventMap['message:admitted'];
     expect(admitted).toMatchObject({ bridge: t.bridge.events.id, botName: 'LOA.i', room: '테스트방', text: '안녕' });
     const trace = seen.filter((s) => 'traceId' in s.event && s.event.traceId === admitted.traceId).map((s) => s.name);
-    expect(trace).toEqual(['message:admitted', 'message:started', 'message:routed', 'plugin:handler', 'reply:queued', 'reply:sent', 'message:finished']);
+    expect(trace).toEqual(['message:admitted', 'message:started', 'message:routed', 'plugin:handler', 'reply:queued', 'reply:sent', 'reply:result', 'message:finished']);
     const sent = seen.find((s) => s.name === 'reply:sent')!.event as BridgeEventMap['reply:sent'];
     expect(sent).toMatchObject({ ok: true, kind: 'text', text: '에코: 안녕', index: 0, deviceId: 'a1b2c3d4e5f60718' });
     const finished = seen.find((s) => s.name === 'message:finished')!.event as BridgeEventMap['message:finished'];

@@ -33,7 +33,7 @@ describe('Bridge.inject', () => {
     await eventually('finished', () => seen.some((s) => s.name === 'message:finished'));
     const traceId = (result as { traceId: string }).traceId;
     const trace = seen.filter((s) => 'traceId' in s.event && s.event.traceId === traceId).map((s) => s.name);
-    expect(trace).toEqual(['message:admitted', 'message:started', 'message:routed', 'plugin:handler', 'reply:queued', 'reply:sent', 'message:finished']);
+    expect(trace).toEqual(['message:admitted', 'message:started', 'message:routed', 'plugin:handler', 'reply:queued', 'reply:sent', 'reply:result', 'message:finished']);
     expect(seen.find((s) => s.name === 'message:admitted')!.event).toMatchObject({ sender: '운영자', deviceId: DEVICE });
     expect(t.bridge.admin.counters.get('messages', 'injected')).toBe(1);
   });

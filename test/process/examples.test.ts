@@ -84,7 +84,7 @@ describe('examples (real processes)', () => {
     await writeFile(file, JSON.stringify({ ...doc, plugins: { ...doc.plugins, commands: { enabled: ['echo', 'nope'], admins: [] } } }, null, 2));
     await server.waitForLog((entry) => entry.msg === 'bot config edit refused; the previous settings stay in effect', { from });
     const issue = server.logs.slice(from).find((entry) => entry.path === 'plugins.commands.enabled[1]')!;
-    expect(issue).toMatchObject({ level: 50, category: 'plugin:auto-config', botName: 'LOA.i', plugin: 'commands', file });
+    expect(issue).toMatchObject({ level: 50, category: 'plugin:auto-config', botName: 'LOA.i', plugin: 'auto-config', section: 'commands', file });
     expect(issue.msg).toMatch(/^invalid bot config at plugins\.commands\.enabled\[1\] \(plugin commands\): /);
     await phone.shouldNotReply('# echo 셋');
     await phone.shouldReply({ text: '# profile', userHash: 'boss' }, /^📈/);

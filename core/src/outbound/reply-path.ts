@@ -1,5 +1,5 @@
 import type { OutgoingReply, Reply, ReplyTarget, SendResult } from '@botbridge/sdk';
-import { BridgeError, reasonOf } from '../errors.js';
+import { BridgeError, isBridgeError, reasonOf } from '../errors.js';
 import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import type { CoreLogger } from '../logger.js';
@@ -21,6 +21,7 @@ export interface ReplyTicket {
 /** A job's cancellation as the reply path needs it (the dispatcher's JobAbort fits). */
 export interface AbortWatch {
   readonly aborted: boolean;
+  readonly reason: unknown;
   onAbort(listener: () => void): void;
 }
 
@@ -45,6 +46,8 @@ class OpenTicket {
   /** Finished: no more replies (the job ended, was aborted, or never ran). */
   released = false;
   processed = true;
+  /** Some reply of this ticket reached beforeReply's far side (emitted or refused). */
+  replied = false;
   results: SendResult[] | undefined = undefined;
   waiters: ((settlement: TicketSettlement) => void)[] | undefined = undefined;
   constructor(readonly order: Ticket) {}
@@ -99,10 +102,16 @@ export class ReplyPath {
     return new OpenTicket(this.sequencer.open(roomKey)) as unknown as ReplyTicket;
   }
 
-  /** When the job starts: its abort finishes the ticket at once (see the class comment). */
+  /**
+   * When the job starts: its abort finishes the ticket at once (see the class comment). A job
+   * the shutdown aborted before it replied anything did not happen as far as the phone can tell:
+   * its ticket settles unprocessed, so the journal keeps the message for the next start's replay
+   * (a job that had replied is done: replaying it would repeat its replies).
+   */
   watch(ticket: ReplyTicket, abort: AbortWatch): void {
-    if (abort.aborted) this.finish(ticket);
-    else abort.onAbort(() => this.finish(ticket));
+    const onAbort = () => this.finish(ticket, !(isBridgeError(abort.reason, 'BRIDGE_ERR_SHUTDOWN') && !own(ticket).replied));
+    if (abort.aborted) onAbort();
+    else abort.onAbort(onAbort);
   }
 
   /** The ticket gets no more replies. Idempotent; `processed: false` for a job that never ran. */
@@ -150,6 +159,7 @@ export class ReplyPath {
       }
     }
     if (t.released) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
+    t.replied = true;
     decided.forEach((result, i) => {
       if (result !== undefined) this.refused(result, t, outs[i]!);
     });

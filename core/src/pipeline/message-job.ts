@@ -45,7 +45,6 @@ export interface MessageJobDeps {
   readonly log: CoreLogger;
   readonly events: EventBus;
   /** journal: a job cut short by shutdown before it replied stays unfinished there (replayed next start). */
-  readonly keepUnfinished?: (key: JournalKey) => void;
 }
 
 /**
@@ -94,8 +93,8 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       outcome = context.replied ? 'replied' : 'no-reply';
     } finally {
       context.done = true;
-      // journal: must precede finish (which may settle the ticket and mark the row done).
-      if (job.journalKey && !context.replied && isBridgeError(abort.reason, 'BRIDGE_ERR_SHUTDOWN')) deps.keepUnfinished?.(job.journalKey);
+      // A shutdown-aborted job was already finished by ReplyPath.watch (unprocessed when it had
+      // not replied, so the journal keeps it); finish is idempotent.
       deps.replies.finish(job.ticket);
       if (isBridgeError(abort.reason, 'BRIDGE_ERR_PROCESSING_TIMEOUT')) outcome = 'timeout';
       if (started && deps.events.active('message:finished')) {

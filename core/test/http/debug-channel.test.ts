@@ -58,7 +58,7 @@ describe('WebSocket debug channel', () => {
 
     const traceId = finished.traceId as string;
     const trace = ws.events().filter((m) => m.traceId === traceId).map((m) => m.name);
-    expect(trace).toEqual(['message:admitted', 'message:started', 'message:routed', 'plugin:handler', 'reply:queued', 'reply:sent', 'message:finished']);
+    expect(trace).toEqual(['message:admitted', 'message:started', 'message:routed', 'plugin:handler', 'reply:queued', 'reply:sent', 'reply:result', 'message:finished']);
     expect(ws.events('message:admitted')[0]).toMatchObject({ traceId, data: { botName: BOT, deviceId: DEVICE, text: '내 메시지', room: '테스트방' } });
     expect(ws.events('reply:sent')[0]).toMatchObject({ traceId, data: { ok: true, text: '에코: 내 메시지', deviceId: DEVICE } });
     expect(ws.events('connection:handshake').map((m) => (m.data as { deviceId: string }).deviceId)).toEqual([DEVICE]);
