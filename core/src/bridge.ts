@@ -127,7 +127,7 @@ export class Bridge {
       retentionMs: Math.max(p.dedupWindowMs, j.replayMaxAgeMs),
       pruneIntervalMs: j.pruneIntervalMs,
       pruneBatchSize: j.pruneBatchSize,
-      counters,
+      events,
       log: logs.get('store'),
     });
     const replyLog = logs.get('reply');
@@ -420,7 +420,7 @@ export class Bridge {
         admission: this.admission,
         registry: this.registry,
         approvals: this.approvals,
-        counters: this.counters,
+        events: this.events,
         log: this.logs.get('message'),
         waitMs: this.settings.journal.replayWaitMs,
         maxAgeMs: this.settings.journal.replayMaxAgeMs,
