@@ -12,6 +12,7 @@ export const errorCatalogue = {
   BRIDGE_ERR_JSON_INVALID: 'line is not valid JSON: {reason}',
   BRIDGE_ERR_JSON_LIMITS: 'JSON exceeds limits: {reason}',
   BRIDGE_ERR_JSON_POISON: 'JSON contains a forbidden key: {key}',
+  BRIDGE_ERR_LISTEN: 'cannot listen for bridge scripts on {host}:{port}: {reason}; {hint}',
   BRIDGE_ERR_OUTPUT_OVERFLOW: 'client stopped reading: {bytes} bytes pending (limit {limit})',
   // session
   BRIDGE_ERR_HANDSHAKE_TIMEOUT: 'handshake not completed within {timeoutMs} ms',

@@ -100,7 +100,8 @@ export class PluginHost {
         );
         context.seal();
         plugin.state = 'running';
-        this.deps.log.info({ plugin: name, version: plugin.definition.version }, 'plugin started');
+        // debug only: the listener may still fail to bind; `botbridge listening` names the running plugins.
+        this.deps.log.debug({ plugin: name, version: plugin.definition.version }, 'plugin set up');
       } catch (error) {
         context.seal();
         plugin.state = 'failed';
