@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { definePlugin, usePlugin } from '@botbridge/sdk';
@@ -33,6 +34,12 @@ describe('config error texts', () => {
     expect(message).toContain('log.categories.pings: invalid key: expected one of connection');
     expect(message.split('; ')).toHaveLength(3);
     expect(message).not.toContain('(root): (root)');
+  });
+
+  it('docs/configuration.md shows what is printed', () => {
+    const docs = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+    const message = messageOf(() => resolveConfig({ pipline: {}, limits: { maxConnections: 0 } } as never));
+    expect(docs).toContain(`botbridge: ${message} (BRIDGE_ERR_CONFIG_INVALID)`);
   });
 
   it('reports every broken plugin config before any plugin is set up', () => {
