@@ -18,10 +18,17 @@ const bin = join(root, 'core/bin/botbridge.js');
 
 function run(args: string[], cwd: string, timeout = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd, timeout, env: { ...process.env, BOTBRIDGE_STORE: '' } }, (error, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd, timeout, env: withoutStoreEnv() }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });
+}
+
+/** The test's environment without BOTBRIDGE_STORE: the config's folder decides the store. */
+function withoutStoreEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.BOTBRIDGE_STORE;
+  return env;
 }
 
 /** What `npm install` of a file: dependency leaves: a link in node_modules. */
@@ -73,7 +80,7 @@ describe('a plugin outside the repository', { timeout: 120_000 }, () => {
       "export default defineConfig({ listen: { host: '127.0.0.1', port: 0 }, http: { enabled: false }, plugins: [usePlugin(greet, { answer: '반가워요 {sender}' })] });",
       '',
     ].join('\n'));
-    const child = spawn(process.execPath, [bin, 'start', '--auto-approve'], { cwd: site, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'start', '--auto-approve'], { cwd: site, stdio: ['ignore', 'pipe', 'pipe'], env: withoutStoreEnv() });
     children.push(child);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     let stderr = '';
