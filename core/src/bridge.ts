@@ -144,6 +144,7 @@ export class Bridge {
       gapMs: (roomKey) => botSettings.replyGapMs(roomKey),
       sweepIntervalMs: ob.sweepIntervalMs,
       sweepBatchSize: ob.sweepBatchSize,
+      hasApprovedDevice: (botName) => this.approvals.hasApprovedDevice(botName),
       canDeliver: (botName): boolean => outbound.canDeliver(botName),
       write: (out): Promise<boolean> => outbound.writeQueued(out),
     });

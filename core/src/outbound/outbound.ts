@@ -117,12 +117,13 @@ export class Outbound {
   /**
    * The one place where "no live device can take this reply" is decided. `no_client` (the bot's
    * devices are all offline: disconnected, replaced by their own reconnect, or this process just
-   * restarted) goes to the outbox when it is on: `queued`, delivered when a device is back.
+   * restarted) goes to the outbox when it is on and the bot has an approved device: `queued`,
+   * delivered when a device is back.
    * `device_not_approved` stays a rejection: the only live devices are unapproved, and an
    * unapproved device must never get the reply, now or later.
    */
   private undeliverable(out: OutgoingReply, reason: 'no_client' | 'device_not_approved'): SendResult | Promise<SendResult> {
-    if (reason === 'no_client' && this.deps.outbox !== undefined) return this.deps.outbox.enqueue(out);
+    if (reason === 'no_client' && this.deps.outbox?.accepts(out.target.botName)) return this.deps.outbox.enqueue(out);
     const code = reason === 'no_client' ? 'BRIDGE_ERR_REPLY_NO_CLIENT' : 'BRIDGE_ERR_REPLY_DEVICE_NOT_APPROVED';
     this.deps.log.warn(
       { botName: out.target.botName, room: out.target.room, traceId: out.traceId, code },

@@ -14,6 +14,8 @@ export interface OutboxDeps {
   readonly gapMs: (sequencerKey: string) => number;
   readonly sweepIntervalMs: number;
   readonly sweepBatchSize: number;
+  /** Whether the bot has an approved device at all (live or not): a reply for a bot without one is not kept. */
+  readonly hasApprovedDevice: (botName: string) => boolean;
   /** Whether a live approved device of the bot could take a reply now. */
   readonly canDeliver: (botName: string) => boolean;
   /**
@@ -108,6 +110,15 @@ export class Outbox {
   /** Whether replies to this room must queue behind earlier ones. */
   holds(target: ReplyTarget): boolean {
     return (this.rooms.get(sequencerKey(target))?.queued ?? 0) > 0;
+  }
+
+  /**
+   * Whether a reply for this bot may be kept: only for a bot with an approved device. A bot
+   * nobody approved (a misspelt name, a device not yet approved) gets `no_client` at once
+   * instead of a result that could only ever turn into `expired`.
+   */
+  accepts(botName: string): boolean {
+    return this.deps.hasApprovedDevice(botName);
   }
 
   /** Stores the reply for later delivery; `queued` once it is durable. Never throws. */
