@@ -36,6 +36,8 @@ export interface OutboxStats {
 class RoomQueue {
   /** Rows of this room in the store (queued, not yet delivered or expired), including inserts in flight. */
   queued = 0;
+  /** Inserts chained and not yet run: counted in `queued` (so `holds` sees them) but not readable yet. */
+  inserting = 0;
   /** Every store step of the room runs in this chain, one at a time (see the class comment). */
   chain: Promise<unknown> = Promise.resolve();
   flushScheduled = false;
@@ -98,11 +100,7 @@ export class Outbox {
       this.total += row.queued;
     }
     if (this.total > 0) this.deps.log.info({ queued: this.total, rooms: this.rooms.size }, 'outbox: replies of the previous run wait for their devices');
-    this.subscriptions = this.deps.events.scope((error) => this.deps.log.error({ err: reasonOf(error) }, 'outbox: handshake listener failed'));
-    this.subscriptions.subscribe('connection:handshake', ({ botName }) => {
-      // The fact precedes the session's registration and its handshakeComplete line: act next turn.
-      if (this.hasBot(botName)) setImmediate(() => this.deliverBot(botName));
-    });
+    this.watchHandshakes();
     this.timer = setInterval(() => void this.sweep(), this.deps.sweepIntervalMs);
     this.timer.unref();
   }
@@ -126,7 +124,9 @@ export class Outbox {
     const { target } = out;
     const room = this.roomOf(target.botName, roomKeyOf(target));
     room.queued += 1;
+    room.inserting += 1;
     this.total += 1;
+    this.watchHandshakes();
     return this.step(room, async (): Promise<SendResult> => {
       const queuedAt = this.now();
       try {
@@ -142,8 +142,10 @@ export class Outbox {
           queuedAt: new Date(queuedAt),
           expiresAt: new Date(queuedAt + this.deps.ttlMs(target.botName)),
         });
+        room.inserting -= 1;
         if (id > 0) this.live.set(id, out);
       } catch (error) {
+        room.inserting -= 1;
         this.forget(room, 1);
         this.deps.log.error({ botName: target.botName, room: target.room, traceId: out.traceId, err: reasonOf(error), code: 'BRIDGE_ERR_REPLY_NO_CLIENT' }, 'reply not sent: no live client, and the outbox could not store it');
         return { status: 'rejected', traceId: out.traceId, reason: 'no_client' };
@@ -199,6 +201,7 @@ export class Outbox {
     this.closed = true;
     clearInterval(this.timer);
     this.subscriptions?.dispose();
+    this.subscriptions = undefined;
     await Promise.all([...this.rooms.values()].map((room) => room.chain));
   }
 
@@ -215,7 +218,8 @@ export class Outbox {
   private async deliverRoom(room: RoomQueue): Promise<void> {
     const store = this.deps.store();
     let lastSentAt: number | undefined;
-    while (room.queued > 0 && !this.closed && this.deps.canDeliver(room.botName)) {
+    // Inserts chained behind this step are not in the store yet: they schedule their own delivery.
+    while (room.queued - room.inserting > 0 && !this.closed && this.deps.canDeliver(room.botName)) {
       let rows: OutboxRow[];
       try {
         rows = await store.outboxOfRoom(room.botName, room.roomKey, DELIVERY_BATCH + this.gone.size);
@@ -225,7 +229,7 @@ export class Outbox {
       }
       if (rows.length === 0) {
         // Deleted elsewhere (another process on the same store, an operator): nothing waits after all.
-        this.forget(room, room.queued);
+        this.forget(room, room.queued - room.inserting);
         return;
       }
       const done: number[] = [];
@@ -304,6 +308,26 @@ export class Outbox {
     room.queued -= n;
     this.total -= n;
     this.disposeIfIdle(room);
+    this.watchHandshakes();
+  }
+
+  /**
+   * Listens to `connection:handshake` only while something waits: with an empty outbox the fact
+   * has no subscriber on our account, so it costs nothing (EventBus.publish's fast path).
+   */
+  private watchHandshakes(): void {
+    const wanted = this.total > 0 && !this.closed;
+    if (wanted === (this.subscriptions !== undefined)) return;
+    if (!wanted) {
+      this.subscriptions?.dispose();
+      this.subscriptions = undefined;
+      return;
+    }
+    this.subscriptions = this.deps.events.scope((error) => this.deps.log.error({ err: reasonOf(error) }, 'outbox: handshake listener failed'));
+    this.subscriptions.subscribe('connection:handshake', ({ botName }) => {
+      // The fact precedes the session's registration and its handshakeComplete line: act next turn.
+      if (this.hasBot(botName)) setImmediate(() => this.deliverBot(botName));
+    });
   }
 
   /** A room leaves the map only with nothing queued and no step running, so a room never has two chains. */

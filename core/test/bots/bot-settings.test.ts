@@ -26,7 +26,7 @@ describe('per-bot settings', () => {
     expect(s.pluginConfig('greeter', 'A')).toEqual({ greeting: 'yo from A', loud: false });
     expect(s.pluginConfig('plain', 'A')).toEqual({});
     expect(s.defaultDocument('A')).toEqual({
-      core: { replyGapMs: 1_000, rooms: { '1': { concurrency: 2 } } },
+      core: { replyGapMs: 1_000, outboxTtlMs: 600_000, rooms: { '1': { concurrency: 2 } } },
       plugins: { greeter: { greeting: 'yo from A', loud: false }, counter: { max: 3 } },
     });
     expect(s.roomOverride('A', '1')).toEqual({ concurrency: 2 });
