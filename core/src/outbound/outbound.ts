@@ -59,12 +59,12 @@ export class Outbound {
     const outbox = this.deps.outbox;
     if (outbox?.holds(out.target)) return outbox.enqueue(out).then((result) => this.published(out, null, result, started));
     const route = this.route(out);
-    if (typeof route !== 'string') {
-      route.send(this.encode(out));
+    if (typeof route !== 'string' && route.send(this.encode(out))) {
       this.deps.counters.inc('packets_out', 'messageResponse');
       return this.published(out, route.deviceId, { status: 'written', traceId: out.traceId, deviceId: route.deviceId }, started);
     }
-    const result = this.undeliverable(out, route);
+    // A session that is closing (replaced by its own reconnect, its socket just ended) took nothing: no client.
+    const result = this.undeliverable(out, typeof route === 'string' ? route : 'no_client');
     return result instanceof Promise ? result.then((r) => this.published(out, null, r, started)) : this.published(out, null, result, started);
   }
 
@@ -76,8 +76,7 @@ export class Outbound {
   async writeQueued(out: OutgoingReply): Promise<boolean> {
     const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
     const route = this.route(out);
-    if (typeof route === 'string') return false;
-    route.send(this.encode(out));
+    if (typeof route === 'string' || !route.send(this.encode(out))) return false;
     this.deps.counters.inc('packets_out', 'messageResponse');
     this.published(out, route.deviceId, { status: 'written', traceId: out.traceId, deviceId: route.deviceId }, started);
     if (route.conn.pendingOutputBytes > BACKLOG_PENDING_BYTES) await route.conn.flush(BACKLOG_FLUSH_TIMEOUT_MS);

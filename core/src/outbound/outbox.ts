@@ -244,6 +244,10 @@ export class Outbox {
           expired.push(row);
           continue;
         }
+        if (this.closed) {
+          stalled = true;
+          break;
+        }
         const out = this.live.get(row.id) ?? restored(row);
         if (out === null) {
           this.deps.log.error({ botName: row.botName, traceId: row.traceId }, 'outbox: unreadable row; expiring it');
