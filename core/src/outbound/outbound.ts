@@ -11,7 +11,7 @@ const MEDIA_PREFIX = { url: 'MEDIA_URL:', base64: 'IMAGE_BASE64:' } as const;
 const MEDIA_SEPARATOR = '|||';
 /** JSON envelope of a messageResponse around its text, generously counted. */
 const ENVELOPE_BYTES = 512;
-/** An outbox backlog waits for the socket to drain once this much output is pending. */
+/** An outbox backlog waits for the socket to drain once this much output (or half the limit) is pending. */
 const BACKLOG_PENDING_BYTES = 256 * 1024;
 const BACKLOG_FLUSH_TIMEOUT_MS = 10_000;
 
@@ -70,16 +70,24 @@ export class Outbound {
 
   /**
    * The outbox's write of a queued reply: the normal path (route, encode, `reply:sent` written,
-   * so the chat log records it), then a wait while the socket's output is backed up, so a
-   * backlog never floods a slow phone. false when no live approved device of the bot is left.
+   * so the chat log records it), after a wait while the socket's output is backed up, so a
+   * backlog never floods a slow phone. false when no live approved device of the bot is left
+   * (or its socket stayed backed up: the sweep retries).
    */
   async writeQueued(out: OutgoingReply): Promise<boolean> {
     const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
     const route = this.route(out);
-    if (typeof route === 'string' || !route.send(this.encode(out))) return false;
+    if (typeof route === 'string') return false;
+    // Wait for the socket before writing, never past the limit that would close it
+    // (limits.maxPendingOutputBytes): a slow phone gets its backlog late, not a disconnect.
+    const threshold = Math.min(BACKLOG_PENDING_BYTES, this.deps.settings.limits.maxPendingOutputBytes / 2);
+    if (route.conn.pendingOutputBytes > threshold) {
+      await route.conn.flush(BACKLOG_FLUSH_TIMEOUT_MS);
+      if (route.conn.pendingOutputBytes > threshold) return false;
+    }
+    if (!route.send(this.encode(out))) return false;
     this.deps.counters.inc('packets_out', 'messageResponse');
     this.published(out, route.deviceId, { status: 'written', traceId: out.traceId, deviceId: route.deviceId }, started);
-    if (route.conn.pendingOutputBytes > BACKLOG_PENDING_BYTES) await route.conn.flush(BACKLOG_FLUSH_TIMEOUT_MS);
     return true;
   }
 
