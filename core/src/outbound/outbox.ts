@@ -1,8 +1,9 @@
-import type { OutgoingReply, Reply, ReplyTarget, SendResult } from '@botbridge/sdk';
+import type { OutgoingReply, ReplyTarget, SendResult } from '@botbridge/sdk';
 import { reasonOf } from '../errors.js';
 import type { EventBus, ScopedEvents } from '../events/bridge-events.js';
 import type { CoreLogger } from '../logger.js';
 import type { OutboxRow, Store } from '../store/types.js';
+import { RoomQueue, restored, roomKeyOf, sequencerKey } from './outbox-room.js';
 
 export interface OutboxDeps {
   readonly store: () => Store;
@@ -33,23 +34,8 @@ export interface OutboxStats {
   readonly rooms: number;
 }
 
-class RoomQueue {
-  /** Rows of this room in the store (queued, not yet delivered or expired), including inserts in flight. */
-  queued = 0;
-  /** Inserts chained and not yet run: counted in `queued` (so `holds` sees them) but not readable yet. */
-  inserting = 0;
-  /** Every store step of the room runs in this chain, one at a time (see the class comment). */
-  chain: Promise<unknown> = Promise.resolve();
-  flushScheduled = false;
-  /** Steps chained and not finished. */
-  steps = 0;
-  constructor(
-    readonly key: string,
-    readonly botName: string,
-    readonly roomKey: string,
-  ) {}
-}
-
+/** Rooms expired per sweep at most (the rest wait for the next sweep). */
+const MAX_ROOMS_PER_SWEEP = 100;
 /** Rows read per delivery step: also the most replies a crash between write and delete can repeat. */
 const DELIVERY_BATCH = 20;
 
@@ -87,6 +73,9 @@ export class Outbox {
   private subscriptions: ScopedEvents | undefined;
   private sweeping = false;
   private closed = false;
+  /** Expired since the last log line, in total and per bot. */
+  private expiredSinceLog = 0;
+  private readonly expiredByBot = new Map<string, number>();
 
   constructor(private readonly deps: OutboxDeps) {
     this.now = deps.now ?? Date.now;
@@ -169,31 +158,42 @@ export class Outbox {
   }
 
   /**
-   * Expires rows past their TTL (at most sweepBatchSize per call) and retries deliveries for
-   * bots with a live approved device. Returns how many rows expired.
+   * Expires rows past their TTL (at most sweepBatchSize per call) in the rooms one indexed query
+   * names, retries deliveries for bots with a live approved device, and logs what expired since
+   * the last line (here or in a delivery). Returns how many rows this sweep expired.
    */
   async sweep(): Promise<number> {
     if (this.sweeping || this.closed) return 0;
     this.sweeping = true;
     let budget = this.deps.sweepBatchSize;
-    const byBot: Record<string, number> = {};
     try {
-      for (const room of [...this.rooms.values()]) {
-        if (budget <= 0) break;
-        if (room.queued === 0) continue;
+      const due = await this.deps.store().outboxRoomsWithExpired(new Date(this.now()), MAX_ROOMS_PER_SWEEP);
+      for (const { botName, roomKey } of due) {
+        if (budget <= 0 || this.closed) break;
+        const room = this.roomOf(botName, roomKey);
         const limit = budget;
-        const expired = await this.step(room, () => this.expireRoom(room, limit));
-        budget -= expired;
-        if (expired > 0) byBot[room.botName] = (byBot[room.botName] ?? 0) + expired;
-        if (room.queued > 0 && this.deps.canDeliver(room.botName)) this.scheduleDelivery(room);
+        budget -= await this.step(room, () => this.expireRoom(room, limit));
       }
+      for (const room of [...this.rooms.values()]) if (room.queued > 0 && this.deps.canDeliver(room.botName)) this.scheduleDelivery(room);
+    } catch (error) {
+      this.deps.log.error({ err: reasonOf(error) }, 'outbox: expiry sweep failed; retried at the next sweep');
     } finally {
       this.sweeping = false;
     }
-    const expired = this.deps.sweepBatchSize - budget;
-    // One line per sweep at most: the sweep interval is the rate limit.
-    if (expired > 0) this.deps.log.warn({ expired, byBot, stillQueued: this.total, code: 'BRIDGE_ERR_REPLY_EXPIRED' }, 'outbox: replies expired before a device of their bot came back');
-    return expired;
+    this.logExpired();
+    return this.deps.sweepBatchSize - budget;
+  }
+
+  /** One line per sweep at most: the sweep interval is the rate limit. */
+  private logExpired(): void {
+    if (this.expiredSinceLog === 0) return;
+    const byBot = Object.fromEntries(this.expiredByBot);
+    this.deps.log.warn(
+      { expired: this.expiredSinceLog, byBot, stillQueued: this.total, code: 'BRIDGE_ERR_REPLY_EXPIRED' },
+      'outbox: replies expired before a device of their bot came back',
+    );
+    this.expiredSinceLog = 0;
+    this.expiredByBot.clear();
   }
 
   /** Stops listening and sweeping; resolves when every room's running step has ended (before the store closes). */
@@ -291,6 +291,8 @@ export class Outbox {
     for (const row of expired) {
       if (this.gone.has(row.id)) continue;
       this.deps.events.publish('reply:result', { traceId: row.traceId, botName: room.botName, room: row.room, status: 'expired', reason: null, plugin: null });
+      this.expiredSinceLog += 1;
+      this.expiredByBot.set(room.botName, (this.expiredByBot.get(room.botName) ?? 0) + 1);
     }
     const fresh = ids.filter((id) => !this.gone.has(id));
     for (const id of fresh) {
@@ -364,31 +366,4 @@ export class Outbox {
     for (const room of this.rooms.values()) if (room.botName === botName && room.queued > 0) return true;
     return false;
   }
-}
-
-/** The room as admission keys it: channelId, or `name:<room>` without one. */
-function roomKeyOf(target: ReplyTarget): string {
-  return target.channelId ?? `name:${target.room}`;
-}
-
-function sequencerKey(target: ReplyTarget): string {
-  return `${target.botName}\u0000${roomKeyOf(target)}`;
-}
-
-/** A row queued by an earlier process: no message context any more (a proactive-looking reply). */
-function restored(row: OutboxRow): OutgoingReply | null {
-  let reply: Reply;
-  try {
-    reply = JSON.parse(row.reply) as Reply;
-  } catch {
-    return null;
-  }
-  if (reply === null || typeof reply !== 'object' || (reply.kind !== 'text' && reply.kind !== 'media')) return null;
-  return {
-    reply,
-    target: { botName: row.botName, room: row.room, channelId: row.channelId, deviceId: row.deviceId },
-    message: null,
-    traceId: row.traceId,
-    index: row.index,
-  };
 }

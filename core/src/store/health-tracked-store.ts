@@ -129,6 +129,10 @@ export class HealthTrackedStore implements Store {
     return this.track(() => this.inner.expiredOutbox(botName, roomKey, now, limit));
   }
 
+  outboxRoomsWithExpired(now: Date, limit: number): Promise<{ botName: string; roomKey: string }[]> {
+    return this.track(() => this.inner.outboxRoomsWithExpired(now, limit));
+  }
+
   deleteOutbox(ids: readonly number[]): Promise<number> {
     return this.track(() => this.inner.deleteOutbox(ids));
   }

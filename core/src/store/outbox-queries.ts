@@ -58,6 +58,16 @@ export async function expiredOfRoom(
   return rows.map((r) => ({ id: Number(r.id), traceId: r.trace_id, room: r.room_name }));
 }
 
+/** Rooms holding rows whose TTL ran out before `now` (one indexed query per sweep), at most `limit`. */
+export async function roomsWithExpired(db: Kysely<Database>, clock: DbClock, now: Date, limit: number): Promise<{ botName: string; roomKey: string }[]> {
+  const rows = await db.selectFrom('botbridge_outbox').select(['bot_name', 'room_key'])
+    .where('expires_at', '<=', clock.toDb(now))
+    .groupBy(['bot_name', 'room_key'])
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ botName: r.bot_name, roomKey: r.room_key }));
+}
+
 export async function deleteOutbox(db: Kysely<Database>, ids: readonly number[]): Promise<number> {
   if (ids.length === 0) return 0;
   const result = await db.deleteFrom('botbridge_outbox').where('id', 'in', [...ids]).executeTakeFirst();

@@ -348,6 +348,10 @@ export class SqlStore implements Store {
     return outbox.expiredOfRoom(this.#live, this.clock, botName, roomKey, now, limit);
   }
 
+  async outboxRoomsWithExpired(now: Date, limit: number): Promise<{ botName: string; roomKey: string }[]> {
+    return outbox.roomsWithExpired(this.#live, this.clock, now, limit);
+  }
+
   async deleteOutbox(ids: readonly number[]): Promise<number> {
     return outbox.deleteOutbox(this.#live, ids);
   }

@@ -215,6 +215,8 @@ export interface Store {
   outboxOfRoom(botName: string, roomKey: string, limit: number): Promise<OutboxRow[]>;
   /** Rows of a room whose TTL ran out at `now`, oldest first, at most `limit`. */
   expiredOutbox(botName: string, roomKey: string, now: Date, limit: number): Promise<{ id: number; traceId: string; room: string }[]>;
+  /** Rooms with rows whose TTL ran out at `now`, at most `limit`. */
+  outboxRoomsWithExpired(now: Date, limit: number): Promise<{ botName: string; roomKey: string }[]>;
   /** Deletes outbox rows by id (delivered or expired); returns how many. */
   deleteOutbox(ids: readonly number[]): Promise<number>;
   /** Rooms with queued rows and their counts. */

@@ -57,6 +57,8 @@ describe.each(testStoreSpecs())('outbox queries on %s', (spec) => {
     await store.insertOutbox(entry(botName, '7', 'old-2', 1_000));
     await store.insertOutbox(entry(botName, '7', 'fresh', 600_000));
     const now = new Date(base + 5_000);
+    expect((await store.outboxRoomsWithExpired(now, 10)).filter((r) => r.botName === botName)).toEqual([{ botName, roomKey: '7' }]);
+    expect((await store.outboxRoomsWithExpired(new Date(base), 10)).filter((r) => r.botName === botName)).toEqual([]);
     const first = await store.expiredOutbox(botName, '7', now, 1);
     expect(first.map((r) => r.traceId)).toEqual(['t-old-1']);
     const all = await store.expiredOutbox(botName, '7', now, 10);
