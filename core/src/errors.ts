@@ -38,6 +38,7 @@ export const errorCatalogue = {
   BRIDGE_ERR_REPLY_TOO_LARGE: 'reply of {length} characters exceeds {limit}',
   BRIDGE_ERR_REPLY_NO_CLIENT: 'no live client of bot {botName} to send to',
   BRIDGE_ERR_REPLY_DEVICE_NOT_APPROVED: 'no approved live client of bot {botName} to send to',
+  BRIDGE_ERR_REPLY_EXPIRED: '{expired} queued replies expired before a device of their bot came back',
   // plugins
   BRIDGE_ERR_PLUGIN_CONFIG: 'invalid plugin config: {issues}',
   BRIDGE_ERR_PLUGIN_DUPLICATE: 'plugin {plugin} is listed twice',

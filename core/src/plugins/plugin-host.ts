@@ -52,7 +52,7 @@ export class PluginHost {
       readonly pluginLog?: (name: string) => Logger;
     },
   ) {
-    this.botSettings = deps.botSettings ?? new BotSettings({ replyGapMs: 0, rooms: {} });
+    this.botSettings = deps.botSettings ?? new BotSettings({ replyGapMs: 0, outboxTtlMs: 600_000, rooms: {} });
     this.metricsRegistry = deps.metricsRegistry ?? new Registry();
     this.loaded = validateEntries(entries);
     for (const plugin of this.loaded) this.botSettings.registerPlugin(plugin.definition, plugin.config);

@@ -96,8 +96,9 @@ export class ClientSession {
     };
   }
 
-  send(line: string): void {
-    this.conn.write(line);
+  /** false: the connection is closing or closed and the line was not queued (see Connection.write). */
+  send(line: string): boolean {
+    return this.conn.write(line);
   }
 
   close(code: string, detail?: string): void {
