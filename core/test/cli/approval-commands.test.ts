@@ -176,7 +176,7 @@ describe.each(testStoreSpecs())('botbridge devices / rooms on %s', (spec) => {
   });
 });
 
-describe.concurrent('botbridge command line', { timeout: 60_000 }, () => {
+describe.concurrent('botbridge command line', { timeout: 120_000 }, () => {
   it('several processes opening one fresh database at once all succeed', async ({ dir, expect }) => {
     const cli = (args: string[]) => runCli(args, { cwd: dir });
     // An empty file is a fresh database (the CLI refuses a missing one): every process migrates it at once.
