@@ -321,7 +321,9 @@ export class Bridge {
     const kept = this.journal === null ? 0 : unfinished.filter((job) => job.journalKey).length;
     if (unfinished.length > kept) this.events.publish('message:failed', { result: 'abandoned_at_shutdown', count: unfinished.length - kept });
     if (kept > 0) this.events.publish('message:failed', { result: 'kept_for_replay', count: kept });
-    this.log.warn(
+    // A warning when the next start answers them all; an error when some are lost.
+    const level = unfinished.length > kept ? 'error' : 'warn';
+    this.log[level](
       { count: unfinished.length, keptForReplay: kept, traceIds: unfinished.slice(0, 20).map((j) => j.message.traceId) },
       'messages not processed before shutdown',
     );

@@ -77,7 +77,7 @@ describe('SIGTERM while phones keep sending (a real process)', () => {
     await until('100 replies', () => total() >= 100, 15_000);
     // Runs past the grace period: aborted before it replies, and its room's later lines stay queued.
     send(0, 'slow-0');
-    await sleep(150);
+    await until('slow-0 admitted (its journal row committed)', () => journalRows(dbFile).some((r) => r.message === 'slow-0'), 10_000);
     first.child.kill('SIGTERM');
     expect(await first.exit).toBe(0);
     clearInterval(traffic);
