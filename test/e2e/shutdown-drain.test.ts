@@ -49,6 +49,7 @@ describe('close() drains', () => {
     await closed;
     await phone.closed;
 
+    await eventually('the server side of the socket closed', () => reasons.length === 1);
     expect(reasons).toEqual(['BRIDGE_ERR_SHUTDOWN']);
     expect(gated.seen).toEqual(['하나']);
     expect(phone.replies.map((r) => r.text)).toEqual(['답: 하나']);
