@@ -50,7 +50,7 @@ export interface CreateBridgeOptions {
   readonly logger?: CoreLogger;
 }
 
-type Phase = 'created' | 'starting' | 'running' | 'closing' | 'closed';
+export type BridgePhase = 'created' | 'starting' | 'running' | 'closing' | 'closed';
 
 /**
  * The composition root: wires transport → session → admission → dispatcher → hooks → outbound,
@@ -80,7 +80,7 @@ export class Bridge {
   private readonly logs: LogCategories;
   /** Per-bot settings: the core's section and each plugin's `botConfig`, fed by a config source plugin. */
   private readonly botSettings: BotSettings;
-  private phase: Phase = 'created';
+  private phase: BridgePhase = 'created';
   private storeRef: Store | undefined;
   private readonly ownsStore: boolean;
   private readonly approvals: ApprovalCache;
@@ -252,6 +252,11 @@ export class Bridge {
     return this.storeRef;
   }
 
+  /** Where the bridge is in its lifecycle (`closing` from the first step of close() until it is closed). */
+  get lifecycle(): BridgePhase {
+    return this.phase;
+  }
+
   get address(): { host: string; port: number } | null {
     return this.boundAddress;
   }
@@ -289,28 +294,30 @@ export class Bridge {
     return this.boundAddress;
   }
 
-  /** Phased close; safe to call twice. */
+  /**
+   * Phased close; safe to call twice. Drains: reading stops on every connection at once, the
+   * connections stay open while admitted work finishes (`shutdown.graceMs`) and its replies are
+   * written (`shutdown.flushMs`), then everything closes. What could not finish stays in the
+   * journal for the next start.
+   */
   async close(): Promise<void> {
     if (this.phase === 'closed' || this.phase === 'closing') return;
     const wasRunning = this.phase === 'running';
     this.phase = 'closing';
+    const { graceMs, flushMs } = this.settings.shutdown;
+    // Before anything awaits: a finished job returns an admission credit, and without this
+    // hold reading would resume and feed lines to a closing dispatcher.
+    this.connections.pauseAll('shutdown');
+    this.events.publish('bridge:closing', { graceMs, flushMs });
     await this.connections.stopAccepting();
     if (wasRunning) {
-      const { abandoned } = await this.dispatcher.close({ graceMs: this.settings.shutdown.graceMs });
-      // journal: queued jobs that never ran stay 'admitted' and are replayed at the next start
-      // (their tickets settle unprocessed, so they are not marked done).
-      let kept = 0;
-      for (const job of abandoned) {
-        if (this.journal !== null && job.journalKey) kept += 1;
-        this.replies.finish(job.ticket, false);
-      }
-      if (abandoned.length > 0) {
-        if (abandoned.length > kept) this.events.publish('message:failed', { result: 'abandoned_at_shutdown', count: abandoned.length - kept });
-        if (kept > 0) this.events.publish('message:failed', { result: 'kept_for_replay', count: kept });
-        this.log.error({ count: abandoned.length, keptForReplay: kept, traceIds: abandoned.slice(0, 20).map((j) => j.message.traceId) }, 'messages not processed before shutdown');
-      }
-      await this.replies.drain({ immediate: true });
-      await this.connections.flush(2_000);
+      this.log.info({ queued: this.dispatcher.length(), running: this.dispatcher.running(), connections: this.connections.size, graceMs, flushMs }, 'draining');
+      const { abandoned, aborted } = await this.dispatcher.close({ graceMs });
+      for (const job of abandoned) this.replies.finish(job.ticket, false);
+      // Held replies go out at once; bounded, because a proactive send can hold a ticket open.
+      await withinMs(this.replies.drain({ immediate: true }), flushMs);
+      this.countUnfinished(abandoned, aborted);
+      await this.connections.flush(flushMs);
     }
     this.connections.closeAll('BRIDGE_ERR_SHUTDOWN');
     await this.hooks.onClose.promise().catch((error: unknown) => this.log.error({ err: reasonOf(error) }, 'onClose failed'));
@@ -319,6 +326,26 @@ export class Bridge {
     this.log.info('botbridge closed');
     // Log lines are written asynchronously: none may be lost when the process exits after close().
     await flushLogger(this.log);
+  }
+
+  /**
+   * Jobs the shutdown left unfinished: queued ones that never ran, and running ones aborted
+   * before they replied (their tickets settled unprocessed, so the journal did not mark them
+   * done) stay in the journal and count as `jobs{kept_for_replay}`; the rest (no journal or no
+   * log id) as `jobs{abandoned_at_shutdown}`. An aborted job that had replied is done.
+   */
+  private countUnfinished(abandoned: readonly MessageJob[], aborted: readonly MessageJob[]): void {
+    const unfinished = [...abandoned, ...aborted.filter((job) => this.replies.isUnprocessed(job.ticket))];
+    if (unfinished.length === 0) return;
+    const kept = this.journal === null ? 0 : unfinished.filter((job) => job.journalKey).length;
+    if (unfinished.length > kept) this.events.publish('message:failed', { result: 'abandoned_at_shutdown', count: unfinished.length - kept });
+    if (kept > 0) this.events.publish('message:failed', { result: 'kept_for_replay', count: kept });
+    // A warning when the next start answers them all; an error when some are lost.
+    const level = unfinished.length > kept ? 'error' : 'warn';
+    this.log[level](
+      { count: unfinished.length, keptForReplay: kept, traceIds: unfinished.slice(0, 20).map((j) => j.message.traceId) },
+      'messages not processed before shutdown',
+    );
   }
 
   clients(): ClientInfo[] {
@@ -463,6 +490,13 @@ export class Bridge {
     await this.monitor.close();
     if (this.ownsStore && this.storeRef) await this.storeRef.close().catch(() => undefined);
   }
+}
+
+/** Resolves when `work` does or after `ms`, whichever is first. */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** Cap on remembered dedup entries (message ids plus twin arrivals); the journal seeds at most this many. */

@@ -1,9 +1,9 @@
 import type { BridgeConfig } from '@botbridge/sdk';
 import { createBridge, type Bridge } from './bridge.js';
 import { loadBridgeConfig } from './config/load-config.js';
-import { reasonOf } from './errors.js';
 import { createAdminServer, type AdminAddress, type AdminServer } from './http/admin-server.js';
-import { createLogger, flushLogger, type CoreLogger } from './logger.js';
+import { createLogger, type CoreLogger } from './logger.js';
+import { packageManagerParent, runUntilStopped } from './stop-signals.js';
 
 export interface RunServerOptions {
   readonly configFile?: string;
@@ -22,7 +22,10 @@ export interface StartedServer {
   /** Where the admin HTTP server listens (null when `http.enabled` is false). */
   readonly http: AdminAddress | null;
   readonly log: CoreLogger;
-  /** The admin server first (its debug clients need not watch every connection close), then the bridge. */
+  /**
+   * The bridge first (it drains: see Bridge.close), then the admin server, which answers 503
+   * (probes and /metrics excepted) meanwhile and has told its debug clients that it is closing.
+   */
   stop(): Promise<void>;
 }
 
@@ -66,39 +69,23 @@ export async function startServer(options: RunServerOptions = {}): Promise<Start
     http,
     log,
     stop: async () => {
-      await admin?.close();
-      await bridge.close();
+      try {
+        await bridge.close();
+      } finally {
+        await admin?.close();
+      }
     },
   };
 }
 
 /**
- * `botbridge start`: startServer, then runs until SIGTERM/SIGINT and closes gracefully (stop
- * accepting, drain, flush, close the store). Resolves with the process exit code.
+ * `botbridge start`: startServer, then runs until SIGTERM/SIGINT (or, when npm started it, until
+ * its parent is gone) and closes gracefully (stop reading, drain, flush, close the store; see
+ * stop-signals.ts). Resolves with the process exit code.
  */
 export async function runServer(options: RunServerOptions = {}): Promise<number> {
-  const { log, stop: stopServer } = await startServer(options);
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting now');
-        resolve(1);
-        return;
-      }
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      stopServer().then(
-        () => resolve(0),
-        (error: unknown) => {
-          log.error({ err: reasonOf(error) }, 'shutdown failed');
-          void flushLogger(log).then(() => resolve(1));
-        },
-      );
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  const { log, stop } = await startServer(options);
+  return runUntilStopped({ log, stop, parentPid: packageManagerParent() });
 }
 
 /**

@@ -208,6 +208,11 @@ export const bridgeConfigSchema = z.strictObject({
   shutdown: z.strictObject({
     /** In-flight work gets this long to finish after SIGTERM before it is aborted. */
     graceMs: positiveInt.default(10_000),
+    /**
+     * After the grace period, replies still held or unwritten get this long to reach the
+     * sockets before the connections close. The whole drain is bounded by graceMs + 2 × flushMs.
+     */
+    flushMs: positiveInt.default(2_000),
   }).prefault({}),
   log: z.strictObject({
     level: logLevel.default('info'),

@@ -234,6 +234,10 @@ export interface CoreEventMap {
     readonly traceId: string | null;
   };
 
+  // --- lifecycle ---
+  /** `close()` began: reading stopped on every connection; the drain ends within `graceMs + 2 × flushMs`. */
+  'bridge:closing': Stamp & { readonly graceMs: number; readonly flushMs: number };
+
   // --- store ---
   /** The store's health changed (`degraded`, `healthy`). */
   'store:health': Stamp & { readonly state: 'healthy' | 'degraded'; readonly reason: string | null };
@@ -293,6 +297,7 @@ export const CORE_EVENTS = Object.freeze({
   'reply:result': 'reply',
   'plugin:handler': 'plugin',
   'plugin:error': 'plugin',
+  'bridge:closing': 'lifecycle',
   'store:health': 'store',
   'store:error': 'store',
   'store:write-dropped': 'store',

@@ -88,6 +88,6 @@ describe('reply tickets', () => {
     // The running job was aborted before it replied: unprocessed too, so the journal keeps all three.
     expect((await settlements).map((s) => s.processed)).toEqual([false, false, false]);
     const counters = t.bridge.admin.counters;
-    expect(counters.get('jobs', 'abandoned_at_shutdown') + counters.get('jobs', 'kept_for_replay')).toBe(2);
+    expect(counters.get('jobs', 'abandoned_at_shutdown') + counters.get('jobs', 'kept_for_replay')).toBe(3);
   });
 });

@@ -1,7 +1,7 @@
 import type { ApprovalStatus, BotConfigResult, ClientInfo, ReloadResult, Reply, ReplyTarget, SendResult } from '@botbridge/sdk';
 import type { ApprovalCache, RoomApproval } from '../approval/approval-cache.js';
 import type { BotSettings } from '../bots/bot-settings.js';
-import type { Bridge } from '../bridge.js';
+import type { Bridge, BridgePhase } from '../bridge.js';
 import type { CounterName, Counters } from '../metrics/counters.js';
 import type { InjectInput, InjectResult } from '../pipeline/message-source.js';
 import type { PluginState } from '../plugins/plugin-host.js';
@@ -30,7 +30,7 @@ export interface SetStatusOptions {
 }
 
 /** The bridge's own verbs the facade delegates to. */
-type AdminBridgeVerbs = Pick<Bridge, 'clients' | 'stats' | 'pluginStates' | 'send' | 'inject'>;
+type AdminBridgeVerbs = Pick<Bridge, 'clients' | 'stats' | 'pluginStates' | 'send' | 'inject' | 'lifecycle'>;
 
 /** The bridge's parts the facade steers; the bridge keeps them private. */
 export interface AdminParts {
@@ -75,6 +75,11 @@ export class BridgeAdmin {
 
   stats(): BridgeStats {
     return this.parts.bridge.stats();
+  }
+
+  /** The bridge's lifecycle phase, cheaply (the admin server answers 503 while it is closing). */
+  get phase(): BridgePhase {
+    return this.parts.bridge.lifecycle;
   }
 
   pluginStates(): PluginState[] {

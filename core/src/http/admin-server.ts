@@ -9,6 +9,7 @@ import { createBridgeMetrics, type BridgeMetrics } from '../metrics/prometheus.j
 import { AdminToken, type TokenSource } from './admin-token.js';
 import { AuthFailureLimiter } from './auth-failures.js';
 import { createFastify, websocketOptions } from './fastify-app.js';
+import { installClosingGate } from './closing-gate.js';
 import { installErrorHandling } from './http-errors.js';
 import { installAuth, type AuthOptions, type RouteAuth } from './request-auth.js';
 import { registerApprovalRoutes } from './routes/approval-routes.js';
@@ -95,6 +96,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     for (const method of methods) routes.push({ method, url: route.url, auth: routeAuth, websocket: route.websocket === true });
   });
   installErrorHandling(app, log);
+  installClosingGate(app, bridge);
   installAuth(app, auth);
   try {
     await app.register(websocket, websocketOptions(app, settings, log));

@@ -149,5 +149,5 @@ export const StatsDto = z.object({
   counters: z.record(z.string(), z.number()),
 });
 
-export const HealthDto = z.object({ status: z.literal('ok') });
+export const HealthDto = z.object({ status: z.enum(['ok', 'closing']) });
 export const ReadyDto = z.object({ ready: z.boolean(), store: z.string(), listener: z.string() });

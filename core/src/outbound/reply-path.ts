@@ -127,6 +127,12 @@ export class ReplyPath {
     if (t.pending === 0) this.settle(t);
   }
 
+  /** Finished without its job having run or replied (abandoned or aborted by the shutdown): the journal keeps it. */
+  isUnprocessed(ticket: ReplyTicket): boolean {
+    const t = own(ticket);
+    return t.released && !t.processed;
+  }
+
   /**
    * Resolves once the ticket is finished and each of its replies was handed to the socket or
    * definitively not (the journal's "done"). Ask before the job runs to see every result.

@@ -52,6 +52,8 @@ export class Admission {
    * recorded again, only marked done when its replies were sent.
    */
   admitReplay(source: MessageSource, entry: JournalEntry): InjectResult {
+    // Not marked done: the row stays for the next start.
+    if (!this.deps.dispatcher.accepting) return { dropped: SHUTTING_DOWN };
     const result = this.run(source, replayPacket(entry), false, entry);
     if ('dropped' in result) this.deps.journal?.markDone(entry);
     return result;
@@ -84,6 +86,7 @@ export class Admission {
     }
     const roomKey = packet.channelId ?? `name:${packet.room}`;
     const traceId = this.traceIds.next();
+    const closing = !this.deps.dispatcher.accepting;
     const message: ChatMessage = {
       id: packet.logId !== null ? `${botName}/${packet.channelId ?? ''}/${packet.logId}` : `${botName}/${roomKey}/${traceId}`,
       traceId,
@@ -104,6 +107,7 @@ export class Admission {
     // journal: live lines are recorded (buffered for the next group commit, no store wait here).
     const journal = this.deps.journal;
     const journalKey = replayOf ?? (dedup && journal !== undefined ? journal.record(message, roomKey) : null);
+    if (closing) return this.lateAtShutdown(source, message, journalKey !== null);
     const ticket = this.deps.replies.open(`${botName}\u0000${roomKey}`);
     // Done once every reply was handed to the socket (or definitively not); a job abandoned at
     // shutdown (processed: false) stays unfinished for the next start's replay.
@@ -117,11 +121,30 @@ export class Admission {
     return { traceId };
   }
 
+  /**
+   * A line read before the shutdown held reading but routed after the dispatcher closed (e.g.
+   * one a phone wrote right behind its handshake). Never a handler error, which would close the
+   * socket and lose the replies of its earlier messages: journaled, it waits for the next
+   * start's replay; without a log id (or a journal) it is only counted and logged.
+   */
+  private lateAtShutdown(source: MessageSource, message: ChatMessage, journaled: boolean): InjectResult {
+    const result = journaled ? 'kept_for_replay' : 'abandoned_at_shutdown';
+    this.deps.events.publish('message:failed', { result, count: 1 });
+    this.deps.log.warn(
+      { botName: message.botName, deviceId: source.deviceId, room: message.room, logId: message.logId, traceId: message.traceId, result },
+      journaled ? 'message arrived during shutdown: kept in the journal for the next start' : 'message arrived during shutdown: not processed',
+    );
+    return { dropped: SHUTTING_DOWN };
+  }
+
   private dropped(source: MessageSource, packet: AnalyzePacket, reason: string): InjectResult {
     this.deps.events.publish('message:dropped', { botName: source.botName, deviceId: source.deviceId, room: packet.room, reason });
     return { dropped: reason };
   }
 }
+
+/** The `dropped` reason of a line that reached admission after the dispatcher closed. */
+const SHUTTING_DOWN = 'shutting_down';
 
 /** The analyze packet a journal row stands for (auth was verified when it first arrived). */
 function replayPacket(entry: JournalEntry): AnalyzePacket {

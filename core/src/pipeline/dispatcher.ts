@@ -121,6 +121,14 @@ export interface DispatcherStats {
   readonly maxWaitMs: number;
 }
 
+/** What `close()` left unfinished. */
+export interface DispatcherClosed<J> {
+  /** Queued jobs that never started, in push order. */
+  readonly abandoned: J[];
+  /** Running jobs aborted when the grace period ended, in start order. */
+  readonly aborted: J[];
+}
+
 interface QueuedJob<J> {
   readonly job: J;
   readonly seq: number;
@@ -155,7 +163,7 @@ export class Dispatcher<J extends DispatcherJob> {
   private readonly lowWater: number;
   private readonly now: () => number;
   private drainWaiters: (() => void)[] = [];
-  private closePromise: Promise<{ abandoned: J[] }> | undefined;
+  private closePromise: Promise<DispatcherClosed<J>> | undefined;
   private closing = false;
   private paused = false;
   private stopped = false;
@@ -200,6 +208,11 @@ export class Dispatcher<J extends DispatcherJob> {
       this.saturated = true;
       this.options.onSaturated?.();
     }
+  }
+
+  /** False once close() began: push would throw, so admission keeps a late line another way. */
+  get accepting(): boolean {
+    return !this.closing;
   }
 
   /** Jobs queued, not running. */
@@ -248,18 +261,19 @@ export class Dispatcher<J extends DispatcherJob> {
   /**
    * Stops accepting at once, lets queued and running jobs go on for up to `graceMs`, then
    * aborts what still runs (reason BRIDGE_ERR_SHUTDOWN, slots freed without waiting for the
-   * workers) and returns the queued jobs it abandoned, in push order. A paused dispatcher stays
+   * workers) and returns the queued jobs it abandoned, in push order, and the running jobs it
+   * aborted, in start order. A paused dispatcher stays
    * paused: its queued jobs wait out the grace period and are returned. Calling it again returns
    * the same promise. onUnsaturated is not called for the emptied queue.
    */
-  close(options: { graceMs: number }): Promise<{ abandoned: J[] }> {
+  close(options: { graceMs: number }): Promise<DispatcherClosed<J>> {
     // Set before shutdown runs: abort listeners fire synchronously inside it and may push.
     this.closing = true;
     this.closePromise ??= this.shutdown(options.graceMs);
     return this.closePromise;
   }
 
-  private async shutdown(graceMs: number): Promise<{ abandoned: J[] }> {
+  private async shutdown(graceMs: number): Promise<DispatcherClosed<J>> {
     if (!this.idle()) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const graceOver = new Promise<void>((resolve) => {
@@ -275,14 +289,16 @@ export class Dispatcher<J extends DispatcherJob> {
       .map((queued) => queued.job);
     this.totals.abandoned += abandoned.length;
     const reason = new BridgeError('BRIDGE_ERR_SHUTDOWN', { graceMs });
+    const aborted: J[] = [];
     for (const run of [...this.active]) {
+      aborted.push(run.job);
       this.end(run);
       this.lingering += 1;
       this.totals.aborted += 1;
       run.abort.abort(reason);
     }
     this.settleDrained();
-    return { abandoned };
+    return { abandoned, aborted };
   }
 
   private pump(): void {

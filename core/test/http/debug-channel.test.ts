@@ -116,12 +116,16 @@ describe('WebSocket debug channel', () => {
   it('subscribes to the event channels only while a client wants them (the hot path pays nothing otherwise)', async () => {
     const fixture = await start({ listen: true, http: { metrics: false } });
     const { events } = fixture.t.bridge;
-    const active = () => CORE_EVENT_NAMES.filter((name) => events.active(name));
+    // bridge:closing is published once per process (not the hot path): the channel listens to
+    // it while any client is connected, to send the closing notice.
+    const active = () => CORE_EVENT_NAMES.filter((name) => name !== 'bridge:closing' && events.active(name));
     expect(active()).toEqual([]);
+    expect(events.active('bridge:closing')).toBe(false);
 
     const first = await open(fixture);
     await first.next((m) => m.type === 'hello');
     expect(active()).toEqual([]);
+    expect(events.active('bridge:closing')).toBe(true);
     first.send({ type: 'subscribe', events: ['connection:open', 'reply:sent'] });
     await first.next((m) => m.type === 'subscribed');
     expect(active().sort()).toEqual(['connection:open', 'reply:sent']);
@@ -141,6 +145,7 @@ describe('WebSocket debug channel', () => {
     await second.close();
     await eventually('all released', () => active().length === 0);
     expect(active()).toEqual([]);
+    await eventually('closing notice released', () => !events.active('bridge:closing'));
   });
 
   it('refuses clients beyond wsMaxClients', async () => {

@@ -171,7 +171,7 @@ describe('Dispatcher close', () => {
       caught = err;
     }
     expect(isBridgeError(caught, 'BRIDGE_ERR_ENQUEUE_AFTER_CLOSE')).toBe(true);
-    await expect(closed).resolves.toEqual({ abandoned: [] });
+    await expect(closed).resolves.toEqual({ abandoned: [], aborted: [] });
     expect(d.close({ graceMs: 5 })).toBe(closed);
   });
 
@@ -180,8 +180,10 @@ describe('Dispatcher close', () => {
     const d = make({ worker: w.worker });
     for (const id of ['a', 'b', 'c', 'd']) d.push(job(id));
     d.push(job('other-room', 'r2'));
-    let result: { abandoned: Job[] } | undefined;
+    let result: { abandoned: Job[]; aborted: Job[] } | undefined;
+    expect(d.accepting).toBe(true);
     void d.close({ graceMs: 500 }).then((r) => (result = r));
+    expect(d.accepting).toBe(false);
 
     // Queued jobs still start during the grace period (round-robin: the other room's turn).
     w.calls.get('a')?.done.resolve();
@@ -191,6 +193,7 @@ describe('Dispatcher close', () => {
 
     await vi.advanceTimersByTimeAsync(1);
     expect(result?.abandoned.map((j) => j.id)).toEqual(['b', 'c', 'd']);
+    expect(result?.aborted.map((j) => j.id)).toEqual(['other-room']);
     const signal = w.calls.get('other-room')?.signal;
     expect(isBridgeError(signal?.reason, 'BRIDGE_ERR_SHUTDOWN')).toBe(true);
     expect((signal?.reason as BridgeError).params).toEqual({ graceMs: 500 });
@@ -208,7 +211,7 @@ describe('Dispatcher close', () => {
     w.calls.get('a')?.done.resolve();
     await vi.advanceTimersByTimeAsync(0);
     w.calls.get('b')?.done.resolve();
-    await expect(closing).resolves.toEqual({ abandoned: [] });
+    await expect(closing).resolves.toEqual({ abandoned: [], aborted: [] });
     expect(w.calls.get('b')?.signal.aborted).toBe(false);
     expect(vi.getTimerCount()).toBe(0);
   });

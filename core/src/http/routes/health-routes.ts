@@ -6,24 +6,32 @@ import type { RouteDeps } from './route-deps.js';
 const STORE_PROBE_MS = 2_000;
 
 /**
- * The only unauthenticated routes: liveness (the process answers) and readiness (the store
- * answers a round trip and the TCP listener is up). They reveal nothing but those facts.
+ * The only unauthenticated routes: liveness (the process answers; `closing` while the bridge
+ * drains) and readiness (the store answers a round trip and the TCP listener is up; 503 with
+ * `listener: 'closing'` while the bridge drains). They reveal nothing but those facts.
  */
 export function registerHealthRoutes(app: FastifyInstance, { bridge }: RouteDeps): void {
   app.get('/health', {
     config: { auth: 'public' },
     schema: { response: { 200: jsonSchema(HealthDto, 'output') } },
-  }, async () => ({ status: 'ok' as const }));
+    // 200 while closing too: the process is alive and draining; a liveness probe that failed
+    // here would have it killed before the drain ends.
+  }, async () => ({ status: closing(bridge.admin.phase) ? 'closing' as const : 'ok' as const }));
 
   app.get('/ready', {
     config: { auth: 'public' },
     schema: { response: { 200: jsonSchema(ReadyDto, 'output'), 503: jsonSchema(ReadyDto, 'output') } },
   }, async (_request, reply) => {
-    const listener = bridge.address !== null && bridge.admin.stats().phase === 'running' ? 'up' : 'down';
+    const phase = bridge.admin.phase;
+    const listener = phase === 'closing' ? 'closing' : bridge.address !== null && phase === 'running' ? 'up' : 'down';
     const store = await probeStore(() => bridge.admin.checkStore());
     const ready = listener === 'up' && store === 'ok';
     return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, store, listener });
   });
+}
+
+function closing(phase: string): boolean {
+  return phase === 'closing' || phase === 'closed';
 }
 
 async function probeStore(check: () => Promise<void>): Promise<string> {

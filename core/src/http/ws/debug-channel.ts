@@ -30,6 +30,22 @@ export interface DebugChannelOptions {
  */
 export function registerDebugChannel(app: FastifyInstance, options: DebugChannelOptions): void {
   const open = new Set<DebugClient>();
+  // Every client hears that the bridge is closing, whatever it subscribed to: its stream ends
+  // with the admin server, after the drain. Subscribed only while a client is connected.
+  const scope = options.bridge.events.scope();
+  let closingNotice: (() => void) | null = null;
+  const opened = (client: DebugClient) => {
+    open.add(client);
+    closingNotice ??= scope.subscribe('bridge:closing', ({ graceMs, flushMs }) => {
+      for (const c of open) c.notify({ type: 'closing', graceMs, flushMs });
+    });
+  };
+  const closed = (client: DebugClient) => {
+    open.delete(client);
+    if (open.size > 0 || closingNotice === null) return;
+    closingNotice();
+    closingNotice = null;
+  };
   app.get('/api/debug', {
     websocket: true,
     config: { queryToken: true },
@@ -40,8 +56,8 @@ export function registerDebugChannel(app: FastifyInstance, options: DebugChannel
       socket.close(1013, 'too many debug clients');
       return;
     }
-    const client = new DebugClient(socket, options, request.ip, () => open.delete(client));
-    open.add(client);
+    const client = new DebugClient(socket, options, request.ip, () => closed(client));
+    opened(client);
   });
 }
 
@@ -97,6 +113,10 @@ class DebugClient implements HubClient {
     } catch (error) {
       this.reply({ type: 'error', id: id ?? null, code: isBridgeError(error) ? error.code : 'internal', message: reasonOf(error) });
     }
+  }
+
+  notify(message: ServerMessage): void {
+    this.reply(message);
   }
 
   private subscribe(request: SubscribeMessage): void {

@@ -46,6 +46,8 @@ export type ServerMessage =
   | { readonly type: 'event'; readonly name: StreamEventName; readonly traceId: string | null; readonly at: number; readonly data: Record<string, unknown> }
   | { readonly type: 'injected'; readonly id: string | null; readonly traceId: string | null; readonly dropped: string | null }
   | { readonly type: 'dropped'; readonly count: number }
+  /** The bridge began closing: the channel closes once the drain is over (at most graceMs + 2 × flushMs). */
+  | { readonly type: 'closing'; readonly graceMs: number; readonly flushMs: number }
   | { readonly type: 'error'; readonly id: string | null; readonly code: string; readonly message: string };
 
 export function encode(message: ServerMessage): string {
