@@ -40,7 +40,7 @@ export async function startServer(options: RunServerOptions = {}): Promise<Start
   const config: BridgeConfig = {
     ...s,
     listen: { ...s.listen, port: options.port ?? s.listen.port },
-    store: { ...s.store, url: options.storeUrl ?? process.env.BOTBRIDGE_STORE ?? s.store.url },
+    store: { ...s.store, url: options.storeUrl ?? (process.env.BOTBRIDGE_STORE || s.store.url) },
     approval: { ...s.approval, autoApprove: options.autoApprove === true || s.approval.autoApprove },
     http: {
       ...s.http,
