@@ -59,7 +59,7 @@ describe('examples (real processes)', () => {
     const file = join(dir, 'bots', 'LOA.i.json');
     await server.waitForLog((entry) => entry.msg === 'bot config file created with the defaults' && entry.botName === 'LOA.i');
     const doc = JSON.parse(await readFile(file, 'utf8')) as { core: unknown; plugins: Record<string, Record<string, unknown>> };
-    expect(doc.core).toEqual({ replyGapMs: 1000, rooms: {} });
+    expect(doc.core).toEqual({ replyGapMs: 1000, rooms: {}, outboxTtlMs: 600_000 });
     expect(doc.plugins.commands).toEqual({ enabled: ['echo', 'client_info', 'imgext', 'reload_bots_config'], admins: [] });
     expect(doc.plugins.profiler).toEqual({ slowMessageMs: 3000 });
     await phone.shouldReply('# echo 하나', '에코: 하나');
