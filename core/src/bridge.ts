@@ -30,7 +30,6 @@ import { Dispatcher } from './pipeline/dispatcher.js';
 import { createMessageWorker, type MessageJob } from './pipeline/message-job.js';
 import { SandboxSource, sandboxPacket, type InjectInput, type InjectResult } from './pipeline/message-source.js';
 import { PluginHost, type PluginState } from './plugins/plugin-host.js';
-import { v32Codec } from './protocol/codec.js';
 import { AuthGuard } from './session/auth-guard.js';
 import { ConnectionManager } from './session/connection-manager.js';
 import { SessionRegistry } from './session/session-registry.js';
@@ -133,7 +132,7 @@ export class Bridge {
     const replyLog = logs.get('reply');
     const queueLog = logs.get('queue');
     this.replies = new ReplyPath({
-      outbound: new Outbound({ registry, codec: v32Codec, counters, log: replyLog, settings, events }),
+      outbound: new Outbound({ registry, counters, log: replyLog, settings, events }),
       hooks,
       log: replyLog,
       events,
@@ -199,7 +198,6 @@ export class Bridge {
     });
     this.connections = new ConnectionManager({
       settings,
-      codec: v32Codec,
       approvals: this.approvals,
       storeHealth: this.storeHealth,
       registry,

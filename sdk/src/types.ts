@@ -93,7 +93,12 @@ export interface MediaReply {
   readonly items: readonly string[];
   /** How long the phone waits after handing media to KakaoTalk (clamped by the core). */
   readonly waitMs?: number;
+  /** v3.3 phones' `message_type` for the items; default `image`. */
+  readonly mediaType?: MediaType;
 }
+
+/** Media kinds a v3.3 phone understands. */
+export type MediaType = 'image' | 'audio' | 'video' | 'document';
 
 export type Reply = TextReply | MediaReply;
 

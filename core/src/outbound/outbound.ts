@@ -2,26 +2,24 @@ import type { BridgeSettings, OutgoingReply, Reply, SendResult, SentReply } from
 import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
-import type { ProtocolCodec } from '../protocol/codec.js';
+import { MEDIA_PREFIX, MEDIA_SEPARATOR, type MessageResponseMessage } from '../protocol/codec.js';
 import type { ClientSession } from '../session/client-session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 
-const MEDIA_PREFIX = { url: 'MEDIA_URL:', base64: 'IMAGE_BASE64:' } as const;
-const MEDIA_SEPARATOR = '|||';
 /** JSON envelope of a messageResponse around its text, generously counted. */
 const ENVELOPE_BYTES = 512;
 
 /**
- * Turns replies into `messageResponse` packets (PROTOCOL.md §6) and writes them to a live client
+ * Turns replies into `messageResponse` packets (docs/protocol.md) and writes them to a live client
  * of the bot: the device the message came from, or, if it went away, another live device of the
  * same bot (the phone posts by room name, so any device logged into the bot's account works).
- * Nothing is truncated: a reply over the limits is refused (`rejected`, `too_long`) and the plugin sees it.
+ * The session writes the packet in its phone's protocol (v3.2 or v3.3). Nothing is truncated: a
+ * reply over the limits is refused (`rejected`, `too_long`) and the plugin sees it.
  */
 export class Outbound {
   constructor(
     private readonly deps: {
       readonly registry: SessionRegistry;
-      readonly codec: ProtocolCodec;
       readonly counters: Counters;
       readonly log: CoreLogger;
       readonly settings: BridgeSettings;
@@ -53,9 +51,18 @@ export class Outbound {
     if (typeof route === 'string') {
       result = this.undeliverable(out, route);
     } else {
-      route.send(this.encode(out));
-      this.deps.counters.inc('packets_out', 'messageResponse');
-      result = { status: 'written', traceId: out.traceId, deviceId: route.deviceId };
+      const written = route.sendReply(this.message(out));
+      if (written === 'written' || written === 'closed') {
+        // 'closed': the socket went away under us; like any write into a dead socket, it is lost.
+        this.deps.counters.inc('packets_out', 'messageResponse');
+        result = { status: 'written', traceId: out.traceId, deviceId: route.deviceId };
+      } else {
+        this.deps.log.warn(
+          { botName: out.target.botName, room: out.target.room, traceId: out.traceId, protocol: route.protocol, reason: written, code: 'BRIDGE_ERR_REPLY_TOO_LARGE' },
+          written === 'too_long' ? "reply not sent: over the line limit in this phone's protocol" : "reply not sent: this phone's protocol cannot carry it",
+        );
+        result = { status: 'rejected', traceId: out.traceId, reason: written };
+      }
     }
     const ok = result.status === 'written';
     if (this.deps.events.active('reply:sent')) {
@@ -94,14 +101,15 @@ export class Outbound {
     return { status: 'rejected', traceId: out.traceId, reason };
   }
 
-  encode(out: OutgoingReply): string {
+  /** The protocol-neutral packet; the session's codec writes it (outbound never picks a protocol). */
+  message(out: OutgoingReply): MessageResponseMessage {
     const { reply, target } = out;
     const base = { room: target.room, channelId: target.channelId, botName: target.botName };
-    if (reply.kind === 'text') return this.deps.codec.encodeMessageResponse({ ...base, text: reply.text });
+    if (reply.kind === 'text') return { ...base, content: { kind: 'text', text: reply.text } };
     const { minMediaWaitMs, maxMediaWaitMs } = this.deps.settings.replies;
     const wait = reply.waitMs === undefined ? 0 : Math.min(maxMediaWaitMs, Math.max(minMediaWaitMs, Math.round(reply.waitMs)));
-    const text = MEDIA_PREFIX[reply.form] + reply.items.join(MEDIA_SEPARATOR);
-    return this.deps.codec.encodeMessageResponse(wait > 0 ? { ...base, text, mediaWaitTime: wait } : { ...base, text });
+    const content = { kind: 'media', form: reply.form, items: reply.items, mediaType: reply.mediaType ?? 'image' } as const;
+    return wait > 0 ? { ...base, content, mediaWaitTime: wait } : { ...base, content };
   }
 
   /**

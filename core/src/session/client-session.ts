@@ -1,7 +1,10 @@
 import type { ApprovalStatus, ClientInfo, PingMonitoring } from '@botbridge/sdk';
 import { reasonOf } from '../errors.js';
 import { eventTime } from '../events/bridge-events.js';
+import { v32Codec, type MessageResponseMessage, type ProtocolCodec, type ProtocolName } from '../protocol/codec.js';
+import { isV33Handshake, selectCodec } from '../protocol/codec-select.js';
 import type { AnalyzePacket, HandshakePacket, PingAnswerPacket } from '../protocol/packets.js';
+import { v33Unsendable } from '../protocol/v33-codec.js';
 import type { Connection } from '../transport/connection.js';
 import { FailureWindow } from './auth-guard.js';
 import { decideHandshake } from './handshake.js';
@@ -9,18 +12,34 @@ import type { SessionDeps } from './session-deps.js';
 
 type State = 'handshaking' | 'ready' | 'closed';
 
+/** A line as the connection delivered it: the parsed JSON part and the raw payload after it. */
+interface Line {
+  readonly value: unknown;
+  readonly raw: string;
+}
+
+/** How a reply went to the socket (the reasons are SendRejectReason's). */
+export type ReplyWrite = 'written' | 'too_long' | 'invalid' | 'closed';
+
 const OPEN_PINGS_KEPT = 8;
 
 /**
- * One bridge-script connection: handshake (absolute deadline, approval, takeover), per-packet
- * auth, ping schedule and silence detection. Packets the script writes right behind its
- * handshake (it never waits for the answer) are held, with reading paused, until the handshake
- * has been decided, then processed in order.
+ * One bridge-script connection: protocol codec (chosen from the first line), handshake (absolute
+ * deadline, approval, takeover), per-packet auth, ping schedule and silence detection. Packets the
+ * script writes right behind its handshake (it never waits for the answer) are held, with reading
+ * paused, until the handshake has been decided, then processed in order; so are the v3.3 lines
+ * its offline queue sends before the handshake (bounded), ahead of them.
  */
 export class ClientSession {
   private state: State = 'handshaking';
   private handshakeSeen = false;
-  private held: unknown[] = [];
+  /** v3.2 until the first line says otherwise; fixed from then on. */
+  private codec: ProtocolCodec = v32Codec;
+  private codecChosen = false;
+  /** v3.3 lines that arrived before the handshake, and their bytes (bounded by the settings). */
+  private early: Line[] = [];
+  private earlyBytes = 0;
+  private held: Line[] = [];
   private identity: HandshakePacket | null = null;
   private readonly handshakeTimer: NodeJS.Timeout;
   private pingTimer: NodeJS.Timeout | undefined;
@@ -50,7 +69,7 @@ export class ClientSession {
       if (this.state === 'handshaking') this.close('BRIDGE_ERR_HANDSHAKE_TIMEOUT', `${timeoutMs} ms`);
     }, timeoutMs);
     conn.start({
-      onPacket: (value) => this.handleValue(value),
+      onPacket: (value, raw) => this.handleValue(value, raw),
       onBadLine: (code, reason) => this.handleBadLine(code, reason),
       onClose: (reason) => this.handleClose(reason),
     });
@@ -62,6 +81,11 @@ export class ClientSession {
 
   get deviceId(): string {
     return this.identity?.deviceId ?? '';
+  }
+
+  /** The protocol this phone speaks ('v3.2' until its first line said otherwise). */
+  get protocol(): ProtocolName {
+    return this.codec.name;
   }
 
   get isReady(): boolean {
@@ -99,6 +123,20 @@ export class ClientSession {
     this.conn.write(line);
   }
 
+  /**
+   * Encodes a reply with this connection's codec and writes it. A reply this phone cannot take
+   * whole (its encoded line over the line limit, or media a v3.3 raw payload cannot carry) is not
+   * written: nothing is ever truncated.
+   */
+  sendReply(message: MessageResponseMessage, event: 'messageResponse' | 'scheduleMessage' = 'messageResponse'): ReplyWrite {
+    if (this.codec.name === 'v3.3' && v33Unsendable(message.content) !== null) return 'invalid';
+    const line = event === 'messageResponse' ? this.codec.encodeMessageResponse(message) : this.codec.encodeScheduleMessage(message);
+    // Cheap when far below the limit: UTF-8 is at most 3 bytes per UTF-16 unit.
+    const limit = this.deps.settings.limits.maxLineBytes;
+    if (line.length * 3 > limit && Buffer.byteLength(line) > limit) return 'too_long';
+    return this.conn.write(line) ? 'written' : 'closed';
+  }
+
   close(code: string, detail?: string): void {
     this.conn.close(code, detail);
   }
@@ -133,23 +171,31 @@ export class ClientSession {
     return Math.max(1, Math.min(limits.maxQueuedPerConnection, equalPart));
   }
 
-  private handleValue(value: unknown): void {
+  private handleValue(value: unknown, raw: string): void {
     this.lastPacketAt = Date.now();
     this.pausedAtLastPacket = this.conn.pausedMs();
-    if (this.state === 'ready') return this.route(value);
+    if (this.state === 'ready') return this.route(value, raw);
     if (this.state === 'closed') return;
     if (this.handshakeSeen) {
-      this.held.push(value);
+      this.held.push({ value, raw });
       return;
+    }
+    if (!this.codecChosen) {
+      const first = selectCodec(value);
+      this.codec = first.codec;
+      this.codecChosen = true;
+      if (first.kind === 'early') return this.holdEarly(value, raw);
+    } else if (this.codec.name === 'v3.3' && !isV33Handshake(value)) {
+      return this.holdEarly(value, raw);
     }
     this.handshakeSeen = true;
     this.deps.counters.inc('packets_in', 'handshake');
-    const decoded = this.deps.codec.decodeHandshake(value);
+    const decoded = this.codec.decodeHandshake(value, raw);
     if (!decoded.ok) {
       this.handshakeEvent('', '', '', 'invalid');
       this.deps.logs.get('handshake').warn({ conn: this.conn.id, remote: this.conn.remoteAddress, reason: decoded.reason }, 'invalid handshake');
       this.conn.write(
-        this.deps.codec.encodeHandshakeComplete({
+        this.codec.encodeHandshakeComplete({
           success: false,
           approved: false,
           message: '핸드셰이크 형식이 올바르지 않습니다',
@@ -177,7 +223,7 @@ export class ClientSession {
     if (this.state === 'closed') return;
     const reply = (success: boolean, approved: boolean, message: string) => {
       this.conn.write(
-        this.deps.codec.encodeHandshakeComplete({ success, approved, message, serverVersion: this.deps.serverVersion }),
+        this.codec.encodeHandshakeComplete({ success, approved, message, serverVersion: this.deps.serverVersion }),
       );
       this.deps.counters.inc('packets_out', 'handshakeComplete');
     };
@@ -196,22 +242,47 @@ export class ClientSession {
     this.deps.onReady(this);
     reply(true, decision.approved, decision.message);
     this.deps.log.info(
-      { botName: hs.botName, deviceId: hs.deviceId, version: hs.version, remote: this.conn.remoteAddress, approval: this.approval },
+      { botName: hs.botName, deviceId: hs.deviceId, version: hs.version, protocol: this.codec.name, remote: this.conn.remoteAddress, approval: this.approval },
       'client connected',
     );
     this.schedulePing(Math.floor(Math.random() * (this.deps.settings.session.pingJitterMs + 1)));
-    const held = this.held;
+    // Queued before the handshake, then written behind it: each line's auth is checked now,
+    // against the identity the handshake gave.
+    const lines = this.early.length > 0 ? [...this.early, ...this.held] : this.held;
+    this.early = [];
+    this.earlyBytes = 0;
     this.held = [];
-    for (const value of held) this.route(value);
+    for (const line of lines) this.route(line.value, line.raw);
     this.conn.resumeReading('handshake');
+  }
+
+  /**
+   * Holds a v3.3 line sent before the handshake, within `limits.maxPreHandshakeLines` and
+   * `maxPreHandshakeBytes`. Its size is known before it was parsed (the line limit applies), so
+   * holding costs no more than the line already did. Over the bounds it is counted and logged.
+   */
+  private holdEarly(value: unknown, raw: string): void {
+    const { maxPreHandshakeLines, maxPreHandshakeBytes } = this.deps.settings.limits;
+    // The JSON part is small next to the payload; its parsed size is not measured again.
+    const bytes = raw.length + 512;
+    if (this.early.length >= maxPreHandshakeLines || this.earlyBytes + bytes > maxPreHandshakeBytes) {
+      this.deps.counters.inc('packets_dropped', 'pre_handshake_overflow');
+      this.deps.logs.get('handshake').warn(
+        { conn: this.conn.id, remote: this.conn.remoteAddress, held: this.early.length, heldBytes: this.earlyBytes, code: 'BRIDGE_ERR_PRE_HANDSHAKE_OVERFLOW' },
+        'line before the handshake dropped: over the pre-handshake limits',
+      );
+      return;
+    }
+    this.early.push({ value, raw });
+    this.earlyBytes += bytes;
   }
 
   private handshakeEvent(botName: string, deviceId: string, version: string, result: string): void {
     this.deps.events.publish('connection:handshake', { connectionId: this.conn.id, botName, deviceId, version, result });
   }
 
-  private route(value: unknown): void {
-    const packet = this.deps.codec.decodePacket(value);
+  private route(value: unknown, raw: string): void {
+    const packet = this.codec.decodePacket(value, raw);
     switch (packet.kind) {
       case 'analyze':
         this.deps.counters.inc('packets_in', 'analyze');
@@ -303,7 +374,7 @@ export class ClientSession {
     // A client that never answers keeps at most a few open pings (it is closed as silent anyway).
     if (this.openPings.length > OPEN_PINGS_KEPT) this.openPings.shift();
     this.conn.write(
-      this.deps.codec.encodePing({
+      this.codec.encodePing({
         botName: this.botName,
         deviceId: this.deviceId,
         serverTimestamp,
@@ -320,6 +391,7 @@ export class ClientSession {
     this.state = 'closed';
     this.closeReason = reason;
     this.held = [];
+    this.early = [];
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.pingTimer);
     this.deps.onClosed(this, wasReady, reason);
