@@ -59,6 +59,11 @@ export interface ClientInfo {
   readonly deviceId: string;
   readonly clientType: string;
   readonly version: string;
+  /**
+   * The wire protocol the phone speaks (docs/protocol.md), chosen from its first line; absent for
+   * sources that never crossed the wire (the sandbox). For display only: the pipeline is the same.
+   */
+  readonly protocol?: ClientProtocol;
   /** Self-reported by the phone; `remoteAddress` is what the socket saw. */
   readonly deviceIP: string | null;
   readonly deviceInfo: string | null;
@@ -72,6 +77,9 @@ export interface ClientInfo {
   readonly monitoring: PingMonitoring | null;
   readonly pendingOutputBytes: number;
 }
+
+/** Bridge script protocol lines: v3.2.x (bare handshake, `analyze`) and v3.3.x ("JSON + raw"). */
+export type ClientProtocol = 'v3.2' | 'v3.3';
 
 /** A raw TCP connection before its handshake. */
 export interface ConnectionInfo {

@@ -106,6 +106,7 @@ export class ClientSession {
       deviceId: this.deviceId,
       clientType: id?.clientType ?? '',
       version: id?.version ?? '',
+      protocol: this.codec.name,
       deviceIP: id?.deviceIP ?? null,
       deviceInfo: id?.deviceInfo ?? null,
       remoteAddress: this.conn.remoteAddress,
