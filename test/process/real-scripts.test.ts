@@ -1,8 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startExample } from './example-process.js';
 
@@ -76,3 +78,91 @@ describe.skipIf(reason !== null)('the real bridge scripts against botbridge', ()
     expect(connected.sort()).toEqual(['v3.2', 'v3.3']);
   }, 120_000);
 });
+
+/** The parts of the harness's BridgeHarness (harness.mjs, plain JavaScript) this test uses. */
+interface Harness {
+  start(): Promise<unknown>;
+  stop(): Promise<unknown>;
+  message(fields: { text: string; logId?: string }): Promise<unknown>;
+  mark(): { events: number; wire: number };
+  waitForSend(pred: (e: { text: string }) => boolean, timeoutMs?: number, options?: { since?: { events: number } }): Promise<{ text: string }>;
+  waitForLog(pred: RegExp, timeoutMs?: number, options?: { since?: { events: number } }): Promise<unknown>;
+  readonly events: ReadonlyArray<{ ev: string; text?: string }>;
+}
+
+/** A TCP relay the test can cut, as a phone's network drops; it records the server's lines. */
+async function relay(upstreamPort: number) {
+  const sockets = new Set<Socket>();
+  const fromServer: string[] = [];
+  /** Per connection, the phone's lines. */
+  const fromPhone: string[][] = [];
+  const server = createServer((phone) => {
+    const lines: string[] = [];
+    fromPhone.push(lines);
+    phone.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    const up = connect(upstreamPort, '127.0.0.1');
+    for (const s of [phone, up]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    phone.pipe(up);
+    up.pipe(phone);
+    up.on('data', (chunk: Buffer) => fromServer.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    phone.on('close', () => up.destroy());
+    up.on('close', () => phone.destroy());
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    port: (server.address() as { port: number }).port,
+    fromServer,
+    fromPhone,
+    cut: () => sockets.forEach((s) => s.destroy()),
+    close: () => new Promise<void>((done) => { sockets.forEach((s) => s.destroy()); server.close(() => done()); }),
+  };
+}
+
+describe.skipIf(reason !== null)('the real v3.3.3 script reconnecting with queued messages', () => {
+  it('gets every message it queued while disconnected answered, in order', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'botbridge-real-queue-'));
+    const server = await startExample('examples/domaeka', ['--port', '0', '--no-http', '--store', `sqlite:${join(dir, 'bridge.db')}`, '--auto-approve']);
+    cleanup.push(async () => {
+      server.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    });
+    const net = await relay(server.port);
+    cleanup.push(net.close);
+    const { BridgeHarness } = (await import(pathToFileURL(join(harnessDir, 'harness.mjs')).href)) as {
+      BridgeHarness: new (options: Record<string, unknown>) => Harness;
+    };
+    const harness = new BridgeHarness({ port: net.port, proxy: false, device: 'real-queue', script: SCRIPTS[0], gitDir });
+    cleanup.push(async () => void (await harness.stop().catch(() => undefined)));
+    await harness.start();
+    const handshaken = () => net.fromServer.filter((line) => line.includes('"handshakeComplete"')).length;
+    await until(() => handshaken() === 1, 30_000, 'first handshakeComplete');
+    await harness.message({ text: '# echo warm' });
+    await harness.waitForSend((e) => e.text === '에코: warm', 15_000);
+
+    const mark = harness.mark();
+    net.cut();
+    // Once the script saw the drop, what it sends goes to its offline queue, then out behind the
+    // next connection's handshake... which it queues behind them (docs/protocol.md).
+    await harness.waitForLog(/재연결 예약/, 15_000, { since: mark });
+    for (const text of ['q1', 'q2', 'q3']) await harness.message({ text: `# echo ${text}` });
+    await until(() => handshaken() === 2, 30_000, 'handshakeComplete after the reconnect');
+    await until(() => harness.events.slice(mark.events).filter((e) => e.ev === 'send').length >= 3, 15_000, 'three replies');
+    const sent = harness.events.slice(mark.events).filter((e) => e.ev === 'send').map((e) => e.text);
+    expect(sent).toEqual(['에코: q1', '에코: q2', '에코: q3']);
+    // The quirk did happen: the second connection opened with the queued messages, not the handshake.
+    const events = net.fromPhone[1]!.map((line) => /^\{"event":"(\w+)"/.exec(line)?.[1]);
+    expect(events.slice(0, 4)).toEqual(['message', 'message', 'message', 'handshake']);
+  }, 120_000);
+});
+
+async function until(probe: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
