@@ -79,6 +79,34 @@ describe('bridge v3.3: text', () => {
   });
 });
 
+describe('bridge v3.3: limits', () => {
+  it('closes on a payload over the line limit before decoding it', async () => {
+    const t = await bridge({ plugins: [echoPlugin], config: { limits: { maxLineBytes: 4_096 } } });
+    const phone = await t.client(v33);
+    phone.sendRaw(messageLine('x', DEVICE, 'QUFB'.repeat(2_000)));
+    await phone.closed;
+    await expectCounter(t, 'disconnects', 'BRIDGE_ERR_LINE_TOO_LONG', 1);
+    expect(phone.replies).toEqual([]);
+  });
+
+  it('closes on a queued line over the pre-handshake line limit', async () => {
+    const t = await bridge({ plugins: [echoPlugin] });
+    const phone = await connect(t, { ...v33, handshake: false });
+    phone.sendRaw(messageLine('x'.repeat(20_000)) + handshakeV33());
+    await phone.closed;
+    await expectCounter(t, 'disconnects', 'BRIDGE_ERR_LINE_TOO_LONG', 1);
+  });
+
+  it('applies the text limit to the decoded text', async () => {
+    const t = await bridge({ plugins: [echoPlugin], config: { limits: { maxTextLength: 10 } } });
+    const phone = await t.client(v33);
+    // 10 Korean characters: 30 UTF-8 bytes, 40 base64 characters, within the limit.
+    await phone.shouldReply('가나다라마바사아자차', '에코: 가나다라마바사아자차');
+    await phone.shouldNotReply('가나다라마바사아자차카');
+    expect(counter(t, 'messages_rejected', 'text_too_long')).toBe(1);
+  });
+});
+
 describe('bridge v3.3: media', () => {
   it('sends two images cut by positions, media types from the reply, and refuses media the raw payload cannot carry', async () => {
     const results: SendResult[][] = [];
