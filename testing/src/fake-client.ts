@@ -215,17 +215,7 @@ export class FakeBridgeClient {
       this.#write(line);
       return data;
     }
-    const fields = typeof input === 'string' ? { text: input } : input;
-    const now = new Date();
-    this.#logIdSeq += 1n;
-    const base = buildAnalyzeData(fields, {
-      botName: this.botName,
-      clientType: this.#identity.clientType,
-      logId: String(this.#logIdBase + this.#logIdSeq),
-      now,
-    });
-    if (base.channelId !== null) this.#knownChannels.add(base.channelId);
-    const data = this.#withAuth(base, options, now.getTime());
+    const { base, data, now } = this.#chatLine(input, options);
     let lines = encodeLine({ event: 'analyze', data });
     if (options.legacyTwin) {
       lines += encodeLine({ event: 'analyze', data: this.#withAuth(buildLegacyTwin(base), options, now.getTime()) });
@@ -353,6 +343,12 @@ export class FakeBridgeClient {
 
   /** A v3.3 `message` line; `data` is its v3.2 equivalent (what tests compare). */
   #messageLine(input: string | AnalyzeInput, options: AnalyzeOptions): { data: AnalyzeData; line: string } {
+    const { data, now } = this.#chatLine(input, options);
+    return { data, line: buildV33MessageLine(data, data.auth, now, this.#positions) };
+  }
+
+  /** One chat line's fields with a fresh logId: without auth (`base`) and signed (`data`). */
+  #chatLine(input: string | AnalyzeInput, options: AnalyzeOptions): { base: AnalyzeData; data: AnalyzeData; now: Date } {
     const fields = typeof input === 'string' ? { text: input } : input;
     const now = new Date();
     this.#logIdSeq += 1n;
@@ -363,8 +359,7 @@ export class FakeBridgeClient {
       now,
     });
     if (base.channelId !== null) this.#knownChannels.add(base.channelId);
-    const data = this.#withAuth(base, options, now.getTime());
-    return { data, line: buildV33MessageLine(data, data.auth, now, this.#positions) };
+    return { base, data: this.#withAuth(base, options, now.getTime()), now };
   }
 
   #withAuth(data: AnalyzeData, options: AnalyzeOptions, now: number): AnalyzeData {

@@ -8,15 +8,10 @@ import { v33Unsendable } from '../protocol/v33-codec.js';
 import type { Connection } from '../transport/connection.js';
 import { FailureWindow } from './auth-guard.js';
 import { decideHandshake } from './handshake.js';
+import { HeldLines } from './held-lines.js';
 import type { SessionDeps } from './session-deps.js';
 
 type State = 'handshaking' | 'ready' | 'closed';
-
-/** A line as the connection delivered it: the parsed JSON part and the raw payload after it. */
-interface Line {
-  readonly value: unknown;
-  readonly raw: string;
-}
 
 /** How a reply went to the socket (the reasons are SendRejectReason's). */
 export type ReplyWrite = 'written' | 'too_long' | 'invalid' | 'closed';
@@ -36,10 +31,7 @@ export class ClientSession {
   /** v3.2 until the first line says otherwise; fixed from then on. */
   private codec: ProtocolCodec = v32Codec;
   private codecChosen = false;
-  /** v3.3 lines that arrived before the handshake, and their bytes (bounded by the settings). */
-  private early: Line[] = [];
-  private earlyBytes = 0;
-  private held: Line[] = [];
+  private readonly held: HeldLines;
   private identity: HandshakePacket | null = null;
   private readonly handshakeTimer: NodeJS.Timeout;
   private pingTimer: NodeJS.Timeout | undefined;
@@ -64,6 +56,7 @@ export class ClientSession {
   ) {
     this.lastPacketAt = Date.now();
     this.authFailures = new FailureWindow(deps.settings.auth.maxFailures, deps.settings.auth.failureWindowMs);
+    this.held = new HeldLines(deps.settings.limits.maxPreHandshakeLines, deps.settings.limits.maxPreHandshakeBytes);
     const timeoutMs = deps.settings.session.handshakeTimeoutMs;
     this.handshakeTimer = setTimeout(() => {
       if (this.state === 'handshaking') this.close('BRIDGE_ERR_HANDSHAKE_TIMEOUT', `${timeoutMs} ms`);
@@ -178,7 +171,7 @@ export class ClientSession {
     if (this.state === 'ready') return this.route(value, raw);
     if (this.state === 'closed') return;
     if (this.handshakeSeen) {
-      this.held.push({ value, raw });
+      this.held.holdBehind({ value, raw });
       return;
     }
     if (!this.codecChosen) {
@@ -249,33 +242,22 @@ export class ClientSession {
     this.schedulePing(Math.floor(Math.random() * (this.deps.settings.session.pingJitterMs + 1)));
     // Queued before the handshake, then written behind it: each line's auth is checked now,
     // against the identity the handshake gave.
-    const lines = this.early.length > 0 ? [...this.early, ...this.held] : this.held;
-    this.early = [];
-    this.earlyBytes = 0;
-    this.held = [];
-    for (const line of lines) this.route(line.value, line.raw);
+    for (const line of this.held.drain()) this.route(line.value, line.raw);
     this.conn.resumeReading('handshake');
   }
 
   /**
    * Holds a v3.3 line sent before the handshake, within `limits.maxPreHandshakeLines` and
-   * `maxPreHandshakeBytes`. Its size is known before it was parsed (the line limit applies), so
-   * holding costs no more than the line already did. Over the bounds it is counted and logged.
+   * `maxPreHandshakeBytes` (each line was within the pre-handshake line limit before it was
+   * parsed). Over the bounds it is counted and logged, not silently lost.
    */
   private holdEarly(value: unknown, raw: string): void {
-    const { maxPreHandshakeLines, maxPreHandshakeBytes } = this.deps.settings.limits;
-    // The JSON part is small next to the payload; its parsed size is not measured again.
-    const bytes = raw.length + 512;
-    if (this.early.length >= maxPreHandshakeLines || this.earlyBytes + bytes > maxPreHandshakeBytes) {
-      this.deps.counters.inc('packets_dropped', 'pre_handshake_overflow');
-      this.deps.logs.get('handshake').warn(
-        { conn: this.conn.id, remote: this.conn.remoteAddress, held: this.early.length, heldBytes: this.earlyBytes, code: 'BRIDGE_ERR_PRE_HANDSHAKE_OVERFLOW' },
-        'line before the handshake dropped: over the pre-handshake limits',
-      );
-      return;
-    }
-    this.early.push({ value, raw });
-    this.earlyBytes += bytes;
+    if (this.held.holdEarly({ value, raw })) return;
+    this.deps.counters.inc('packets_dropped', 'pre_handshake_overflow');
+    this.deps.logs.get('handshake').warn(
+      { conn: this.conn.id, remote: this.conn.remoteAddress, held: this.held.earlyCount, heldBytes: this.held.earlyByteCount, code: 'BRIDGE_ERR_PRE_HANDSHAKE_OVERFLOW' },
+      'line before the handshake dropped: over the pre-handshake limits',
+    );
   }
 
   private handshakeEvent(botName: string, deviceId: string, version: string, result: string): void {
@@ -391,8 +373,7 @@ export class ClientSession {
     const wasReady = this.state === 'ready';
     this.state = 'closed';
     this.closeReason = reason;
-    this.held = [];
-    this.early = [];
+    this.held.clear();
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.pingTimer);
     this.deps.onClosed(this, wasReady, reason);
