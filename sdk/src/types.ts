@@ -43,6 +43,11 @@ export interface ChatMessage {
   readonly receivedAt: number;
   /** True when it came through the script's legacy `response()` entry point (no logId). */
   readonly legacy: boolean;
+  /**
+   * The bridge script version the phone reported in its handshake (`3.2.1`, `3.3.3`), for
+   * information only: messages of every protocol version look the same.
+   */
+  readonly clientVersion?: string;
 }
 
 export interface RoomInfo {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mediaBase64, mediaUrl, texts, type SendResult } from '@botbridge/sdk';
+import { mediaBase64, mediaUrl, texts, type ChatMessage, type SendResult } from '@botbridge/sdk';
 import { buildAnalyzeData, buildV33Handshake, buildV33MessageLine, encodeLine } from '@botbridge/testing/wire';
 import { BOT, CHANNEL, DEVICE, authBlockFor, counter, echoPlugin, eventually, expectCounter, fastSession, handlerPlugin, useBridges } from './helpers.js';
 
@@ -57,6 +57,28 @@ describe('bridge v3.3: text', () => {
     expect(old.replies.every((r) => r.message_type === undefined)).toBe(true);
     const protocols = Object.fromEntries(t.bridge.clients().map((c) => [c.deviceId, c.protocol]));
     expect(protocols).toEqual({ [DEVICE]: 'v3.2', [OTHER_DEVICE]: 'v3.3' });
+  });
+
+  it('gives plugins the same message from both protocols (clientVersion for information only)', async () => {
+    const seen: ChatMessage[] = [];
+    const capture = handlerPlugin('e2e-v33-capture', ({ message }) => {
+      seen.push(message);
+      return 'ok';
+    });
+    const t = await bridge({ plugins: [capture] });
+    const old = await t.client({ deviceId: DEVICE });
+    const current = await t.client({ ...v33, deviceId: OTHER_DEVICE });
+    await old.shouldReply({ text: '같은 줄 😀', isMention: true }, 'ok');
+    await current.shouldReply({ text: '같은 줄 😀', isMention: true }, 'ok');
+    const [a, b] = seen as [ChatMessage, ChatMessage];
+    const common = ({ id, traceId, deviceId, logId, receivedAt, clientTimestamp, clientVersion, ...rest }: ChatMessage) => rest;
+    expect(common(b)).toEqual(common(a));
+    expect(common(a)).toMatchObject({ text: '같은 줄 😀', isMention: true, channelId: CHANNEL, legacy: false });
+    expect([a.clientVersion, b.clientVersion]).toEqual(['3.2.1', '3.3.3']);
+    expect(b.logId).toMatch(/^\d+$/);
+    expect(b.id).toBe(`${BOT}/${CHANNEL}/${b.logId}`);
+    // The v3.3 UTC stamp arrives as the phone's local time, the v3.2 way.
+    expect(b.clientTimestamp).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
   });
 
   it('takes the payload after the last } whatever the positions say; exact positions work too', async () => {

@@ -76,6 +76,11 @@ export class ClientSession {
     return this.identity?.deviceId ?? '';
   }
 
+  /** The script version its handshake reported (informational, ChatMessage.clientVersion). */
+  get clientVersion(): string | undefined {
+    return this.identity?.version;
+  }
+
   /** The protocol this phone speaks ('v3.2' until its first line said otherwise). */
   get protocol(): ProtocolName {
     return this.codec.name;
