@@ -32,6 +32,7 @@ export class ClientSession {
   private codec: ProtocolCodec = v32Codec;
   private codecChosen = false;
   private readonly held: HeldLines;
+  private earlyOverflowLogged = false;
   private identity: HandshakePacket | null = null;
   private readonly handshakeTimer: NodeJS.Timeout;
   private pingTimer: NodeJS.Timeout | undefined;
@@ -254,14 +255,17 @@ export class ClientSession {
   /**
    * Holds a v3.3 line sent before the handshake, within `limits.maxPreHandshakeLines` and
    * `maxPreHandshakeBytes` (each line was within the pre-handshake line limit before it was
-   * parsed). Over the bounds it is counted and logged, not silently lost.
+   * parsed). Over the bounds it is counted, and logged once per connection (a phone streaming
+   * lines before its handshake must not flood the log until its deadline closes it).
    */
   private holdEarly(value: unknown, raw: string): void {
     if (this.held.holdEarly({ value, raw })) return;
     this.deps.counters.inc('packets_dropped', 'pre_handshake_overflow');
+    if (this.earlyOverflowLogged) return;
+    this.earlyOverflowLogged = true;
     this.deps.logs.get('handshake').warn(
       { conn: this.conn.id, remote: this.conn.remoteAddress, held: this.held.earlyCount, heldBytes: this.held.earlyByteCount, code: 'BRIDGE_ERR_PRE_HANDSHAKE_OVERFLOW' },
-      'line before the handshake dropped: over the pre-handshake limits',
+      'line before the handshake dropped: over the pre-handshake limits (further ones are only counted)',
     );
   }
 
