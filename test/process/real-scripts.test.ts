@@ -74,8 +74,8 @@ describe.skipIf(reason !== null)('the real bridge scripts against botbridge', ()
       expect(result.out, result.err.slice(-2_000)).toMatch(/^PASS .*handshake=approved reply="에코: hello".*ping=answered/m);
       expect(result.code).toBe(0);
     }
-    const connected = server.logs.filter((entry) => entry.msg === 'client connected').map((entry) => entry.protocol);
-    expect(connected.sort()).toEqual(['v3.2', 'v3.3']);
+    const connected = server.logs.filter((entry) => entry.msg === 'client connected').map((entry) => entry.version);
+    expect(connected.sort()).toEqual(['3.2.1', '3.3.3']);
   }, 120_000);
 });
 

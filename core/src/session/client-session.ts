@@ -242,7 +242,7 @@ export class ClientSession {
     this.deps.onReady(this);
     reply(true, decision.approved, decision.message);
     this.deps.log.info(
-      { botName: hs.botName, deviceId: hs.deviceId, version: hs.version, protocol: this.codec.name, remote: this.conn.remoteAddress, approval: this.approval },
+      { botName: hs.botName, deviceId: hs.deviceId, version: hs.version, remote: this.conn.remoteAddress, approval: this.approval },
       'client connected',
     );
     this.schedulePing(Math.floor(Math.random() * (this.deps.settings.session.pingJitterMs + 1)));
