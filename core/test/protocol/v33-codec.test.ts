@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { v32Codec } from '../../src/protocol/codec.js';
 import { selectCodec, splitFrame } from '../../src/protocol/codec-select.js';
+import { parseJsonLine } from '../../src/protocol/safe-json.js';
 import { decodeBase64Text, v33Codec, v33Unsendable } from '../../src/protocol/v33-codec.js';
 
 /**
@@ -186,6 +187,30 @@ describe('v33Codec decoders', () => {
   it('the v3.2 codec refuses a payload after the JSON', () => {
     expect(v32Codec.decodePacket({ event: 'analyze', data: {} }, 'SGk=')).toMatchObject({ kind: 'invalid', event: 'analyze' });
     expect(v32Codec.decodeHandshake({ botName: 'b', version: '3.2.2', deviceID: 'd' }, 'x').ok).toBe(false);
+  });
+
+  it('never throws on mangled lines: every one decodes to a packet or a reason', () => {
+    // Deterministic pseudo-random mutations of real lines: cuts, duplicated braces, junk payloads.
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const sources = [messageLine('# echo 안녕 😀'), PONG_LINE, HANDSHAKE_LINE, messageLine('x', { log_id: null, channel_id: null })];
+    const junk = ['}', '{', '"', '=', '\\', '\u0000', '😀', 'SGk=', ' ', ']'];
+    for (let i = 0; i < 2_000; i += 1) {
+      let line = sources[rand(sources.length)]!;
+      const cut = rand(line.length + 1);
+      line = rand(2) === 0 ? line.slice(0, cut) : line.slice(0, cut) + junk[rand(junk.length)] + line.slice(cut);
+      if (rand(3) === 0) line += junk[rand(junk.length)]!.repeat(rand(5));
+      const frame = splitFrame(line);
+      const parsed = parseJsonLine(frame.json, { maxDepth: 16, maxKeys: 2_000 });
+      if (!parsed.ok) continue;
+      const packet = v33Codec.decodePacket(parsed.value, frame.raw);
+      expect(['analyze', 'ping', 'unknown', 'invalid']).toContain(packet.kind);
+      expect(() => v33Codec.decodeHandshake(parsed.value, frame.raw)).not.toThrow();
+      expect(() => selectCodec(parsed.value)).not.toThrow();
+    }
   });
 
   it('decodeBase64Text is strict', () => {
