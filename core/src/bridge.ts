@@ -23,6 +23,7 @@ import { Counters } from './metrics/counters.js';
 import { MonitorServices } from './monitor/monitor-services.js';
 import { PingRecorder } from './monitor/ping-recorder.js';
 import { Outbound } from './outbound/outbound.js';
+import { Outbox } from './outbound/outbox.js';
 import { ReplyPath } from './outbound/reply-path.js';
 import { Admission } from './pipeline/admission.js';
 import { Deduplicator } from './pipeline/dedup.js';
@@ -85,6 +86,8 @@ export class Bridge {
   private readonly plugins: PluginHost;
   private readonly dispatcher: Dispatcher<MessageJob>;
   private readonly replies: ReplyPath;
+  /** Replies kept for bots with no live device (null when replies.outbox.enabled is false). */
+  private readonly outbox: Outbox | null;
   private readonly monitor: MonitorServices;
   /** Whether the store answers (every store call reports to it); see store/store-health.ts. */
   private readonly storeHealth: StoreHealth;
@@ -101,7 +104,7 @@ export class Bridge {
     this.settings = settings;
     this.log = options.logger ?? createLogger(settings.log);
     this.logs = new LogCategories(this.log, settings.log.categories);
-    this.botSettings = new BotSettings({ replyGapMs: settings.pipeline.replyGapMs, rooms: settings.pipeline.rooms });
+    this.botSettings = new BotSettings({ replyGapMs: settings.pipeline.replyGapMs, outboxTtlMs: settings.replies.outbox.ttlMs, rooms: settings.pipeline.rooms });
     this.storeRef = options.store;
     this.ownsStore = options.store === undefined;
     const { counters, log, logs, hooks, registry, events, botSettings } = this;
@@ -126,13 +129,27 @@ export class Bridge {
       retentionMs: Math.max(p.dedupWindowMs, j.replayMaxAgeMs),
       pruneIntervalMs: j.pruneIntervalMs,
       pruneBatchSize: j.pruneBatchSize,
-      counters,
+      events,
       log: logs.get('store'),
     });
     const replyLog = logs.get('reply');
     const queueLog = logs.get('queue');
+    const ob = settings.replies.outbox;
+    this.outbox = !ob.enabled ? null : new Outbox({
+      store: () => this.store,
+      events,
+      log: replyLog,
+      ttlMs: (botName) => botSettings.outboxTtlMs(botName),
+      gapMs: (roomKey) => botSettings.replyGapMs(roomKey),
+      sweepIntervalMs: ob.sweepIntervalMs,
+      sweepBatchSize: ob.sweepBatchSize,
+      hasApprovedDevice: (botName) => this.approvals.hasApprovedDevice(botName),
+      canDeliver: (botName): boolean => outbound.canDeliver(botName),
+      write: (out): Promise<boolean> => outbound.writeQueued(out),
+    });
+    const outbound: Outbound = new Outbound({ registry, counters, log: replyLog, settings, events, ...(this.outbox ? { outbox: this.outbox } : {}) });
     this.replies = new ReplyPath({
-      outbound: new Outbound({ registry, counters, log: replyLog, settings, events }),
+      outbound,
       hooks,
       log: replyLog,
       events,
@@ -249,6 +266,8 @@ export class Bridge {
       this.approvals.start();
       // journal: the dedup memory of the previous process, before the first line is read.
       await this.seedDedup();
+      // outbox: the previous run's queued replies, known before any device can connect.
+      await this.outbox?.start();
       await this.plugins.setup();
       await this.hooks.onStart.promise();
       this.boundAddress = await this.connections.listen(this.settings.listen.host, this.settings.listen.port);
@@ -318,6 +337,8 @@ export class Bridge {
       writers: this.monitor.pending(),
       /** Whether reading is paused because a store writer is behind (`saturated` covers both reasons). */
       writesSaturated: this.monitor.saturated,
+      /** Replies waiting in the outbox for a device of their bot. */
+      outbox: this.outbox?.stats() ?? { queued: 0, rooms: 0 },
       store: { health: this.storeHealth.state, approvalsFresh: this.approvals.isFresh() },
       counters: this.counters.snapshot(),
     };
@@ -418,7 +439,7 @@ export class Bridge {
         admission: this.admission,
         registry: this.registry,
         approvals: this.approvals,
-        counters: this.counters,
+        events: this.events,
         log: this.logs.get('message'),
         waitMs: this.settings.journal.replayWaitMs,
         maxAgeMs: this.settings.journal.replayMaxAgeMs,
@@ -430,6 +451,8 @@ export class Bridge {
   }
 
   private async shutdownParts(): Promise<void> {
+    // outbox: its running store step (an insert, a delivery, an expiry) ends before the store closes.
+    await this.outbox?.close();
     // journal: the last done marks (and admissions) before the store closes; replay has stopped polling.
     await this.replayDone;
     await this.journal?.close();

@@ -12,6 +12,7 @@ export const errorCatalogue = {
   BRIDGE_ERR_JSON_INVALID: 'line is not valid JSON: {reason}',
   BRIDGE_ERR_JSON_LIMITS: 'JSON exceeds limits: {reason}',
   BRIDGE_ERR_JSON_POISON: 'JSON contains a forbidden key: {key}',
+  BRIDGE_ERR_LISTEN: 'cannot listen for bridge scripts on {host}:{port}: {reason}; {hint}',
   BRIDGE_ERR_OUTPUT_OVERFLOW: 'client stopped reading: {bytes} bytes pending (limit {limit})',
   // session
   BRIDGE_ERR_HANDSHAKE_TIMEOUT: 'handshake not completed within {timeoutMs} ms',
@@ -38,8 +39,9 @@ export const errorCatalogue = {
   BRIDGE_ERR_REPLY_TOO_LARGE: 'reply of {length} characters exceeds {limit}',
   BRIDGE_ERR_REPLY_NO_CLIENT: 'no live client of bot {botName} to send to',
   BRIDGE_ERR_REPLY_DEVICE_NOT_APPROVED: 'no approved live client of bot {botName} to send to',
+  BRIDGE_ERR_REPLY_EXPIRED: '{expired} queued replies expired before a device of their bot came back',
   // plugins
-  BRIDGE_ERR_PLUGIN_CONFIG: 'plugin {plugin}: invalid config at {path}: {reason}',
+  BRIDGE_ERR_PLUGIN_CONFIG: 'invalid plugin config: {issues}',
   BRIDGE_ERR_PLUGIN_DUPLICATE: 'plugin {plugin} is listed twice',
   BRIDGE_ERR_PLUGIN_SETUP: 'plugin {plugin}: setup failed: {reason}',
   BRIDGE_ERR_PLUGIN_SETUP_TIMEOUT: 'plugin {plugin}: setup did not finish within {timeoutMs} ms',
@@ -54,7 +56,7 @@ export const errorCatalogue = {
   BRIDGE_ERR_EVENT_NOT_PUBLISHABLE: 'event {name} is published by the core only',
   BRIDGE_ERR_UNKNOWN_TABLE: 'the core writes no batched table {table}',
   // config, store, lifecycle
-  BRIDGE_ERR_CONFIG_INVALID: 'invalid config at {path}: {reason}',
+  BRIDGE_ERR_CONFIG_INVALID: 'invalid config: {issues}',
   BRIDGE_ERR_CONFIG_LOAD: 'cannot load config file {file}: {reason}',
   BRIDGE_ERR_STORE_URL: 'unsupported store URL {url}: {reason}',
   BRIDGE_ERR_STORE_UNAVAILABLE: 'store unavailable: {reason}',

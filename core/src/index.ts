@@ -1,8 +1,6 @@
 export { Bridge, createBridge } from './bridge.js';
 export type { CreateBridgeOptions } from './bridge.js';
 export type { BridgeAdmin, BridgeStats, CounterReader, SetStatusOptions } from './admin/bridge-admin.js';
-export { createHooks } from './hooks.js';
-export type { BridgeHooks, HookName, PluginErrorEvent } from './hooks.js';
 export { BridgeError, errorCatalogue, isBridgeError } from './errors.js';
 export type { BridgeErrorCode } from './errors.js';
 export { loadBridgeConfig, resolveConfig } from './config/load-config.js';

@@ -22,6 +22,8 @@ export interface BotConfigDocument {
 export interface BotCoreConfig {
   /** Gap between several replies to one message (overrides pipeline.replyGapMs for this bot). */
   readonly replyGapMs?: number;
+  /** How long a reply waits in the outbox for a device of this bot (overrides replies.outbox.ttlMs). */
+  readonly outboxTtlMs?: number;
   /**
    * Per-room overrides keyed by channelId (`name:<room name>` for rooms without one). They
    * replace this bot's entries of pipeline.rooms; `concurrency` beats kb_rooms.room_concurrency.

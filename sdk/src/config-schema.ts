@@ -136,6 +136,19 @@ export const bridgeConfigSchema = z.strictObject({
     maxTextLength: positiveInt.default(65_000),
     minMediaWaitMs: nonNegativeInt.default(0),
     maxMediaWaitMs: positiveInt.default(60_000),
+    /**
+     * Replies for a bot with no live device are kept in the store (the outbox) and delivered in
+     * room order when a device of the bot is back; past `ttlMs` (per bot: the core section's
+     * `outboxTtlMs`) they expire. `enabled: false`: such replies are rejected (`no_client`).
+     */
+    outbox: z.strictObject({
+      enabled: z.boolean().default(true),
+      ttlMs: positiveInt.default(600_000),
+      /** How often expired rows are looked for (and stalled deliveries retried). */
+      sweepIntervalMs: positiveInt.default(5_000),
+      /** Rows expired per sweep at most (the rest wait for the next sweep). */
+      sweepBatchSize: positiveInt.default(500),
+    }).prefault({}),
   }).prefault({}),
   pluginHost: z.strictObject({
     setupTimeoutMs: positiveInt.default(10_000),

@@ -241,6 +241,15 @@ export interface CoreEventMap {
   'store:error': Stamp & { readonly operation: string };
   /** Rows dropped because a write buffer was full or a batch failed, by table. */
   'store:write-dropped': Stamp & { readonly table: string; readonly rows: number };
+  // --- journal of admitted messages ---
+  /** One group commit of the journal: rows of admitted messages and done marks, in one transaction. */
+  'journal:commit': Stamp & { readonly admitted: number; readonly done: number };
+  /** A journal commit failed (it is retried with the same entries). */
+  'journal:error': Stamp & { readonly reason: string };
+  /** Journal entries given up: the buffer was full while the store was down, or the store was gone at close. */
+  'journal:dropped': Stamp & { readonly reason: 'buffer_full' | 'close'; readonly entries: number };
+  /** Journal rows at start: replayed through the pipeline, expired (too old), or not replayed (no phone). */
+  'journal:replay': Stamp & { readonly result: 'replayed' | 'expired' | 'not_replayed'; readonly rows: number };
   /** A store writer's buffer filled (reading from phones pauses: the store is behind) or drained below its low mark. */
   'store:write-saturation': Stamp & { readonly transition: 'paused' | 'resumed'; readonly buffered: { readonly chatLog: number; readonly ping: number; readonly system: number } };
   /** Rows a batch writer wrote, by table. */
@@ -288,6 +297,10 @@ export const CORE_EVENTS = Object.freeze({
   'store:error': 'store',
   'store:write-dropped': 'store',
   'store:write-saturation': 'store',
+  'journal:commit': 'journal',
+  'journal:error': 'journal',
+  'journal:dropped': 'journal',
+  'journal:replay': 'journal',
   'store:rows-written': 'store',
   'store:rows-rejected': 'store',
   'store:retention-deleted': 'store',

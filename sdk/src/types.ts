@@ -195,8 +195,10 @@ export interface HandshakeVerdict {
 
 /**
  * What became of one reply (`ctx.reply`, `ctx.bridge.send`, the admin API's send). `written`:
- * handed to a phone's socket. `queued` / `expired`: kept for an offline device and delivered
- * later / given up past its TTL (reserved for the outbox; not produced yet). `dropped`: a
+ * handed to a phone's socket. `queued`: no device of the bot is connected; kept in the store
+ * (the outbox) and delivered in the room's order when one is back. Final for the caller: what
+ * becomes of it later (delivered, or `expired` past the TTL) is reported as events and metrics,
+ * not to the awaiting plugin. `dropped`: a
  * `beforeReply` handler returned null (`plugin` names it; null when the drop was not made by a
  * plugin). `rejected`: refused by the core, see `SendRejectReason`.
  */
@@ -212,8 +214,9 @@ export type SendStatus = SendResult['status'];
 /**
  * - `too_long`: over `replies.maxTextLength` or the line limit (nothing is ever truncated);
  * - `invalid`: a media reply without items, or with an empty item or one containing `|||`;
- * - `no_client`: no live device of the bot (the outbox will turn this into `queued`);
- * - `device_not_approved`: the only live devices of the bot are not approved;
+ * - `no_client`: no live device of the bot, and none to wait for (the bot has no approved device,
+ *   the outbox is off, or it could not store the reply); otherwise the reply is `queued`;
+ * - `device_not_approved`: the only live devices of the bot are not approved (never queued);
  * - `unknown_room`: reserved (not produced yet).
  */
 export type SendRejectReason = 'too_long' | 'invalid' | 'no_client' | 'device_not_approved' | 'unknown_room';

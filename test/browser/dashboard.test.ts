@@ -96,6 +96,7 @@ describe('dashboard in a browser', () => {
     // Nothing was dropped on the way to the store: the tile says so, not in red.
     await page.waitForFunction("document.getElementById('kpi-writes-dropped')?.textContent === '0'");
     expect(await page.locator('#kpi-writes-card.alert').count()).toBe(0);
+    await page.waitForFunction("document.getElementById('kpi-outbox')?.textContent === '0'");
     await page.waitForTimeout(1_000);
     await mkdir(new URL('../artifacts/', import.meta.url), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -97,6 +97,17 @@ export class ApprovalCache {
     return status === 'approved' && !this.isFresh() ? 'pending' : status;
   }
 
+  /**
+   * Whether any device of the bot is approved in the store (ignoring staleness: the outbox asks
+   * whether a reply could ever be delivered, not whether it may be sent now). A scan of the
+   * devices, for the rare reply that finds no live device.
+   */
+  hasApprovedDevice(botName: string): boolean {
+    const prefix = key(botName, '');
+    for (const [k, entry] of this.devices) if (entry.value === 'approved' && k.startsWith(prefix)) return true;
+    return false;
+  }
+
   /** The cached room approval, with the same staleness rule as deviceStatus. */
   roomApproval(botName: string, roomId: string): RoomApproval | undefined {
     const room = this.rooms.get(key(botName, roomId))?.value;

@@ -9,6 +9,7 @@ export interface RoomOverride {
 /** The core section of one bot with every key resolved. */
 export interface ResolvedCore {
   readonly replyGapMs: number;
+  readonly outboxTtlMs: number;
   readonly rooms: Readonly<Record<string, RoomOverride>>;
 }
 
@@ -27,6 +28,7 @@ const roomOverrideSchema = z.strictObject({
 export function coreSectionSchema(defaults: ResolvedCore) {
   return z.strictObject({
     replyGapMs: z.number().int().nonnegative().default(defaults.replyGapMs),
+    outboxTtlMs: z.number().int().positive().default(defaults.outboxTtlMs),
     rooms: z.record(z.string(), roomOverrideSchema).default({ ...defaults.rooms }),
   });
 }
@@ -84,7 +86,7 @@ export function validateBotDocument(
 export function toDocument(resolved: ResolvedDocument, comment?: string): BotConfigDocument {
   const plugins: Record<string, unknown> = {};
   for (const [name, section] of resolved.plugins) plugins[name] = section;
-  const body = { core: { replyGapMs: resolved.core.replyGapMs, rooms: { ...resolved.core.rooms } }, plugins };
+  const body = { core: { replyGapMs: resolved.core.replyGapMs, outboxTtlMs: resolved.core.outboxTtlMs, rooms: { ...resolved.core.rooms } }, plugins };
   return comment === undefined ? body : { $comment: comment, ...body };
 }
 

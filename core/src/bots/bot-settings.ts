@@ -5,6 +5,8 @@ import { formatPath, toDocument, validateBotDocument, type ResolvedCore, type Re
 /** What the core's per-bot section defaults to: the bridge's pipeline settings. */
 export interface BotSettingsDefaults {
   readonly replyGapMs: number;
+  /** replies.outbox.ttlMs */
+  readonly outboxTtlMs: number;
   /** pipeline.rooms, keyed `<botName>/<roomKey>`. */
   readonly rooms: Readonly<Record<string, RoomOverride>>;
 }
@@ -77,6 +79,11 @@ export class BotSettings {
     return this.applied.get(sequencerKey.slice(0, sequencerKey.indexOf('\u0000')))?.core.replyGapMs ?? this.base.replyGapMs;
   }
 
+  /** How long a reply for this bot waits in the outbox (read when it is queued). */
+  outboxTtlMs(botName: string): number {
+    return this.applied.get(botName)?.core.outboxTtlMs ?? this.base.outboxTtlMs;
+  }
+
   /** The handle of the per-bot config source; only one plugin may hold it. */
   claimSource(plugin: string): BotConfigProvider {
     if (this.source !== null && this.source !== plugin) {
@@ -135,7 +142,7 @@ export class BotSettings {
     const prefix = `${botName}/`;
     const rooms: Record<string, RoomOverride> = {};
     for (const [key, room] of Object.entries(this.base.rooms)) if (key.startsWith(prefix)) rooms[key.slice(prefix.length)] = room;
-    return { replyGapMs: this.base.replyGapMs, rooms };
+    return { replyGapMs: this.base.replyGapMs, outboxTtlMs: this.base.outboxTtlMs, rooms };
   }
 
   private refreshFlags(): void {

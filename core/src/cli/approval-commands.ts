@@ -7,7 +7,7 @@ import type { DeviceRecord, ListFilter, RoomRecord, Store } from '../store/types
 import { CliError } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
 import { formatLocalTime, formatTable } from './format-table.js';
-import { resolveStore } from './resolve-store-url.js';
+import { requireExistingStore, resolveStore } from './resolve-store-url.js';
 import type { StoreOptions } from './resolve-store-url.js';
 
 /** `botbridge devices …` and `botbridge rooms …`: the operator's side of approval (PROTOCOL.md §5). */
@@ -60,8 +60,9 @@ function parseStatus(value: string): ApprovalStatus {
 }
 
 async function withStore<T>(options: StoreOptions, run: (store: Store) => Promise<T>): Promise<T> {
-  const { url, settings } = await resolveStore(options);
-  const store = await openStore(url, settings);
+  const resolved = await resolveStore(options);
+  requireExistingStore(resolved);
+  const store = await openStore(resolved.url, resolved.settings);
   try {
     return await run(store);
   } finally {
@@ -71,7 +72,7 @@ async function withStore<T>(options: StoreOptions, run: (store: Store) => Promis
 
 function addStoreOptions(command: Command): Command {
   return command
-    .option('--store <url>', 'store URL (default: $BOTBRIDGE_STORE, store.url of the config, sqlite:./data/botbridge.db)')
+    .option('--store <url>', 'store URL (default: $BOTBRIDGE_STORE, store.url of the config, sqlite:./data/botbridge.db); must exist')
     .option('--config <file>', 'bridge config file to read store.url from (default: ./bridge.config.ts)');
 }
 
@@ -84,9 +85,10 @@ function addSubject<R>(program: Command, subject: Subject<R>, io: CliIo): void {
     .option('--json', 'print JSON')
     .action(async (options: StoreOptions & { bot?: string; status?: ApprovalStatus; json?: boolean }) => {
       const filter: ListFilter = { botName: options.bot, status: options.status };
-      const records = await withStore(options, (store) => subject.list(store, filter));
+      const { records, description } = await withStore(options, async (store) => ({ records: await subject.list(store, filter), description: store.description }));
       if (options.json === true) io.out(`${JSON.stringify(records, null, 2)}\n`);
-      else if (records.length === 0) io.out(`no ${subject.plural}\n`);
+      // Names the store: an empty answer from the wrong database looks like an empty right one.
+      else if (records.length === 0) io.out(`no ${subject.plural} in ${description}\n`);
       else io.out(formatTable(subject.header, records.map((r) => subject.cells(r))));
     });
 

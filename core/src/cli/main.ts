@@ -3,6 +3,7 @@ import { SERVER_VERSION } from '../version.js';
 import { addApprovalCommands } from './approval-commands.js';
 import { EXIT_OK, EXIT_USAGE, processIo, reportFailure } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
+import { addPluginCommands } from './plugin-command.js';
 import { addStartCommand } from './start-command.js';
 
 function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -14,6 +15,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   addStartCommand(program, setExitCode);
   addApprovalCommands(program, io);
+  addPluginCommands(program, io);
   return program;
 }
 

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
+import { CliError } from './cli-io.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -21,7 +24,9 @@ export function addStartCommand(program: Command, setExitCode: (code: number) =>
     .option('--auto-approve', 'approve new devices and rooms on first contact (dev/test only)')
     .option('--http-port <n>', 'admin HTTP server port (overrides http.port)', parsePort)
     .option('--no-http', 'run without the admin HTTP server (overrides http.enabled)')
-    .action(async (options: { config?: string; port?: number; store?: string; autoApprove?: boolean; httpPort?: number; http: boolean }) => {
+    .option('--defaults', 'run on the built-in defaults when there is no ./bridge.config.ts (no plugins)')
+    .action(async (options: { config?: string; port?: number; store?: string; autoApprove?: boolean; httpPort?: number; http: boolean; defaults?: boolean }) => {
+      if (options.config === undefined && options.defaults !== true) requireDefaultConfig();
       const { runServer } = await import('../server.js');
       const outcome: unknown = await runServer({
         configFile: options.config,
@@ -33,4 +38,18 @@ export function addStartCommand(program: Command, setExitCode: (code: number) =>
       });
       setExitCode(typeof outcome === 'number' ? outcome : 0);
     });
+}
+
+/**
+ * Without --config, ./bridge.config.ts must exist: started in the wrong folder, the server would
+ * otherwise run on the defaults with no plugins (answering nothing) and create ./data there.
+ * Checked before the server module loads, so nothing is created.
+ */
+function requireDefaultConfig(cwd: string = process.cwd()): void {
+  const path = resolve(cwd, 'bridge.config.ts');
+  if (existsSync(path)) return;
+  throw new CliError(
+    `no bridge.config.ts in ${cwd}. Run botbridge start in the folder of your bridge.config.ts (npm start does), `
+      + 'name one with --config FILE, or pass --defaults to run on the built-in defaults without plugins.',
+  );
 }

@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BridgeConfig, BridgeSettings, PluginEntry } from '@botbridge/sdk';
 import { bridgeConfigSchema } from '@botbridge/sdk/internal';
 import { BridgeError, reasonOf } from '../errors.js';
+import { describeIssues, firstPath } from './config-issues.js';
 
 export interface LoadedConfig {
   readonly settings: BridgeSettings;
@@ -30,7 +31,7 @@ export async function loadBridgeConfig(file?: string): Promise<LoadedConfig> {
     const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
     loaded = mod.default;
   } catch (error) {
-    throw new BridgeError('BRIDGE_ERR_CONFIG_LOAD', { file: path, reason: reasonOf(error) }, { cause: error });
+    throw new BridgeError('BRIDGE_ERR_CONFIG_LOAD', { file: path, reason: firstLine(reasonOf(error)) + missingPackageHint(error, path) }, { cause: error });
   }
   if (loaded === null || typeof loaded !== 'object') {
     throw new BridgeError('BRIDGE_ERR_CONFIG_LOAD', { file: path, reason: 'the default export is not a config object' });
@@ -38,16 +39,45 @@ export async function loadBridgeConfig(file?: string): Promise<LoadedConfig> {
   return { ...resolveConfig(loaded as BridgeConfig), file: path };
 }
 
-/** Validates a config object; errors name the first offending path. */
+/** Validates a config object; the error lists every problem, unknown keys with a suggestion. */
 export function resolveConfig(config: BridgeConfig): { settings: BridgeSettings; plugins: PluginEntry[] } {
   const { plugins = [], ...rest } = config;
   const parsed = bridgeConfigSchema.safeParse(rest);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new BridgeError('BRIDGE_ERR_CONFIG_INVALID', {
-      path: issue.path.length > 0 ? issue.path.join('.') : '(root)',
-      reason: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-    });
+    const { issues } = parsed.error;
+    throw new BridgeError('BRIDGE_ERR_CONFIG_INVALID', { path: firstPath(issues), issues: describeIssues(issues, bridgeConfigSchema).join('; ') });
   }
   return { settings: parsed.data, plugins: [...plugins] };
+}
+
+/**
+ * A config outside this repository imports @botbridge/sdk and its plugins from the node_modules
+ * of its own folder (Node resolves from the importing file), where nothing installed them. The
+ * botbridge packages are not on the registry, so the hint names this installation's folder.
+ */
+function missingPackageHint(error: unknown, file: string): string {
+  const code = (error as { code?: unknown }).code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return '';
+  const name = /Cannot find (?:module|package) '((?:@[^/']+\/)?[^/'.][^/']*)/.exec(reasonOf(error))?.[1];
+  if (name === undefined) return '';
+  const folder = dirname(file);
+  const local = name.startsWith('@botbridge/') ? ownPackageDir(name) : undefined;
+  return `; packages a config imports resolve from its own folder: run \`cd ${folder} && npm install ${local ?? name}\``
+    + (local === undefined ? '' : ' (the botbridge packages are installed from a botbridge checkout, not the registry)');
+}
+
+/** The folder of one of botbridge's own packages in this installation, if it has it. */
+function ownPackageDir(name: string): string | undefined {
+  try {
+    let dir = dirname(fileURLToPath(import.meta.resolve(name)));
+    for (let i = 0; i < 5 && !existsSync(join(dir, 'package.json')); i += 1) dir = dirname(dir);
+    return realpathSync(dir);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Node's "Require stack" follows the first line; the log keeps it in the error's cause. */
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!;
 }

@@ -145,6 +145,8 @@ export const StatsDto = z.object({
   saturated: z.boolean(),
   dispatcher: dispatcherStats,
   writers: z.record(z.string(), z.number()),
+  /** Replies waiting in the outbox for a device of their bot (rooms: rooms with waiting replies). */
+  outbox: z.object({ queued: z.number(), rooms: z.number() }),
   counters: z.record(z.string(), z.number()),
 });
 

@@ -1,7 +1,7 @@
 import type { ApprovalCache } from '../approval/approval-cache.js';
 import { reasonOf } from '../errors.js';
 import type { CoreLogger } from '../logger.js';
-import type { Counters } from '../metrics/counters.js';
+import type { EventBus } from '../events/bridge-events.js';
 import type { Admission } from '../pipeline/admission.js';
 import { SandboxSource, type MessageSource } from '../pipeline/message-source.js';
 import type { SessionRegistry } from '../session/session-registry.js';
@@ -12,7 +12,7 @@ export interface ReplayDeps {
   readonly admission: Admission;
   readonly registry: SessionRegistry;
   readonly approvals: ApprovalCache;
-  readonly counters: Counters;
+  readonly events: EventBus;
   readonly log: CoreLogger;
   /** journal.replayWaitMs: how long a bot's messages wait for one of its phones. */
   readonly waitMs: number;
@@ -48,7 +48,7 @@ export async function replayJournal(deps: ReplayDeps): Promise<ReplayResult> {
   const store = deps.store();
   const expired = await store.expireJournal(new Date(Date.now() - deps.maxAgeMs));
   if (expired > 0) {
-    deps.counters.inc('journal_replay', 'expired', expired);
+    deps.events.publish('journal:replay', { result: 'expired', rows: expired });
     deps.log.warn({ count: expired, maxAgeMs: deps.maxAgeMs }, 'journal: unanswered messages too old to replay; expired');
   }
   const rows = await store.journalPending(REPLAY_LIMIT);
@@ -66,7 +66,7 @@ export async function replayJournal(deps: ReplayDeps): Promise<ReplayResult> {
   const replayed = results.reduce((sum, n) => sum + n, 0);
   const waiting = rows.length - replayed;
   if (waiting > 0) {
-    deps.counters.inc('journal_replay', 'not_replayed', waiting);
+    deps.events.publish('journal:replay', { result: 'not_replayed', rows: waiting });
     deps.log.warn({ count: waiting, waitMs: deps.waitMs }, 'journal: no approved phone came for some bots; their messages stay for the next start');
   }
   return { replayed, expired, waiting };
@@ -101,7 +101,7 @@ async function replayDevice(deps: ReplayDeps, entries: readonly JournalEntry[], 
       break;
     }
   }
-  deps.counters.inc('journal_replay', 'replayed', replayed);
+  deps.events.publish('journal:replay', { result: 'replayed', rows: replayed });
   return replayed;
 }
 

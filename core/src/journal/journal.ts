@@ -1,7 +1,7 @@
 import type { ChatMessage } from '@botbridge/sdk';
 import { reasonOf } from '../errors.js';
 import type { CoreLogger } from '../logger.js';
-import type { Counters } from '../metrics/counters.js';
+import type { EventBus } from '../events/bridge-events.js';
 import type { Deduplicator } from '../pipeline/dedup.js';
 import type { JournalEntry, JournalKey, Store } from '../store/types.js';
 
@@ -15,7 +15,7 @@ export interface JournalOptions {
   readonly retentionMs: number;
   readonly pruneIntervalMs: number;
   readonly pruneBatchSize: number;
-  readonly counters: Counters;
+  readonly events: EventBus;
   readonly log: CoreLogger;
 }
 
@@ -151,7 +151,7 @@ export class Journal {
   async close(): Promise<void> {
     clearInterval(this.pruneTimer);
     await this.flush().catch((error: unknown) => {
-      this.options.counters.inc('journal_dropped', 'close', this.pending());
+      this.options.events.publish('journal:dropped', { reason: 'close', entries: this.pending() });
       this.options.log.error({ err: reasonOf(error), entries: this.pending() }, 'journal: last commit failed at close');
     });
     this.closed = true;
@@ -181,9 +181,7 @@ export class Journal {
     const admitted = items.map((item) => item.entry);
     const run = this.options.store().writeJournal({ admitted, done, at: new Date() }).then(
       () => {
-        this.options.counters.inc('journal_commits');
-        this.options.counters.inc('journal_rows', 'admitted', admitted.length);
-        this.options.counters.inc('journal_rows', 'done', done.length);
+        this.options.events.publish('journal:commit', { admitted: admitted.length, done: done.length });
         if (this.droppedSinceLog > 0) {
           this.options.log.warn({ dropped: this.droppedSinceLog }, 'journal commits again; entries were dropped meanwhile');
           this.droppedSinceLog = 0;
@@ -194,7 +192,7 @@ export class Journal {
         this.buffer = [...items, ...this.buffer];
         for (const item of items) if (item.entry.doneAt === null) this.unwritten.set(keyString(item.entry), item);
         this.done = [...done, ...this.done];
-        this.options.counters.inc('journal_errors');
+        this.options.events.publish('journal:error', { reason: reasonOf(error) });
         this.options.log.warn({ err: reasonOf(error), entries: this.pending() }, 'journal commit failed; retrying');
         this.enforceLimit();
         if (!this.closed) this.schedule(RETRY_MS);
@@ -219,7 +217,7 @@ export class Journal {
     this.done.splice(0, fromDone);
     const fromBuffer = over - fromDone;
     for (const item of this.buffer.splice(0, fromBuffer)) this.unwritten.delete(keyString(item.entry));
-    this.options.counters.inc('journal_dropped', 'buffer_full', over);
+    this.options.events.publish('journal:dropped', { reason: 'buffer_full', entries: over });
     if (this.droppedSinceLog === 0) {
       this.options.log.error({ dropped: over, bufferLimit: this.options.bufferLimit }, 'journal buffer full (store down?): oldest entries dropped');
     }

@@ -93,6 +93,14 @@ export function registerStateMetrics(registry: Registry, bridge: Bridge): void {
     },
   });
   new Gauge({
+    name: 'botbridge_outbox_queued',
+    help: 'Replies kept in the outbox for a bot with no live device (delivered when one is back, or expired).',
+    registers,
+    collect() {
+      this.set(stats().outbox.queued);
+    },
+  });
+  new Gauge({
     name: 'botbridge_queue_saturated',
     help: '1 while the queue is full and sockets are not read.',
     registers,

@@ -5,9 +5,13 @@ import type { Counters } from '../metrics/counters.js';
 import { MEDIA_PREFIX, MEDIA_SEPARATOR, type MessageResponseMessage } from '../protocol/codec.js';
 import type { ClientSession } from '../session/client-session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
+import type { Outbox } from './outbox.js';
 
 /** JSON envelope of a messageResponse around its text, generously counted. */
 const ENVELOPE_BYTES = 512;
+/** An outbox backlog waits for the socket to drain once this much output (or half the limit) is pending. */
+const BACKLOG_PENDING_BYTES = 256 * 1024;
+const BACKLOG_FLUSH_TIMEOUT_MS = 10_000;
 
 /**
  * Turns replies into `messageResponse` packets (docs/protocol.md) and writes them to a live client
@@ -24,6 +28,8 @@ export class Outbound {
       readonly log: CoreLogger;
       readonly settings: BridgeSettings;
       readonly events: EventBus;
+      /** Keeps replies for a bot with no live device (replies.outbox.enabled); absent: they are rejected. */
+      readonly outbox?: Outbox;
     },
   ) {}
 
@@ -40,59 +46,108 @@ export class Outbound {
   }
 
   /**
-   * Writes one reply now. Never throws: the outcome is returned and published as `reply:sent`
-   * (whether it reached a socket or not). Counting is the caller's: ReplyPath publishes every
-   * result once as `reply:result`.
+   * Writes one reply now, or hands it to the outbox (`queued`, resolved once it is stored). Never
+   * throws or rejects: the outcome is returned and published as `reply:sent` (whether it reached
+   * a socket or not). Counting is the caller's: ReplyPath publishes every result once as
+   * `reply:result`.
    */
-  deliver(out: OutgoingReply): SendResult {
+  deliver(out: OutgoingReply): SendResult | Promise<SendResult> {
+    const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
+    // A room with a backlog: behind it, even when a device is live (the outbox delivers in order).
+    const outbox = this.deps.outbox;
+    if (outbox?.holds(out.target)) return outbox.enqueue(out).then((result) => this.published(out, null, result, started));
+    const route = this.route(out);
+    if (typeof route !== 'string') {
+      const written = this.write(route, out);
+      if (written !== 'closed') return this.published(out, route.deviceId, written, started);
+    }
+    // A session that is closing (replaced by its own reconnect, its socket just ended) took nothing: no client.
+    const result = this.undeliverable(out, typeof route === 'string' ? route : 'no_client');
+    return result instanceof Promise ? result.then((r) => this.published(out, null, r, started)) : this.published(out, null, result, started);
+  }
+
+  /**
+   * The outbox's write of a queued reply: the normal path (route, encode, `reply:sent` written,
+   * so the chat log records it), after a wait while the socket's output is backed up, so a
+   * backlog never floods a slow phone. false when no live approved device of the bot is left
+   * (or its socket stayed backed up: the sweep retries).
+   */
+  async writeQueued(out: OutgoingReply): Promise<boolean> {
     const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
     const route = this.route(out);
-    let result: SendResult;
-    if (typeof route === 'string') {
-      result = this.undeliverable(out, route);
-    } else {
-      const written = route.sendReply(this.message(out));
-      if (written === 'written' || written === 'closed') {
-        // 'closed': the socket went away under us; like any write into a dead socket, it is lost.
-        this.deps.counters.inc('packets_out', 'messageResponse');
-        result = { status: 'written', traceId: out.traceId, deviceId: route.deviceId };
-      } else {
-        this.deps.log.warn(
-          { botName: out.target.botName, room: out.target.room, traceId: out.traceId, protocol: route.protocol, reason: written, code: 'BRIDGE_ERR_REPLY_TOO_LARGE' },
-          written === 'too_long' ? "reply not sent: over the line limit in this phone's protocol" : "reply not sent: this phone's protocol cannot carry it",
-        );
-        result = { status: 'rejected', traceId: out.traceId, reason: written };
-      }
+    if (typeof route === 'string') return false;
+    // Wait for the socket before writing, never past the limit that would close it
+    // (limits.maxPendingOutputBytes): a slow phone gets its backlog late, not a disconnect.
+    const threshold = Math.min(BACKLOG_PENDING_BYTES, this.deps.settings.limits.maxPendingOutputBytes / 2);
+    if (route.conn.pendingOutputBytes > threshold) {
+      await route.conn.flush(BACKLOG_FLUSH_TIMEOUT_MS);
+      if (route.conn.pendingOutputBytes > threshold) return false;
     }
+    const result = this.write(route, out);
+    if (result === 'closed') return false;
+    // Written, or refused for good by this phone's protocol (a retry would be refused again).
+    this.published(out, route.deviceId, result, started);
+    return true;
+  }
+
+  /**
+   * Writes through the session, which encodes the reply in its phone's protocol. 'closed': the
+   * session is closing and took nothing. A reply this phone cannot take whole is `rejected`.
+   */
+  private write(route: ClientSession, out: OutgoingReply): SendResult | 'closed' {
+    const written = route.sendReply(this.message(out));
+    if (written === 'closed') return 'closed';
+    if (written === 'written') {
+      this.deps.counters.inc('packets_out', 'messageResponse');
+      return { status: 'written', traceId: out.traceId, deviceId: route.deviceId };
+    }
+    this.deps.log.warn(
+      { botName: out.target.botName, room: out.target.room, traceId: out.traceId, protocol: route.protocol, reason: written, code: 'BRIDGE_ERR_REPLY_TOO_LARGE' },
+      written === 'too_long' ? "reply not sent: over the line limit in this phone's protocol" : "reply not sent: this phone's protocol cannot carry it",
+    );
+    return { status: 'rejected', traceId: out.traceId, reason: written };
+  }
+
+  /** Whether a live approved device of the bot could take a reply now. */
+  canDeliver(botName: string): boolean {
+    for (const session of this.deps.registry.ofBot(botName)) if (session.isReady && session.approval === 'approved') return true;
+    return false;
+  }
+
+  private published(out: OutgoingReply, deviceId: string | null, result: SendResult, started: number): SendResult {
+    if (!this.deps.events.active('reply:sent')) return result;
     const ok = result.status === 'written';
-    if (this.deps.events.active('reply:sent')) {
-      const { reply, target } = out;
-      const sentAt = Date.now();
-      this.deps.events.publish('reply:sent', {
-        traceId: out.traceId,
-        botName: target.botName,
-        room: target.room,
-        deviceId: typeof route === 'string' ? null : route.deviceId,
-        index: out.index,
-        status: result.status,
-        reason: result.status === 'rejected' ? result.reason : null,
-        ok,
-        error: ok ? null : legacyError(result),
-        kind: reply.kind,
-        text: reply.kind === 'text' ? reply.text : `${reply.form === 'url' ? 'MEDIA_URL' : 'IMAGE_BASE64'}:(${reply.items.length} items)`,
-        // Timed only while someone listened from the start (two clock reads per reply otherwise).
-        sendMs: started ? eventTime() - started : 0,
-        sent: ok ? { ...out, ok, sentAt } : { ...out, ok, error: legacyError(result), sentAt },
-      });
-    }
+    const { reply, target } = out;
+    const sentAt = Date.now();
+    this.deps.events.publish('reply:sent', {
+      traceId: out.traceId,
+      botName: target.botName,
+      room: target.room,
+      deviceId,
+      index: out.index,
+      status: result.status,
+      reason: result.status === 'rejected' ? result.reason : null,
+      ok,
+      error: ok ? null : legacyError(result),
+      kind: reply.kind,
+      text: reply.kind === 'text' ? reply.text : `${reply.form === 'url' ? 'MEDIA_URL' : 'IMAGE_BASE64'}:(${reply.items.length} items)`,
+      // Timed only while someone listened from the start (two clock reads per reply otherwise).
+      sendMs: started ? eventTime() - started : 0,
+      sent: ok ? { ...out, ok, sentAt } : { ...out, ok, error: legacyError(result), sentAt },
+    });
     return result;
   }
 
   /**
-   * The one place where "no live device can take this reply" is decided. The offline outbox
-   * (issue 11) slots in here: keep the reply per (bot, room) and return `queued` instead.
+   * The one place where "no live device can take this reply" is decided. `no_client` (the bot's
+   * devices are all offline: disconnected, replaced by their own reconnect, or this process just
+   * restarted) goes to the outbox when it is on and the bot has an approved device: `queued`,
+   * delivered when a device is back.
+   * `device_not_approved` stays a rejection: the only live devices are unapproved, and an
+   * unapproved device must never get the reply, now or later.
    */
-  private undeliverable(out: OutgoingReply, reason: 'no_client' | 'device_not_approved'): SendResult {
+  private undeliverable(out: OutgoingReply, reason: 'no_client' | 'device_not_approved'): SendResult | Promise<SendResult> {
+    if (reason === 'no_client' && this.deps.outbox?.accepts(out.target.botName)) return this.deps.outbox.enqueue(out);
     const code = reason === 'no_client' ? 'BRIDGE_ERR_REPLY_NO_CLIENT' : 'BRIDGE_ERR_REPLY_DEVICE_NOT_APPROVED';
     this.deps.log.warn(
       { botName: out.target.botName, room: out.target.room, traceId: out.traceId, code },

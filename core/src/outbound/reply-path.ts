@@ -74,7 +74,10 @@ export interface ReplyPathDeps {
  * The one owner of replies: a room ticket, `beforeReply`, validation, the room's order
  * (ReplySequencer) and delivery (Outbound), for replies to a message and proactive sends alike.
  * Every reply ends in exactly one SendResult, counted here (`replies{<status>}`,
- * `replies_rejected{<reason>}`).
+ * `replies_rejected{<reason>}`). `queued` (the outbox stored it for an offline device) is final
+ * for the caller and settles the ticket: the reply is durable, so the journal may mark the
+ * message done; its later delivery is a `reply:sent`, its expiry a `reply:result` `expired`
+ * published by the outbox.
  *
  * Finishing a ticket. `finish` is idempotent and called by the message job's `finally` (the one
  * place outside this module), by `close` for jobs that never ran, and by this module itself: a
@@ -217,15 +220,30 @@ export class ReplyPath {
     return this.sequencer.stats();
   }
 
-  private deliver(queued: Queued): void {
-    let result: SendResult;
+  /** Synchronous for a written or rejected reply; a promise (the room's chain waits) while the outbox stores it. */
+  private deliver(queued: Queued): void | Promise<void> {
+    let result: SendResult | Promise<SendResult>;
     try {
       result = this.deps.outbound.deliver(queued.out);
     } catch (error) {
-      // Outbound never throws by contract; if it did, the reply did not reach a socket.
-      this.deps.log.error({ botName: queued.out.target.botName, room: queued.out.target.room, traceId: queued.out.traceId, err: reasonOf(error) }, 'reply send failed');
-      result = { status: 'rejected', traceId: queued.out.traceId, reason: 'no_client' };
+      result = this.sendFailed(queued, error);
     }
+    if (result instanceof Promise) {
+      return result.then(
+        (r) => this.delivered(queued, r),
+        (error: unknown) => this.delivered(queued, this.sendFailed(queued, error)),
+      );
+    }
+    this.delivered(queued, result);
+  }
+
+  /** Outbound never throws by contract; if it did, the reply did not reach a socket. */
+  private sendFailed(queued: Queued, error: unknown): SendResult {
+    this.deps.log.error({ botName: queued.out.target.botName, room: queued.out.target.room, traceId: queued.out.traceId, err: reasonOf(error) }, 'reply send failed');
+    return { status: 'rejected', traceId: queued.out.traceId, reason: 'no_client' };
+  }
+
+  private delivered(queued: Queued, result: SendResult): void {
     this.count(result, queued.out);
     queued.done?.(result);
     const t = queued.ticket;

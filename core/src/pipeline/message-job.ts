@@ -13,6 +13,7 @@ import {
   type SendResult,
 } from '@botbridge/sdk';
 import type { ApprovalCache, RoomApproval } from '../approval/approval-cache.js';
+import { approveCommand, PendingNotices } from '../approval/pending-notices.js';
 import { BridgeError, isBridgeError, reasonOf } from '../errors.js';
 import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
@@ -56,6 +57,7 @@ export interface MessageJobDeps {
  * hanging worker reaches its `finally` late or never.
  */
 export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abort: JobAbort, runnableAt?: number) => Promise<void> {
+  const notices = new PendingNotices();
   return async (job, abort, runnableAt = 0) => {
     const context = new JobContext(job, abort, deps);
     deps.replies.watch(job.ticket, abort);
@@ -82,6 +84,7 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       const roomApproved = approval.status === 'approved';
       if (deps.hooks.onReceive.isUsed()) await deps.hooks.onReceive.promise({ message, room, deviceApproved, roomApproved });
       if (!deviceApproved || !roomApproved) {
+        if (deviceApproved && approval.status === 'pending') notePendingRoom(job, notices, deps);
         deps.events.publish('message:routed', { traceId: message.traceId, botName: job.botName, room: message.room, result: deviceApproved ? 'room_not_approved' : 'device_not_approved' });
         outcome = 'not-approved';
         return;
@@ -104,6 +107,15 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       }
     }
   };
+}
+
+/** An approved device's message in a pending room: says once per interval how to approve the room. */
+function notePendingRoom(job: MessageJob, notices: PendingNotices, deps: MessageJobDeps): void {
+  if (!notices.due(`${job.botName}\u0000${job.roomKey}`)) return;
+  deps.log.info(
+    { botName: job.botName, roomId: job.roomKey, room: job.message.room, approve: approveCommand('rooms', job.botName, job.roomKey) },
+    'message in a pending room not answered; approve the room to answer it',
+  );
 }
 
 async function resolveRoom(job: MessageJob, deps: MessageJobDeps): Promise<RoomApproval> {

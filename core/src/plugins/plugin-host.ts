@@ -1,6 +1,7 @@
 import type { BridgeApi, BridgeSettings, Logger, PluginDefinition, PluginEntry } from '@botbridge/sdk';
 import { Registry } from 'prom-client';
 import { BotSettings } from '../bots/bot-settings.js';
+import { describeIssues, firstPath } from '../config/config-issues.js';
 import { BridgeError, reasonOf } from '../errors.js';
 import type { EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
@@ -51,7 +52,7 @@ export class PluginHost {
       readonly pluginLog?: (name: string) => Logger;
     },
   ) {
-    this.botSettings = deps.botSettings ?? new BotSettings({ replyGapMs: 0, rooms: {} });
+    this.botSettings = deps.botSettings ?? new BotSettings({ replyGapMs: 0, outboxTtlMs: 600_000, rooms: {} });
     this.metricsRegistry = deps.metricsRegistry ?? new Registry();
     this.loaded = validateEntries(entries);
     for (const plugin of this.loaded) this.botSettings.registerPlugin(plugin.definition, plugin.config);
@@ -100,7 +101,8 @@ export class PluginHost {
         );
         context.seal();
         plugin.state = 'running';
-        this.deps.log.info({ plugin: name, version: plugin.definition.version }, 'plugin started');
+        // debug only: the listener may still fail to bind; `botbridge listening` names the running plugins.
+        this.deps.log.debug({ plugin: name, version: plugin.definition.version }, 'plugin set up');
       } catch (error) {
         context.seal();
         plugin.state = 'failed';
@@ -127,9 +129,11 @@ export class PluginHost {
   }
 }
 
+/** Every entry's config is checked before the first error is thrown: an operator fixes them all in one go. */
 function validateEntries(entries: readonly PluginEntry[]): Loaded[] {
   const seen = new Set<string>();
-  return entries.map((entry) => {
+  const broken: { plugin: string; lines: string[]; path: string }[] = [];
+  const loaded = entries.map((entry) => {
     const definition: PluginDefinition = 'plugin' in entry ? entry.plugin : entry;
     const raw = 'plugin' in entry ? entry.config : undefined;
     if (seen.has(definition.name)) throw new BridgeError('BRIDGE_ERR_PLUGIN_DUPLICATE', { plugin: definition.name });
@@ -137,16 +141,18 @@ function validateEntries(entries: readonly PluginEntry[]): Loaded[] {
     let config: unknown = raw ?? {};
     if (definition.config) {
       const parsed = definition.config.safeParse(raw ?? {});
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new BridgeError('BRIDGE_ERR_PLUGIN_CONFIG', {
-          plugin: definition.name,
-          path: issue.path.length > 0 ? issue.path.join('.') : '(root)',
-          reason: issue.message,
-        });
-      }
-      config = parsed.data;
+      if (parsed.success) config = parsed.data;
+      else broken.push({ plugin: definition.name, lines: describeIssues(parsed.error.issues, definition.config), path: firstPath(parsed.error.issues) });
     }
     return { definition, config, context: null, state: 'configured' as const, error: null };
   });
+  if (broken.length > 0) {
+    throw new BridgeError('BRIDGE_ERR_PLUGIN_CONFIG', {
+      plugin: broken[0]!.plugin,
+      path: broken[0]!.path,
+      plugins: broken.map((b) => b.plugin).join(', '),
+      issues: broken.flatMap((b) => b.lines.map((line) => `plugin ${b.plugin}: ${line}`)).join('; '),
+    });
+  }
+  return loaded;
 }

@@ -1,4 +1,5 @@
 import type { ApprovalStatus, ClientInfo, PingMonitoring } from '@botbridge/sdk';
+import { approveCommand } from '../approval/pending-notices.js';
 import { reasonOf } from '../errors.js';
 import { eventTime } from '../events/bridge-events.js';
 import { v32Codec, type MessageResponseMessage, type ProtocolCodec, type ProtocolName } from '../protocol/codec.js';
@@ -119,8 +120,9 @@ export class ClientSession {
     };
   }
 
-  send(line: string): void {
-    this.conn.write(line);
+  /** false: the connection is closing or closed and the line was not queued (see Connection.write). */
+  send(line: string): boolean {
+    return this.conn.write(line);
   }
 
   /**
@@ -241,8 +243,11 @@ export class ClientSession {
     this.state = 'ready';
     this.deps.onReady(this);
     reply(true, decision.approved, decision.message);
+    const approval = this.approval;
+    // A pending device says how to approve it: the operator reads this line first.
+    const approve = approval === 'pending' ? { approve: approveCommand('devices', hs.botName, hs.deviceId) } : {};
     this.deps.log.info(
-      { botName: hs.botName, deviceId: hs.deviceId, version: hs.version, remote: this.conn.remoteAddress, approval: this.approval },
+      { botName: hs.botName, deviceId: hs.deviceId, version: hs.version, remote: this.conn.remoteAddress, approval, ...approve },
       'client connected',
     );
     this.schedulePing(Math.floor(Math.random() * (this.deps.settings.session.pingJitterMs + 1)));

@@ -1,7 +1,7 @@
 import type { ApprovalStatus } from '@botbridge/sdk';
 import type { StoreHealth } from './store-health.js';
 import type {
-  ChatLogRow, DeviceRecord, JournalCommit, JournalEntry, JournalKey, ListFilter, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
+  ChatLogRow, DeviceRecord, JournalCommit, JournalEntry, JournalKey, ListFilter, OutboxEntry, OutboxRoom, OutboxRow, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
   SystemSampleRow,
 } from './types.js';
 
@@ -115,6 +115,30 @@ export class HealthTrackedStore implements Store {
 
   pruneJournal(before: Date, limit: number): Promise<number> {
     return this.track(() => this.inner.pruneJournal(before, limit));
+  }
+
+  insertOutbox(entry: OutboxEntry): Promise<number> {
+    return this.track(() => this.inner.insertOutbox(entry));
+  }
+
+  outboxOfRoom(botName: string, roomKey: string, limit: number): Promise<OutboxRow[]> {
+    return this.track(() => this.inner.outboxOfRoom(botName, roomKey, limit));
+  }
+
+  expiredOutbox(botName: string, roomKey: string, now: Date, limit: number): Promise<{ id: number; traceId: string; room: string }[]> {
+    return this.track(() => this.inner.expiredOutbox(botName, roomKey, now, limit));
+  }
+
+  outboxRoomsWithExpired(now: Date, limit: number): Promise<{ botName: string; roomKey: string }[]> {
+    return this.track(() => this.inner.outboxRoomsWithExpired(now, limit));
+  }
+
+  deleteOutbox(ids: readonly number[]): Promise<number> {
+    return this.track(() => this.inner.deleteOutbox(ids));
+  }
+
+  outboxRooms(): Promise<OutboxRoom[]> {
+    return this.track(() => this.inner.outboxRooms());
   }
 
   /** Closing is not a health signal. */

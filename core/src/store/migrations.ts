@@ -5,6 +5,7 @@ import type { SchemaDialect } from './dialects/dialect.js';
 import { kbCompat } from './migration-compat.js';
 import { ensureIndex } from './migration-helpers.js';
 import { journalTable } from './migration-journal.js';
+import { outboxTable } from './migration-outbox.js';
 
 /**
  * Schema migrations, in code (no migration folder to ship). Rules for every migration here:
@@ -134,7 +135,10 @@ function kbTables(dialect: SchemaDialect): Migration {
 
 /** Names sort in application order; never rename or edit a released migration, add a new one. */
 function migrationsFor(dialect: SchemaDialect): Record<string, Migration> {
-  return { '0001_kb_tables': kbTables(dialect), '0002_kb_compat': kbCompat(dialect), '0003_journal': journalTable(dialect) };
+  return {
+    '0001_kb_tables': kbTables(dialect), '0002_kb_compat': kbCompat(dialect), '0003_journal': journalTable(dialect),
+    '0004_outbox': outboxTable(dialect),
+  };
 }
 
 export function createMigrator(db: Kysely<any>, dialect: SchemaDialect): Migrator {

@@ -135,6 +135,23 @@ export interface BotbridgeJournalTable {
   done_at: DbTime | null;
 }
 
+/** Replies kept for offline devices (migration-outbox.ts, core/src/outbound/outbox.ts). */
+export interface BotbridgeOutboxTable {
+  id: DbId;
+  bot_name: string;
+  /** The room without the bot: channelId, or `name:<room>` when the reply had none. */
+  room_key: string;
+  room_name: string;
+  channel_id: string | null;
+  device_id: string | null;
+  /** The Reply as JSON. */
+  reply: string;
+  trace_id: string;
+  reply_index: number;
+  queued_at: DbTime;
+  expires_at: DbTime;
+}
+
 export interface Database {
   kb_bot_devices: KbBotDevicesTable;
   kb_rooms: KbRoomsTable;
@@ -142,4 +159,5 @@ export interface Database {
   kb_ping_monitor: KbPingMonitorTable;
   kb_system_monitor: KbSystemMonitorTable;
   botbridge_journal: BotbridgeJournalTable;
+  botbridge_outbox: BotbridgeOutboxTable;
 }

@@ -7,6 +7,7 @@ import type { Dialect } from './dialects/dialect.js';
 import type { DbClock } from './db-time.js';
 import * as journal from './journal-queries.js';
 import { migrateToLatest } from './migrations.js';
+import * as outbox from './outbox-queries.js';
 import * as writes from './monitor-writes.js';
 import {
   DEVICE_COLUMNS, deviceFromRow, legacyRoomKey, ROOM_COLUMNS, roomFromRow, roomKeyCandidates,
@@ -16,7 +17,7 @@ import type { Database } from './schema.js';
 import { detectLayout, OWN_LAYOUT } from './store-layout.js';
 import type { StoreLayout } from './store-layout.js';
 import type {
-  ChatLogRow, DeviceRecord, JournalCommit, JournalEntry, JournalKey, ListFilter, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
+  ChatLogRow, DeviceRecord, JournalCommit, JournalEntry, JournalKey, ListFilter, OutboxEntry, OutboxRoom, OutboxRow, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
   SystemSampleRow,
 } from './types.js';
 
@@ -333,6 +334,30 @@ export class SqlStore implements Store {
 
   async pruneJournal(before: Date, limit: number): Promise<number> {
     return journal.pruneJournal(this.#live, this.clock, before, limit);
+  }
+
+  async insertOutbox(entry: OutboxEntry): Promise<number> {
+    return outbox.insertOutbox(this.#live, this.clock, entry);
+  }
+
+  async outboxOfRoom(botName: string, roomKey: string, limit: number): Promise<OutboxRow[]> {
+    return outbox.outboxOfRoom(this.#live, this.clock, botName, roomKey, limit);
+  }
+
+  async expiredOutbox(botName: string, roomKey: string, now: Date, limit: number): Promise<{ id: number; traceId: string; room: string }[]> {
+    return outbox.expiredOfRoom(this.#live, this.clock, botName, roomKey, now, limit);
+  }
+
+  async outboxRoomsWithExpired(now: Date, limit: number): Promise<{ botName: string; roomKey: string }[]> {
+    return outbox.roomsWithExpired(this.#live, this.clock, now, limit);
+  }
+
+  async deleteOutbox(ids: readonly number[]): Promise<number> {
+    return outbox.deleteOutbox(this.#live, ids);
+  }
+
+  async outboxRooms(): Promise<OutboxRoom[]> {
+    return outbox.outboxRooms(this.#live);
   }
 
   async close(): Promise<void> {

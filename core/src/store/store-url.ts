@@ -6,7 +6,10 @@ import { BridgeError } from '../errors.js';
  * description: use redactStoreUrl.
  */
 
-/** Replaces the password of `scheme://user:password@host` (parseable or not) with `***`. */
+/**
+ * Replaces the password of `scheme://user:password@host` (parseable or not) with `***`, also in
+ * mistyped forms with fewer slashes (`mysql:/user:password@host`, `mysql:user:password@host`).
+ */
 export function redactStoreUrl(url: string): string {
   try {
     const parsed = new URL(url);
@@ -18,7 +21,7 @@ export function redactStoreUrl(url: string): string {
   } catch {
     // fall through to the textual redaction below
   }
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/{0,2}[^:/@]*:)[^@]*@/i, '$1***@');
 }
 
 /** BRIDGE_ERR_STORE_URL for a URL a dialect cannot use, its password redacted. */

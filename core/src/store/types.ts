@@ -132,6 +132,34 @@ export interface JournalCommit {
   readonly at: Date;
 }
 
+/** A reply kept for an offline device (core/src/outbound/outbox.ts), as it is queued. */
+export interface OutboxEntry {
+  readonly botName: string;
+  /** The room without the bot: channelId, or `name:<room>` when the reply had none. */
+  readonly roomKey: string;
+  readonly room: string;
+  readonly channelId: string | null;
+  /** The device the reply was meant for, if any (another approved device of the bot may take it). */
+  readonly deviceId: string | null;
+  /** The Reply as JSON. */
+  readonly reply: string;
+  readonly traceId: string;
+  readonly index: number;
+  readonly queuedAt: Date;
+  readonly expiresAt: Date;
+}
+
+/** A stored outbox row; `id` orders the rows of a room. */
+export interface OutboxRow extends OutboxEntry {
+  readonly id: number;
+}
+
+export interface OutboxRoom {
+  readonly botName: string;
+  readonly roomKey: string;
+  readonly queued: number;
+}
+
 export interface ListFilter {
   readonly botName?: string;
   readonly status?: ApprovalStatus;
@@ -181,6 +209,18 @@ export interface Store {
   expireJournal(before: Date): Promise<number>;
   /** Deletes at most `limit` rows admitted before `before`; returns how many. */
   pruneJournal(before: Date, limit: number): Promise<number>;
+  /** Stores one outbox row durably; returns its id. */
+  insertOutbox(entry: OutboxEntry): Promise<number>;
+  /** The oldest `limit` rows of a room, in queue order. */
+  outboxOfRoom(botName: string, roomKey: string, limit: number): Promise<OutboxRow[]>;
+  /** Rows of a room whose TTL ran out at `now`, oldest first, at most `limit`. */
+  expiredOutbox(botName: string, roomKey: string, now: Date, limit: number): Promise<{ id: number; traceId: string; room: string }[]>;
+  /** Rooms with rows whose TTL ran out at `now`, at most `limit`. */
+  outboxRoomsWithExpired(now: Date, limit: number): Promise<{ botName: string; roomKey: string }[]>;
+  /** Deletes outbox rows by id (delivered or expired); returns how many. */
+  deleteOutbox(ids: readonly number[]): Promise<number>;
+  /** Rooms with queued rows and their counts. */
+  outboxRooms(): Promise<OutboxRoom[]>;
   /** Closes the connection(s); later calls reject. */
   close(): Promise<void>;
 }

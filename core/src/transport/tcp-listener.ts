@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { reasonOf } from '../errors.js';
+import { BridgeError, reasonOf } from '../errors.js';
 import { Connection, type ConnectionObserver, type ConnectionOptions } from './connection.js';
 import { HandshakeSlots } from './handshake-slots.js';
 
@@ -101,10 +101,13 @@ export class TcpListener {
     });
   }
 
-  /** Resolves with the bound address (port 0 picks a free port). */
+  /**
+   * Resolves with the bound address (port 0 picks a free port). A failed bind rejects with
+   * BRIDGE_ERR_LISTEN naming the address and what to do, not with the raw system error.
+   */
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {
-      const onListenError = (error: Error) => reject(error);
+      const onListenError = (error: Error) => reject(listenError(host, port, error));
       this.server.once('error', onListenError);
       this.server.listen(port, host, () => {
         this.server.off('error', onListenError);
@@ -190,4 +193,17 @@ export class TcpListener {
     socket.destroy();
     this.options.onRefused?.(refused);
   }
+}
+
+/** What an operator can do about each way a bind fails. */
+const LISTEN_HINTS: Record<string, string> = {
+  EADDRINUSE: 'another process (maybe another botbridge) holds this port; stop it, or choose another port with --port or listen.port',
+  EACCES: 'ports below 1024 need privileges; choose a port of 1024 or more with --port or listen.port',
+  EADDRNOTAVAIL: 'this machine has no such address; set listen.host to one of its addresses, or 0.0.0.0',
+};
+
+function listenError(host: string, port: number, error: Error): BridgeError {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const hint = LISTEN_HINTS[code] ?? 'check listen.host and listen.port';
+  return new BridgeError('BRIDGE_ERR_LISTEN', { host, port, reason: code || reasonOf(error), hint }, { cause: error });
 }

@@ -13,7 +13,7 @@ const counter = definePlugin({ name: 'counter', botConfig: z.strictObject({ max:
 const plain = definePlugin({ name: 'plain', setup: () => undefined });
 
 function settings(rooms: Record<string, { concurrency?: number; ordered?: boolean }> = {}) {
-  const s = new BotSettings({ replyGapMs: 1_000, rooms });
+  const s = new BotSettings({ replyGapMs: 1_000, outboxTtlMs: 600_000, rooms });
   s.registerPlugin(greeter, { word: 'yo' });
   s.registerPlugin(counter, {});
   s.registerPlugin(plain, {});
@@ -26,7 +26,7 @@ describe('per-bot settings', () => {
     expect(s.pluginConfig('greeter', 'A')).toEqual({ greeting: 'yo from A', loud: false });
     expect(s.pluginConfig('plain', 'A')).toEqual({});
     expect(s.defaultDocument('A')).toEqual({
-      core: { replyGapMs: 1_000, rooms: { '1': { concurrency: 2 } } },
+      core: { replyGapMs: 1_000, outboxTtlMs: 600_000, rooms: { '1': { concurrency: 2 } } },
       plugins: { greeter: { greeting: 'yo from A', loud: false }, counter: { max: 3 } },
     });
     expect(s.roomOverride('A', '1')).toEqual({ concurrency: 2 });
@@ -83,7 +83,7 @@ describe('per-bot settings', () => {
   });
 
   it('refuses a plugin whose per-bot schema has a key without a default', () => {
-    const s = new BotSettings({ replyGapMs: 0, rooms: {} });
+    const s = new BotSettings({ replyGapMs: 0, outboxTtlMs: 600_000, rooms: {} });
     const bad = definePlugin({ name: 'bad', botConfig: z.object({ token: z.string() }), setup: () => undefined });
     try {
       s.registerPlugin(bad, {});

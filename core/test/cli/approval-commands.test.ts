@@ -104,7 +104,7 @@ describe.each(testStoreSpecs())('botbridge devices / rooms on %s', (spec) => {
       const stored = await store.getDevice('LOA.i', 'a1b2c3');
       expect(listed[0]).toMatchObject({ botName: 'LOA.i', status: 'pending', ipAddress: '10.0.0.5', updatedAt: stored!.updatedAt.toISOString() });
       const none = await cli(['devices', 'list', '--bot', 'Nobody', '--store', url]);
-      expect(none).toMatchObject({ code: 0, stdout: 'no devices\n' });
+      expect(none).toMatchObject({ code: 0, stdout: `no devices in ${store.description}\n` });
     });
 
     it('rejects an unknown status with exit code 2 before touching the store', async ({ seeded: { url, cli, dir }, expect }) => {
@@ -155,22 +155,32 @@ describe.each(testStoreSpecs())('botbridge devices / rooms on %s', (spec) => {
       expect(fromNamedConfig.code).toBe(0);
       expect((await store.getDevice('LOA.i', 'phone-2'))?.status).toBe('blocked');
 
+      writeFileSync(join(dir, 'flag.db'), '');
       const flagWins = await cli(['devices', 'list', '--store', 'sqlite:flag.db', '--config', 'other.config.ts']);
-      expect(flagWins).toMatchObject({ code: 0, stdout: 'no devices\n' });
+      expect(flagWins).toMatchObject({ code: 0, stdout: `no devices in sqlite:${join(dir, 'flag.db')}\n` });
     });
 
-    it('uses ./data/botbridge.db when nothing names a store', async ({ seeded: { cli, dir }, expect }) => {
-      expect(existsSync(join(dir, 'data', 'botbridge.db'))).toBe(false);
+    it('uses ./data/botbridge.db when nothing names a store, and never creates it', async ({ seeded: { cli, dir }, expect }) => {
+      const path = join(dir, 'data', 'botbridge.db');
+      expect(existsSync(path)).toBe(false);
+      const missing = await cli(['devices', 'list', '--json']);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toBe(`botbridge: no store at sqlite:${path} (from the default (no bridge.config.ts here)); botbridge start creates it. `
+        + 'Run this command in the folder of your bridge.config.ts, or name the store with --store URL or $BOTBRIDGE_STORE.\n');
+      expect(existsSync(path)).toBe(false);
+      const seeded = await openStore(`sqlite:${path}`);
+      await seeded.close();
       const result = await cli(['devices', 'list', '--json']);
       expect(result).toMatchObject({ code: 0, stdout: '[]\n' });
-      expect(existsSync(join(dir, 'data', 'botbridge.db'))).toBe(true);
     });
   });
 });
 
-describe.concurrent('botbridge command line', { timeout: 60_000 }, () => {
+describe.concurrent('botbridge command line', { timeout: 120_000 }, () => {
   it('several processes opening one fresh database at once all succeed', async ({ dir, expect }) => {
     const cli = (args: string[]) => runCli(args, { cwd: dir });
+    // An empty file is a fresh database (the CLI refuses a missing one): every process migrates it at once.
+    writeFileSync(join(dir, 'fresh.db'), '');
     const url = `sqlite:${join(dir, 'fresh.db')}`;
     const results = await Promise.all(Array.from({ length: 4 }, () => cli(['devices', 'list', '--store', url])));
     expect(results.map((r) => [r.code, r.stderr])).toEqual(Array.from({ length: 4 }, () => [0, '']));

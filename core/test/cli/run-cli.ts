@@ -18,7 +18,7 @@ export function runCli(args: readonly string[], options: { cwd: string; env?: Re
   const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', ...options.env };
   if (options.env?.BOTBRIDGE_STORE === undefined) delete env.BOTBRIDGE_STORE;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd, env, timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd, env, timeout: 60_000 }, (error, stdout, stderr) => {
       if (error !== null && typeof error.code !== 'number') {
         reject(error);
         return;

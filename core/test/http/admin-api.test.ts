@@ -85,6 +85,20 @@ describe('admin REST API', () => {
     expect(noBot.json()).toMatchObject({ status: 'rejected', reason: 'no_client' });
   });
 
+  it('answers queued when the bot\'s devices are offline, and shows the outbox in the stats', async () => {
+    const { admin, t, client } = await start();
+    const phone = await client();
+    await phone.close();
+    await eventually('phone gone', () => t.bridge.clients().length === 0);
+    const res = await admin.app.inject({ method: 'POST', url: '/api/send', headers: BEARER, payload: { botName: BOT, room: '공지방', channelId: CHANNEL, text: '나중에' } });
+    expect(res.json()).toEqual({ status: 'queued', traceId: expect.any(String) });
+    const stats = (await admin.app.inject({ url: '/api/stats', headers: BEARER })).json();
+    expect(stats.outbox).toEqual({ queued: 1, rooms: 1 });
+    expect(stats.counters['replies{queued}']).toBe(1);
+    const back = await client();
+    expect((await back.nextReply()).text).toBe('나중에');
+  });
+
   it('disconnects a client on request', async () => {
     const { admin, t, client } = await start();
     const phone = await client();

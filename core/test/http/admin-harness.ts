@@ -63,7 +63,7 @@ export function useAdmin() {
 }
 
 /** Polls until `probe` is true; names what was awaited when it is not within the time. */
-export async function eventually(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
+export async function eventually(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`${what}: not true within ${timeoutMs} ms`);

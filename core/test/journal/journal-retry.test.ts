@@ -2,6 +2,7 @@ import type { ChatMessage } from '@botbridge/sdk';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../../src/journal/journal.js';
 import { createLogger } from '../../src/logger.js';
+import { EventBus } from '../../src/events/bridge-events.js';
 import { Counters } from '../../src/metrics/counters.js';
 import type { JournalCommit, Store } from '../../src/store/types.js';
 
@@ -29,7 +30,7 @@ function failingStore(failures: number) {
 
 function journalOn(store: Store, bufferLimit = 100) {
   const counters = new Counters();
-  const journal = new Journal({ store: () => store, commitIntervalMs: 1, bufferLimit, retentionMs: 1, pruneIntervalMs: 60_000, pruneBatchSize: 1, counters, log: createLogger({ level: 'silent' }) });
+  const journal = new Journal({ store: () => store, commitIntervalMs: 1, bufferLimit, retentionMs: 1, pruneIntervalMs: 60_000, pruneBatchSize: 1, events: new EventBus(counters), log: createLogger({ level: 'silent' }) });
   return { journal, counters };
 }
 

@@ -2,6 +2,7 @@ import type { ChatMessage } from '@botbridge/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/journal/journal.js';
 import { createLogger } from '../../src/logger.js';
+import { EventBus } from '../../src/events/bridge-events.js';
 import { Counters } from '../../src/metrics/counters.js';
 import { Deduplicator } from '../../src/pipeline/dedup.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -53,7 +54,7 @@ describe.each(testStoreSpecs())('journal on %s', (spec) => {
       retentionMs: options.retentionMs ?? 60_000,
       pruneIntervalMs: 60_000,
       pruneBatchSize: options.pruneBatchSize ?? 1_000,
-      counters,
+      events: new EventBus(counters),
       log: silent,
     });
     cleanups.push(() => journal.close());
@@ -130,7 +131,7 @@ describe('journal on sqlite::memory: (commits on the event loop, as on MariaDB)'
     cleanups.push(() => store.close());
     const counters = new Counters();
     const journal = new Journal({
-      store: () => store, commitIntervalMs: 5, bufferLimit: 100, retentionMs: 60_000, pruneIntervalMs: 60_000, pruneBatchSize: 100, counters, log: silent,
+      store: () => store, commitIntervalMs: 5, bufferLimit: 100, retentionMs: 60_000, pruneIntervalMs: 60_000, pruneBatchSize: 100, events: new EventBus(counters), log: silent,
     });
     cleanups.push(() => journal.close());
     const keys = [1, 2, 3].map((i) => journal.record(message('mem-bot', String(i)), '42')!);

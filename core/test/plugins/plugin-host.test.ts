@@ -48,7 +48,7 @@ describe('PluginHost', () => {
     });
     const attempt = () => host([first, usePlugin(strict, { limits: { max: -1 } })]);
     expect(attempt).toThrow(BridgeError);
-    expect(attempt).toThrow(/plugin strict: invalid config at limits\.max/);
+    expect(attempt).toThrow(/^invalid plugin config: plugin strict: limits\.max: /);
     expect(setups).toBe(0);
   });
 

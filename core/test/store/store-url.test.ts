@@ -48,6 +48,11 @@ describe('redactStoreUrl', () => {
     expect(redactStoreUrl('mysql://u:p w%@h/db')).toBe('mysql://u:***@h/db');
     expect(redactStoreUrl('sqlite:./x.db')).toBe('sqlite:./x.db');
   });
+
+  it('hides passwords in mistyped URLs with fewer slashes', () => {
+    expect(redactStoreUrl('mysql:/u:pw@h/db')).toBe('mysql:/u:***@h/db');
+    expect(redactStoreUrl('mysql:u:pw@h/db')).toBe('mysql:u:***@h/db');
+  });
 });
 
 describe('openStore', () => {

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BridgeError } from '../../src/errors.js';
 import { TcpListener } from '../../src/transport/tcp-listener.js';
 import { clientClosed, line, startHarness, until, type Harness } from './tcp-harness.js';
 
@@ -111,6 +112,11 @@ describe('TcpListener', () => {
       connection: { lineLimit: 1024, json: { maxDepth: 4, maxKeys: 10 }, maxPendingOutputBytes: 1024 },
       onConnection: () => {},
     });
-    await expect(other.listen('127.0.0.1', harness.port)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const failure = await other.listen('127.0.0.1', harness.port).then(() => undefined, (error: unknown) => error as BridgeError);
+    expect(failure).toBeInstanceOf(BridgeError);
+    expect(failure).toMatchObject({ code: 'BRIDGE_ERR_LISTEN', params: { host: '127.0.0.1', port: harness.port, reason: 'EADDRINUSE' } });
+    expect(failure!.message).toContain('--port or listen.port');
+    // The system error stays reachable for logs and debugging.
+    expect(failure!.cause).toMatchObject({ code: 'EADDRINUSE' });
   });
 });

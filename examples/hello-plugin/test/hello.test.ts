@@ -37,7 +37,7 @@ describe('hello', () => {
 
   it('refuses an invalid config at start, naming the plugin and the key', async () => {
     await expect(createTestBridge({ plugins: [usePlugin(hello, { triggers: [] })] })).rejects.toThrow(
-      'plugin hello: invalid config at triggers',
+      'invalid plugin config: plugin hello: triggers: ',
     );
   });
 });

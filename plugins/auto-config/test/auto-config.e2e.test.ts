@@ -63,7 +63,7 @@ describe('auto-config', () => {
     await start();
 
     const doc = await readDoc();
-    expect(doc.core).toEqual({ replyGapMs: 0, rooms: {} });
+    expect(doc.core).toEqual({ replyGapMs: 0, outboxTtlMs: 600_000, rooms: {} });
     expect(doc.plugins.commands).toEqual({
       enabled: ['echo', 'client_info', 'imgext', 'reload_bots_config'],
       admins: [{ userHash: ADMIN, channelId: '*' }],

@@ -198,7 +198,13 @@ function sandboxEvent(message) {
   const result = $('sandbox-result');
   if (message.name === 'reply:sent') {
     const d = message.data;
-    result.append(el('div', { class: 'reply', text: d.status === 'written' ? d.text : `✗ ${d.status}${d.reason ? ` (${d.reason})` : ''}: ${d.text}` }));
+    let text = `✗ ${d.status}${d.reason ? ` (${d.reason})` : ''}: ${d.text}`;
+    if (d.status === 'written') text = d.text;
+    // queued: no device of the bot is online; the outbox delivers it when one is back (or it expires).
+    else if (d.status === 'queued') text = `⏳ 대기 queued (outbox): ${d.text}`;
+    result.append(el('div', { class: 'reply', text }));
+  } else if (message.name === 'reply:result' && message.data.status === 'expired') {
+    result.append(el('div', { class: 'err', text: '✗ 만료 expired: no device came back within the outbox TTL' }));
   } else if (message.name === 'message:finished') {
     result.append(el('div', { class: 'muted', text: `완료 finished: ${message.data.outcome} · ${message.data.durationMs.toFixed(1)} ms` }));
   }
@@ -243,11 +249,20 @@ function renderWrites(stats) {
   $('kpi-writes-card').classList.toggle('alert', dropped > 0);
 }
 
+// Replies kept for offline devices now, and how many expired before a device came back.
+function renderOutbox(stats) {
+  const expired = stats.counters['replies{expired}'] ?? 0;
+  $('kpi-outbox').textContent = String(stats.outbox.queued);
+  $('kpi-outbox-expired').textContent = `만료 expired ${expired}`;
+  $('kpi-outbox-card').classList.toggle('alert', expired > 0);
+}
+
 async function header() {
   try {
     const stats = await api.stats();
     $('version').textContent = `v${stats.version} · ${stats.listen ? `TCP :${stats.listen.port}` : stats.phase}`;
     renderWrites(stats);
+    renderOutbox(stats);
   } catch {
     // shown as offline by the socket state
   }

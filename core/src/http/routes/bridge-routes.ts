@@ -49,6 +49,7 @@ export function registerBridgeRoutes(app: FastifyInstance, { bridge, log }: Rout
       saturated: stats.saturated,
       dispatcher: stats.dispatcher,
       writers: stats.writers,
+      outbox: stats.outbox,
       counters: stats.counters,
     };
   });
