@@ -31,7 +31,6 @@ import { Dispatcher } from './pipeline/dispatcher.js';
 import { createMessageWorker, type MessageJob } from './pipeline/message-job.js';
 import { SandboxSource, sandboxPacket, type InjectInput, type InjectResult } from './pipeline/message-source.js';
 import { PluginHost, type PluginState } from './plugins/plugin-host.js';
-import { v32Codec } from './protocol/codec.js';
 import { AuthGuard } from './session/auth-guard.js';
 import { ConnectionManager } from './session/connection-manager.js';
 import { SessionRegistry } from './session/session-registry.js';
@@ -148,7 +147,7 @@ export class Bridge {
       canDeliver: (botName): boolean => outbound.canDeliver(botName),
       write: (out): Promise<boolean> => outbound.writeQueued(out),
     });
-    const outbound: Outbound = new Outbound({ registry, codec: v32Codec, counters, log: replyLog, settings, events, ...(this.outbox ? { outbox: this.outbox } : {}) });
+    const outbound: Outbound = new Outbound({ registry, counters, log: replyLog, settings, events, ...(this.outbox ? { outbox: this.outbox } : {}) });
     this.replies = new ReplyPath({
       outbound,
       hooks,
@@ -216,7 +215,6 @@ export class Bridge {
     });
     this.connections = new ConnectionManager({
       settings,
-      codec: v32Codec,
       approvals: this.approvals,
       storeHealth: this.storeHealth,
       registry,

@@ -29,6 +29,7 @@ export const errorCatalogue = {
   BRIDGE_ERR_AUTH_REPEATED: '{failures} auth failures within {windowMs} ms',
   BRIDGE_ERR_PACKET_INVALID: 'invalid {event} packet: {reason}',
   BRIDGE_ERR_UNKNOWN_EVENT: 'unknown event {event}',
+  BRIDGE_ERR_PRE_HANDSHAKE_OVERFLOW: 'line before the handshake dropped: {held} lines ({heldBytes} bytes) already held',
   // pipeline
   BRIDGE_ERR_TEXT_TOO_LONG: 'chat text of {length} characters exceeds {limit}',
   BRIDGE_ERR_PROCESSING_TIMEOUT: 'message processing exceeded {timeoutMs} ms',

@@ -65,6 +65,12 @@ export const bridgeConfigSchema = z.strictObject({
     maxLineBytes: positiveInt.default(1_048_576),
     /** Line limit before the handshake completed. */
     maxHandshakeLineBytes: positiveInt.default(16_384),
+    /**
+     * v3.3 lines the script's offline queue sends before its handshake, held until the handshake
+     * (the script sends at most 10 per cycle); more, or more bytes, are counted, logged and dropped.
+     */
+    maxPreHandshakeLines: positiveInt.default(10),
+    maxPreHandshakeBytes: positiveInt.default(65_536),
     maxJsonDepth: positiveInt.default(16),
     maxJsonKeys: positiveInt.default(2_000),
     /** Chat text above this many UTF-16 units is rejected and counted. */

@@ -1,4 +1,4 @@
-import type { MediaReply, NoReply, Reply, TextReply } from './types.js';
+import type { MediaReply, MediaType, NoReply, Reply, TextReply } from './types.js';
 
 /** A text reply. */
 export function text(body: string): TextReply {
@@ -13,6 +13,8 @@ export function texts(bodies: readonly string[]): TextReply[] {
 export interface MediaOptions {
   /** How long the phone waits after handing the media to KakaoTalk; clamped by the core. */
   readonly waitMs?: number;
+  /** What the items are, for v3.3 phones (`message_type`); default `image`. v3.2 phones ignore it. */
+  readonly mediaType?: MediaType;
 }
 
 /** Media by URL (`http(s)://…`) or a path on the phone; sent as `MEDIA_URL:a|||b`. */
@@ -41,6 +43,7 @@ function isReplyArray(value: Reply | readonly Reply[]): value is readonly Reply[
   return Array.isArray(value);
 }
 
-function waitOf(options: MediaOptions): { waitMs?: number } {
-  return options.waitMs === undefined ? {} : { waitMs: options.waitMs };
+function waitOf(options: MediaOptions): { waitMs?: number; mediaType?: MediaType } {
+  const type = options.mediaType === undefined ? {} : { mediaType: options.mediaType };
+  return options.waitMs === undefined ? type : { waitMs: options.waitMs, ...type };
 }

@@ -43,6 +43,11 @@ export interface ChatMessage {
   readonly receivedAt: number;
   /** True when it came through the script's legacy `response()` entry point (no logId). */
   readonly legacy: boolean;
+  /**
+   * The bridge script version the phone reported in its handshake (`3.2.1`, `3.3.3`), for
+   * information only: messages of every protocol version look the same.
+   */
+  readonly clientVersion?: string;
 }
 
 export interface RoomInfo {
@@ -59,6 +64,11 @@ export interface ClientInfo {
   readonly deviceId: string;
   readonly clientType: string;
   readonly version: string;
+  /**
+   * The wire protocol the phone speaks (docs/protocol.md), chosen from its first line; absent for
+   * sources that never crossed the wire (the sandbox). For display only: the pipeline is the same.
+   */
+  readonly protocol?: ClientProtocol;
   /** Self-reported by the phone; `remoteAddress` is what the socket saw. */
   readonly deviceIP: string | null;
   readonly deviceInfo: string | null;
@@ -72,6 +82,9 @@ export interface ClientInfo {
   readonly monitoring: PingMonitoring | null;
   readonly pendingOutputBytes: number;
 }
+
+/** Bridge script protocol lines: v3.2.x (bare handshake, `analyze`) and v3.3.x ("JSON + raw"). */
+export type ClientProtocol = 'v3.2' | 'v3.3';
 
 /** A raw TCP connection before its handshake. */
 export interface ConnectionInfo {
@@ -93,7 +106,12 @@ export interface MediaReply {
   readonly items: readonly string[];
   /** How long the phone waits after handing media to KakaoTalk (clamped by the core). */
   readonly waitMs?: number;
+  /** v3.3 phones' `message_type` for the items; default `image`. */
+  readonly mediaType?: MediaType;
 }
+
+/** Media kinds a v3.3 phone understands. */
+export type MediaType = 'image' | 'audio' | 'video' | 'document';
 
 export type Reply = TextReply | MediaReply;
 

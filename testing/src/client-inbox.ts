@@ -1,3 +1,4 @@
+import { readV33Reply, splitV33Line } from './wire-v33.js';
 import type { HandshakeCompleteData, MessageResponse, PingPacketData } from './wire-types.js';
 
 /**
@@ -29,8 +30,12 @@ export class ClientInbox {
   #closedHow: string | null = null;
   #onHandshake: ((data: HandshakeCompleteData) => void) | null;
 
-  constructor(onHandshake: (data: HandshakeCompleteData) => void) {
+  readonly #v33: boolean;
+
+  /** `v33`: read lines as the v3.3 script does ("JSON + raw"). */
+  constructor(onHandshake: (data: HandshakeCompleteData) => void, v33 = false) {
     this.#onHandshake = onHandshake;
+    this.#v33 = v33;
   }
 
   get closedHow(): string | null {
@@ -40,8 +45,9 @@ export class ClientInbox {
   /** Parses one line like the script: JSON.parse, a failure is recorded and skipped. Returns the packet. */
   acceptLine(line: string): Packet | undefined {
     let value: unknown;
+    const frame = this.#v33 ? splitV33Line(line) : { json: line, payload: '' };
     try {
-      value = JSON.parse(line);
+      value = frame === undefined ? undefined : JSON.parse(frame.json);
     } catch {
       value = undefined;
     }
@@ -52,7 +58,13 @@ export class ClientInbox {
     }
     const packet = value as Packet;
     this.packets.push(packet);
-    if (packet.event === 'messageResponse') this.replies.push(packet.data as MessageResponse);
+    if (this.#v33) {
+      const event = packet.event;
+      if ((event === 'messageResponse' || event === 'scheduleMessage') && typeof packet.data === 'object' && packet.data !== null) {
+        const reply = readV33Reply(packet.data as Record<string, unknown>, frame!.payload);
+        if (reply !== undefined) this.replies.push(reply);
+      }
+    } else if (packet.event === 'messageResponse') this.replies.push(packet.data as MessageResponse);
     if (packet.event === 'ping') this.pings.push(packet.data as PingPacketData);
     if (packet.event === 'handshakeComplete' && this.#onHandshake) {
       this.#onHandshake(packet.data as HandshakeCompleteData);

@@ -12,6 +12,7 @@ import {
   buildPingAnswer,
   encodeLine,
 } from './wire-packets.js';
+import { buildV33Handshake, buildV33MessageLine, buildV33PingAnswer, encodeV33Line, type PositionsMode } from './wire-v33.js';
 import type {
   AnalyzeData,
   AnalyzeInput,
@@ -32,11 +33,15 @@ export type {
   PingPacketData,
 } from './wire-types.js';
 export type { Packet } from './client-inbox.js';
+export type { PositionsMode } from './wire-v33.js';
 
 /**
- * A fake MessengerBot R bridge script v3.2.x speaking PROTOCOL.md over real TCP, byte for byte:
- * the bare handshake written right after connect, signed `analyze` packets, signed ping answers.
- * It never waits for the server before writing (the real script does not either).
+ * A fake MessengerBot R bridge script speaking docs/protocol.md over real TCP, byte for byte.
+ * v3.2.x (default): the bare handshake written right after connect, signed `analyze` packets,
+ * signed ping answers. v3.3.x (`protocol: '3.3'`): the wrapped handshake, `message` lines with
+ * a base64 payload after the JSON (`[0,0]` positions, as Rhino sends them), `pong` answers, and
+ * `queued` chat lines written before the handshake like the script's offline queue. It never
+ * waits for the server before writing (the real script does not either).
  */
 
 export interface FakeClientOptions {
@@ -57,6 +62,17 @@ export interface FakeClientOptions {
   readonly autoPong?: boolean;
   /** How long `handshake` waits for handshakeComplete before rejecting. Default 5000. */
   readonly handshakeTimeoutMs?: number;
+  /** Which script line to be. Default '3.2' (version '3.2.1'); '3.3' defaults to version '3.3.3'. */
+  readonly protocol?: '3.2' | '3.3';
+  /** v3.3: the ping answer's event, `pong` (bridge.js, v3.3.3; default) or `ping` (v3.3.2+, v3.3.0-a2). */
+  readonly pingAnswer?: 'pong' | 'ping';
+  /** v3.3: `message_positions` of sent messages: `rhino` ([0,0], default) or `exact` ([0, n]). */
+  readonly positions?: PositionsMode;
+  /**
+   * v3.3: chat lines the script queued while disconnected; they go out before the handshake,
+   * in the same write, as its offline queue sends them after a reconnect.
+   */
+  readonly queued?: ReadonlyArray<string | AnalyzeInput>;
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -104,6 +120,9 @@ export class FakeBridgeClient {
   readonly #identity: Identity;
   readonly #key: SigningKey;
   readonly #autoPong: boolean;
+  readonly #v33: boolean;
+  readonly #pingAnswer: 'pong' | 'ping';
+  readonly #positions: PositionsMode;
   readonly #inbox: ClientInbox;
   readonly #splitter = new LineSplitter();
   readonly #knownChannels = new Set<string>();
@@ -122,14 +141,17 @@ export class FakeBridgeClient {
       deviceID: this.deviceId,
       macAddress: MAC_ADDRESS,
       ipAddress: options.deviceIP ?? '192.168.0.23',
-      version: options.version ?? '3.2.1',
+      version: options.version ?? (options.protocol === '3.3' ? '3.3.3' : '3.2.1'),
       deviceInfo: options.deviceInfo ?? 'samsung SM-G991N (Android 13, API 33)',
     };
     this.#key = { secretKey: options.secretKey ?? SCRIPT_SECRET_KEY, salt: options.salt ?? SCRIPT_SALT };
     this.#autoPong = options.autoPong ?? true;
+    this.#v33 = options.protocol === '3.3';
+    this.#pingAnswer = options.pingAnswer ?? 'pong';
+    this.#positions = options.positions ?? 'rhino';
 
     let answered: (data: HandshakeCompleteData) => void = () => {};
-    this.#inbox = new ClientInbox((data) => answered(data));
+    this.#inbox = new ClientInbox((data) => answered(data), this.#v33);
     this.handshake = this.#awaitHandshake(options.handshakeTimeoutMs ?? DEFAULT_WAIT_MS, (fn) => (answered = fn));
     this.closed = new Promise((resolve) => {
       socket.once('end', () => {
@@ -148,8 +170,16 @@ export class FakeBridgeClient {
     socket.setNoDelay(true);
 
     const form = options.handshake ?? 'full';
-    if (form === false) return;
-    this.#write(encodeLine(typeof form === 'object' ? form : buildHandshake({ ...this.#identity, deviceIP: this.#identity.ipAddress }, form)));
+    const fields = { ...this.#identity, deviceIP: this.#identity.ipAddress };
+    if (!this.#v33) {
+      if (form === false) return;
+      this.#write(encodeLine(typeof form === 'object' ? form : buildHandshake(fields, form)));
+      return;
+    }
+    // One write, like the script's queue flush: queued chat lines first, the handshake behind them.
+    let lines = (options.queued ?? []).map((input) => this.#messageLine(input, {}).line).join('');
+    if (form !== false) lines += encodeLine(typeof form === 'object' ? form : buildV33Handshake(fields, new Date()));
+    if (lines !== '') this.#write(lines);
   }
 
   /** Every messageResponse `data`, in arrival order. */
@@ -179,17 +209,13 @@ export class FakeBridgeClient {
 
   /** Sends one chat line (and its legacy twin after it); returns the `data` written. */
   analyze(input: string | AnalyzeInput, options: AnalyzeOptions = {}): AnalyzeData {
-    const fields = typeof input === 'string' ? { text: input } : input;
-    const now = new Date();
-    this.#logIdSeq += 1n;
-    const base = buildAnalyzeData(fields, {
-      botName: this.botName,
-      clientType: this.#identity.clientType,
-      logId: String(this.#logIdBase + this.#logIdSeq),
-      now,
-    });
-    if (base.channelId !== null) this.#knownChannels.add(base.channelId);
-    const data = this.#withAuth(base, options, now.getTime());
+    if (this.#v33) {
+      // v3.3 has no legacy twin: the script's response() entry point is dead.
+      const { data, line } = this.#messageLine(input, options);
+      this.#write(line);
+      return data;
+    }
+    const { base, data, now } = this.#chatLine(input, options);
     let lines = encodeLine({ event: 'analyze', data });
     if (options.legacyTwin) {
       lines += encodeLine({ event: 'analyze', data: this.#withAuth(buildLegacyTwin(base), options, now.getTime()) });
@@ -315,6 +341,27 @@ export class FakeBridgeClient {
     return promise;
   }
 
+  /** A v3.3 `message` line; `data` is its v3.2 equivalent (what tests compare). */
+  #messageLine(input: string | AnalyzeInput, options: AnalyzeOptions): { data: AnalyzeData; line: string } {
+    const { data, now } = this.#chatLine(input, options);
+    return { data, line: buildV33MessageLine(data, data.auth, now, this.#positions) };
+  }
+
+  /** One chat line's fields with a fresh logId: without auth (`base`) and signed (`data`). */
+  #chatLine(input: string | AnalyzeInput, options: AnalyzeOptions): { base: AnalyzeData; data: AnalyzeData; now: Date } {
+    const fields = typeof input === 'string' ? { text: input } : input;
+    const now = new Date();
+    this.#logIdSeq += 1n;
+    const base = buildAnalyzeData(fields, {
+      botName: this.botName,
+      clientType: this.#identity.clientType,
+      logId: String(this.#logIdBase + this.#logIdSeq),
+      now,
+    });
+    if (base.channelId !== null) this.#knownChannels.add(base.channelId);
+    return { base, data: this.#withAuth(base, options, now.getTime()), now };
+  }
+
   #withAuth(data: AnalyzeData, options: AnalyzeOptions, now: number): AnalyzeData {
     const auth = authFor(options.auth ?? 'valid', { ...this.#identity, botName: data.botName }, this.#key, now);
     return auth === undefined ? data : { ...data, auth };
@@ -336,6 +383,10 @@ export class FakeBridgeClient {
     if (packet.data === null || typeof packet.data !== 'object') return;
     const data = packet.data as Partial<PingPacketData>;
     const auth = authFor('valid', this.#identity, this.#key, Date.now())!;
+    if (this.#v33) {
+      this.#write(encodeV33Line(buildV33PingAnswer(this.#pingAnswer, data.bot_name as string, data.server_timestamp, this.#monitoring(), auth, new Date())));
+      return;
+    }
     this.#write(encodeLine(buildPingAnswer(data.bot_name as string, data.server_timestamp, this.#monitoring(), auth)));
   }
 

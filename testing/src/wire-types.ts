@@ -12,7 +12,11 @@ export interface HandshakeCompleteData {
   readonly server_version: string;
 }
 
-/** `data` of a `messageResponse` (PROTOCOL.md §6). */
+/**
+ * `data` of a `messageResponse` (docs/protocol.md). From a v3.3 server line, `text` is what the
+ * script makes of it (the decoded text, or the media items as `IMAGE_BASE64:a|||b` /
+ * `MEDIA_URL:a|||b`), so the same expectation holds for both protocols; the v3.3 fields are kept.
+ */
 export interface MessageResponse {
   readonly room: string;
   readonly channel_id: string | null;
@@ -20,6 +24,12 @@ export interface MessageResponse {
   readonly text: string;
   /** Present only when > 0. */
   readonly media_wait_time?: number;
+  /** v3.3 only: `text`, `image`, `audio`, `video`, `document`. */
+  readonly message_type?: string;
+  /** v3.3 only: offsets cutting `payload` into items. */
+  readonly message_positions?: readonly number[];
+  /** v3.3 only: the raw payload after the JSON. */
+  readonly payload?: string;
 }
 
 /** `data` of a server `ping` (PROTOCOL.md §6). */

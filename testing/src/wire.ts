@@ -8,3 +8,5 @@ export type { AuthIdentity, SigningKey } from './auth-signer.js';
 export { buildAnalyzeData, buildHandshake, buildLegacyTwin, buildPingAnswer, encodeLine } from './wire-packets.js';
 export type { AnalyzeDefaults, HandshakeFields, MonitoringBlock } from './wire-packets.js';
 export type * from './wire-types.js';
+export { buildV33Handshake, buildV33MessageLine, buildV33PingAnswer, encodeV33Line, readV33Reply, splitV33Line } from './wire-v33.js';
+export type { PositionsMode } from './wire-v33.js';

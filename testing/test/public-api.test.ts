@@ -17,8 +17,14 @@ describe('@botbridge/testing public API', () => {
       'buildHandshake',
       'buildLegacyTwin',
       'buildPingAnswer',
+      'buildV33Handshake',
+      'buildV33MessageLine',
+      'buildV33PingAnswer',
       'encodeLine',
+      'encodeV33Line',
+      'readV33Reply',
       'signAuth',
+      'splitV33Line',
     ]);
   });
 });

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { LineReader } from '../protocol/line-reader.js';
-import { ECHO_COMMAND, ECHO_REPLY_PREFIX, ScriptWire, handshakeLine, type BenchIdentity } from '../protocol/wire.js';
+import { ECHO_COMMAND, ECHO_REPLY_PREFIX, ScriptWire, type BenchIdentity, type BenchWire } from '../protocol/wire.js';
+import { ScriptWireV33, readV33Line } from '../protocol/wire-v33.js';
 import type { SampleBuffer } from './samples.js';
 
 /** What one generator process counts over all its connections. */
@@ -56,7 +57,8 @@ export class BenchConnection {
   /** Called for each server ping with its receive time (performance.now()). */
   onPing: ((conn: BenchConnection, receivedAt: number, serverTimestamp: number) => void) | undefined;
   answerPings = true;
-  private readonly wire: ScriptWire;
+  private readonly wire: BenchWire;
+  private readonly v33: boolean;
   private readonly textPrefix: string;
   private readonly replyPrefix: string;
   private readonly outstanding = new Map<number, number>();
@@ -74,7 +76,8 @@ export class BenchConnection {
     tag: string,
     private readonly sink: LoadSink,
   ) {
-    this.wire = new ScriptWire(identity);
+    this.v33 = identity.protocol === '3.3';
+    this.wire = this.v33 ? new ScriptWireV33(identity) : new ScriptWire(identity);
     this.textPrefix = `${ECHO_COMMAND}${tag}.`;
     this.replyPrefix = `${ECHO_REPLY_PREFIX}${tag}.`;
     this.handshake = new Promise((resolve) => (this.settleHandshake = resolve));
@@ -92,7 +95,7 @@ export class BenchConnection {
       if (!this.closingByUs) sink.counts.closedByServer += 1;
       this.settleHandshake({ ok: false, reason: 'closed before the handshake completed' });
     });
-    socket.write(handshakeLine(identity));
+    socket.write(this.wire.handshake());
   }
 
   get inFlight(): number {
@@ -140,17 +143,15 @@ export class BenchConnection {
 
   private onLine(line: string): void {
     const at = performance.now();
-    let packet: { event?: unknown; data?: Record<string, unknown> };
-    try {
-      packet = JSON.parse(line) as typeof packet;
-    } catch {
+    const packet = this.v33 ? readV33Line(line) : readV32Line(line);
+    if (packet === undefined) {
       this.sink.counts.unknownReplies += 1;
       return;
     }
-    const data = packet.data ?? {};
+    const data = packet.data;
     switch (packet.event) {
       case 'messageResponse':
-        return this.onReply(data.text, at);
+        return this.onReply(packet.text, at);
       case 'ping':
         return this.onServerPing(data.server_timestamp, at);
       case 'handshakeComplete':
@@ -195,4 +196,15 @@ export class BenchConnection {
     this.socket.write(this.wire.pingAnswer(serverTimestamp, Date.now()));
     this.sink.counts.pingsAnswered += 1;
   }
+}
+
+function readV32Line(line: string): { event: unknown; data: Record<string, unknown>; text: unknown } | undefined {
+  let packet: { event?: unknown; data?: Record<string, unknown> };
+  try {
+    packet = JSON.parse(line) as typeof packet;
+  } catch {
+    return undefined;
+  }
+  const data = packet.data ?? {};
+  return { event: packet.event, data, text: data.text };
 }

@@ -28,6 +28,15 @@ export interface BenchIdentity {
   /** One room per connection: its channel id (a decimal string, as the script sends it). */
   readonly channelId: string;
   readonly room: string;
+  /** Which script line the connection plays (docs/protocol.md); default '3.2'. */
+  readonly protocol?: '3.2' | '3.3';
+}
+
+/** What a generator connection writes; one implementation per script line. */
+export interface BenchWire {
+  handshake(): string;
+  analyze(text: string, logId: number, nowMs: number): string;
+  pingAnswer(serverTimestamp: number, nowMs: number): string;
 }
 
 /** HMAC-SHA256 over `clientType|botName|deviceUUID|macAddress|ipAddress|timestamp|salt`, lowercase hex. */
@@ -63,7 +72,7 @@ function phoneTime(ms: number): string {
  * Line builder of one generator connection. `analyze()` and `pingAnswer()` cost two string
  * concatenations and, once a second, one HMAC.
  */
-export class ScriptWire {
+export class ScriptWire implements BenchWire {
   private second = -1;
   private authJson = '';
   /** From the logId's closing quote to the end of the line; rebuilt with the auth block. */
@@ -78,6 +87,10 @@ export class ScriptWire {
     this.pingHead = `{"event":"ping","data":{"bot_name":${JSON.stringify(botName)},"server_timestamp":`;
     // Everything between the text and the logId is constant for the connection.
     this.analyzeMiddle = `,"sender":"벤치사용자","isGroupChat":true,"channelId":"${channelId}","logId":"`;
+  }
+
+  handshake(): string {
+    return handshakeLine(this.identity);
   }
 
   /** `text` must be JSON-safe without escaping (the generator's tokens are ASCII). */

@@ -63,6 +63,7 @@ export const ClientDto = z.object({
   deviceId: z.string(),
   clientType: z.string(),
   version: z.string(),
+  protocol: z.enum(['v3.2', 'v3.3']).optional(),
   deviceIP: z.string().nullable(),
   deviceInfo: z.string().nullable(),
   remoteAddress: z.string(),

@@ -2,13 +2,11 @@ import type { BridgeSettings, OutgoingReply, Reply, SendResult, SentReply } from
 import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
-import type { ProtocolCodec } from '../protocol/codec.js';
+import { MEDIA_PREFIX, MEDIA_SEPARATOR, type MessageResponseMessage } from '../protocol/codec.js';
 import type { ClientSession } from '../session/client-session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { Outbox } from './outbox.js';
 
-const MEDIA_PREFIX = { url: 'MEDIA_URL:', base64: 'IMAGE_BASE64:' } as const;
-const MEDIA_SEPARATOR = '|||';
 /** JSON envelope of a messageResponse around its text, generously counted. */
 const ENVELOPE_BYTES = 512;
 /** An outbox backlog waits for the socket to drain once this much output (or half the limit) is pending. */
@@ -16,16 +14,16 @@ const BACKLOG_PENDING_BYTES = 256 * 1024;
 const BACKLOG_FLUSH_TIMEOUT_MS = 10_000;
 
 /**
- * Turns replies into `messageResponse` packets (PROTOCOL.md §6) and writes them to a live client
+ * Turns replies into `messageResponse` packets (docs/protocol.md) and writes them to a live client
  * of the bot: the device the message came from, or, if it went away, another live device of the
  * same bot (the phone posts by room name, so any device logged into the bot's account works).
- * Nothing is truncated: a reply over the limits is refused (`rejected`, `too_long`) and the plugin sees it.
+ * The session writes the packet in its phone's protocol (v3.2 or v3.3). Nothing is truncated: a
+ * reply over the limits is refused (`rejected`, `too_long`) and the plugin sees it.
  */
 export class Outbound {
   constructor(
     private readonly deps: {
       readonly registry: SessionRegistry;
-      readonly codec: ProtocolCodec;
       readonly counters: Counters;
       readonly log: CoreLogger;
       readonly settings: BridgeSettings;
@@ -59,9 +57,9 @@ export class Outbound {
     const outbox = this.deps.outbox;
     if (outbox?.holds(out.target)) return outbox.enqueue(out).then((result) => this.published(out, null, result, started));
     const route = this.route(out);
-    if (typeof route !== 'string' && route.send(this.encode(out))) {
-      this.deps.counters.inc('packets_out', 'messageResponse');
-      return this.published(out, route.deviceId, { status: 'written', traceId: out.traceId, deviceId: route.deviceId }, started);
+    if (typeof route !== 'string') {
+      const written = this.write(route, out);
+      if (written !== 'closed') return this.published(out, route.deviceId, written, started);
     }
     // A session that is closing (replaced by its own reconnect, its socket just ended) took nothing: no client.
     const result = this.undeliverable(out, typeof route === 'string' ? route : 'no_client');
@@ -85,10 +83,29 @@ export class Outbound {
       await route.conn.flush(BACKLOG_FLUSH_TIMEOUT_MS);
       if (route.conn.pendingOutputBytes > threshold) return false;
     }
-    if (!route.send(this.encode(out))) return false;
-    this.deps.counters.inc('packets_out', 'messageResponse');
-    this.published(out, route.deviceId, { status: 'written', traceId: out.traceId, deviceId: route.deviceId }, started);
+    const result = this.write(route, out);
+    if (result === 'closed') return false;
+    // Written, or refused for good by this phone's protocol (a retry would be refused again).
+    this.published(out, route.deviceId, result, started);
     return true;
+  }
+
+  /**
+   * Writes through the session, which encodes the reply in its phone's protocol. 'closed': the
+   * session is closing and took nothing. A reply this phone cannot take whole is `rejected`.
+   */
+  private write(route: ClientSession, out: OutgoingReply): SendResult | 'closed' {
+    const written = route.sendReply(this.message(out));
+    if (written === 'closed') return 'closed';
+    if (written === 'written') {
+      this.deps.counters.inc('packets_out', 'messageResponse');
+      return { status: 'written', traceId: out.traceId, deviceId: route.deviceId };
+    }
+    this.deps.log.warn(
+      { botName: out.target.botName, room: out.target.room, traceId: out.traceId, protocol: route.protocol, reason: written, code: 'BRIDGE_ERR_REPLY_TOO_LARGE' },
+      written === 'too_long' ? "reply not sent: over the line limit in this phone's protocol" : "reply not sent: this phone's protocol cannot carry it",
+    );
+    return { status: 'rejected', traceId: out.traceId, reason: written };
   }
 
   /** Whether a live approved device of the bot could take a reply now. */
@@ -139,14 +156,15 @@ export class Outbound {
     return { status: 'rejected', traceId: out.traceId, reason };
   }
 
-  encode(out: OutgoingReply): string {
+  /** The protocol-neutral packet; the session's codec writes it (outbound never picks a protocol). */
+  message(out: OutgoingReply): MessageResponseMessage {
     const { reply, target } = out;
     const base = { room: target.room, channelId: target.channelId, botName: target.botName };
-    if (reply.kind === 'text') return this.deps.codec.encodeMessageResponse({ ...base, text: reply.text });
+    if (reply.kind === 'text') return { ...base, content: { kind: 'text', text: reply.text } };
     const { minMediaWaitMs, maxMediaWaitMs } = this.deps.settings.replies;
     const wait = reply.waitMs === undefined ? 0 : Math.min(maxMediaWaitMs, Math.max(minMediaWaitMs, Math.round(reply.waitMs)));
-    const text = MEDIA_PREFIX[reply.form] + reply.items.join(MEDIA_SEPARATOR);
-    return this.deps.codec.encodeMessageResponse(wait > 0 ? { ...base, text, mediaWaitTime: wait } : { ...base, text });
+    const content = { kind: 'media', form: reply.form, items: reply.items, mediaType: reply.mediaType ?? 'image' } as const;
+    return wait > 0 ? { ...base, content, mediaWaitTime: wait } : { ...base, content };
   }
 
   /**

@@ -103,6 +103,7 @@ export class Admission {
       clientTimestamp: packet.timestamp,
       receivedAt: Date.now(),
       legacy: packet.legacy,
+      clientVersion: source.clientVersion,
     };
     // journal: live lines are recorded (buffered for the next group commit, no store wait here).
     const journal = this.deps.journal;

@@ -12,6 +12,8 @@ export interface MessageSource {
   readonly deviceId: string;
   /** The device's approval when the job runs (not when the line arrived). */
   readonly approval: ApprovalStatus;
+  /** The script version its handshake reported, when it crossed the wire. */
+  readonly clientVersion?: string;
   info(): ClientInfo;
   /**
    * Admission credits: called when one of its messages enters the queue, and when that job

@@ -13,11 +13,25 @@ export interface HandshakeCompleteMessage {
   readonly serverVersion: string;
 }
 
+/** What the phone understands as media (`message_type` in v3.3; v3.2 treats every item alike). */
+export type MediaType = 'image' | 'audio' | 'video' | 'document';
+
+/** A reply's content, protocol-neutral: each codec writes it in its own shape. */
+export type ReplyContent =
+  | { readonly kind: 'text'; readonly text: string }
+  | {
+      readonly kind: 'media';
+      /** `url`: http(s) URLs or phone paths; `base64`: images without a data: prefix. */
+      readonly form: 'url' | 'base64';
+      readonly items: readonly string[];
+      readonly mediaType: MediaType;
+    };
+
 export interface MessageResponseMessage {
   readonly room: string;
   readonly channelId: string | null;
   readonly botName: string;
-  readonly text: string;
+  readonly content: ReplyContent;
   /** Integer ms the phone waits after handing media to KakaoTalk; sent only when > 0. */
   readonly mediaWaitTime?: number;
 }
@@ -30,19 +44,41 @@ export interface PingMessage {
   readonly totalClients: number;
 }
 
+export type ProtocolName = 'v3.2' | 'v3.3';
+
 /**
- * The seam between the pipeline and one protocol version. Decoders take a parsed JSON value and
- * return protocol-neutral packets; encoders return one complete line ending in `\n`. Bridge v3.3
- * (JSON + raw payload framing, PROTOCOL.md §8) becomes a second implementation.
+ * The seam between the pipeline and one protocol version, chosen per connection from the shape
+ * of its first line (codec-select.ts). Decoders take the line's JSON part, parsed, and `raw`, what
+ * followed its last `}` (v3.3's payload; always '' for a v3.2 script), and return protocol-neutral
+ * packets; encoders return one complete line ending in `\n`. Everything after the codec is the
+ * same pipeline for every version.
  */
 export interface ProtocolCodec {
-  readonly name: string;
-  decodeHandshake(value: unknown): HandshakeResult;
-  decodePacket(value: unknown): ClientPacket;
+  readonly name: ProtocolName;
+  decodeHandshake(value: unknown, raw?: string): HandshakeResult;
+  decodePacket(value: unknown, raw?: string): ClientPacket;
   encodeHandshakeComplete(message: HandshakeCompleteMessage): string;
   encodeMessageResponse(message: MessageResponseMessage): string;
+  /** A scheduled send (the scheduler's); a v3.2 phone gets it as a messageResponse. */
+  encodeScheduleMessage(message: MessageResponseMessage): string;
   encodePing(message: PingMessage): string;
 }
+
+export const MEDIA_PREFIX = { url: 'MEDIA_URL:', base64: 'IMAGE_BASE64:' } as const;
+export const MEDIA_SEPARATOR = '|||';
+
+/** The v3.2 `text` of a reply: media as `MEDIA_URL:a|||b` or `IMAGE_BASE64:a|||b` (§6). */
+export function v32Text(content: ReplyContent): string {
+  return content.kind === 'text' ? content.text : MEDIA_PREFIX[content.form] + content.items.join(MEDIA_SEPARATOR);
+}
+
+/** media_wait_time as sent: a positive integer, else absent. */
+export function mediaWait(ms: number | undefined): number {
+  const wait = Math.round(ms ?? 0);
+  return Number.isFinite(wait) && wait > 0 ? wait : 0;
+}
+
+const UNEXPECTED_RAW = 'unexpected data after the JSON object (a v3.3 payload on a v3.2 connection)';
 
 /** handshakeComplete.message texts the v3.2.1+ clients log (§2.3), verbatim. */
 export const handshakeMessages = {
@@ -59,8 +95,14 @@ export const handshakeMessages = {
  */
 export const v32Codec: ProtocolCodec = {
   name: 'v3.2',
-  decodeHandshake,
-  decodePacket,
+  decodeHandshake(value, raw = '') {
+    return raw === '' ? decodeHandshake(value) : { ok: false, reason: UNEXPECTED_RAW };
+  },
+  decodePacket(value, raw = '') {
+    if (raw === '') return decodePacket(value);
+    const event = typeof value === 'object' && value !== null && typeof (value as { event?: unknown }).event === 'string' ? (value as { event: string }).event : '';
+    return { kind: 'invalid', event, reason: UNEXPECTED_RAW };
+  },
 
   encodeHandshakeComplete(m) {
     return `${JSON.stringify({
@@ -70,12 +112,18 @@ export const v32Codec: ProtocolCodec = {
   },
 
   encodeMessageResponse(m) {
-    const wait = Math.round(m.mediaWaitTime ?? 0);
+    const wait = mediaWait(m.mediaWaitTime);
+    const text = v32Text(m.content);
     const data =
-      Number.isFinite(wait) && wait > 0
-        ? { room: m.room, channel_id: m.channelId, bot_name: m.botName, text: m.text, media_wait_time: wait }
-        : { room: m.room, channel_id: m.channelId, bot_name: m.botName, text: m.text };
+      wait > 0
+        ? { room: m.room, channel_id: m.channelId, bot_name: m.botName, text, media_wait_time: wait }
+        : { room: m.room, channel_id: m.channelId, bot_name: m.botName, text };
     return `${JSON.stringify({ event: 'messageResponse', data })}\n`;
+  },
+
+  encodeScheduleMessage(m) {
+    // v3.2 scripts know no scheduleMessage event; what they can post is a messageResponse.
+    return v32Codec.encodeMessageResponse(m);
   },
 
   encodePing(m) {

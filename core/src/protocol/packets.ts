@@ -158,12 +158,12 @@ export function decodeAuthBlock(value: unknown): { ok: true; auth: AuthBlock } |
   };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Returns the packet or the reason it is malformed. */
-function readAnalyze(d: Record<string, unknown>): AnalyzePacket | string {
+export function readAnalyze(d: Record<string, unknown>): AnalyzePacket | string {
   const { room, text, sender } = d;
   if (typeof room !== 'string' || room.length === 0) return 'room must be a non-empty string';
   if (typeof text !== 'string') return 'text must be a string';
@@ -197,7 +197,7 @@ function readAnalyze(d: Record<string, unknown>): AnalyzePacket | string {
   };
 }
 
-function readPingAnswer(d: Record<string, unknown>): PingAnswerPacket | string {
+export function readPingAnswer(d: Record<string, unknown>): PingAnswerPacket | string {
   const botName = d.bot_name;
   if (typeof botName !== 'string') return 'bot_name must be a string';
   const serverTimestamp = d.server_timestamp;

@@ -2,26 +2,38 @@ import type { ApprovalStatus, ClientInfo, PingMonitoring } from '@botbridge/sdk'
 import { approveCommand } from '../approval/pending-notices.js';
 import { reasonOf } from '../errors.js';
 import { eventTime } from '../events/bridge-events.js';
+import { v32Codec, type MessageResponseMessage, type ProtocolCodec, type ProtocolName } from '../protocol/codec.js';
+import { isV33Handshake, selectCodec } from '../protocol/codec-select.js';
 import type { AnalyzePacket, HandshakePacket, PingAnswerPacket } from '../protocol/packets.js';
+import { v33Unsendable } from '../protocol/v33-codec.js';
 import type { Connection } from '../transport/connection.js';
 import { FailureWindow } from './auth-guard.js';
 import { decideHandshake } from './handshake.js';
+import { HeldLines } from './held-lines.js';
 import type { SessionDeps } from './session-deps.js';
 
 type State = 'handshaking' | 'ready' | 'closed';
 
+/** How a reply went to the socket (the reasons are SendRejectReason's). */
+export type ReplyWrite = 'written' | 'too_long' | 'invalid' | 'closed';
+
 const OPEN_PINGS_KEPT = 8;
 
 /**
- * One bridge-script connection: handshake (absolute deadline, approval, takeover), per-packet
- * auth, ping schedule and silence detection. Packets the script writes right behind its
- * handshake (it never waits for the answer) are held, with reading paused, until the handshake
- * has been decided, then processed in order.
+ * One bridge-script connection: protocol codec (chosen from the first line), handshake (absolute
+ * deadline, approval, takeover), per-packet auth, ping schedule and silence detection. Packets the
+ * script writes right behind its handshake (it never waits for the answer) are held, with reading
+ * paused, until the handshake has been decided, then processed in order; so are the v3.3 lines
+ * its offline queue sends before the handshake (bounded), ahead of them.
  */
 export class ClientSession {
   private state: State = 'handshaking';
   private handshakeSeen = false;
-  private held: unknown[] = [];
+  /** v3.2 until the first line says otherwise; fixed from then on. */
+  private codec: ProtocolCodec = v32Codec;
+  private codecChosen = false;
+  private readonly held: HeldLines;
+  private earlyOverflowLogged = false;
   private identity: HandshakePacket | null = null;
   private readonly handshakeTimer: NodeJS.Timeout;
   private pingTimer: NodeJS.Timeout | undefined;
@@ -46,12 +58,13 @@ export class ClientSession {
   ) {
     this.lastPacketAt = Date.now();
     this.authFailures = new FailureWindow(deps.settings.auth.maxFailures, deps.settings.auth.failureWindowMs);
+    this.held = new HeldLines(deps.settings.limits.maxPreHandshakeLines, deps.settings.limits.maxPreHandshakeBytes);
     const timeoutMs = deps.settings.session.handshakeTimeoutMs;
     this.handshakeTimer = setTimeout(() => {
       if (this.state === 'handshaking') this.close('BRIDGE_ERR_HANDSHAKE_TIMEOUT', `${timeoutMs} ms`);
     }, timeoutMs);
     conn.start({
-      onPacket: (value) => this.handleValue(value),
+      onPacket: (value, raw) => this.handleValue(value, raw),
       onBadLine: (code, reason) => this.handleBadLine(code, reason),
       onClose: (reason) => this.handleClose(reason),
     });
@@ -63,6 +76,16 @@ export class ClientSession {
 
   get deviceId(): string {
     return this.identity?.deviceId ?? '';
+  }
+
+  /** The script version its handshake reported (informational, ChatMessage.clientVersion). */
+  get clientVersion(): string | undefined {
+    return this.identity?.version;
+  }
+
+  /** The protocol this phone speaks ('v3.2' until its first line said otherwise). */
+  get protocol(): ProtocolName {
+    return this.codec.name;
   }
 
   get isReady(): boolean {
@@ -83,6 +106,7 @@ export class ClientSession {
       deviceId: this.deviceId,
       clientType: id?.clientType ?? '',
       version: id?.version ?? '',
+      protocol: this.codec.name,
       deviceIP: id?.deviceIP ?? null,
       deviceInfo: id?.deviceInfo ?? null,
       remoteAddress: this.conn.remoteAddress,
@@ -99,6 +123,20 @@ export class ClientSession {
   /** false: the connection is closing or closed and the line was not queued (see Connection.write). */
   send(line: string): boolean {
     return this.conn.write(line);
+  }
+
+  /**
+   * Encodes a reply with this connection's codec and writes it. A reply this phone cannot take
+   * whole (its encoded line over the line limit, or media a v3.3 raw payload cannot carry) is not
+   * written: nothing is ever truncated.
+   */
+  sendReply(message: MessageResponseMessage, event: 'messageResponse' | 'scheduleMessage' = 'messageResponse'): ReplyWrite {
+    if (this.codec.name === 'v3.3' && v33Unsendable(message.content) !== null) return 'invalid';
+    const line = event === 'messageResponse' ? this.codec.encodeMessageResponse(message) : this.codec.encodeScheduleMessage(message);
+    // Cheap when far below the limit: UTF-8 is at most 3 bytes per UTF-16 unit.
+    const limit = this.deps.settings.limits.maxLineBytes;
+    if (line.length * 3 > limit && Buffer.byteLength(line) > limit) return 'too_long';
+    return this.conn.write(line) ? 'written' : 'closed';
   }
 
   close(code: string, detail?: string): void {
@@ -135,23 +173,31 @@ export class ClientSession {
     return Math.max(1, Math.min(limits.maxQueuedPerConnection, equalPart));
   }
 
-  private handleValue(value: unknown): void {
+  private handleValue(value: unknown, raw: string): void {
     this.lastPacketAt = Date.now();
     this.pausedAtLastPacket = this.conn.pausedMs();
-    if (this.state === 'ready') return this.route(value);
+    if (this.state === 'ready') return this.route(value, raw);
     if (this.state === 'closed') return;
     if (this.handshakeSeen) {
-      this.held.push(value);
+      this.held.holdBehind({ value, raw });
       return;
+    }
+    if (!this.codecChosen) {
+      const first = selectCodec(value);
+      this.codec = first.codec;
+      this.codecChosen = true;
+      if (first.kind === 'early') return this.holdEarly(value, raw);
+    } else if (this.codec.name === 'v3.3' && !isV33Handshake(value)) {
+      return this.holdEarly(value, raw);
     }
     this.handshakeSeen = true;
     this.deps.counters.inc('packets_in', 'handshake');
-    const decoded = this.deps.codec.decodeHandshake(value);
+    const decoded = this.codec.decodeHandshake(value, raw);
     if (!decoded.ok) {
       this.handshakeEvent('', '', '', 'invalid');
       this.deps.logs.get('handshake').warn({ conn: this.conn.id, remote: this.conn.remoteAddress, reason: decoded.reason }, 'invalid handshake');
       this.conn.write(
-        this.deps.codec.encodeHandshakeComplete({
+        this.codec.encodeHandshakeComplete({
           success: false,
           approved: false,
           message: '핸드셰이크 형식이 올바르지 않습니다',
@@ -179,7 +225,7 @@ export class ClientSession {
     if (this.state === 'closed') return;
     const reply = (success: boolean, approved: boolean, message: string) => {
       this.conn.write(
-        this.deps.codec.encodeHandshakeComplete({ success, approved, message, serverVersion: this.deps.serverVersion }),
+        this.codec.encodeHandshakeComplete({ success, approved, message, serverVersion: this.deps.serverVersion }),
       );
       this.deps.counters.inc('packets_out', 'handshakeComplete');
     };
@@ -205,18 +251,35 @@ export class ClientSession {
       'client connected',
     );
     this.schedulePing(Math.floor(Math.random() * (this.deps.settings.session.pingJitterMs + 1)));
-    const held = this.held;
-    this.held = [];
-    for (const value of held) this.route(value);
+    // Queued before the handshake, then written behind it: each line's auth is checked now,
+    // against the identity the handshake gave.
+    for (const line of this.held.drain()) this.route(line.value, line.raw);
     this.conn.resumeReading('handshake');
+  }
+
+  /**
+   * Holds a v3.3 line sent before the handshake, within `limits.maxPreHandshakeLines` and
+   * `maxPreHandshakeBytes` (each line was within the pre-handshake line limit before it was
+   * parsed). Over the bounds it is counted, and logged once per connection (a phone streaming
+   * lines before its handshake must not flood the log until its deadline closes it).
+   */
+  private holdEarly(value: unknown, raw: string): void {
+    if (this.held.holdEarly({ value, raw })) return;
+    this.deps.counters.inc('packets_dropped', 'pre_handshake_overflow');
+    if (this.earlyOverflowLogged) return;
+    this.earlyOverflowLogged = true;
+    this.deps.logs.get('handshake').warn(
+      { conn: this.conn.id, remote: this.conn.remoteAddress, held: this.held.earlyCount, heldBytes: this.held.earlyByteCount, code: 'BRIDGE_ERR_PRE_HANDSHAKE_OVERFLOW' },
+      'line before the handshake dropped: over the pre-handshake limits (further ones are only counted)',
+    );
   }
 
   private handshakeEvent(botName: string, deviceId: string, version: string, result: string): void {
     this.deps.events.publish('connection:handshake', { connectionId: this.conn.id, botName, deviceId, version, result });
   }
 
-  private route(value: unknown): void {
-    const packet = this.deps.codec.decodePacket(value);
+  private route(value: unknown, raw: string): void {
+    const packet = this.codec.decodePacket(value, raw);
     switch (packet.kind) {
       case 'analyze':
         this.deps.counters.inc('packets_in', 'analyze');
@@ -308,7 +371,7 @@ export class ClientSession {
     // A client that never answers keeps at most a few open pings (it is closed as silent anyway).
     if (this.openPings.length > OPEN_PINGS_KEPT) this.openPings.shift();
     this.conn.write(
-      this.deps.codec.encodePing({
+      this.codec.encodePing({
         botName: this.botName,
         deviceId: this.deviceId,
         serverTimestamp,
@@ -324,7 +387,7 @@ export class ClientSession {
     const wasReady = this.state === 'ready';
     this.state = 'closed';
     this.closeReason = reason;
-    this.held = [];
+    this.held.clear();
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.pingTimer);
     this.deps.onClosed(this, wasReady, reason);

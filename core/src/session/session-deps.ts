@@ -6,7 +6,6 @@ import type { BridgeHooks } from '../hooks.js';
 import type { LogCategories } from '../log-categories.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
-import type { ProtocolCodec } from '../protocol/codec.js';
 import type { AnalyzePacket, PingAnswerPacket } from '../protocol/packets.js';
 import type { AuthGuard } from './auth-guard.js';
 import type { ClientSession } from './client-session.js';
@@ -15,7 +14,6 @@ import type { SessionRegistry } from './session-registry.js';
 /** What a session needs from the rest of the bridge (wired by the bridge, the composition root). */
 export interface SessionDeps {
   readonly settings: BridgeSettings;
-  readonly codec: ProtocolCodec;
   readonly approvals: ApprovalCache;
   /** Whether the store answers; handshakes are never approved while it does not. */
   readonly storeHealth: StoreHealthView;

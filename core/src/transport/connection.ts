@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { ConnectionInfo } from '@botbridge/sdk';
 import { formatMessage, reasonOf, type BridgeErrorCode } from '../errors.js';
+import { splitFrame } from '../protocol/codec-select.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 import { parseJsonLine, type JsonErrorCode, type JsonLimits } from '../protocol/safe-json.js';
 
@@ -22,8 +23,11 @@ export interface ConnectionOptions {
 
 /** Given to start(). Handlers must not throw; if one does, the connection closes ('handler-error'). */
 export interface ConnectionHandlers {
-  /** One parsed JSON value per line, in arrival order. */
-  onPacket(value: unknown): void;
+  /**
+   * One packet per line, in arrival order: the parsed JSON part and `raw`, what followed its last
+   * `}` (a v3.3 payload, protocol/codec-select.ts; '' for a plain JSON line).
+   */
+  onPacket(value: unknown, raw: string): void;
   /** A line that failed parseJsonLine; the session decides (close before handshake, skip after). */
   onBadLine(code: JsonErrorCode, reason: string, params: Readonly<Record<string, unknown>>): void;
   /** Fires exactly once, after the socket closed, with the first reason. */
@@ -240,9 +244,10 @@ export class Connection {
 
   private deliver(line: string): void {
     const handlers = this.handlers!;
-    const parsed = parseJsonLine(line, this.json);
+    const frame = splitFrame(line);
+    const parsed = parseJsonLine(frame.json, this.json);
     try {
-      if (parsed.ok) handlers.onPacket(parsed.value);
+      if (parsed.ok) handlers.onPacket(parsed.value, frame.raw);
       else handlers.onBadLine(parsed.code, parsed.reason, parsed.params);
     } catch (error) {
       this.close('handler-error', reasonOf(error));

@@ -39,6 +39,7 @@ describe('admin REST API', () => {
       botName: BOT,
       deviceId: DEVICE,
       version: '3.2.1',
+      protocol: 'v3.2',
       remoteAddress: '127.0.0.1',
       approval: 'approved',
       pendingOutputBytes: 0,

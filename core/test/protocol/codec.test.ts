@@ -21,12 +21,12 @@ describe('v32Codec encoders (byte-exact with PROTOCOL.md)', () => {
   });
 
   it('encodes messageResponse as in §6', () => {
-    const line = v32Codec.encodeMessageResponse({ room: '테스트방', channelId: '18445682959392711', botName: 'LOA.i', text: '에코: 안녕' });
+    const line = v32Codec.encodeMessageResponse({ room: '테스트방', channelId: '18445682959392711', botName: 'LOA.i', content: { kind: 'text', text: '에코: 안녕' } });
     expect(line).toBe('{"event":"messageResponse","data":{"room":"테스트방","channel_id":"18445682959392711","bot_name":"LOA.i","text":"에코: 안녕"}}\n');
   });
 
   it('adds media_wait_time only when it is above zero', () => {
-    const base = { room: 'r', channelId: null, botName: 'b', text: 'MEDIA_URL:https://x/a.png' };
+    const base = { room: 'r', channelId: null, botName: 'b', content: { kind: 'media', form: 'url', items: ['https://x/a.png'], mediaType: 'image' } } as const;
     expect(v32Codec.encodeMessageResponse({ ...base, mediaWaitTime: 4500 })).toBe(
       '{"event":"messageResponse","data":{"room":"r","channel_id":null,"bot_name":"b","text":"MEDIA_URL:https://x/a.png","media_wait_time":4500}}\n',
     );
@@ -36,7 +36,7 @@ describe('v32Codec encoders (byte-exact with PROTOCOL.md)', () => {
   });
 
   it('keeps a text with newlines on one line', () => {
-    const line = v32Codec.encodeMessageResponse({ room: 'r', channelId: '1', botName: 'b', text: 'a\nb\r\nc' });
+    const line = v32Codec.encodeMessageResponse({ room: 'r', channelId: '1', botName: 'b', content: { kind: 'text', text: 'a\nb\r\nc' } });
     expect(line.indexOf('\n')).toBe(line.length - 1);
   });
 

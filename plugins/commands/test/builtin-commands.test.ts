@@ -104,6 +104,12 @@ describe('# client_info', () => {
     );
     expect(summary).toContain('   RAM: 100MB/400MB (25.0%)');
   });
+
+  it("shows each client's protocol when known", () => {
+    const summary = formatSummary([clientInfo({ version: '3.3.3', protocol: 'v3.3' }), clientInfo({ version: '3.2.1', protocol: 'v3.2' })], undefined, 0);
+    expect(summary).toContain('1. LOA.i (v3.3.3, v3.3)');
+    expect(summary).toContain('2. LOA.i (v3.2.1, v3.2)');
+  });
 });
 
 describe('# IMGEXT', () => {

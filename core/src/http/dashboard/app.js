@@ -111,7 +111,7 @@ function renderClients() {
     el('td', { text: c.botName }),
     el('td', { class: 'mono', text: c.deviceId }),
     el('td', { class: 'mono', text: c.remoteAddress }),
-    el('td', { text: c.version }),
+    el('td', { text: c.protocol ? `${c.version} (${c.protocol})` : c.version }),
     el('td', {}, statusBadge(c.approval)),
     el('td', { text: ago(c.connectedAt) }),
     el('td', { text: ago(c.lastPingAt) }),

@@ -48,7 +48,7 @@ export function formatSummary(clients: readonly ClientInfo[], filter: string | u
 }
 
 function formatClient(client: ClientInfo, position: number): string {
-  let out = `\n${position}. ${client.botName} (v${client.version})`;
+  let out = `\n${position}. ${client.botName} (v${client.version}${client.protocol === undefined ? '' : `, ${client.protocol}`})`;
   out += `\n   Device: ${client.deviceId}`;
   const monitoring = client.monitoring;
   if (monitoring !== null && monitoring.memoryUsage) {
