@@ -33,7 +33,13 @@ export interface BenchPlan {
    * window on SQLite and on MariaDB; chat-log rows counted against rows due, RSS idle → peak →
    * after `cooldownMs` with the phones still connected.
    */
-  readonly nothingLost: { readonly connections: number; readonly durationMs: number; readonly cooldownMs: number };
+  readonly nothingLost: {
+    readonly connections: number;
+    readonly durationMs: number;
+    readonly cooldownMs: number;
+    /** Heap snapshots of botbridge at idle, peak and after the cool-down (--heap-snapshots). */
+    readonly heapSnapshots?: boolean;
+  };
 }
 
 const MARIADB_URL = process.env.BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/botbridge_bench';

@@ -318,6 +318,8 @@ export class Bridge {
       saturated: this.connections.isSaturated,
       dispatcher: this.dispatcher.stats(),
       writers: this.monitor.pending(),
+      /** Remembered dedup entries (bounded by the dedup cap) and journal entries awaiting a commit. */
+      buffered: { dedup: this.dedup.size(), journal: this.journal?.pending() ?? 0 },
       /** Whether reading is paused because a store writer is behind (`saturated` covers both reasons). */
       writesSaturated: this.monitor.saturated,
       store: { health: this.storeHealth.state, approvalsFresh: this.approvals.isFresh() },

@@ -30,7 +30,7 @@ function referenceFigures(store: 'sqlite' | 'mariadb', connections: number): Not
  * rows due, and RSS is followed from idle through the load to the end of a cool-down.
  */
 export async function nothingLostScenario(ctx: BenchContext): Promise<NothingLostRun[]> {
-  const { connections, durationMs, cooldownMs } = ctx.plan.nothingLost;
+  const { connections, durationMs, cooldownMs, heapSnapshots } = ctx.plan.nothingLost;
   const out: NothingLostRun[] = [];
   for (const store of ['sqlite', 'mariadb'] as const) {
     const id = `lost-${store}-${connections}`;
@@ -52,6 +52,7 @@ export async function nothingLostScenario(ctx: BenchContext): Promise<NothingLos
       ratePerSec: 0,
       durationMs,
       cooldownMs,
+      heapSnapshots: heapSnapshots === true,
       ...(store === 'mariadb' ? { storeUrl: url, prepareStore: () => recreateDatabase(url) } : {}),
     };
     const run = await runLoad(ctx, 'botbridge', spec);

@@ -84,6 +84,13 @@ export class ServerProcess {
     if (error) throw new Error(`profiler did not stop: ${error}`);
   }
 
+  /** Writes a V8 heap snapshot of the server's main thread to `file` (a `.heapsnapshot`, for DevTools). */
+  async heapSnapshot(file: string): Promise<void> {
+    await this.channel.send({ type: 'heap-snapshot', file });
+    const { error } = await this.channel.next<{ type: 'heap-snapshot-written'; error: string | null }>('heap-snapshot-written', 120_000);
+    if (error) throw new Error(`heap snapshot failed: ${error}`);
+  }
+
   /**
    * Graceful stop (the bridge's phased close); SIGKILL if it does not exit in time. Resolves with
    * the server's final figures (null if it died or did not report them).
