@@ -29,6 +29,7 @@ import { nothingLostScenario } from './scenarios/nothing-lost-scenario.js';
  *   --keep             keep the scratch directory (server logs, SQLite files, .cpuprofile)
  *   --lost-duration S  the "nothing lost" window in seconds (default: the plan's, 5 quick / 60 full)
  *   --lost-cooldown S  its cool-down in seconds (default: the plan's, 10 quick / 60 full)
+ *   --lost-stores L    the "nothing lost" stores, e.g. sqlite (default sqlite,mariadb)
  *   --heap-snapshots   write heap snapshots of botbridge at idle, peak and after the cool-down
  *                      ("nothing lost" runs; implies --keep: they go to the scratch directory)
  */
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     'lost-duration': { type: 'string' },
     'lost-cooldown': { type: 'string' },
     'heap-snapshots': { type: 'boolean', default: false },
+    'lost-stores': { type: 'string' },
   },
 });
 
@@ -157,6 +159,7 @@ function withLostOverrides(plan: BenchPlan): BenchPlan {
       durationMs: seconds('lost-duration', lost.durationMs),
       cooldownMs: seconds('lost-cooldown', lost.cooldownMs),
       heapSnapshots: values['heap-snapshots'],
+      ...(values['lost-stores'] ? { stores: values['lost-stores'].split(',').map((s) => s.trim()) as ('sqlite' | 'mariadb')[] } : {}),
     },
   };
 }

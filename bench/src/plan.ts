@@ -39,6 +39,8 @@ export interface BenchPlan {
     readonly cooldownMs: number;
     /** Heap snapshots of botbridge at idle, peak and after the cool-down (--heap-snapshots). */
     readonly heapSnapshots?: boolean;
+    /** Which stores (--lost-stores); both by default. */
+    readonly stores?: readonly ('sqlite' | 'mariadb')[];
   };
 }
 

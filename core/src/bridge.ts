@@ -25,6 +25,7 @@ import { PingRecorder } from './monitor/ping-recorder.js';
 import { Outbound } from './outbound/outbound.js';
 import { ReplyPath } from './outbound/reply-path.js';
 import { Admission } from './pipeline/admission.js';
+import { MemoryRelief } from './monitor/memory-relief.js';
 import { Deduplicator } from './pipeline/dedup.js';
 import { Dispatcher } from './pipeline/dispatcher.js';
 import { createMessageWorker, type MessageJob } from './pipeline/message-job.js';
@@ -94,6 +95,7 @@ export class Bridge {
   /** journal: durable admitted messages, restart dedup and replay (null when journal.enabled is false). */
   private readonly journal: Journal | null;
   private readonly dedup: Deduplicator;
+  private readonly relief: MemoryRelief | null;
   private replayDone: Promise<unknown> = Promise.resolve();
   private boundAddress: { host: string; port: number } | null = null;
 
@@ -186,7 +188,13 @@ export class Bridge {
       onUnsaturated: () => this.setPaused('writes', false),
     });
 
-    this.dedup = new Deduplicator({ windowMs: p.dedupWindowMs, legacyTwinWindowMs: p.legacyTwinWindowMs, maxEntries: DEDUP_MAX_ENTRIES });
+    this.relief = settings.memory.releaseAfterQuietMs === 0 ? null : new MemoryRelief({
+      activity: () => counters.get('messages', 'admitted'),
+      quietMs: settings.memory.releaseAfterQuietMs,
+      minBurst: 1_000,
+      log,
+    });
+    this.dedup = new Deduplicator({ windowMs: p.dedupWindowMs, legacyTwinWindowMs: p.legacyTwinWindowMs, maxEntries: p.dedupMaxEntries });
     this.admission = new Admission({
       settings,
       dedup: this.dedup,
@@ -256,6 +264,7 @@ export class Bridge {
       this.boundAddress = await this.connections.listen(this.settings.listen.host, this.settings.listen.port);
       this.monitor.start();
       this.journal?.startPruning();
+      this.relief?.start();
     } catch (error) {
       await this.shutdownParts();
       this.phase = 'closed';
@@ -408,7 +417,7 @@ export class Bridge {
   private async seedDedup(): Promise<void> {
     if (this.journal === null) return;
     try {
-      const loaded = await this.journal.seedDedup(this.dedup, this.settings.pipeline.dedupWindowMs, DEDUP_MAX_ENTRIES);
+      const loaded = await this.journal.seedDedup(this.dedup, this.settings.pipeline.dedupWindowMs, this.settings.pipeline.dedupMaxEntries);
       if (loaded > 0) this.log.info({ keys: loaded }, 'journal: dedup keys of the previous run loaded');
     } catch (error) {
       this.log.error({ err: reasonOf(error) }, 'journal: dedup keys could not be loaded; a resent line may be processed again');
@@ -435,6 +444,8 @@ export class Bridge {
 
   private async shutdownParts(): Promise<void> {
     // journal: the last done marks (and admissions) before the store closes; replay has stopped polling.
+    this.relief?.stop();
+    this.dedup.stop();
     await this.replayDone;
     await this.journal?.close();
     await this.plugins.teardown();
@@ -443,9 +454,6 @@ export class Bridge {
     if (this.ownsStore && this.storeRef) await this.storeRef.close().catch(() => undefined);
   }
 }
-
-/** Cap on remembered dedup entries (message ids plus twin arrivals); the journal seeds at most this many. */
-const DEDUP_MAX_ENTRIES = 200_000;
 
 /** Creates a bridge (not yet started). */
 export function createBridge(options: CreateBridgeOptions = {}): Bridge {

@@ -200,6 +200,12 @@ export async function runLoad(ctx: BenchContext, kind: ServerKind, spec: LoadSpe
         }
         const after = await server.stats();
         ctx.log(`  after cool-down: ${describeMemory(after)}`);
+        // Not a figure of the run (operators' processes are not collected by hand): what a full GC would still free.
+        if (spec.heapSnapshots || process.env.BENCH_MEMORY_PROBE_GC === '1') {
+          ctx.log(`  after a forced full GC: ${describeMemory(await server.stats(true))}`);
+          await new Promise((resolve) => setTimeout(resolve, 3_000));
+          ctx.log(`  3 s after it: ${describeMemory(await server.stats())}`);
+        }
         await snapshot('after-cooldown');
         memoryFigures = { idleRssBytes: memory.idle, peakRssBytes: Math.max(memory.peak, s1.memory.rss), afterCooldownRssBytes: after.memory.rss, cooldownMs: spec.cooldownMs };
       }

@@ -38,7 +38,9 @@ export class ServerProcess {
   ) {}
 
   static async start(spec: ServerSpec): Promise<ServerProcess> {
-    const execArgv = ['--import', 'tsx', '--expose-gc'];
+    // BENCH_SERVER_NODE_FLAGS: extra Node/V8 flags for the server only (memory experiments).
+    const extra = process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter((f) => f !== '') ?? [];
+    const execArgv = ['--import', 'tsx', '--expose-gc', ...extra];
     const log = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
