@@ -151,6 +151,11 @@ export const bridgeConfigSchema = z.strictObject({
     writeBufferLimit: positiveInt.default(10_000),
     /** Rows kept beyond writeBufferLimit while the store is down; beyond that they are dropped, counted and logged. */
     writeSpillLimit: nonNegativeInt.default(40_000),
+    /**
+     * The chat-log buffer's bound in bytes (texts run to 65,000 characters): reading pauses at
+     * this many bytes buffered too; the spill bound scales by the same ratio as the row bounds.
+     */
+    writeBufferBytes: positiveInt.default(16 * 1_048_576),
     /** MySQL: connections in the pool at most. */
     connectionLimit: positiveInt.default(10),
     /** MySQL: callers waiting for a pooled connection at most; one more fails at once. */
