@@ -77,7 +77,8 @@ export const quickPlan: BenchPlan = {
   mariadb: { url: MARIADB_URL, connections: [100] },
   profile: null,
   profilerCost: { connections: 100, rounds: 1, guardMessages: 1_000, guardRepeats: 300 },
-  nothingLost: { connections: 100, durationMs: 5_000, cooldownMs: 10_000 },
+  // The cool-down outlasts memory.releaseAfterQuietMs (10 s) plus its sampling, so the release is measured.
+  nothingLost: { connections: 100, durationMs: 5_000, cooldownMs: 20_000 },
 };
 
 /** Generator processes for a number of connections: one is enough until it nears a full core. */
