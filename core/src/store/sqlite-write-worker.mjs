@@ -34,14 +34,19 @@ const writeBatch = db.transaction((groups) => {
 
 // Memory relief (docs/architecture.md, "Memory"), as the main thread's monitor/memory-relief.ts
 // does for its heap: this thread's own V8 heap grows under a burst of batches and, idle, is never
-// collected again. One full GC once no batch came for RELIEF_QUIET_MS after RELIEF_MIN_ROWS rows.
+// collected again. Full GCs once no batch came for RELIEF_QUIET_MS after RELIEF_MIN_ROWS rows.
 const RELIEF_QUIET_MS = 10_000;
 const RELIEF_MIN_ROWS = 1_000;
 let rowsSinceRelief = 0;
 let reliefTimer;
 let gc;
-const relieve = () => {
+// Two passes a tick apart, as memory-relief.ts explains: the second releases the emptied pages.
+const relieve = (passes = 2) => {
   rowsSinceRelief = 0;
+  if (passes > 1) {
+    reliefTimer = setTimeout(relieve, 2_000, passes - 1);
+    reliefTimer.unref();
+  }
   try {
     if (gc === undefined) {
       setFlagsFromString('--expose-gc');
@@ -56,7 +61,7 @@ const wrote = (groups) => {
   for (const { rows } of groups) rowsSinceRelief += rows.length;
   if (rowsSinceRelief < RELIEF_MIN_ROWS) return;
   clearTimeout(reliefTimer);
-  reliefTimer = setTimeout(relieve, RELIEF_QUIET_MS);
+  reliefTimer = setTimeout(relieve, RELIEF_QUIET_MS, 2);
   reliefTimer.unref();
 };
 
