@@ -178,7 +178,7 @@ export const bridgeConfigSchema = z.strictObject({
   /** How the process gives memory back after a burst (docs/architecture.md, "Memory"). */
   memory: z.strictObject({
     /**
-     * After a burst (at least 1,000 admitted messages), one full GC once nothing has been
+     * After a burst (at least 1,000 admitted messages), two full GCs once nothing has been
      * admitted for this long: the heap V8 grew under load returns to the OS. 0 turns it off.
      */
     releaseAfterQuietMs: nonNegativeInt.default(10_000),

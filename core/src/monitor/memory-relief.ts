@@ -21,10 +21,10 @@ export interface MemoryReliefOptions {
  *
  * Under load V8 grows its heap (young generation to its maximum, old generation to a limit far
  * above what is live), and an idle process allocates too little for V8 to collect again: the
- * pages stay committed for as long as the phones are quiet, often hours. One full GC after a
- * quiet period compacts the heap and returns the freed pages (RSS follows within seconds).
- * It runs once per burst, only when nothing has been admitted for `quietMs`, so its pause
- * (tens of ms) never lands in the middle of traffic.
+ * pages stay committed for as long as the phones are quiet, often hours. Full GCs after a
+ * quiet period (PASSES, a tick apart) compact the heap and return the freed pages (RSS follows
+ * within seconds). They run once per burst, only while nothing has been admitted for
+ * `quietMs`, so their pauses (tens of ms) never land in the middle of traffic.
  */
 export class MemoryRelief {
   private timer: NodeJS.Timeout | undefined;
