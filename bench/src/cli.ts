@@ -27,6 +27,11 @@ import { nothingLostScenario } from './scenarios/nothing-lost-scenario.js';
  *   --docs             also render docs/benchmarks.md from a quick run (by default only a full
  *                      run does, so the page keeps showing full figures)
  *   --keep             keep the scratch directory (server logs, SQLite files, .cpuprofile)
+ *   --lost-duration S  the "nothing lost" window in seconds (default: the plan's, 5 quick / 60 full)
+ *   --lost-cooldown S  its cool-down in seconds (default: the plan's, 10 quick / 60 full)
+ *   --lost-stores L    the "nothing lost" stores, e.g. sqlite (default sqlite,mariadb)
+ *   --heap-snapshots   write heap snapshots of botbridge at idle, peak and after the cool-down
+ *                      ("nothing lost" runs; implies --keep: they go to the scratch directory)
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const RESULTS_DIR = join(ROOT, 'bench/results');
@@ -42,6 +47,10 @@ const { values } = parseArgs({
     'no-docs': { type: 'boolean', default: false },
     docs: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    'lost-duration': { type: 'string' },
+    'lost-cooldown': { type: 'string' },
+    'heap-snapshots': { type: 'boolean', default: false },
+    'lost-stores': { type: 'string' },
   },
 });
 
@@ -128,9 +137,31 @@ async function run(plan: BenchPlan, only: ReadonlySet<string>): Promise<BenchRes
       elapsedMs: Date.now() - started.getTime(),
     };
   } finally {
-    if (values.keep) ctx.log(`kept ${workDir}`);
+    if (values.keep || values['heap-snapshots']) ctx.log(`kept ${workDir}`);
     else rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+function seconds(flag: 'lost-duration' | 'lost-cooldown', fallbackMs: number): number {
+  const raw = values[flag];
+  if (raw === undefined) return fallbackMs;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag} takes a positive number of seconds, not ${raw}`);
+  return Math.round(n * 1000);
+}
+
+function withLostOverrides(plan: BenchPlan): BenchPlan {
+  const lost = plan.nothingLost;
+  return {
+    ...plan,
+    nothingLost: {
+      ...lost,
+      durationMs: seconds('lost-duration', lost.durationMs),
+      cooldownMs: seconds('lost-cooldown', lost.cooldownMs),
+      heapSnapshots: values['heap-snapshots'],
+      ...(values['lost-stores'] ? { stores: values['lost-stores'].split(',').map((s) => s.trim()) as ('sqlite' | 'mariadb')[] } : {}),
+    },
+  };
 }
 
 if (values.render) {
@@ -138,7 +169,7 @@ if (values.render) {
   const stem = relative(RESULTS_DIR, resolve(values.render)).replace(/\.json$/, '');
   writeOutputs(results, stem, true);
 } else {
-  const plan = values.quick ? quickPlan : fullPlan;
+  const plan = withLostOverrides(values.quick ? quickPlan : fullPlan);
   const only = new Set<string>(values.only ? values.only.split(',').map((s) => s.trim()) : SCENARIOS);
   for (const name of only) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}`);
   const results = await run(plan, only);

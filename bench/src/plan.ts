@@ -33,7 +33,15 @@ export interface BenchPlan {
    * window on SQLite and on MariaDB; chat-log rows counted against rows due, RSS idle → peak →
    * after `cooldownMs` with the phones still connected.
    */
-  readonly nothingLost: { readonly connections: number; readonly durationMs: number; readonly cooldownMs: number };
+  readonly nothingLost: {
+    readonly connections: number;
+    readonly durationMs: number;
+    readonly cooldownMs: number;
+    /** Heap snapshots of botbridge at idle, peak and after the cool-down (--heap-snapshots). */
+    readonly heapSnapshots?: boolean;
+    /** Which stores (--lost-stores); both by default. */
+    readonly stores?: readonly ('sqlite' | 'mariadb')[];
+  };
 }
 
 const MARIADB_URL = process.env.BENCH_MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/botbridge_bench';
@@ -69,7 +77,8 @@ export const quickPlan: BenchPlan = {
   mariadb: { url: MARIADB_URL, connections: [100] },
   profile: null,
   profilerCost: { connections: 100, rounds: 1, guardMessages: 1_000, guardRepeats: 300 },
-  nothingLost: { connections: 100, durationMs: 5_000, cooldownMs: 10_000 },
+  // The cool-down outlasts memory.releaseAfterQuietMs (10 s) plus its sampling, so the release is measured.
+  nothingLost: { connections: 100, durationMs: 5_000, cooldownMs: 20_000 },
 };
 
 /** Generator processes for a number of connections: one is enough until it nears a full core. */

@@ -26,6 +26,7 @@ import { Outbound } from './outbound/outbound.js';
 import { Outbox } from './outbound/outbox.js';
 import { ReplyPath } from './outbound/reply-path.js';
 import { Admission } from './pipeline/admission.js';
+import { MemoryRelief } from './monitor/memory-relief.js';
 import { Deduplicator } from './pipeline/dedup.js';
 import { Dispatcher } from './pipeline/dispatcher.js';
 import { createMessageWorker, type MessageJob } from './pipeline/message-job.js';
@@ -96,6 +97,7 @@ export class Bridge {
   /** journal: durable admitted messages, restart dedup and replay (null when journal.enabled is false). */
   private readonly journal: Journal | null;
   private readonly dedup: Deduplicator;
+  private readonly relief: MemoryRelief | null;
   private replayDone: Promise<unknown> = Promise.resolve();
   private boundAddress: { host: string; port: number } | null = null;
 
@@ -202,7 +204,13 @@ export class Bridge {
       onUnsaturated: () => this.setPaused('writes', false),
     });
 
-    this.dedup = new Deduplicator({ windowMs: p.dedupWindowMs, legacyTwinWindowMs: p.legacyTwinWindowMs, maxEntries: DEDUP_MAX_ENTRIES });
+    this.relief = settings.memory.releaseAfterQuietMs === 0 ? null : new MemoryRelief({
+      activity: () => counters.get('messages', 'admitted'),
+      quietMs: settings.memory.releaseAfterQuietMs,
+      minBurst: 1_000,
+      log,
+    });
+    this.dedup = new Deduplicator({ windowMs: p.dedupWindowMs, legacyTwinWindowMs: p.legacyTwinWindowMs, maxEntries: p.dedupMaxEntries });
     this.admission = new Admission({
       settings,
       dedup: this.dedup,
@@ -278,6 +286,7 @@ export class Bridge {
       this.boundAddress = await this.connections.listen(this.settings.listen.host, this.settings.listen.port);
       this.monitor.start();
       this.journal?.startPruning();
+      this.relief?.start();
     } catch (error) {
       await this.shutdownParts();
       this.phase = 'closed';
@@ -362,6 +371,8 @@ export class Bridge {
       saturated: this.connections.isSaturated,
       dispatcher: this.dispatcher.stats(),
       writers: this.monitor.pending(),
+      /** Remembered dedup entries (bounded by the dedup cap) and journal entries awaiting a commit. */
+      buffered: { dedup: this.dedup.size(), journal: this.journal?.pending() ?? 0 },
       /** Whether reading is paused because a store writer is behind (`saturated` covers both reasons). */
       writesSaturated: this.monitor.saturated,
       /** Replies waiting in the outbox for a device of their bot. */
@@ -452,7 +463,7 @@ export class Bridge {
   private async seedDedup(): Promise<void> {
     if (this.journal === null) return;
     try {
-      const loaded = await this.journal.seedDedup(this.dedup, this.settings.pipeline.dedupWindowMs, DEDUP_MAX_ENTRIES);
+      const loaded = await this.journal.seedDedup(this.dedup, this.settings.pipeline.dedupWindowMs, this.settings.pipeline.dedupMaxEntries);
       if (loaded > 0) this.log.info({ keys: loaded }, 'journal: dedup keys of the previous run loaded');
     } catch (error) {
       this.log.error({ err: reasonOf(error) }, 'journal: dedup keys could not be loaded; a resent line may be processed again');
@@ -481,6 +492,8 @@ export class Bridge {
     // outbox: its running store step (an insert, a delivery, an expiry) ends before the store closes.
     await this.outbox?.close();
     // journal: the last done marks (and admissions) before the store closes; replay has stopped polling.
+    this.relief?.stop();
+    this.dedup.stop();
     await this.replayDone;
     await this.journal?.close();
     await this.plugins.teardown();
@@ -496,9 +509,6 @@ async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
   await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
 }
-
-/** Cap on remembered dedup entries (message ids plus twin arrivals); the journal seeds at most this many. */
-const DEDUP_MAX_ENTRIES = 200_000;
 
 /** Creates a bridge (not yet started). */
 export function createBridge(options: CreateBridgeOptions = {}): Bridge {

@@ -116,6 +116,11 @@ export const bridgeConfigSchema = z.strictObject({
   }).prefault({}),
   pipeline: z.strictObject({
     dedupWindowMs: positiveInt.default(300_000),
+    /**
+     * Message ids (plus legacy-twin arrivals) dedup remembers at most; past it the oldest are
+     * forgotten although still inside the window. An id costs about 24 bytes (hashed).
+     */
+    dedupMaxEntries: positiveInt.default(200_000),
     /** A logId-less legacy twin within this window of its logId twin is a duplicate. */
     legacyTwinWindowMs: positiveInt.default(5_000),
     queueCapacity: positiveInt.default(10_000),
@@ -165,6 +170,11 @@ export const bridgeConfigSchema = z.strictObject({
     writeBufferLimit: positiveInt.default(10_000),
     /** Rows kept beyond writeBufferLimit while the store is down; beyond that they are dropped, counted and logged. */
     writeSpillLimit: nonNegativeInt.default(40_000),
+    /**
+     * The chat-log buffer's bound in bytes (texts run to 65,000 characters): reading pauses at
+     * this many bytes buffered too; the spill bound scales by the same ratio as the row bounds.
+     */
+    writeBufferBytes: positiveInt.default(16 * 1_048_576),
     /** MySQL: connections in the pool at most. */
     connectionLimit: positiveInt.default(10),
     /** MySQL: callers waiting for a pooled connection at most; one more fails at once. */
@@ -183,6 +193,14 @@ export const bridgeConfigSchema = z.strictObject({
     serverName: z.string().min(1).max(100).optional(),
     /** Filesystem whose usage is sampled. */
     diskPath: z.string().min(1).default('/'),
+  }).prefault({}),
+  /** How the process gives memory back after a burst (docs/architecture.md, "Memory"). */
+  memory: z.strictObject({
+    /**
+     * After a burst (at least 1,000 admitted messages), two full GCs once nothing has been
+     * admitted for this long: the heap V8 grew under load returns to the OS. 0 turns it off.
+     */
+    releaseAfterQuietMs: nonNegativeInt.default(10_000),
   }).prefault({}),
   retention: z.strictObject({
     /** Days of kb_chat_logs rows kept; 0 keeps them forever (other tools read this table). */

@@ -5,6 +5,7 @@ import { split, withWorkers } from '../generator/generator-pool.js';
 import type { ConnectedMessage, LoadResultMessage, LoadTask } from '../generator/messages.js';
 import { generatorWorkers } from '../plan.js';
 import type { ServerKind } from '../servers/server-process.js';
+import type { ServerStats } from '../servers/server-ipc.js';
 import type { LoadFigures } from '../report/results-types.js';
 import { at, cpuTimes, type BenchContext } from './bench-context.js';
 import { cpus } from 'node:os';
@@ -27,6 +28,8 @@ export interface LoadSpec {
    * load, and after this long a cool-down with the phones still connected and idle.
    */
   readonly cooldownMs?: number;
+  /** Heap snapshots at idle, at the end of the window and after the cool-down, in the run's directory. */
+  readonly heapSnapshots?: boolean;
   /** The measured window, overriding the plan's `durationMs`. */
   readonly durationMs?: number;
 }
@@ -89,6 +92,15 @@ function scrapeMetrics(httpPort: number | null, token: string): () => void {
 
 const cpuMicros = (u: NodeJS.CpuUsage) => u.user + u.system;
 
+const mib = (bytes: number) => (bytes / 1_048_576).toFixed(0);
+
+/** Where a memory figure goes: RSS split into V8 heap, external (Buffers) and the rest (native, code, free pages). */
+function describeMemory(stats: ServerStats): string {
+  const m = stats.memory;
+  const writers = (stats.app as { writers?: unknown }).writers;
+  return `rss ${mib(m.rss)} MiB (heap used ${mib(m.heapUsed)} / total ${mib(m.heapTotal)}, external ${mib(m.external)}, array buffers ${mib(m.arrayBuffers)}, other ${mib(m.rss - m.heapTotal - m.external)})${writers ? ` writers ${JSON.stringify(writers)}` : ''}`;
+}
+
 /**
  * Starts a fresh server, connects the generator workers, runs warm-up then the measured window
  * (the same wall-clock window for every worker), and stops the server. The server's CPU time is
@@ -131,10 +143,26 @@ export async function runLoad(ctx: BenchContext, kind: ServerKind, spec: LoadSpe
         // A load run measures replies; connections that never handshake mean a broken setup, not a result.
         throw new Error(`${kind}: ${handshakeFailures} of ${spec.connections} handshakes failed (${first}); see ${dir}/server.log`);
       }
-      const memory = kind === 'botbridge' && spec.cooldownMs ? { idle: (await server.stats()).memory.rss, peak: 0 } : null;
+      const snapshot = async (name: string) => {
+        if (!spec.heapSnapshots) return;
+        const file = join(dir, `${name}.heapsnapshot`);
+        await server.heapSnapshot(file);
+        ctx.log(`  heap snapshot: ${file}`);
+      };
+      let memory: { idle: number; peak: number; peakStats: ServerStats | null } | null = null;
+      if (kind === 'botbridge' && spec.cooldownMs) {
+        const idle = await server.stats();
+        ctx.log(`  idle: ${describeMemory(idle)}`);
+        await snapshot('idle');
+        memory = { idle: idle.memory.rss, peak: 0, peakStats: null };
+      }
       const stopScraping = kind === 'botbridge' ? scrapeMetrics(server.httpPort, ctx.adminToken) : () => undefined;
       const rssSampler = memory
-        ? setInterval(() => void server.stats().then((s) => (memory.peak = Math.max(memory.peak, s.memory.rss)), () => undefined), 1_000)
+        ? setInterval(() => void server.stats().then((s) => {
+          if (s.memory.rss <= memory.peak) return;
+          memory.peak = s.memory.rss;
+          memory.peakStats = s;
+        }, () => undefined), 1_000)
         : undefined;
       const loadStart = Date.now() + 300;
       const measureStart = loadStart + plan.warmupMs;
@@ -161,9 +189,24 @@ export async function runLoad(ctx: BenchContext, kind: ServerKind, spec: LoadSpe
       clearInterval(rssSampler);
       let memoryFigures: MemoryFigures | null = null;
       if (memory && spec.cooldownMs) {
+        if (memory.peakStats) ctx.log(`  peak: ${describeMemory(memory.peakStats)}`);
+        ctx.log(`  end of window: ${describeMemory(s1)}`);
+        await snapshot('end-of-window');
         ctx.log(`  cool-down: ${spec.cooldownMs / 1000} s with the phones connected and idle`);
-        await new Promise((resolve) => setTimeout(resolve, spec.cooldownMs));
+        const cooldownEnd = Date.now() + spec.cooldownMs;
+        for (let left = spec.cooldownMs; left > 0; left = cooldownEnd - Date.now()) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(left, 10_000)));
+          if (cooldownEnd - Date.now() > 0) ctx.log(`  cool-down ${((spec.cooldownMs - (cooldownEnd - Date.now())) / 1000).toFixed(0)} s: ${describeMemory(await server.stats())}`);
+        }
         const after = await server.stats();
+        ctx.log(`  after cool-down: ${describeMemory(after)}`);
+        // Not a figure of the run (operators' processes are not collected by hand): what a full GC would still free.
+        if (spec.heapSnapshots || process.env.BENCH_MEMORY_PROBE_GC === '1') {
+          ctx.log(`  after a forced full GC: ${describeMemory(await server.stats(true))}`);
+          await new Promise((resolve) => setTimeout(resolve, 3_000));
+          ctx.log(`  3 s after it: ${describeMemory(await server.stats())}`);
+        }
+        await snapshot('after-cooldown');
         memoryFigures = { idleRssBytes: memory.idle, peakRssBytes: Math.max(memory.peak, s1.memory.rss), afterCooldownRssBytes: after.memory.rss, cooldownMs: spec.cooldownMs };
       }
       const windowSec = plan.durationMs / 1000;

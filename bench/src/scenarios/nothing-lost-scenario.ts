@@ -30,9 +30,9 @@ function referenceFigures(store: 'sqlite' | 'mariadb', connections: number): Not
  * rows due, and RSS is followed from idle through the load to the end of a cool-down.
  */
 export async function nothingLostScenario(ctx: BenchContext): Promise<NothingLostRun[]> {
-  const { connections, durationMs, cooldownMs } = ctx.plan.nothingLost;
+  const { connections, durationMs, cooldownMs, heapSnapshots, stores = ['sqlite', 'mariadb'] } = ctx.plan.nothingLost;
   const out: NothingLostRun[] = [];
-  for (const store of ['sqlite', 'mariadb'] as const) {
+  for (const store of stores) {
     const id = `lost-${store}-${connections}`;
     ctx.log(`${id}: botbridge, closed loop, ${connections} connections, ${durationMs / 1000} s, ${store}, ${cooldownMs / 1000} s cool-down`);
     const url = ctx.plan.mariadb.url;
@@ -52,6 +52,7 @@ export async function nothingLostScenario(ctx: BenchContext): Promise<NothingLos
       ratePerSec: 0,
       durationMs,
       cooldownMs,
+      heapSnapshots: heapSnapshots === true,
       ...(store === 'mariadb' ? { storeUrl: url, prepareStore: () => recreateDatabase(url) } : {}),
     };
     const run = await runLoad(ctx, 'botbridge', spec);

@@ -21,7 +21,7 @@ serveBenchIpc(
   {
     appStats: () => {
       const stats = bridge.stats();
-      return { connections: stats.connections, clients: stats.clients, saturated: stats.saturated, counters: stats.counters, writers: stats.writers };
+      return { connections: stats.connections, clients: stats.clients, saturated: stats.saturated, counters: stats.counters, writers: { ...stats.writers, ...stats.buffered } };
     },
     stop: async () => {
       await server.stop();

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
 import { Session } from 'node:inspector/promises';
 import { IpcChannel, type Message } from '../ipc/channel.js';
 
@@ -57,6 +58,11 @@ export interface ProfileStartRequest extends Message {
 export interface ProfileStopRequest extends Message {
   readonly type: 'profile-stop';
   /** Where to write the `.cpuprofile` JSON. */
+  readonly file: string;
+}
+
+export interface HeapSnapshotRequest extends Message {
+  readonly type: 'heap-snapshot';
   readonly file: string;
 }
 
@@ -127,6 +133,16 @@ export function serveBenchIpc(port: number, hooks: ServerHooks, httpPort: number
     void channel.send({ type: 'stats-reply', stats } satisfies StatsReply).catch(() => undefined);
   });
   channel.handle('stop', () => void stop(0));
+  // Synchronous and slow (seconds for a few hundred MiB): only in investigation runs, never measured ones.
+  channel.handle<HeapSnapshotRequest>('heap-snapshot', (request) => {
+    let error: string | null = null;
+    try {
+      writeHeapSnapshot(request.file);
+    } catch (e) {
+      error = String(e);
+    }
+    void channel.send({ type: 'heap-snapshot-written', error }).catch(() => undefined);
+  });
   serveProfiler(channel);
   process.on('disconnect', () => void stop(0));
   void channel.send({ type: 'ready', port, httpPort } satisfies ReadyMessage);

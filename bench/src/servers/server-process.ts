@@ -38,7 +38,9 @@ export class ServerProcess {
   ) {}
 
   static async start(spec: ServerSpec): Promise<ServerProcess> {
-    const execArgv = ['--import', 'tsx', '--expose-gc'];
+    // BENCH_SERVER_NODE_FLAGS: extra Node/V8 flags for the server only (memory experiments).
+    const extra = process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter((f) => f !== '') ?? [];
+    const execArgv = ['--import', 'tsx', '--expose-gc', ...extra];
     const log = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
@@ -82,6 +84,13 @@ export class ServerProcess {
     await this.channel.send({ type: 'profile-stop', file });
     const { error } = await this.channel.next<{ type: 'profile-stopped'; error: string | null }>('profile-stopped', 60_000);
     if (error) throw new Error(`profiler did not stop: ${error}`);
+  }
+
+  /** Writes a V8 heap snapshot of the server's main thread to `file` (a `.heapsnapshot`, for DevTools). */
+  async heapSnapshot(file: string): Promise<void> {
+    await this.channel.send({ type: 'heap-snapshot', file });
+    const { error } = await this.channel.next<{ type: 'heap-snapshot-written'; error: string | null }>('heap-snapshot-written', 120_000);
+    if (error) throw new Error(`heap snapshot failed: ${error}`);
   }
 
   /**

@@ -14,6 +14,14 @@ export interface BatchWriterOptions<T> {
    * answers: the store is behind, so reading from phones pauses until it catches up.
    */
   readonly limit: number;
+  /**
+   * The same bound in bytes, for rows whose size varies (a chat line runs to 65,000 characters):
+   * backpressure also starts at `limitBytes` buffered, and the spill bound scales by the same
+   * ratio (`limitBytes × (limit + spillLimit) / limit`). Needs `sizeOf`; unbounded without it.
+   */
+  readonly limitBytes?: number;
+  /** Approximate bytes a buffered row holds (its strings at 2 bytes a character, plus overhead). */
+  readonly sizeOf?: (row: T) => number;
   /** Backpressure ends once the buffer is below this. Default: half of `limit`. */
   readonly resumeBelow?: number;
   /**
@@ -64,15 +72,28 @@ export class BatchWriter<T> {
   private readonly drops: DropLog;
   private readonly capacity: number;
   private readonly resumeBelow: number;
+  private bytes = 0;
+  private readonly limitBytes: number;
+  private readonly capacityBytes: number;
+  private readonly sizeOf: (row: T) => number;
 
   constructor(private readonly options: BatchWriterOptions<T>) {
     this.capacity = options.limit + options.spillLimit;
+    const sized = options.sizeOf !== undefined && options.limitBytes !== undefined;
+    this.sizeOf = sized ? options.sizeOf! : () => 0;
+    this.limitBytes = sized ? options.limitBytes! : Number.POSITIVE_INFINITY;
+    this.capacityBytes = (this.limitBytes * this.capacity) / options.limit;
     this.resumeBelow = Math.max(1, options.resumeBelow ?? Math.floor(options.limit / 2));
     this.drops = new DropLog({ name: options.name, events: options.events, log: options.log, intervalMs: options.dropLogIntervalMs ?? 10_000 });
   }
 
   get pending(): number {
     return this.buffer.length;
+  }
+
+  /** Approximate bytes buffered (0 without `sizeOf`). */
+  get pendingBytes(): number {
+    return this.bytes;
   }
 
   /** Whether this writer currently asks for backpressure. */
@@ -86,12 +107,15 @@ export class BatchWriter<T> {
   }
 
   push(row: T): void {
-    if (this.buffer.length >= this.capacity) {
+    const size = this.sizeOf(row);
+    // One row larger than the whole bound still goes in alone: it is refused only for lack of room.
+    if (this.buffer.length >= this.capacity || (this.bytes + size > this.capacityBytes && this.buffer.length > 0)) {
       this.drops.dropped(1, this.storeDown ? 'store down and spill buffer full' : 'write buffer full');
       return;
     }
     this.buffer.push(row);
-    if (this.buffer.length >= this.options.limit) this.updateSaturation();
+    this.bytes += size;
+    if (this.atLimit()) this.updateSaturation();
     if (!this.timer && !this.writing && !this.closed) this.schedule(this.options.flushDelayMs);
   }
 
@@ -104,13 +128,12 @@ export class BatchWriter<T> {
 
   /** Re-evaluates backpressure (e.g. after the store's health changed). */
   updateSaturation(): void {
-    const length = this.buffer.length;
     if (!this.saturatedNow) {
-      if (!this.closed && length >= this.options.limit && !this.storeDown) {
+      if (!this.closed && this.atLimit() && !this.storeDown) {
         this.saturatedNow = true;
         this.options.onSaturated?.();
       }
-    } else if (this.closed || length < this.resumeBelow || this.storeDown) {
+    } else if (this.closed || (this.buffer.length < this.resumeBelow && this.bytes < this.limitBytes / 2) || this.storeDown) {
       this.saturatedNow = false;
       this.options.onUnsaturated?.();
     }
@@ -133,9 +156,20 @@ export class BatchWriter<T> {
     if (this.buffer.length > 0) {
       this.drops.dropped(this.buffer.length, 'store unavailable at close');
       this.buffer = [];
+      this.bytes = 0;
     }
     this.drops.flush();
     this.updateSaturation();
+  }
+
+  private atLimit(): boolean {
+    return this.buffer.length >= this.options.limit || this.bytes >= this.limitBytes;
+  }
+
+  private sizeOfAll(rows: readonly T[]): number {
+    let total = 0;
+    for (const row of rows) total += this.sizeOf(row);
+    return total;
   }
 
   private schedule(delayMs: number): void {
@@ -158,6 +192,7 @@ export class BatchWriter<T> {
 
   private async writeBatch(): Promise<boolean> {
     const batch = this.buffer.splice(0, this.options.batchSize);
+    this.bytes -= this.sizeOfAll(batch);
     let ok = true;
     this.writing = this.options.write(batch).then(
       () => {
@@ -189,7 +224,9 @@ export class BatchWriter<T> {
     this.options.log.warn({ writer: this.options.name, rows: rows.length, buffered: this.buffer.length, err: reasonOf(error) }, 'batch write failed; will retry');
     const room = Math.max(0, this.capacity - this.buffer.length);
     this.drops.dropped(rows.length - Math.min(room, rows.length), 'store down and spill buffer full');
-    this.buffer.unshift(...(room < rows.length ? rows.slice(0, room) : rows));
+    const kept = room < rows.length ? rows.slice(0, room) : rows;
+    this.bytes += this.sizeOfAll(kept);
+    this.buffer.unshift(...kept);
   }
 
   /** A refused batch: one poisoned row must not cost its neighbours, nor block the rows behind it. */

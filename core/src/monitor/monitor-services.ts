@@ -65,6 +65,8 @@ export class MonitorServices {
       ...saturation('chat_log'),
       name: 'chat_log',
       batchSize: settings.store.chatLogBatchSize,
+      limitBytes: settings.store.writeBufferBytes,
+      sizeOf: chatLogRowBytes,
       write: (rows) => store().insertChatLogs(rows),
     });
     this.pings = new BatchWriter<PingRow>({
@@ -129,4 +131,9 @@ export class MonitorServices {
     await this.retention.stop();
     await Promise.all(this.writers().map((writer) => writer.close())).catch(() => undefined);
   }
+}
+
+/** What a buffered chat-log row holds, roughly: its variable strings at 2 bytes a character plus the fixed fields. */
+function chatLogRowBytes(row: ChatLogRow): number {
+  return 2 * (row.message.length + row.roomName.length + row.sender.length) + 320;
 }

@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import { Fifo } from './fifo.js';
+import { HashWindow } from './hash-window.js';
+import { KeyHasher } from './key-hash.js';
 
 export interface DeduplicatorOptions {
   /** A message id seen again within this many ms is a duplicate (pipeline.dedupWindowMs). */
   readonly windowMs: number;
   /** A logId-less twin within this many ms of its logId twin is dropped (pipeline.legacyTwinWindowMs). */
   readonly legacyTwinWindowMs: number;
-  /** Cap on remembered entries (message ids plus twin arrivals); the oldest go first. */
+  /** Cap on remembered entries (message ids plus twin arrivals); the oldest go first (pipeline.dedupMaxEntries). */
   readonly maxEntries: number;
   /** Monotonic milliseconds; injectable for tests. */
   readonly now?: () => number;
@@ -43,61 +44,61 @@ interface TwinRun {
   consumed: number;
 }
 
-interface IdEntry {
-  readonly key: string;
-  readonly at: number;
-}
-
 interface TwinEntry {
-  readonly fingerprint: string;
+  readonly fingerprint: number;
   readonly run: TwinRun;
   readonly index: number;
   readonly at: number;
 }
 
-// Cannot occur in a chat line: the client strips control characters (PROTOCOL.md §3).
-const SEP = '\u0000';
-// Texts run to 65,000 characters; beyond this a twin key keeps a digest, not the text.
-const MAX_PLAIN_TEXT = 256;
+/** How often remembered entries are expired while no message arrives (so memory follows the window when idle too). */
+const IDLE_SWEEP_MS = 1_000;
 
 /**
  * Drops repeated chat lines before they reach the queue (PROTOCOL.md §7 "Message ids and
- * dedup"). Memory is bounded without timers: entries are appended in time order and expired
- * or evicted from the front of two FIFOs, O(1) amortised per check.
+ * dedup"). Entries are appended in time order and expired or evicted from the front, O(1)
+ * amortised per check. Keys are kept as 64-bit hashes (KeyHasher), never as strings: message
+ * ids in typed arrays (HashWindow, about 24 bytes each), twin fingerprints as 53-bit numbers.
+ * A message's strings are therefore not retained by dedup, and `maxEntries` ids cost a few MiB
+ * (docs/architecture.md, "Memory"). While entries are held, an unref'd timer expires them
+ * when no message arrives, so the arrays shrink after a burst rather than at the next message.
  */
 export class Deduplicator {
   private readonly windowMs: number;
   private readonly twinWindowMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
-  private readonly ids = new Map<string, number>();
-  private readonly idOrder = new Fifo<IdEntry>();
-  private readonly twins = new Map<string, TwinRun>();
+  private readonly hasher = new KeyHasher();
+  private readonly ids: HashWindow;
+  private readonly twins = new Map<number, TwinRun>();
   private readonly twinOrder = new Fifo<TwinEntry>();
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DeduplicatorOptions) {
     this.windowMs = options.windowMs;
     this.twinWindowMs = options.legacyTwinWindowMs;
     this.maxEntries = Math.max(1, options.maxEntries);
     this.now = options.now ?? (() => performance.now());
+    this.ids = new HashWindow(this.maxEntries);
   }
 
   check(msg: DedupInput): DedupVerdict {
     const now = this.now();
     this.expire(now);
-    const fingerprint = twinFingerprint(msg);
+    const fingerprint = this.twinFingerprint(msg);
     let paired: boolean;
     if (msg.logId !== null && msg.logId !== '') {
-      const key = msg.botName + SEP + (msg.channelId ?? '') + SEP + msg.logId;
+      this.hasher.hash(msg.botName, msg.channelId ?? '', msg.logId);
+      const { hi, lo } = this.hasher;
       // A duplicate leaves the twin counts alone: a resent line must not eat a legacy twin's pair.
-      if (this.ids.has(key)) return 'duplicate';
-      this.ids.set(key, now);
-      this.idOrder.push({ key, at: now });
+      if (this.ids.has(hi, lo)) return 'duplicate';
+      this.ids.push(hi, lo, now);
       paired = this.arrive(fingerprint, 'logId', now);
     } else {
       paired = this.arrive(fingerprint, 'legacy', now);
     }
     this.enforceCap();
+    this.armSweep();
     return paired ? 'legacy-twin' : 'new';
   }
 
@@ -107,20 +108,41 @@ export class Deduplicator {
    * FIFO stays in time order. Twin arrivals are not restored: their window is seconds.
    */
   remember(botName: string, channelId: string | null, logId: string, ageMs: number): void {
-    const key = botName + SEP + (channelId ?? '') + SEP + logId;
-    if (this.ids.has(key)) return;
-    const at = this.now() - Math.max(0, ageMs);
-    this.ids.set(key, at);
-    this.idOrder.push({ key, at });
+    this.hasher.hash(botName, channelId ?? '', logId);
+    const { hi, lo } = this.hasher;
+    if (this.ids.has(hi, lo)) return;
+    this.ids.push(hi, lo, this.now() - Math.max(0, ageMs));
     this.enforceCap();
+    this.armSweep();
   }
 
   /** Entries currently remembered (message ids plus twin arrivals, paired or not). */
   size(): number {
-    return this.idOrder.length + this.twinOrder.length;
+    return this.ids.length + this.twinOrder.length;
   }
 
-  private arrive(fingerprint: string, kind: TwinKind, now: number): boolean {
+  /** What the memory holds: ids and twin arrivals remembered, id slots allocated (about 24 bytes each). */
+  memory(): { ids: number; twins: number; idSlots: number } {
+    return { ids: this.ids.length, twins: this.twinOrder.length, idSlots: this.ids.allocated };
+  }
+
+  /** Stops the idle sweep (the bridge's close); entries stay until the next check. */
+  stop(): void {
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  private armSweep(): void {
+    if (this.sweepTimer !== undefined) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.expire(this.now());
+      if (this.size() > 0) this.armSweep();
+    }, IDLE_SWEEP_MS);
+    this.sweepTimer.unref();
+  }
+
+  private arrive(fingerprint: number, kind: TwinKind, now: number): boolean {
     let run = this.twins.get(fingerprint);
     if (run !== undefined && run.kind !== kind) {
       run.consumed += 1;
@@ -137,8 +159,8 @@ export class Deduplicator {
   }
 
   private expire(now: number): void {
-    for (let e = this.idOrder.peek(); e !== undefined && now - e.at >= this.windowMs; e = this.idOrder.peek()) {
-      this.dropOldestId();
+    for (let at = this.ids.oldestAt(); at !== undefined && now - at >= this.windowMs; at = this.ids.oldestAt()) {
+      this.ids.shift();
     }
     for (let e = this.twinOrder.peek(); e !== undefined && now - e.at >= this.twinWindowMs; e = this.twinOrder.peek()) {
       this.dropOldestTwin();
@@ -147,16 +169,11 @@ export class Deduplicator {
 
   private enforceCap(): void {
     while (this.size() > this.maxEntries) {
-      const id = this.idOrder.peek();
+      const idAt = this.ids.oldestAt();
       const twin = this.twinOrder.peek();
-      if (twin === undefined || (id !== undefined && id.at < twin.at)) this.dropOldestId();
+      if (twin === undefined || (idAt !== undefined && idAt < twin.at)) this.ids.shift();
       else this.dropOldestTwin();
     }
-  }
-
-  private dropOldestId(): void {
-    const entry = this.idOrder.shift();
-    if (entry !== undefined) this.ids.delete(entry.key);
   }
 
   private dropOldestTwin(): void {
@@ -170,10 +187,13 @@ export class Deduplicator {
       this.twins.delete(entry.fingerprint);
     }
   }
-}
 
-function twinFingerprint(msg: DedupInput): string {
-  const text =
-    msg.text.length > MAX_PLAIN_TEXT ? SEP + createHash('sha256').update(msg.text).digest('base64') : msg.text;
-  return msg.botName + SEP + msg.room + SEP + msg.sender + SEP + text;
+  /**
+   * The chat line's identity without its ids (bot, room, sender, text) as a 53-bit number: a
+   * Map key that holds no string, whatever the text's length.
+   */
+  private twinFingerprint(msg: DedupInput): number {
+    this.hasher.hash(msg.botName, msg.room, msg.sender, msg.text);
+    return (this.hasher.hi & 0x1f_ffff) * 0x1_0000_0000 + this.hasher.lo;
+  }
 }

@@ -108,6 +108,38 @@ describe('BatchWriter under load', () => {
     expect(counters.get('store_rows_written', 'chat_log')).toBe(120);
   });
 
+  it('bounds bytes as well as rows: long rows push back early, and the bytes are released once written', async () => {
+    const counters = new Counters();
+    const g = gate();
+    const signals: string[] = [];
+    const w = new BatchWriter<string>({
+      name: 'chat_log', batchSize: 5, limit: 1_000, spillLimit: 4_000, flushDelayMs: 1, retryDelayMs: 1,
+      limitBytes: 100_000, sizeOf: (row) => row.length * 2,
+      events: new EventBus(counters), log: createLogger({ level: 'silent' }), isRetryable: isStoreUnavailable,
+      write: () => g.wait(),
+      onSaturated: () => signals.push('saturated'),
+      onUnsaturated: () => signals.push('unsaturated'),
+    });
+    const long = 'x'.repeat(10_000); // 20,000 bytes a row
+    w.push(long);
+    await tick(); // the first row hangs in the store
+    for (let i = 0; i < 4; i += 1) w.push(long);
+    expect(signals).toEqual([]);
+    w.push(long); // 5 rows waiting = 100,000 bytes: far below the row limit, at the byte limit
+    expect(w.pending).toBe(5);
+    expect(w.pendingBytes).toBe(100_000);
+    expect(signals).toEqual(['saturated']);
+    // The spill bound scales alike (500,000 bytes): rows beyond it are dropped, not buffered.
+    for (let i = 0; i < 30; i += 1) w.push(long);
+    expect(w.pendingBytes).toBeLessThanOrEqual(500_000);
+    expect(counters.get('store_writes_dropped', 'chat_log')).toBe(35 - 25);
+    g.open();
+    await w.flush();
+    expect(w.pending).toBe(0);
+    expect(w.pendingBytes).toBe(0);
+    expect(signals).toEqual(['saturated', 'unsaturated']);
+  });
+
   it('batches take what is buffered up to batchSize (group commit)', async () => {
     const g = gate();
     const sizes: number[] = [];
