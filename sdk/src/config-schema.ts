@@ -67,6 +67,19 @@ export const bridgeConfigSchema = z.strictObject({
     maxHandshakeLineBytes: positiveInt.default(16_384),
     maxJsonDepth: positiveInt.default(16),
     maxJsonKeys: positiveInt.default(2_000),
+    /** Most elements of one JSON array, checked before JSON.parse runs. */
+    maxJsonArrayItems: positiveInt.default(1_000),
+    /** Most JSON tokens (brackets, braces, strings, ':' and ',') of one line, checked before JSON.parse runs. */
+    maxJsonTokens: positiveInt.default(20_000),
+    /** Bytes one connection may send per second on average; beyond it reading pauses (throttled, nothing lost). */
+    maxBytesPerSecond: positiveInt.default(1_048_576),
+    /** Lines one connection may send per second on average; beyond it reading pauses. */
+    maxMessagesPerSecond: positiveInt.default(1_000),
+    /** Seconds of the byte and message rates a connection may use at once before it is throttled. */
+    rateBurstSeconds: positiveInt.default(2),
+    /** After the handshake, this many rejected lines (bad JSON, invalid packets) within rejectedLineWindowMs close the connection. */
+    maxRejectedLines: positiveInt.default(5),
+    rejectedLineWindowMs: positiveInt.default(60_000),
     /** Chat text above this many UTF-16 units is rejected and counted. */
     maxTextLength: positiveInt.default(65_000),
     /** A client whose unsent output exceeds this is closed (it stopped reading). */

@@ -19,6 +19,8 @@ export const COUNTERS = Object.freeze({
   packets_out: { metric: 'botbridge_packets_out_total', help: 'Packets written to bridge scripts, by event.', labels: ['event'] },
   packets_dropped: { metric: 'botbridge_packets_dropped_total', help: 'Packets dropped after the handshake, by reason.', labels: ['reason'] },
   bad_lines: { metric: 'botbridge_bad_lines_total', help: 'Lines that failed framing or JSON checks, by error code.', labels: ['code'] },
+  connections_throttled: { metric: 'botbridge_connections_throttled_total', help: 'Times a connection went over its byte or message rate and had its reading paused, by kind.', labels: ['kind'] },
+  rejected_lines: { metric: 'botbridge_rejected_lines_total', help: 'Lines rejected after the handshake and counted towards limits.maxRejectedLines, by reason.', labels: ['reason'] },
   auth_failures: { metric: 'botbridge_auth_failures_total', help: 'Packets failing the HMAC auth check, by error code.', labels: ['reason'] },
   dedup_drops: { metric: 'botbridge_dedup_drops_total', help: 'Chat lines dropped as duplicates, by rule.', labels: ['reason'] },
   messages: { metric: 'botbridge_messages_total', help: 'Chat lines by pipeline stage (admitted, dispatched, not approved, injected).', labels: ['stage'] },

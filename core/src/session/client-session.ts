@@ -1,5 +1,5 @@
 import type { ApprovalStatus, ClientInfo, PingMonitoring } from '@botbridge/sdk';
-import { reasonOf } from '../errors.js';
+import { formatMessage, reasonOf } from '../errors.js';
 import { eventTime } from '../events/bridge-events.js';
 import type { AnalyzePacket, HandshakePacket, PingAnswerPacket } from '../protocol/packets.js';
 import type { Connection } from '../transport/connection.js';
@@ -25,6 +25,8 @@ export class ClientSession {
   private readonly handshakeTimer: NodeJS.Timeout;
   private pingTimer: NodeJS.Timeout | undefined;
   private readonly authFailures: FailureWindow;
+  /** Issue 13: rejected lines after the handshake (bad JSON, invalid packets) close the connection past a few. */
+  private readonly rejectedLines: FailureWindow;
   private lastPacketAt: number;
   /** `conn.pausedMs()` when the last packet arrived: pauses since then are not the client's silence. */
   private pausedAtLastPacket = 0;
@@ -45,6 +47,7 @@ export class ClientSession {
   ) {
     this.lastPacketAt = Date.now();
     this.authFailures = new FailureWindow(deps.settings.auth.maxFailures, deps.settings.auth.failureWindowMs);
+    this.rejectedLines = new FailureWindow(deps.settings.limits.maxRejectedLines, deps.settings.limits.rejectedLineWindowMs);
     const timeoutMs = deps.settings.session.handshakeTimeoutMs;
     this.handshakeTimer = setTimeout(() => {
       if (this.state === 'handshaking') this.close('BRIDGE_ERR_HANDSHAKE_TIMEOUT', `${timeoutMs} ms`);
@@ -230,6 +233,7 @@ export class ClientSession {
         this.deps.log.warn({ botName: this.botName, deviceId: this.deviceId, event: packet.event, reason: packet.reason, code: 'BRIDGE_ERR_PACKET_INVALID' },
           'invalid packet dropped',
         );
+        this.rejected('invalid_packet');
         return;
     }
   }
@@ -275,6 +279,17 @@ export class ClientSession {
       return;
     }
     this.deps.log.warn({ botName: this.botName, deviceId: this.deviceId, code, reason }, 'bad line skipped');
+    this.rejected(code);
+  }
+
+  /** Issue 13: a connection that keeps sending lines it knows are rejected is closed, counted by reason. */
+  private rejected(reason: string): void {
+    this.deps.counters.inc('rejected_lines', reason);
+    const count = this.rejectedLines.record(Date.now());
+    if (this.rejectedLines.exceeded(count)) {
+      const windowMs = this.deps.settings.limits.rejectedLineWindowMs;
+      this.close('BRIDGE_ERR_REJECTED_LINES', formatMessage('BRIDGE_ERR_REJECTED_LINES', { count, windowMs, reason }));
+    }
   }
 
   private schedulePing(delayMs: number): void {

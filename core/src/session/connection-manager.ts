@@ -45,8 +45,19 @@ export class ConnectionManager {
       maxWaitMs: settings.limits.handshakeSlotWaitMs,
       connection: {
         lineLimit: settings.limits.maxHandshakeLineBytes,
-        json: { maxDepth: settings.limits.maxJsonDepth, maxKeys: settings.limits.maxJsonKeys },
+        json: {
+          maxDepth: settings.limits.maxJsonDepth,
+          maxKeys: settings.limits.maxJsonKeys,
+          maxArrayItems: settings.limits.maxJsonArrayItems,
+          maxTokens: settings.limits.maxJsonTokens,
+        },
         maxPendingOutputBytes: settings.limits.maxPendingOutputBytes,
+        rate: {
+          bytesPerSecond: settings.limits.maxBytesPerSecond,
+          messagesPerSecond: settings.limits.maxMessagesPerSecond,
+          burstSeconds: settings.limits.rateBurstSeconds,
+        },
+        onThrottled: (kind) => counters.inc('connections_throttled', kind),
       },
       onConnection: (conn) => {
         this.sessions.add(new ClientSession(conn, sessionDeps));
