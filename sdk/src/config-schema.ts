@@ -72,10 +72,10 @@ export const bridgeConfigSchema = z.strictObject({
     /** Most JSON tokens (brackets, braces, strings, ':' and ',') of one line, checked before JSON.parse runs. */
     maxJsonTokens: positiveInt.default(20_000),
     /** Bytes one connection may send per second on average; beyond it reading pauses (throttled, nothing lost). */
-    maxBytesPerSecond: positiveInt.default(1_048_576),
+    maxBytesPerSecond: positiveInt.default(262_144),
     /** Lines one connection may send per second on average; beyond it reading pauses. */
     maxMessagesPerSecond: positiveInt.default(1_000),
-    /** Seconds of the byte and message rates a connection may use at once before it is throttled. */
+    /** Seconds of the byte and message rates a connection may use at once before it is throttled (the byte burst is at least maxLineBytes). */
     rateBurstSeconds: positiveInt.default(2),
     /** After the handshake, this many rejected lines (bad JSON, invalid packets) within rejectedLineWindowMs close the connection. */
     maxRejectedLines: positiveInt.default(5),

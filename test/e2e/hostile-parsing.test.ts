@@ -50,7 +50,7 @@ describe('CPU-bounded parsing after the handshake', () => {
   });
 
   it('throttles a connection over its byte rate without losing a line', async () => {
-    const t = await bridge({ plugins: [lengthPlugin], config: { limits: { maxBytesPerSecond: 8_192, rateBurstSeconds: 1 } } });
+    const t = await bridge({ plugins: [lengthPlugin], config: { limits: { maxBytesPerSecond: 8_192, rateBurstSeconds: 1, maxLineBytes: 8_192 } } });
     const phone = await t.client();
     for (let i = 0; i < 4; i++) phone.analyze('가'.repeat(1_500));
     const replies = await phone.waitForReplies(4, 10_000);

@@ -56,6 +56,7 @@ export class ConnectionManager {
           bytesPerSecond: settings.limits.maxBytesPerSecond,
           messagesPerSecond: settings.limits.maxMessagesPerSecond,
           burstSeconds: settings.limits.rateBurstSeconds,
+          minByteBurst: settings.limits.maxLineBytes,
         },
         onThrottled: (kind) => counters.inc('connections_throttled', kind),
       },

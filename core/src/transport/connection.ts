@@ -81,7 +81,7 @@ export class Connection {
     this.observer = observer;
     const rate = options.rate;
     if (rate !== undefined) {
-      this.byteBucket = new TokenBucket(rate.bytesPerSecond, rate.bytesPerSecond * rate.burstSeconds);
+      this.byteBucket = new TokenBucket(rate.bytesPerSecond, Math.max(rate.minByteBurst ?? 0, rate.bytesPerSecond * rate.burstSeconds));
       this.messageBucket = new TokenBucket(rate.messagesPerSecond, rate.messagesPerSecond * rate.burstSeconds);
     }
     this.onThrottled = options.onThrottled;

@@ -33,6 +33,8 @@ export interface RateLimits {
   readonly messagesPerSecond: number;
   /** Seconds of rate a connection may spend at once before it is throttled. */
   readonly burstSeconds: number;
+  /** The byte burst is never below this (the line limit: one maximal line must get through). */
+  readonly minByteBurst?: number;
 }
 
 export type ThrottleKind = 'bytes' | 'messages';
