@@ -31,6 +31,8 @@ import { createMessageWorker, type MessageJob } from './pipeline/message-job.js'
 import { SandboxSource, sandboxPacket, type InjectInput, type InjectResult } from './pipeline/message-source.js';
 import { PluginHost, type PluginState } from './plugins/plugin-host.js';
 import { v32Codec } from './protocol/codec.js';
+import { SecretsFileWatcher } from './session/secrets-file.js';
+import { DEFAULT_SECRET_KEY } from '@botbridge/sdk/internal';
 import { AuthGuard } from './session/auth-guard.js';
 import { ConnectionManager } from './session/connection-manager.js';
 import { SessionRegistry } from './session/session-registry.js';
@@ -90,6 +92,9 @@ export class Bridge {
   /** Whether the store answers (every store call reports to it); see store/store-health.ts. */
   private readonly storeHealth: StoreHealth;
   private readonly connections: ConnectionManager;
+  /** Issue 13: per-bot keyring (rotation, auth.secretsFile) and replay guard. */
+  private readonly auth: AuthGuard;
+  private secretsWatcher: SecretsFileWatcher | null = null;
   private readonly admission: Admission;
   /** journal: durable admitted messages, restart dedup and replay (null when journal.enabled is false). */
   private readonly journal: Journal | null;
@@ -197,6 +202,7 @@ export class Bridge {
       log: logs.get('message'),
       events,
     });
+    this.auth = new AuthGuard(settings.auth);
     this.connections = new ConnectionManager({
       settings,
       codec: v32Codec,
@@ -205,7 +211,7 @@ export class Bridge {
       registry,
       hooks,
       events,
-      auth: new AuthGuard(settings.auth),
+      auth: this.auth,
       counters,
       log: logs.get('connection'),
       logs,
@@ -247,6 +253,7 @@ export class Bridge {
       const { url, connectionLimit, queueLimit, connectTimeoutMs, queryTimeoutMs, timeZone } = this.settings.store;
       const opened = this.storeRef ?? await openStore(url, { connectionLimit, queueLimit, connectTimeoutMs, queryTimeoutMs, timeZone });
       this.storeRef = new HealthTrackedStore(opened, this.storeHealth);
+      await this.startSecrets();
       await this.approvals.load();
       this.approvals.start();
       // journal: the dedup memory of the previous process, before the first line is read.
@@ -431,7 +438,20 @@ export class Bridge {
     }
   }
 
+  /** Issue 13: loads auth.secretsFile (an invalid one refuses the start) and says when the public key is in use. */
+  private async startSecrets(): Promise<void> {
+    const { secretsFile, secretsReloadMs } = this.settings.auth;
+    if (secretsFile !== undefined) {
+      this.secretsWatcher = new SecretsFileWatcher(secretsFile, this.auth.keyring, secretsReloadMs, this.logs.get('connection'));
+      await this.secretsWatcher.start();
+    }
+    if (this.auth.keyring.allKeys().includes(DEFAULT_SECRET_KEY)) {
+      this.log.warn('auth uses the secret key built into the deployed scripts: it is public, anyone can sign packets (docs/security.md)');
+    }
+  }
+
   private async shutdownParts(): Promise<void> {
+    this.secretsWatcher?.stop();
     // journal: the last done marks (and admissions) before the store closes; replay has stopped polling.
     await this.replayDone;
     await this.journal?.close();

@@ -28,8 +28,7 @@ export const errorCatalogue = {
   BRIDGE_ERR_AUTH_STALE: 'auth timestamp is {skewMs} ms away from server time (window {windowMs} ms)',
   BRIDGE_ERR_AUTH_IDENTITY: 'auth identity {authBot}/{authDevice} differs from the handshake',
   BRIDGE_ERR_AUTH_REPEATED: '{failures} auth failures within {windowMs} ms',
-  BRIDGE_ERR_AUTH_REPLAYED: 'auth block already accepted for this packet ({seenAgoMs} ms ago)',
-  BRIDGE_ERR_WEAK_SECRET: 'secret {where} is {length} bytes; at least {min} are required',
+  BRIDGE_ERR_AUTH_REPLAYED: 'auth block refused as a replay: {reason}',
   BRIDGE_ERR_PACKET_INVALID: 'invalid {event} packet: {reason}',
   BRIDGE_ERR_UNKNOWN_EVENT: 'unknown event {event}',
   // pipeline

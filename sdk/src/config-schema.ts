@@ -22,9 +22,28 @@ const logCategory = z.string().regex(new RegExp(`^(${LOG_CATEGORIES.join('|')}|p
   message: `expected one of ${LOG_CATEGORIES.join(', ')} or plugin:<name>`,
 });
 
-const botAuthSchema = z.strictObject({
-  secretKey: z.string().min(1).optional(),
+/** Shortest secret accepted (issue 13: a 1-byte key was accepted). Measured in UTF-8 bytes, as HMAC uses it. */
+export const MIN_SECRET_BYTES = 16;
+const secretString = z.string().refine((value) => new TextEncoder().encode(value).length >= MIN_SECRET_BYTES, {
+  message: `a secret must be at least ${MIN_SECRET_BYTES} bytes`,
+});
+/** Epoch milliseconds or an ISO-8601 date-time with offset. */
+const instant = z.union([z.number().int(), z.iso.datetime({ offset: true }).transform((value) => Date.parse(value))]);
+
+/** One secret of a rotation: accepted from validFrom (inclusive) until validUntil (exclusive). */
+export const signingSecretSchema = z.strictObject({
+  key: secretString,
+  /** Defaults to the section's salt (auth.salt, or the bot's salt). */
   salt: z.string().optional(),
+  validFrom: instant.optional(),
+  validUntil: instant.optional(),
+});
+
+const botAuthSchema = z.strictObject({
+  secretKey: secretString.optional(),
+  salt: z.string().optional(),
+  /** Several secrets with validity windows; when given, they replace secretKey for this bot. */
+  secrets: z.array(signingSecretSchema).optional(),
 });
 
 const roomOverrideSchema = z.strictObject({
@@ -96,9 +115,22 @@ export const bridgeConfigSchema = z.strictObject({
   auth: z.strictObject({
     /** enforce: bad auth drops the packet. log: only logs (migration from the old server). */
     mode: z.enum(['enforce', 'log']).default('enforce'),
-    secretKey: z.string().min(1).default(DEFAULT_SECRET_KEY),
+    secretKey: secretString.default(DEFAULT_SECRET_KEY),
     salt: z.string().default(DEFAULT_SALT),
+    /** Several secrets with validity windows (rotation); when non-empty, they replace secretKey. */
+    secrets: z.array(signingSecretSchema).default([]),
+    /**
+     * A JSON file `{ secrets?, bots?: { <botName>: { secrets } } }` re-read when it changes,
+     * without a restart; its entries replace the config's for the sections it names.
+     */
+    secretsFile: z.string().min(1).optional(),
+    /** How often secretsFile is checked for a change. */
+    secretsReloadMs: positiveInt.default(5_000),
     timestampWindowMs: positiveInt.default(300_000),
+    /** Signed packets remembered per (botName, deviceID) to refuse replays within the timestamp window. */
+    replayCachePerDevice: positiveInt.default(20_000),
+    /** Identities the replay cache tracks at once. */
+    replayCacheDevices: positiveInt.default(10_000),
     /** This many auth failures within failureWindowMs close the connection. */
     maxFailures: positiveInt.default(5),
     failureWindowMs: positiveInt.default(60_000),

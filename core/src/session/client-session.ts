@@ -4,6 +4,7 @@ import { eventTime } from '../events/bridge-events.js';
 import type { AnalyzePacket, HandshakePacket, PingAnswerPacket } from '../protocol/packets.js';
 import type { Connection } from '../transport/connection.js';
 import { FailureWindow } from './auth-guard.js';
+import { analyzePacketId } from './replay-guard.js';
 import { decideHandshake } from './handshake.js';
 import type { SessionDeps } from './session-deps.js';
 
@@ -218,11 +219,11 @@ export class ClientSession {
     switch (packet.kind) {
       case 'analyze':
         this.deps.counters.inc('packets_in', 'analyze');
-        if (this.authorised(packet.data.auth, 'analyze')) this.deps.admission.admit(this, packet.data as AnalyzePacket);
+        if (this.authorised(packet.data.auth, 'analyze', analyzePacketId(packet.data))) this.deps.admission.admit(this, packet.data as AnalyzePacket);
         return;
       case 'ping':
         this.deps.counters.inc('packets_in', 'ping');
-        if (this.authorised(packet.data.auth, 'ping')) this.answered(packet.data);
+        if (this.authorised(packet.data.auth, 'ping', `p:${packet.data.serverTimestamp}`)) this.answered(packet.data);
         return;
       case 'unknown':
         this.deps.counters.inc('packets_dropped', 'unknown_event');
@@ -255,9 +256,10 @@ export class ClientSession {
   }
 
   /** True when the packet may be processed; counts failures and closes on repeated ones. */
-  private authorised(auth: unknown, event: string): boolean {
+  // Issue 13: `packetId` lets the auth guard refuse a replayed line (replay-guard.ts).
+  private authorised(auth: unknown, event: string, packetId: string): boolean {
     const now = Date.now();
-    const outcome = this.deps.auth.check(auth, this.botName, this.deviceId, now);
+    const outcome = this.deps.auth.check(auth, this.botName, this.deviceId, now, packetId);
     if (outcome.ok) return true;
     this.deps.counters.inc('auth_failures', outcome.code);
     this.deps.log.warn(
