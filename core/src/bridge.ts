@@ -202,7 +202,7 @@ export class Bridge {
       log: logs.get('message'),
       events,
     });
-    this.auth = new AuthGuard(settings.auth);
+    this.auth = new AuthGuard(settings.auth, settings.bans);
     this.connections = new ConnectionManager({
       settings,
       codec: v32Codec,
@@ -233,7 +233,7 @@ export class Bridge {
         events.publish('plugin:error', { plugin: event.plugin, hook: event.hook, code: event.code, message: event.message, traceId: event.traceId ?? null });
       },
     });
-    this.admin = new BridgeAdmin({ bridge: this, registry, approvals: this.approvals, store: () => this.store, counters, botSettings });
+    this.admin = new BridgeAdmin({ bridge: this, registry, approvals: this.approvals, store: () => this.store, counters, botSettings, bans: this.auth.bans });
   }
 
   private get store(): Store {

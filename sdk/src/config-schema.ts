@@ -137,6 +137,18 @@ export const bridgeConfigSchema = z.strictObject({
     /** Per-bot secret/salt, keyed by botName. */
     bots: z.record(z.string(), botAuthSchema).default({}),
   }).prefault({}),
+  /** Temporary bans on the bot port for failed authentication and reconnect flapping (docs/security.md). */
+  bans: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Strikes of one device (auth failures, rejected-line closes, connects) within windowMs that ban it. */
+    deviceThreshold: positiveInt.default(15),
+    /** Failures from one address (auth, invalid or missing handshakes, rejected-line closes) within windowMs that ban it. */
+    addressThreshold: positiveInt.default(15),
+    windowMs: positiveInt.default(60_000),
+    durationMs: positiveInt.default(300_000),
+    /** Devices and addresses tracked at once (least recently struck forgotten first). */
+    maxEntries: positiveInt.default(10_000),
+  }).prefault({}),
   approval: z.strictObject({
     /** Dev/test only: approve new devices and rooms on first contact. Logged loudly. */
     autoApprove: z.boolean().default(false),

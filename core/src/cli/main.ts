@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SERVER_VERSION } from '../version.js';
 import { addApprovalCommands } from './approval-commands.js';
+import { addBanCommands } from './ban-commands.js';
 import { EXIT_OK, EXIT_USAGE, processIo, reportFailure } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
 import { addStartCommand } from './start-command.js';
@@ -14,6 +15,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   addStartCommand(program, setExitCode);
   addApprovalCommands(program, io);
+  addBanCommands(program, io);
   return program;
 }
 

@@ -21,6 +21,8 @@ export const COUNTERS = Object.freeze({
   bad_lines: { metric: 'botbridge_bad_lines_total', help: 'Lines that failed framing or JSON checks, by error code.', labels: ['code'] },
   connections_throttled: { metric: 'botbridge_connections_throttled_total', help: 'Times a connection went over its byte or message rate and had its reading paused, by kind.', labels: ['kind'] },
   rejected_lines: { metric: 'botbridge_rejected_lines_total', help: 'Lines rejected after the handshake and counted towards limits.maxRejectedLines, by reason.', labels: ['reason'] },
+  bans: { metric: 'botbridge_bans_total', help: 'Temporary bans imposed on the bot port, by kind (device, address).', labels: ['kind'] },
+  bans_refused: { metric: 'botbridge_bans_refused_total', help: 'Connections refused or closed because of a ban, by kind.', labels: ['kind'] },
   auth_failures: { metric: 'botbridge_auth_failures_total', help: 'Packets failing the HMAC auth check, by error code.', labels: ['reason'] },
   dedup_drops: { metric: 'botbridge_dedup_drops_total', help: 'Chat lines dropped as duplicates, by rule.', labels: ['reason'] },
   messages: { metric: 'botbridge_messages_total', help: 'Chat lines by pipeline stage (admitted, dispatched, not approved, injected).', labels: ['stage'] },

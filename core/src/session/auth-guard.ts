@@ -1,6 +1,7 @@
 import type { BridgeSettings } from '@botbridge/sdk';
 import type { BridgeErrorCode } from '../errors.js';
 import { verifyAuth } from '../protocol/hmac.js';
+import { BanList } from './ban-list.js';
 import { Keyring } from './keyring.js';
 import { ReplayGuard } from './replay-guard.js';
 
@@ -17,10 +18,16 @@ export type AuthOutcome =
  */
 export class AuthGuard {
   readonly keyring: Keyring;
+  /** Issue 13: temporary bans for failed authentication and flapping (ban-list.ts). */
+  readonly bans: BanList;
   private readonly replays: ReplayGuard;
 
-  constructor(private readonly settings: BridgeSettings['auth']) {
+  constructor(
+    private readonly settings: BridgeSettings['auth'],
+    bans: BridgeSettings['bans'],
+  ) {
     this.keyring = new Keyring(settings);
+    this.bans = new BanList(bans);
     this.replays = new ReplayGuard({
       windowMs: settings.timestampWindowMs,
       maxPerDevice: settings.replayCachePerDevice,

@@ -5,6 +5,7 @@ import type { AnalyzePacket, HandshakePacket, PingAnswerPacket } from '../protoc
 import type { Connection } from '../transport/connection.js';
 import { FailureWindow } from './auth-guard.js';
 import { analyzePacketId } from './replay-guard.js';
+import { banParams, strikeFailure } from './ban-strikes.js';
 import { decideHandshake } from './handshake.js';
 import type { SessionDeps } from './session-deps.js';
 
@@ -51,7 +52,9 @@ export class ClientSession {
     this.rejectedLines = new FailureWindow(deps.settings.limits.maxRejectedLines, deps.settings.limits.rejectedLineWindowMs);
     const timeoutMs = deps.settings.session.handshakeTimeoutMs;
     this.handshakeTimer = setTimeout(() => {
-      if (this.state === 'handshaking') this.close('BRIDGE_ERR_HANDSHAKE_TIMEOUT', `${timeoutMs} ms`);
+      if (this.state !== 'handshaking') return;
+      strikeFailure(this.deps, null, this.conn.remoteAddress, 'handshake');
+      this.close('BRIDGE_ERR_HANDSHAKE_TIMEOUT', `${timeoutMs} ms`);
     }, timeoutMs);
     conn.start({
       onPacket: (value) => this.handleValue(value),
@@ -161,6 +164,7 @@ export class ClientSession {
         }),
       );
       this.deps.counters.inc('packets_out', 'handshakeComplete');
+      strikeFailure(this.deps, null, this.conn.remoteAddress, 'handshake');
       this.close('BRIDGE_ERR_HANDSHAKE_INVALID', decoded.reason);
       return;
     }
@@ -267,6 +271,12 @@ export class ClientSession {
       outcome.code === 'BRIDGE_ERR_AUTH_STALE' ? "auth check failed: is the phone's clock off?" : 'auth check failed',
     );
     if (!outcome.enforced) return true;
+    // Issue 13: failed authentication earns a ban strike for the device and its address.
+    const ban = strikeFailure(this.deps, this, this.conn.remoteAddress, 'auth');
+    if (ban !== undefined) {
+      this.close('BRIDGE_ERR_BANNED', formatMessage('BRIDGE_ERR_BANNED', banParams(ban)));
+      return false;
+    }
     const failures = this.authFailures.record(now);
     if (this.authFailures.exceeded(failures)) {
       this.close('BRIDGE_ERR_AUTH_REPEATED', `${failures} failures`);
@@ -277,6 +287,7 @@ export class ClientSession {
   private handleBadLine(code: string, reason: string): void {
     this.deps.counters.inc('bad_lines', code);
     if (this.state !== 'ready') {
+      strikeFailure(this.deps, null, this.conn.remoteAddress, 'handshake');
       this.close(code, reason);
       return;
     }
@@ -289,6 +300,7 @@ export class ClientSession {
     this.deps.counters.inc('rejected_lines', reason);
     const count = this.rejectedLines.record(Date.now());
     if (this.rejectedLines.exceeded(count)) {
+      strikeFailure(this.deps, this, this.conn.remoteAddress, 'rejected_lines');
       const windowMs = this.deps.settings.limits.rejectedLineWindowMs;
       this.close('BRIDGE_ERR_REJECTED_LINES', formatMessage('BRIDGE_ERR_REJECTED_LINES', { count, windowMs, reason }));
     }

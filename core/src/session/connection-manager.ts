@@ -1,5 +1,6 @@
 import type { ClientInfo } from '@botbridge/sdk';
-import { reasonOf } from '../errors.js';
+import { formatMessage, reasonOf } from '../errors.js';
+import { banParams } from './ban-strikes.js';
 import { eventTime } from '../events/bridge-events.js';
 import { TcpListener } from '../transport/tcp-listener.js';
 import { ClientSession } from './client-session.js';
@@ -61,6 +62,13 @@ export class ConnectionManager {
         onThrottled: (kind) => counters.inc('connections_throttled', kind),
       },
       onConnection: (conn) => {
+        // Issue 13: an address banned for failures, with no approved phone behind it, is refused unread.
+        const ban = deps.auth.bans.refusesAtAccept(conn.remoteAddress, Date.now());
+        if (ban !== undefined) {
+          counters.inc('bans_refused', 'address');
+          conn.close('BRIDGE_ERR_BANNED', formatMessage('BRIDGE_ERR_BANNED', banParams(ban)));
+          return;
+        }
         this.sessions.add(new ClientSession(conn, sessionDeps));
         events.publish('connection:open', { connectionId: conn.id, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, connectedAt: conn.connectedAt });
       },
