@@ -270,6 +270,12 @@ export const bridgeConfigSchema = z.strictObject({
     adminToken: z.string().min(16).optional(),
     /** Larger request bodies are refused with 413. */
     bodyLimitBytes: positiveInt.default(262_144),
+    /** A request's headers must arrive within this (slow-header sockets are closed). */
+    headersTimeoutMs: positiveInt.default(10_000),
+    /** A whole request (headers and body) must arrive within this; an endless body is cut (408). */
+    requestTimeoutMs: positiveInt.default(30_000),
+    /** Messages one debug-channel client may send per second on average (burst: twice that); beyond it the client is closed. */
+    wsMaxMessagesPerSecond: positiveInt.default(20),
     /** Failed authentications from one address within authFailureWindowMs before it gets 429. */
     authFailureLimit: positiveInt.default(10),
     authFailureWindowMs: positiveInt.default(60_000),

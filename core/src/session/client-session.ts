@@ -271,6 +271,9 @@ export class ClientSession {
       outcome.code === 'BRIDGE_ERR_AUTH_STALE' ? "auth check failed: is the phone's clock off?" : 'auth check failed',
     );
     if (!outcome.enforced) return true;
+    // A replayed packet may be a real duplicate (the app firing twice for one chat line within the
+    // block's millisecond): dropped like a dedup repeat, never a strike against the device.
+    if (outcome.code === 'BRIDGE_ERR_AUTH_REPLAYED') return false;
     // Issue 13: failed authentication earns a ban strike for the device and its address.
     const ban = strikeFailure(this.deps, this, this.conn.remoteAddress, 'auth');
     if (ban !== undefined) {
