@@ -32,6 +32,7 @@ import { SandboxSource, sandboxPacket, type InjectInput, type InjectResult } fro
 import { PluginHost, type PluginState } from './plugins/plugin-host.js';
 import { v32Codec } from './protocol/codec.js';
 import { SecretsFileWatcher } from './session/secrets-file.js';
+import { TlsCertificate } from './transport/tls-context.js';
 import { DEFAULT_SECRET_KEY } from '@botbridge/sdk/internal';
 import { AuthGuard } from './session/auth-guard.js';
 import { ConnectionManager } from './session/connection-manager.js';
@@ -95,6 +96,8 @@ export class Bridge {
   /** Issue 13: per-bot keyring (rotation, auth.secretsFile) and replay guard. */
   private readonly auth: AuthGuard;
   private secretsWatcher: SecretsFileWatcher | null = null;
+  private tlsCertificate: TlsCertificate | null = null;
+  private tlsBoundAddress: { host: string; port: number } | null = null;
   private readonly admission: Admission;
   /** journal: durable admitted messages, restart dedup and replay (null when journal.enabled is false). */
   private readonly journal: Journal | null;
@@ -261,6 +264,7 @@ export class Bridge {
       await this.plugins.setup();
       await this.hooks.onStart.promise();
       this.boundAddress = await this.connections.listen(this.settings.listen.host, this.settings.listen.port);
+      await this.startTls();
       this.monitor.start();
       this.journal?.startPruning();
     } catch (error) {
@@ -438,6 +442,26 @@ export class Bridge {
     }
   }
 
+  /** Issue 13: the optional TLS port (listen.tls), its certificate hot-reloaded. */
+  private async startTls(): Promise<void> {
+    const tls = this.settings.listen.tls;
+    if (tls === undefined) return;
+    const log = this.logs.get('connection');
+    this.tlsCertificate = new TlsCertificate(
+      tls,
+      (reason) => log.error({ cert: tls.cert, err: reason }, 'TLS certificate not reloaded; keeping the previous one'),
+      () => log.info({ cert: tls.cert }, 'TLS certificate reloaded'),
+    );
+    await this.tlsCertificate.start(tls.reloadMs);
+    this.tlsBoundAddress = await this.connections.listenTls(tls.host ?? this.settings.listen.host, tls.port, this.tlsCertificate);
+    log.info({ ...this.tlsBoundAddress }, 'TLS listener open');
+  }
+
+  /** The bound TLS port (listen.tls), or null. */
+  get tlsAddress(): { host: string; port: number } | null {
+    return this.tlsBoundAddress;
+  }
+
   /** Issue 13: loads auth.secretsFile (an invalid one refuses the start) and says when the public key is in use. */
   private async startSecrets(): Promise<void> {
     const { secretsFile, secretsReloadMs } = this.settings.auth;
@@ -452,6 +476,7 @@ export class Bridge {
 
   private async shutdownParts(): Promise<void> {
     this.secretsWatcher?.stop();
+    this.tlsCertificate?.stop();
     // journal: the last done marks (and admissions) before the store closes; replay has stopped polling.
     await this.replayDone;
     await this.journal?.close();

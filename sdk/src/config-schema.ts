@@ -57,6 +57,17 @@ export const bridgeConfigSchema = z.strictObject({
   listen: z.strictObject({
     host: z.string().default('0.0.0.0'),
     port: z.number().int().min(0).max(65535).default(1485),
+    /**
+     * An optional TLS port beside the plain one, with the same caps and pipeline (docs/security.md):
+     * PEM files, re-read when they change.
+     */
+    tls: z.strictObject({
+      host: z.string().optional(),
+      port: z.number().int().min(0).max(65535).default(1486),
+      cert: z.string().min(1),
+      key: z.string().min(1),
+      reloadMs: positiveInt.default(60_000),
+    }).optional(),
   }).prefault({}),
   limits: z.strictObject({
     /** Connections (handshaken or not) beyond this are refused at accept. */

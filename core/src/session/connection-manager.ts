@@ -3,6 +3,7 @@ import { formatMessage, reasonOf } from '../errors.js';
 import { banParams } from './ban-strikes.js';
 import { eventTime } from '../events/bridge-events.js';
 import { TcpListener } from '../transport/tcp-listener.js';
+import type { TlsCertificate } from '../transport/tls-context.js';
 import { ClientSession } from './client-session.js';
 import { isRefusedStatus } from './handshake.js';
 import type { SessionDeps } from './session-deps.js';
@@ -97,6 +98,11 @@ export class ConnectionManager {
 
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
     return this.listener.listen(host, port);
+  }
+
+  /** Issue 13: the TLS port, same caps and sessions as the plain one. */
+  listenTls(host: string, port: number, certificate: TlsCertificate): Promise<{ host: string; port: number }> {
+    return this.listener.listenTls(host, port, certificate);
   }
 
   stopAccepting(): Promise<void> {
