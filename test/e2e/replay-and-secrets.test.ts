@@ -25,11 +25,25 @@ describe('replays', () => {
     phone.sendRaw(withId + withoutId);
     expect((await phone.waitForReplies(2)).map((r) => r.text)).toEqual(['에코: with id', '에코: without id']);
     phone.sendRaw(withId + withoutId);
-    await expectCounter(t, 'auth_failures', 'BRIDGE_ERR_AUTH_REPLAYED', 2);
+    // The logId line's replay is reported as the duplicate it is; the logId-less one, which dedup
+    // cannot recognise, as a refused replay.
+    await expectCounter(t, 'auth_failures', 'BRIDGE_ERR_AUTH_REPLAYED', 1);
+    await expectCounter(t, 'dedup_drops', 'duplicate', 1);
     await phone.shouldReply('after the replays', '에코: after the replays');
     expect(phone.replies).toHaveLength(3);
-    // The replay of a logId-less line is refused by auth, not by dedup (which cannot know it).
-    expect(counter(t, 'dedup_drops')).toBe(0);
+  });
+
+  it('refuses a logId replay that dedup no longer remembers (issue 13: evicted dedup entries let replays through)', async () => {
+    const t = await bridge({ plugins: [echoPlugin], config: { pipeline: { dedupWindowMs: 1 } } });
+    const phone = await t.client({ deviceId: DEVICE });
+    const line = analyzeLine(signedAnalyze({ text: 'pay 100' }));
+    phone.sendRaw(line);
+    await phone.nextReply();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    phone.sendRaw(line);
+    await expectCounter(t, 'dedup_drops', 'duplicate', 1);
+    await phone.shouldReply('after', '에코: after');
+    expect(phone.replies.map((r) => r.text)).toEqual(['에코: pay 100', '에코: after']);
   });
 
   it('refuses a replay on a new connection of the same device (the cache is per identity, not per socket)', async () => {

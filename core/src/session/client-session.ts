@@ -223,11 +223,31 @@ export class ClientSession {
     switch (packet.kind) {
       case 'analyze':
         this.deps.counters.inc('packets_in', 'analyze');
-        if (this.authorised(packet.data.auth, 'analyze', analyzePacketId(packet.data))) this.deps.admission.admit(this, packet.data as AnalyzePacket);
+        switch (this.authorised(packet.data.auth, 'analyze', analyzePacketId(packet.data))) {
+          case true:
+            this.deps.admission.admit(this, packet.data as AnalyzePacket);
+            return;
+          case 'replayed':
+            // Issue 13: a repeat of a logId line is the duplicate dedup reports; a logId-less one a refused replay.
+            if (packet.data.logId !== null) this.deps.admission.dropDuplicate(this, packet.data as AnalyzePacket);
+            else this.replayRefused('analyze');
+            return;
+          default:
+            return;
+        }
         return;
       case 'ping':
         this.deps.counters.inc('packets_in', 'ping');
-        if (this.authorised(packet.data.auth, 'ping', `p:${packet.data.serverTimestamp}`)) this.answered(packet.data);
+        switch (this.authorised(packet.data.auth, 'ping', `p:${packet.data.serverTimestamp}`)) {
+          case true:
+            this.answered(packet.data);
+            return;
+          case 'replayed':
+            this.replayRefused('ping');
+            return;
+          default:
+            return;
+        }
         return;
       case 'unknown':
         this.deps.counters.inc('packets_dropped', 'unknown_event');
@@ -259,21 +279,22 @@ export class ClientSession {
     this.deps.pings.record(this, packet, Date.now());
   }
 
-  /** True when the packet may be processed; counts failures and closes on repeated ones. */
-  // Issue 13: `packetId` lets the auth guard refuse a replayed line (replay-guard.ts).
-  private authorised(auth: unknown, event: string, packetId: string): boolean {
+  /**
+   * True when the packet may be processed; counts failures and closes on repeated ones. Issue 13:
+   * `packetId` lets the auth guard refuse a replayed line (replay-guard.ts); a replay is no
+   * strike: the app may fire twice for one chat line within one block's lifetime.
+   */
+  private authorised(auth: unknown, event: string, packetId: string): boolean | 'replayed' {
     const now = Date.now();
     const outcome = this.deps.auth.check(auth, this.botName, this.deviceId, now, packetId);
     if (outcome.ok) return true;
+    if (outcome.code === 'BRIDGE_ERR_AUTH_REPLAYED' && outcome.params.replay === 'replayed' && outcome.enforced) return 'replayed';
     this.deps.counters.inc('auth_failures', outcome.code);
     this.deps.log.warn(
       { botName: this.botName, deviceId: this.deviceId, event, code: outcome.code, enforced: outcome.enforced, ...outcome.params },
       outcome.code === 'BRIDGE_ERR_AUTH_STALE' ? "auth check failed: is the phone's clock off?" : 'auth check failed',
     );
     if (!outcome.enforced) return true;
-    // A replayed packet may be a real duplicate (the app firing twice for one chat line within the
-    // block's millisecond): dropped like a dedup repeat, never a strike against the device.
-    if (outcome.code === 'BRIDGE_ERR_AUTH_REPLAYED') return false;
     // Issue 13: failed authentication earns a ban strike for the device and its address.
     const ban = strikeFailure(this.deps, this, this.conn.remoteAddress, 'auth');
     if (ban !== undefined) {
@@ -285,6 +306,11 @@ export class ClientSession {
       this.close('BRIDGE_ERR_AUTH_REPEATED', `${failures} failures`);
     }
     return false;
+  }
+
+  private replayRefused(event: string): void {
+    this.deps.counters.inc('auth_failures', 'BRIDGE_ERR_AUTH_REPLAYED');
+    this.deps.log.debug({ botName: this.botName, deviceId: this.deviceId, event, code: 'BRIDGE_ERR_AUTH_REPLAYED' }, 'replayed packet dropped');
   }
 
   private handleBadLine(code: string, reason: string): void {

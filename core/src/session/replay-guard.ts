@@ -98,7 +98,8 @@ export function analyzePacketId(packet: {
   readonly timestamp: string | null;
   readonly threadId: string | null;
 }): string {
-  if (packet.logId !== null) return `l:${packet.logId}`;
+  // Dedup scopes a logId by channel (PROTOCOL.md §7): the same logId in another room is another message.
+  if (packet.logId !== null) return `l:${packet.channelId ?? ''}:${packet.logId}`;
   const fields = [packet.room, packet.sender, packet.text, packet.channelId ?? '', packet.userHash ?? '', packet.timestamp ?? '', packet.threadId ?? ''];
   return `h:${createHash('sha256').update(fields.join('\u0000')).digest('base64')}`;
 }

@@ -37,7 +37,8 @@ describe('ReplayGuard', () => {
 
   it('ids a logId-less line by its content, so legacy twins with their random userHash differ', () => {
     const line = { logId: null, room: 'r', sender: 's', text: 't', channelId: null, userHash: 'a', timestamp: null, threadId: null };
-    expect(analyzePacketId({ ...line, logId: '42' })).toBe('l:42');
+    expect(analyzePacketId({ ...line, logId: '42' })).toBe('l::42');
+    expect(analyzePacketId({ ...line, logId: '42', channelId: '7' })).not.toBe(analyzePacketId({ ...line, logId: '42', channelId: '8' }));
     expect(analyzePacketId(line)).toBe(analyzePacketId({ ...line }));
     expect(analyzePacketId(line)).not.toBe(analyzePacketId({ ...line, userHash: 'b' }));
   });
