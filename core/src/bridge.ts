@@ -31,9 +31,7 @@ import { createMessageWorker, type MessageJob } from './pipeline/message-job.js'
 import { SandboxSource, sandboxPacket, type InjectInput, type InjectResult } from './pipeline/message-source.js';
 import { PluginHost, type PluginState } from './plugins/plugin-host.js';
 import { v32Codec } from './protocol/codec.js';
-import { SecretsFileWatcher } from './session/secrets-file.js';
-import { TlsCertificate } from './transport/tls-context.js';
-import { DEFAULT_SECRET_KEY } from '@botbridge/sdk/internal';
+import { SecurityServices } from './session/security-services.js';
 import { AuthGuard } from './session/auth-guard.js';
 import { ConnectionManager } from './session/connection-manager.js';
 import { SessionRegistry } from './session/session-registry.js';
@@ -95,9 +93,7 @@ export class Bridge {
   private readonly connections: ConnectionManager;
   /** Issue 13: per-bot keyring (rotation, auth.secretsFile) and replay guard. */
   private readonly auth: AuthGuard;
-  private secretsWatcher: SecretsFileWatcher | null = null;
-  private tlsCertificate: TlsCertificate | null = null;
-  private tlsBoundAddress: { host: string; port: number } | null = null;
+  private readonly security: SecurityServices;
   private readonly admission: Admission;
   /** journal: durable admitted messages, restart dedup and replay (null when journal.enabled is false). */
   private readonly journal: Journal | null;
@@ -206,6 +202,7 @@ export class Bridge {
       events,
     });
     this.auth = new AuthGuard(settings.auth, settings.bans);
+    this.security = new SecurityServices(settings, this.auth, logs.get('connection'));
     this.connections = new ConnectionManager({
       settings,
       codec: v32Codec,
@@ -256,7 +253,7 @@ export class Bridge {
       const { url, connectionLimit, queueLimit, connectTimeoutMs, queryTimeoutMs, timeZone } = this.settings.store;
       const opened = this.storeRef ?? await openStore(url, { connectionLimit, queueLimit, connectTimeoutMs, queryTimeoutMs, timeZone });
       this.storeRef = new HealthTrackedStore(opened, this.storeHealth);
-      await this.startSecrets();
+      await this.security.startSecrets();
       await this.approvals.load();
       this.approvals.start();
       // journal: the dedup memory of the previous process, before the first line is read.
@@ -264,7 +261,7 @@ export class Bridge {
       await this.plugins.setup();
       await this.hooks.onStart.promise();
       this.boundAddress = await this.connections.listen(this.settings.listen.host, this.settings.listen.port);
-      await this.startTls();
+      await this.security.startTls(this.connections);
       this.monitor.start();
       this.journal?.startPruning();
     } catch (error) {
@@ -442,41 +439,13 @@ export class Bridge {
     }
   }
 
-  /** Issue 13: the optional TLS port (listen.tls), its certificate hot-reloaded. */
-  private async startTls(): Promise<void> {
-    const tls = this.settings.listen.tls;
-    if (tls === undefined) return;
-    const log = this.logs.get('connection');
-    this.tlsCertificate = new TlsCertificate(
-      tls,
-      (reason) => log.error({ cert: tls.cert, err: reason }, 'TLS certificate not reloaded; keeping the previous one'),
-      () => log.info({ cert: tls.cert }, 'TLS certificate reloaded'),
-    );
-    await this.tlsCertificate.start(tls.reloadMs);
-    this.tlsBoundAddress = await this.connections.listenTls(tls.host ?? this.settings.listen.host, tls.port, this.tlsCertificate);
-    log.info({ ...this.tlsBoundAddress }, 'TLS listener open');
-  }
-
   /** The bound TLS port (listen.tls), or null. */
   get tlsAddress(): { host: string; port: number } | null {
-    return this.tlsBoundAddress;
-  }
-
-  /** Issue 13: loads auth.secretsFile (an invalid one refuses the start) and says when the public key is in use. */
-  private async startSecrets(): Promise<void> {
-    const { secretsFile, secretsReloadMs } = this.settings.auth;
-    if (secretsFile !== undefined) {
-      this.secretsWatcher = new SecretsFileWatcher(secretsFile, this.auth.keyring, secretsReloadMs, this.logs.get('connection'));
-      await this.secretsWatcher.start();
-    }
-    if (this.auth.keyring.allKeys().includes(DEFAULT_SECRET_KEY)) {
-      this.log.warn('auth uses the secret key built into the deployed scripts: it is public, anyone can sign packets (docs/security.md)');
-    }
+    return this.security.tlsAddress;
   }
 
   private async shutdownParts(): Promise<void> {
-    this.secretsWatcher?.stop();
-    this.tlsCertificate?.stop();
+    this.security.stop();
     // journal: the last done marks (and admissions) before the store closes; replay has stopped polling.
     await this.replayDone;
     await this.journal?.close();
