@@ -139,9 +139,9 @@ export const bridgeConfigSchema = z.strictObject({
     secretsReloadMs: positiveInt.default(5_000),
     timestampWindowMs: positiveInt.default(300_000),
     /** Signed packets remembered per (botName, deviceID) to refuse replays within the timestamp window. */
-    replayCachePerDevice: positiveInt.default(20_000),
+    replayCachePerDevice: positiveInt.default(5_000),
     /** Identities the replay cache tracks at once. */
-    replayCacheDevices: positiveInt.default(10_000),
+    replayCacheDevices: positiveInt.default(2_000),
     /** This many auth failures within failureWindowMs close the connection. */
     maxFailures: positiveInt.default(5),
     failureWindowMs: positiveInt.default(60_000),
