@@ -79,6 +79,8 @@ describe.skipIf(!hasOpenssl())('TLS listener (needs the openssl binary to make a
     expect(await phone.next()).toMatchObject({ event: 'handshakeComplete', data: { success: true } });
     phone.socket.write(analyzeLine(signedAnalyze({ text: 'over tls' })));
     expect(await waitForEvent(phone, 'messageResponse')).toMatchObject({ data: { text: '에코: over tls' } });
+    // The wrapped socket still reports its peer: caps and bans by address apply to TLS clients too.
+    expect(t.bridge.clients()[0]?.remoteAddress).toMatch(/127\.0\.0\.1$/);
     const firstPrint = phone.socket.getPeerCertificate().fingerprint256;
 
     const second = selfSigned(dir, 'second');
