@@ -32,6 +32,7 @@ import { Dispatcher } from './pipeline/dispatcher.js';
 import { createMessageWorker, type MessageJob } from './pipeline/message-job.js';
 import { SandboxSource, sandboxPacket, type InjectInput, type InjectResult } from './pipeline/message-source.js';
 import { PluginHost, type PluginState } from './plugins/plugin-host.js';
+import { SecurityServices } from './session/security-services.js';
 import { AuthGuard } from './session/auth-guard.js';
 import { ConnectionManager } from './session/connection-manager.js';
 import { SessionRegistry } from './session/session-registry.js';
@@ -93,6 +94,9 @@ export class Bridge {
   /** Whether the store answers (every store call reports to it); see store/store-health.ts. */
   private readonly storeHealth: StoreHealth;
   private readonly connections: ConnectionManager;
+  /** Issue 13: per-bot keyring (rotation, auth.secretsFile) and replay guard. */
+  private readonly auth: AuthGuard;
+  private readonly security: SecurityServices;
   private readonly admission: Admission;
   /** journal: durable admitted messages, restart dedup and replay (null when journal.enabled is false). */
   private readonly journal: Journal | null;
@@ -221,6 +225,8 @@ export class Bridge {
       log: logs.get('message'),
       events,
     });
+    this.auth = new AuthGuard(settings.auth, settings.bans);
+    this.security = new SecurityServices(settings, this.auth, logs.get('connection'));
     this.connections = new ConnectionManager({
       settings,
       approvals: this.approvals,
@@ -228,7 +234,7 @@ export class Bridge {
       registry,
       hooks,
       events,
-      auth: new AuthGuard(settings.auth),
+      auth: this.auth,
       counters,
       log: logs.get('connection'),
       logs,
@@ -250,7 +256,7 @@ export class Bridge {
         events.publish('plugin:error', { plugin: event.plugin, hook: event.hook, code: event.code, message: event.message, traceId: event.traceId ?? null });
       },
     });
-    this.admin = new BridgeAdmin({ bridge: this, registry, approvals: this.approvals, store: () => this.store, counters, botSettings });
+    this.admin = new BridgeAdmin({ bridge: this, registry, approvals: this.approvals, store: () => this.store, counters, botSettings, bans: this.auth.bans });
   }
 
   private get store(): Store {
@@ -275,6 +281,7 @@ export class Bridge {
       const { url, connectionLimit, queueLimit, connectTimeoutMs, queryTimeoutMs, timeZone } = this.settings.store;
       const opened = this.storeRef ?? await openStore(url, { connectionLimit, queueLimit, connectTimeoutMs, queryTimeoutMs, timeZone });
       this.storeRef = new HealthTrackedStore(opened, this.storeHealth);
+      await this.security.startSecrets();
       await this.approvals.load();
       this.approvals.start();
       // journal: the dedup memory of the previous process, before the first line is read.
@@ -284,6 +291,7 @@ export class Bridge {
       await this.plugins.setup();
       await this.hooks.onStart.promise();
       this.boundAddress = await this.connections.listen(this.settings.listen.host, this.settings.listen.port);
+      await this.security.startTls(this.connections);
       this.monitor.start();
       this.journal?.startPruning();
       this.relief?.start();
@@ -488,9 +496,15 @@ export class Bridge {
     }
   }
 
+  /** The bound TLS port (listen.tls), or null. */
+  get tlsAddress(): { host: string; port: number } | null {
+    return this.security.tlsAddress;
+  }
+
   private async shutdownParts(): Promise<void> {
     // outbox: its running store step (an insert, a delivery, an expiry) ends before the store closes.
     await this.outbox?.close();
+    this.security.stop();
     // journal: the last done marks (and admissions) before the store closes; replay has stopped polling.
     this.relief?.stop();
     this.dedup.stop();

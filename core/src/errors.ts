@@ -14,6 +14,8 @@ export const errorCatalogue = {
   BRIDGE_ERR_JSON_POISON: 'JSON contains a forbidden key: {key}',
   BRIDGE_ERR_LISTEN: 'cannot listen for bridge scripts on {host}:{port}: {reason}; {hint}',
   BRIDGE_ERR_OUTPUT_OVERFLOW: 'client stopped reading: {bytes} bytes pending (limit {limit})',
+  BRIDGE_ERR_REJECTED_LINES: '{count} rejected lines within {windowMs} ms (last: {reason})',
+  BRIDGE_ERR_BANNED: '{kind} {subject} is banned for {remainingS} s',
   // session
   BRIDGE_ERR_HANDSHAKE_TIMEOUT: 'handshake not completed within {timeoutMs} ms',
   BRIDGE_ERR_HANDSHAKE_INVALID: 'invalid handshake: {reason}',
@@ -27,6 +29,7 @@ export const errorCatalogue = {
   BRIDGE_ERR_AUTH_STALE: 'auth timestamp is {skewMs} ms away from server time (window {windowMs} ms)',
   BRIDGE_ERR_AUTH_IDENTITY: 'auth identity {authBot}/{authDevice} differs from the handshake',
   BRIDGE_ERR_AUTH_REPEATED: '{failures} auth failures within {windowMs} ms',
+  BRIDGE_ERR_AUTH_REPLAYED: 'auth block refused as a replay: {reason}',
   BRIDGE_ERR_PACKET_INVALID: 'invalid {event} packet: {reason}',
   BRIDGE_ERR_UNKNOWN_EVENT: 'unknown event {event}',
   BRIDGE_ERR_PRE_HANDSHAKE_OVERFLOW: 'line before the handshake dropped: {held} lines ({heldBytes} bytes) already held',

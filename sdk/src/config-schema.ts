@@ -22,9 +22,28 @@ const logCategory = z.string().regex(new RegExp(`^(${LOG_CATEGORIES.join('|')}|p
   message: `expected one of ${LOG_CATEGORIES.join(', ')} or plugin:<name>`,
 });
 
-const botAuthSchema = z.strictObject({
-  secretKey: z.string().min(1).optional(),
+/** Shortest secret accepted (issue 13: a 1-byte key was accepted). Measured in UTF-8 bytes, as HMAC uses it. */
+export const MIN_SECRET_BYTES = 16;
+const secretString = z.string().refine((value) => new TextEncoder().encode(value).length >= MIN_SECRET_BYTES, {
+  message: `a secret must be at least ${MIN_SECRET_BYTES} bytes`,
+});
+/** Epoch milliseconds or an ISO-8601 date-time with offset. */
+const instant = z.union([z.number().int(), z.iso.datetime({ offset: true }).transform((value) => Date.parse(value))]);
+
+/** One secret of a rotation: accepted from validFrom (inclusive) until validUntil (exclusive). */
+export const signingSecretSchema = z.strictObject({
+  key: secretString,
+  /** Defaults to the section's salt (auth.salt, or the bot's salt). */
   salt: z.string().optional(),
+  validFrom: instant.optional(),
+  validUntil: instant.optional(),
+});
+
+const botAuthSchema = z.strictObject({
+  secretKey: secretString.optional(),
+  salt: z.string().optional(),
+  /** Several secrets with validity windows; when given, they replace secretKey for this bot. */
+  secrets: z.array(signingSecretSchema).optional(),
 });
 
 const roomOverrideSchema = z.strictObject({
@@ -38,6 +57,17 @@ export const bridgeConfigSchema = z.strictObject({
   listen: z.strictObject({
     host: z.string().default('0.0.0.0'),
     port: z.number().int().min(0).max(65535).default(1485),
+    /**
+     * An optional TLS port beside the plain one, with the same caps and pipeline (docs/security.md):
+     * PEM files, re-read when they change.
+     */
+    tls: z.strictObject({
+      host: z.string().optional(),
+      port: z.number().int().min(0).max(65535).default(1486),
+      cert: z.string().min(1),
+      key: z.string().min(1),
+      reloadMs: positiveInt.default(60_000),
+    }).optional(),
   }).prefault({}),
   limits: z.strictObject({
     /** Connections (handshaken or not) beyond this are refused at accept. */
@@ -73,6 +103,19 @@ export const bridgeConfigSchema = z.strictObject({
     maxPreHandshakeBytes: positiveInt.default(65_536),
     maxJsonDepth: positiveInt.default(16),
     maxJsonKeys: positiveInt.default(2_000),
+    /** Most elements of one JSON array, checked before JSON.parse runs. */
+    maxJsonArrayItems: positiveInt.default(1_000),
+    /** Most JSON tokens (brackets, braces, strings, ':' and ',') of one line, checked before JSON.parse runs. */
+    maxJsonTokens: positiveInt.default(20_000),
+    /** Bytes one connection may send per second on average; beyond it reading pauses (throttled, nothing lost). */
+    maxBytesPerSecond: positiveInt.default(262_144),
+    /** Lines one connection may send per second on average; beyond it reading pauses. */
+    maxMessagesPerSecond: positiveInt.default(1_000),
+    /** Seconds of the byte and message rates a connection may use at once before it is throttled (the byte burst is at least maxLineBytes). */
+    rateBurstSeconds: positiveInt.default(2),
+    /** After the handshake, this many rejected lines (bad JSON, invalid packets) within rejectedLineWindowMs close the connection. */
+    maxRejectedLines: positiveInt.default(5),
+    rejectedLineWindowMs: positiveInt.default(60_000),
     /** Chat text above this many UTF-16 units is rejected and counted. */
     maxTextLength: positiveInt.default(65_000),
     /** A client whose unsent output exceeds this is closed (it stopped reading). */
@@ -89,14 +132,39 @@ export const bridgeConfigSchema = z.strictObject({
   auth: z.strictObject({
     /** enforce: bad auth drops the packet. log: only logs (migration from the old server). */
     mode: z.enum(['enforce', 'log']).default('enforce'),
-    secretKey: z.string().min(1).default(DEFAULT_SECRET_KEY),
+    secretKey: secretString.default(DEFAULT_SECRET_KEY),
     salt: z.string().default(DEFAULT_SALT),
+    /** Several secrets with validity windows (rotation); when non-empty, they replace secretKey. */
+    secrets: z.array(signingSecretSchema).default([]),
+    /**
+     * A JSON file `{ secrets?, bots?: { <botName>: { secrets } } }` re-read when it changes,
+     * without a restart; its entries replace the config's for the sections it names.
+     */
+    secretsFile: z.string().min(1).optional(),
+    /** How often secretsFile is checked for a change. */
+    secretsReloadMs: positiveInt.default(5_000),
     timestampWindowMs: positiveInt.default(300_000),
+    /** Signed packets remembered per (botName, deviceID) to refuse replays within the timestamp window. */
+    replayCachePerDevice: positiveInt.default(5_000),
+    /** Identities the replay cache tracks at once. */
+    replayCacheDevices: positiveInt.default(2_000),
     /** This many auth failures within failureWindowMs close the connection. */
     maxFailures: positiveInt.default(5),
     failureWindowMs: positiveInt.default(60_000),
     /** Per-bot secret/salt, keyed by botName. */
     bots: z.record(z.string(), botAuthSchema).default({}),
+  }).prefault({}),
+  /** Temporary bans on the bot port for failed authentication and reconnect flapping (docs/security.md). */
+  bans: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Strikes of one device (auth failures, rejected-line closes, connects) within windowMs that ban it. */
+    deviceThreshold: positiveInt.default(15),
+    /** Failures from one address (auth, invalid or missing handshakes, rejected-line closes) within windowMs that ban it. */
+    addressThreshold: positiveInt.default(15),
+    windowMs: positiveInt.default(60_000),
+    durationMs: positiveInt.default(300_000),
+    /** Devices and addresses tracked at once (least recently struck forgotten first). */
+    maxEntries: positiveInt.default(10_000),
   }).prefault({}),
   approval: z.strictObject({
     /** Dev/test only: approve new devices and rooms on first contact. Logged loudly. */
@@ -255,6 +323,12 @@ export const bridgeConfigSchema = z.strictObject({
     adminToken: z.string().min(16).optional(),
     /** Larger request bodies are refused with 413. */
     bodyLimitBytes: positiveInt.default(262_144),
+    /** A request's headers must arrive within this (slow-header sockets are closed). */
+    headersTimeoutMs: positiveInt.default(10_000),
+    /** A whole request (headers and body) must arrive within this; an endless body is cut (408). */
+    requestTimeoutMs: positiveInt.default(30_000),
+    /** Messages one debug-channel client may send per second on average (burst: twice that); beyond it the client is closed. */
+    wsMaxMessagesPerSecond: positiveInt.default(20),
     /** Failed authentications from one address within authFailureWindowMs before it gets 429. */
     authFailureLimit: positiveInt.default(10),
     authFailureWindowMs: positiveInt.default(60_000),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeLine, authBlockFor, BOT, counter, DEVICE, echoPlugin, eventually, expectCounter, useBridges } from './helpers.js';
+import { analyzeLine, authBlockFor, BOT, counter, DEVICE, echoPlugin, eventually, expectCounter, signedAnalyze, useBridges } from './helpers.js';
 
 /**
  * PROTOCOL.md §4 (botbridge enforces): a packet with missing, invalid, stale or foreign auth is
@@ -85,19 +85,36 @@ describe('auth enforcement', () => {
 });
 
 describe('replay', () => {
-  it('a captured packet replayed with its valid auth block and logId is dropped by dedup', async () => {
+  // Issue 13: the auth guard refuses the replay itself (replay-and-secrets.test.ts has the rest);
+  // dedup stays the second line of defence for the same logId under another valid block.
+  it('a captured packet replayed with its valid auth block is refused by the replay guard as a duplicate', async () => {
     const t = await bridge({ plugins: [echoPlugin] });
     const phone = await t.client();
     const captured = phone.analyze('pay 100');
     expect((await phone.nextReply()).text).toBe('에코: pay 100');
     phone.sendRaw(analyzeLine(captured));
     await phone.shouldReply('next', '에코: next');
+    // Reported as the duplicate it is, and refused even if dedup had forgotten the logId.
+    expect(counter(t, 'dedup_drops', 'duplicate')).toBe(1);
+    expect(counter(t, 'auth_failures')).toBe(0);
+  });
+
+  it('the same logId under a fresh valid auth block is dropped by dedup', async () => {
+    const t = await bridge({ plugins: [echoPlugin] });
+    const phone = await t.client();
+    const first = signedAnalyze({ text: 'pay 100' });
+    phone.sendRaw(analyzeLine(first));
+    expect((await phone.nextReply()).text).toBe('에코: pay 100');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    phone.sendRaw(analyzeLine({ ...signedAnalyze({ text: 'pay 100' }), logId: first.logId }));
+    await phone.shouldReply('next', '에코: next');
     expect(counter(t, 'dedup_drops')).toBe(1);
+    expect(counter(t, 'auth_failures')).toBe(0);
   });
 });
 
 describe('configured keys', () => {
-  const perBot = { auth: { bots: { [BOT]: { secretKey: 'bot-secret-key', salt: 'bot-salt' } } } };
+  const perBot = { auth: { bots: { [BOT]: { secretKey: 'bot-secret-key-0123', salt: 'bot-salt' } } } };
 
   it('a client signing with the default key fails when its bot has its own key', async () => {
     const t = await bridge({ plugins: [echoPlugin], config: perBot });
@@ -109,7 +126,7 @@ describe('configured keys', () => {
 
   it('a client signing with its bot key passes; other bots keep the global key', async () => {
     const t = await bridge({ plugins: [echoPlugin], config: perBot });
-    const own = await t.client({ secretKey: 'bot-secret-key', salt: 'bot-salt' });
+    const own = await t.client({ secretKey: 'bot-secret-key-0123', salt: 'bot-salt' });
     await own.shouldReply('signed', '에코: signed');
     const other = await t.client({ botName: 'otherBot' });
     await other.shouldReply('global', '에코: global');
@@ -117,10 +134,10 @@ describe('configured keys', () => {
   });
 
   it('a global secret and salt replace the built-in ones', async () => {
-    const t = await bridge({ plugins: [echoPlugin], config: { auth: { secretKey: 'global-secret', salt: 'global-salt' } } });
+    const t = await bridge({ plugins: [echoPlugin], config: { auth: { secretKey: 'global-secret-0123', salt: 'global-salt' } } });
     const builtIn = await t.client({ deviceId: '1111111111111111' });
     builtIn.analyze('built-in key');
-    const configured = await t.client({ deviceId: '2222222222222222', secretKey: 'global-secret', salt: 'global-salt' });
+    const configured = await t.client({ deviceId: '2222222222222222', secretKey: 'global-secret-0123', salt: 'global-salt' });
     await configured.shouldReply('configured', '에코: configured');
     await eventually('the built-in key is refused', () => counter(t, 'auth_failures', 'BRIDGE_ERR_AUTH_SIGNATURE') === 1);
     await builtIn.shouldNotReply('built-in key again');

@@ -5,6 +5,7 @@ import type { Bridge, BridgePhase } from '../bridge.js';
 import type { CounterName, Counters } from '../metrics/counters.js';
 import type { InjectInput, InjectResult } from '../pipeline/message-source.js';
 import type { PluginState } from '../plugins/plugin-host.js';
+import type { BanEntry, BanKind, BanList } from '../session/ban-list.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { DeviceRecord, ListFilter, RoomRecord, Store } from '../store/types.js';
 
@@ -40,6 +41,8 @@ export interface AdminParts {
   readonly store: () => Store;
   readonly counters: Counters;
   readonly botSettings: BotSettings;
+  /** Issue 13: the bot port's temporary bans. */
+  readonly bans: BanList;
 }
 
 /**
@@ -75,6 +78,16 @@ export class BridgeAdmin {
 
   stats(): BridgeStats {
     return this.parts.bridge.stats();
+  }
+
+  /** Live temporary bans of the bot port (docs/security.md). */
+  bans(): BanEntry[] {
+    return this.parts.bans.list(Date.now());
+  }
+
+  /** Lifts a ban (and forgets its strikes); false when there was none. `subject`: `bot/device` or an address. */
+  liftBan(kind: BanKind, subject: string): boolean {
+    return this.parts.bans.lift(kind, subject);
   }
 
   /** The bridge's lifecycle phase, cheaply (the admin server answers 503 while it is closing). */

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SERVER_VERSION } from '../version.js';
 import { addApprovalCommands } from './approval-commands.js';
+import { addBanCommands } from './ban-commands.js';
 import { EXIT_OK, EXIT_USAGE, processIo, reportFailure } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
 import { addPluginCommands } from './plugin-command.js';
@@ -16,6 +17,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   addStartCommand(program, setExitCode);
   addApprovalCommands(program, io);
   addPluginCommands(program, io);
+  addBanCommands(program, io);
   return program;
 }
 

@@ -105,7 +105,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     registerMetricsRoutes(app, deps);
     registerBridgeRoutes(app, deps);
     registerApprovalRoutes(app, deps);
-    registerDebugChannel(app, { bridge, hub, log, maxClients: settings.wsMaxClients, maxBufferedBytes: settings.wsMaxBufferedBytes });
+    registerDebugChannel(app, { bridge, hub, log, maxClients: settings.wsMaxClients, maxBufferedBytes: settings.wsMaxBufferedBytes, maxMessagesPerSecond: settings.wsMaxMessagesPerSecond });
     registerDashboardRoutes(app, deps);
     await app.ready();
   } catch (error) {

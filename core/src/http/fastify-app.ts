@@ -11,12 +11,20 @@ const WS_CLOSE_GRACE_MS = 1_000;
  * schemas, security headers, and the socket handling that WebSocket upgrades need. Routes and
  * authentication are added by admin-server.ts.
  */
+/** How often Node looks for requests past their header or request timeout. */
+const CONNECTION_CHECK_MS = 1_000;
+
 export function createFastify(settings: HttpSettings, log: CoreLogger): FastifyInstance {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // Per-request lines would drown the bridge's own log; routes log what matters themselves.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: settings.bodyLimitBytes,
+    // Issue 13: a body that never ends, or headers dribbled byte by byte, no longer hold a socket
+    // open (requestTimeout was 0, headers lived 90 s). Node checks these every
+    // connectionsCheckingInterval, so a slow request is cut within timeout + that interval.
+    requestTimeout: settings.requestTimeoutMs,
+    http: { headersTimeout: settings.headersTimeoutMs, requestTimeout: settings.requestTimeoutMs, connectionsCheckingInterval: CONNECTION_CHECK_MS },
     forceCloseConnections: true,
     return503OnClosing: true,
     // Strict schemas: an unknown field is an error, not silently stripped.

@@ -105,6 +105,9 @@ export const RoomDto = z.object({
 
 export const StatusChanged = z.object({ status: approvalStatus });
 export const Disconnected = z.object({ disconnected: z.literal(true) });
+export const BanDto = z.object({ kind: z.enum(['device', 'address']), subject: z.string(), since: z.number(), until: z.number(), reason: z.string() });
+export const LiftBanBody = z.strictObject({ kind: z.enum(['device', 'address']), subject: z.string().min(1).max(400) });
+export const Lifted = z.object({ lifted: z.literal(true) });
 /** The sdk's SendResult: `reason` when rejected, `plugin` when dropped, `deviceId` when written. */
 export const SendReply = z.object({
   status: z.enum(['written', 'queued', 'expired', 'dropped', 'rejected']),

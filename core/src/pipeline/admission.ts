@@ -39,6 +39,14 @@ export class Admission {
   }
 
   /**
+   * Issue 13: the auth guard saw this exact line (same block, same logId) already. It is
+   * reported as the duplicate it is, even when dedup's memory would no longer know it.
+   */
+  dropDuplicate(source: MessageSource, packet: AnalyzePacket): void {
+    this.dropped(source, packet, 'duplicate');
+  }
+
+  /**
    * A sandbox line (`Bridge.inject`): it never crossed the wire, so it has no resend or legacy
    * twin, and running it through dedup could only pair it with a real line's twin and drop that.
    */

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { BridgeErrorCode } from '../errors.js';
-import { decodeAuthBlock } from './packets.js';
+import { decodeAuthBlock, type AuthBlock } from './packets.js';
 
 /** The fields the client signs (PROTOCOL.md §4); a missing one is signed as the empty string. */
 export interface SignedAuthFields {
@@ -12,9 +12,15 @@ export interface SignedAuthFields {
   readonly timestamp?: number | null;
 }
 
-export interface VerifyAuthOptions {
+/** One secret a block may be signed with (several during a rotation). */
+export interface SigningSecret {
   readonly secretKey: string;
   readonly salt: string;
+}
+
+export interface VerifyAuthOptions {
+  /** Every secret valid now; the block passes when it was signed with any of them. */
+  readonly secrets: readonly SigningSecret[];
   readonly nowMs: number;
   readonly windowMs: number;
   /** The connection's handshake identity: a captured block of another device is refused. */
@@ -32,7 +38,7 @@ export type AuthCode = Extract<
 >;
 
 export type VerifyAuthResult =
-  | { readonly ok: true }
+  | { readonly ok: true; readonly block: AuthBlock }
   | { readonly ok: false; readonly code: AuthCode; readonly params: Record<string, unknown> };
 
 /** Lowercase hex HMAC-SHA256 of `clientType|botName|deviceUUID|macAddress|ipAddress|timestamp|salt`. */
@@ -71,11 +77,13 @@ export function verifyAuth(auth: unknown, opts: VerifyAuthOptions): VerifyAuthRe
   if (Math.abs(skewMs) > opts.windowMs) {
     return { ok: false, code: 'BRIDGE_ERR_AUTH_STALE', params: { skewMs, windowMs: opts.windowMs } };
   }
-  const expected = signAuth(block, opts.secretKey, opts.salt);
-  if (!constantTimeEquals(block.signature, expected)) {
-    return { ok: false, code: 'BRIDGE_ERR_AUTH_SIGNATURE', params: {} };
+  // Every secret is tried (no early exit), so the time taken does not tell which one matched.
+  let matched = false;
+  for (const secret of opts.secrets) {
+    if (constantTimeEquals(block.signature, signAuth(block, secret.secretKey, secret.salt))) matched = true;
   }
-  return { ok: true };
+  if (!matched) return { ok: false, code: 'BRIDGE_ERR_AUTH_SIGNATURE', params: {} };
+  return { ok: true, block };
 }
 
 /** timingSafeEqual throws on unequal lengths; a wrong-length signature is simply unequal. */

@@ -1,7 +1,18 @@
 export interface JsonLimits {
   readonly maxDepth: number;
   readonly maxKeys: number;
+  /** Most elements in one array (limits.maxJsonArrayItems). Default DEFAULT_MAX_ARRAY_ITEMS. */
+  readonly maxArrayItems?: number;
+  /** Most tokens (brackets, braces, strings, ':' and ',') in one line (limits.maxJsonTokens). Default DEFAULT_MAX_TOKENS. */
+  readonly maxTokens?: number;
 }
+
+/**
+ * A v3.2/v3.3 packet has well under 200 tokens and arrays of a few elements (message_positions);
+ * these bounds leave a wide margin and cap what JSON.parse may be handed to a few milliseconds.
+ */
+export const DEFAULT_MAX_ARRAY_ITEMS = 1_000;
+export const DEFAULT_MAX_TOKENS = 20_000;
 
 export type JsonErrorCode = 'BRIDGE_ERR_JSON_INVALID' | 'BRIDGE_ERR_JSON_LIMITS' | 'BRIDGE_ERR_JSON_POISON';
 
@@ -21,6 +32,7 @@ const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor',
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
+const COMMA = 0x2c;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
@@ -36,7 +48,9 @@ const MIN_ESCAPED_KEY_LENGTH = 14;
  * string literals checks nesting depth, key count and key names before `JSON.parse` runs, so a
  * hostile 1 MiB line of nested arrays is rejected after reading at most `maxDepth + 1` brackets
  * instead of costing a full parse. String bodies are skipped with `indexOf('"')`, so the scan of a
- * normal packet touches little more than its punctuation.
+ * normal packet touches little more than its punctuation. Arrays are bounded too (elements per
+ * array and tokens per line): a 1 MiB line of `[[],[],…]` within the depth limit cost ~80 ms of
+ * `JSON.parse` and is now rejected after `maxTokens` tokens of scanning (issue 13).
  */
 export function parseJsonLine(text: string, limits: JsonLimits): JsonLineResult {
   const rejected = prescan(text, limits);
@@ -50,8 +64,13 @@ export function parseJsonLine(text: string, limits: JsonLimits): JsonLineResult 
 
 function prescan(text: string, limits: JsonLimits): JsonLineResult | undefined {
   const n = text.length;
+  const maxItems = limits.maxArrayItems ?? DEFAULT_MAX_ARRAY_ITEMS;
+  const maxTokens = limits.maxTokens ?? DEFAULT_MAX_TOKENS;
   let depth = 0;
   let keys = 0;
+  let tokens = 0;
+  // Per open container: its element count when an array, -1 when an object. Bounded by maxDepth.
+  const items: number[] = [];
   // The last string literal seen: when a ':' follows it, it was a key.
   let lastStart = -1;
   let lastEnd = -1;
@@ -62,6 +81,7 @@ function prescan(text: string, limits: JsonLimits): JsonLineResult | undefined {
       const end = closingQuote(text, i);
       // Unterminated: JSON.parse reports it with a position.
       if (end === -1) return undefined;
+      if (++tokens > maxTokens) return limitsExceeded(`more than ${maxTokens} tokens`);
       lastStart = i;
       lastEnd = end;
       i = end + 1;
@@ -69,10 +89,21 @@ function prescan(text: string, limits: JsonLimits): JsonLineResult | undefined {
     }
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (++depth > limits.maxDepth) return limitsExceeded(`nesting deeper than ${limits.maxDepth}`);
+      if (++tokens > maxTokens) return limitsExceeded(`more than ${maxTokens} tokens`);
+      // An array counts its first element from here; `[]` is over-counted by one, which is harmless.
+      items.push(c === OPEN_BRACKET ? 1 : -1);
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       depth -= 1;
+      items.pop();
+    } else if (c === COMMA) {
+      if (++tokens > maxTokens) return limitsExceeded(`more than ${maxTokens} tokens`);
+      const top = items.length - 1;
+      if (top >= 0 && items[top]! >= 0 && ++items[top]! > maxItems) {
+        return limitsExceeded(`an array of more than ${maxItems} elements`);
+      }
     } else if (c === COLON) {
       if (++keys > limits.maxKeys) return limitsExceeded(`more than ${limits.maxKeys} keys`);
+      if (++tokens > maxTokens) return limitsExceeded(`more than ${maxTokens} tokens`);
       if (lastStart >= 0) {
         const poisoned = forbiddenKey(text, lastStart, lastEnd);
         if (poisoned !== undefined) return poisoned;

@@ -1,6 +1,6 @@
 import type { ApprovalStatus, ClientInfo, PingMonitoring } from '@botbridge/sdk';
 import { approveCommand } from '../approval/pending-notices.js';
-import { reasonOf } from '../errors.js';
+import { formatMessage, reasonOf } from '../errors.js';
 import { eventTime } from '../events/bridge-events.js';
 import { v32Codec, type MessageResponseMessage, type ProtocolCodec, type ProtocolName } from '../protocol/codec.js';
 import { isV33Handshake, selectCodec } from '../protocol/codec-select.js';
@@ -8,6 +8,8 @@ import type { AnalyzePacket, HandshakePacket, PingAnswerPacket } from '../protoc
 import { v33Unsendable } from '../protocol/v33-codec.js';
 import type { Connection } from '../transport/connection.js';
 import { FailureWindow } from './auth-guard.js';
+import { analyzePacketId } from './replay-guard.js';
+import { banParams, strikeFailure } from './ban-strikes.js';
 import { decideHandshake } from './handshake.js';
 import { HeldLines } from './held-lines.js';
 import type { SessionDeps } from './session-deps.js';
@@ -38,6 +40,8 @@ export class ClientSession {
   private readonly handshakeTimer: NodeJS.Timeout;
   private pingTimer: NodeJS.Timeout | undefined;
   private readonly authFailures: FailureWindow;
+  /** Issue 13: rejected lines after the handshake (bad JSON, invalid packets) close the connection past a few. */
+  private readonly rejectedLines: FailureWindow;
   private lastPacketAt: number;
   /** `conn.pausedMs()` when the last packet arrived: pauses since then are not the client's silence. */
   private pausedAtLastPacket = 0;
@@ -59,9 +63,12 @@ export class ClientSession {
     this.lastPacketAt = Date.now();
     this.authFailures = new FailureWindow(deps.settings.auth.maxFailures, deps.settings.auth.failureWindowMs);
     this.held = new HeldLines(deps.settings.limits.maxPreHandshakeLines, deps.settings.limits.maxPreHandshakeBytes);
+    this.rejectedLines = new FailureWindow(deps.settings.limits.maxRejectedLines, deps.settings.limits.rejectedLineWindowMs);
     const timeoutMs = deps.settings.session.handshakeTimeoutMs;
     this.handshakeTimer = setTimeout(() => {
-      if (this.state === 'handshaking') this.close('BRIDGE_ERR_HANDSHAKE_TIMEOUT', `${timeoutMs} ms`);
+      if (this.state !== 'handshaking') return;
+      strikeFailure(this.deps, null, this.conn.remoteAddress, 'handshake');
+      this.close('BRIDGE_ERR_HANDSHAKE_TIMEOUT', `${timeoutMs} ms`);
     }, timeoutMs);
     conn.start({
       onPacket: (value, raw) => this.handleValue(value, raw),
@@ -205,6 +212,7 @@ export class ClientSession {
         }),
       );
       this.deps.counters.inc('packets_out', 'handshakeComplete');
+      strikeFailure(this.deps, null, this.conn.remoteAddress, 'handshake');
       this.close('BRIDGE_ERR_HANDSHAKE_INVALID', decoded.reason);
       return;
     }
@@ -283,11 +291,31 @@ export class ClientSession {
     switch (packet.kind) {
       case 'analyze':
         this.deps.counters.inc('packets_in', 'analyze');
-        if (this.authorised(packet.data.auth, 'analyze')) this.deps.admission.admit(this, packet.data as AnalyzePacket);
+        switch (this.authorised(packet.data.auth, 'analyze', analyzePacketId(packet.data))) {
+          case true:
+            this.deps.admission.admit(this, packet.data as AnalyzePacket);
+            return;
+          case 'replayed':
+            // Issue 13: a repeat of a logId line is the duplicate dedup reports; a logId-less one a refused replay.
+            if (packet.data.logId !== null) this.deps.admission.dropDuplicate(this, packet.data as AnalyzePacket);
+            else this.replayRefused('analyze');
+            return;
+          default:
+            return;
+        }
         return;
       case 'ping':
         this.deps.counters.inc('packets_in', 'ping');
-        if (this.authorised(packet.data.auth, 'ping')) this.answered(packet.data);
+        switch (this.authorised(packet.data.auth, 'ping', `p:${packet.data.serverTimestamp}`)) {
+          case true:
+            this.answered(packet.data);
+            return;
+          case 'replayed':
+            this.replayRefused('ping');
+            return;
+          default:
+            return;
+        }
         return;
       case 'unknown':
         this.deps.counters.inc('packets_dropped', 'unknown_event');
@@ -298,6 +326,7 @@ export class ClientSession {
         this.deps.log.warn({ botName: this.botName, deviceId: this.deviceId, event: packet.event, reason: packet.reason, code: 'BRIDGE_ERR_PACKET_INVALID' },
           'invalid packet dropped',
         );
+        this.rejected('invalid_packet');
         return;
     }
   }
@@ -318,17 +347,28 @@ export class ClientSession {
     this.deps.pings.record(this, packet, Date.now());
   }
 
-  /** True when the packet may be processed; counts failures and closes on repeated ones. */
-  private authorised(auth: unknown, event: string): boolean {
+  /**
+   * True when the packet may be processed; counts failures and closes on repeated ones. Issue 13:
+   * `packetId` lets the auth guard refuse a replayed line (replay-guard.ts); a replay is no
+   * strike: the app may fire twice for one chat line within one block's lifetime.
+   */
+  private authorised(auth: unknown, event: string, packetId: string): boolean | 'replayed' {
     const now = Date.now();
-    const outcome = this.deps.auth.check(auth, this.botName, this.deviceId, now);
+    const outcome = this.deps.auth.check(auth, this.botName, this.deviceId, now, packetId);
     if (outcome.ok) return true;
+    if (outcome.code === 'BRIDGE_ERR_AUTH_REPLAYED' && outcome.params.replay === 'replayed' && outcome.enforced) return 'replayed';
     this.deps.counters.inc('auth_failures', outcome.code);
     this.deps.log.warn(
       { botName: this.botName, deviceId: this.deviceId, event, code: outcome.code, enforced: outcome.enforced, ...outcome.params },
       outcome.code === 'BRIDGE_ERR_AUTH_STALE' ? "auth check failed: is the phone's clock off?" : 'auth check failed',
     );
     if (!outcome.enforced) return true;
+    // Issue 13: failed authentication earns a ban strike for the device and its address.
+    const ban = strikeFailure(this.deps, this, this.conn.remoteAddress, 'auth');
+    if (ban !== undefined) {
+      this.close('BRIDGE_ERR_BANNED', formatMessage('BRIDGE_ERR_BANNED', banParams(ban)));
+      return false;
+    }
     const failures = this.authFailures.record(now);
     if (this.authFailures.exceeded(failures)) {
       this.close('BRIDGE_ERR_AUTH_REPEATED', `${failures} failures`);
@@ -336,13 +376,31 @@ export class ClientSession {
     return false;
   }
 
+  private replayRefused(event: string): void {
+    this.deps.counters.inc('auth_failures', 'BRIDGE_ERR_AUTH_REPLAYED');
+    this.deps.log.debug({ botName: this.botName, deviceId: this.deviceId, event, code: 'BRIDGE_ERR_AUTH_REPLAYED' }, 'replayed packet dropped');
+  }
+
   private handleBadLine(code: string, reason: string): void {
     this.deps.counters.inc('bad_lines', code);
     if (this.state !== 'ready') {
+      strikeFailure(this.deps, null, this.conn.remoteAddress, 'handshake');
       this.close(code, reason);
       return;
     }
     this.deps.log.warn({ botName: this.botName, deviceId: this.deviceId, code, reason }, 'bad line skipped');
+    this.rejected(code);
+  }
+
+  /** Issue 13: a connection that keeps sending lines it knows are rejected is closed, counted by reason. */
+  private rejected(reason: string): void {
+    this.deps.counters.inc('rejected_lines', reason);
+    const count = this.rejectedLines.record(Date.now());
+    if (this.rejectedLines.exceeded(count)) {
+      strikeFailure(this.deps, this, this.conn.remoteAddress, 'rejected_lines');
+      const windowMs = this.deps.settings.limits.rejectedLineWindowMs;
+      this.close('BRIDGE_ERR_REJECTED_LINES', formatMessage('BRIDGE_ERR_REJECTED_LINES', { count, windowMs, reason }));
+    }
   }
 
   private schedulePing(delayMs: number): void {

@@ -1,7 +1,9 @@
 import type { ClientInfo } from '@botbridge/sdk';
-import { reasonOf } from '../errors.js';
+import { formatMessage, reasonOf } from '../errors.js';
+import { banParams } from './ban-strikes.js';
 import { eventTime } from '../events/bridge-events.js';
 import { TcpListener } from '../transport/tcp-listener.js';
+import type { TlsCertificate } from '../transport/tls-context.js';
 import { ClientSession } from './client-session.js';
 import { isRefusedStatus } from './handshake.js';
 import type { SessionDeps } from './session-deps.js';
@@ -45,10 +47,29 @@ export class ConnectionManager {
       maxWaitMs: settings.limits.handshakeSlotWaitMs,
       connection: {
         lineLimit: settings.limits.maxHandshakeLineBytes,
-        json: { maxDepth: settings.limits.maxJsonDepth, maxKeys: settings.limits.maxJsonKeys },
+        json: {
+          maxDepth: settings.limits.maxJsonDepth,
+          maxKeys: settings.limits.maxJsonKeys,
+          maxArrayItems: settings.limits.maxJsonArrayItems,
+          maxTokens: settings.limits.maxJsonTokens,
+        },
         maxPendingOutputBytes: settings.limits.maxPendingOutputBytes,
+        rate: {
+          bytesPerSecond: settings.limits.maxBytesPerSecond,
+          messagesPerSecond: settings.limits.maxMessagesPerSecond,
+          burstSeconds: settings.limits.rateBurstSeconds,
+          minByteBurst: settings.limits.maxLineBytes,
+        },
+        onThrottled: (kind) => counters.inc('connections_throttled', kind),
       },
       onConnection: (conn) => {
+        // Issue 13: an address banned for failures, with no approved phone behind it, is refused unread.
+        const ban = deps.auth.bans.refusesAtAccept(conn.remoteAddress, Date.now());
+        if (ban !== undefined) {
+          counters.inc('bans_refused', 'address');
+          conn.close('BRIDGE_ERR_BANNED', formatMessage('BRIDGE_ERR_BANNED', banParams(ban)));
+          return;
+        }
         this.sessions.add(new ClientSession(conn, sessionDeps));
         events.publish('connection:open', { connectionId: conn.id, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, connectedAt: conn.connectedAt });
       },
@@ -77,6 +98,11 @@ export class ConnectionManager {
 
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
     return this.listener.listen(host, port);
+  }
+
+  /** Issue 13: the TLS port, same caps and sessions as the plain one. */
+  listenTls(host: string, port: number, certificate: TlsCertificate): Promise<{ host: string; port: number }> {
+    return this.listener.listenTls(host, port, certificate);
   }
 
   stopAccepting(): Promise<void> {

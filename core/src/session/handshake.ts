@@ -1,5 +1,6 @@
 import type { ApprovalStatus } from '@botbridge/sdk';
-import { BridgeError, reasonOf, type BridgeErrorCode } from '../errors.js';
+import { BridgeError, formatMessage, reasonOf, type BridgeErrorCode } from '../errors.js';
+import { banParams, handshakeBan } from './ban-strikes.js';
 import { handshakeMessages as HANDSHAKE_MESSAGES } from '../protocol/codec.js';
 import type { HandshakePacket } from '../protocol/packets.js';
 import type { ClientSession } from './client-session.js';
@@ -44,6 +45,12 @@ export function isRefusedStatus(status: ApprovalStatus): boolean {
  */
 export async function decideHandshake(hs: HandshakePacket, session: ClientSession, deps: SessionDeps): Promise<HandshakeDecision> {
   const cached = deps.approvals.deviceStatus(hs.botName, hs.deviceId);
+  // Issue 13: temporary bans, device first (ban-strikes.ts).
+  const ban = handshakeBan(deps, hs.botName, hs.deviceId, session.conn.remoteAddress, cached === 'approved');
+  if (ban !== undefined) {
+    const params = banParams(ban);
+    return { accept: false, message: '일시적으로 접속이 차단되었습니다', code: 'BRIDGE_ERR_BANNED', detail: formatMessage('BRIDGE_ERR_BANNED', params), counter: 'banned' };
+  }
   if (cached !== undefined && isRefusedStatus(cached)) return refused(hs, cached);
   if (!deps.storeHealth.healthy) return degraded(hs, session, deps);
 

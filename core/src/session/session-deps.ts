@@ -26,7 +26,11 @@ export interface SessionDeps {
   readonly log: CoreLogger;
   readonly logs: LogCategories;
   readonly serverVersion: string;
-  readonly admission: { admit(session: ClientSession, packet: AnalyzePacket): void };
+  readonly admission: {
+    admit(session: ClientSession, packet: AnalyzePacket): void;
+    /** A replay of a line with a logId, refused by the auth guard: reported as a dedup duplicate. */
+    dropDuplicate(session: ClientSession, packet: AnalyzePacket): void;
+  };
   readonly pings: { record(session: ClientSession, packet: PingAnswerPacket, receivedAt: number): void };
   /** The session completed its handshake (frees its handshake slot, applies queue backpressure). */
   onReady(session: ClientSession): void;

@@ -5,6 +5,7 @@ import { formatMessage, reasonOf, type BridgeErrorCode } from '../errors.js';
 import { splitFrame } from '../protocol/codec-select.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 import { parseJsonLine, type JsonErrorCode, type JsonLimits } from '../protocol/safe-json.js';
+import { TokenBucket, type RateLimits, type ThrottleKind } from './rate-limit.js';
 
 /** Why a connection closed: the code passed to close(), or what the socket did. */
 export type CloseReason = BridgeErrorCode | 'client-closed' | 'socket-error' | 'handler-error' | (string & {});
@@ -19,6 +20,10 @@ export interface ConnectionOptions {
   readonly closeGraceMs?: number;
   /** TCP keepalive initial delay. Default 30000. */
   readonly keepAliveMs?: number;
+  /** Read rate limits; over them reading pauses until the bucket refills. Absent: unlimited. */
+  readonly rate?: RateLimits;
+  /** A connection was throttled (counted by the caller as `connections_throttled{kind}`). */
+  readonly onThrottled?: (kind: ThrottleKind) => void;
 }
 
 /** Given to start(). Handlers must not throw; if one does, the connection closes ('handler-error'). */
@@ -65,6 +70,10 @@ export class Connection {
   private closeDetail: string | undefined;
   private closed = false;
   private destroyTimer: NodeJS.Timeout | undefined;
+  private readonly byteBucket: TokenBucket | undefined;
+  private readonly messageBucket: TokenBucket | undefined;
+  private readonly onThrottled: ((kind: ThrottleKind) => void) | undefined;
+  private throttleTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, options: ConnectionOptions, observer?: ConnectionObserver) {
     this.socket = socket;
@@ -74,6 +83,12 @@ export class Connection {
     this.maxPendingOutputBytes = options.maxPendingOutputBytes;
     this.closeGraceMs = options.closeGraceMs ?? 2_000;
     this.observer = observer;
+    const rate = options.rate;
+    if (rate !== undefined) {
+      this.byteBucket = new TokenBucket(rate.bytesPerSecond, Math.max(rate.minByteBurst ?? 0, rate.bytesPerSecond * rate.burstSeconds));
+      this.messageBucket = new TokenBucket(rate.messagesPerSecond, rate.messagesPerSecond * rate.burstSeconds);
+    }
+    this.onThrottled = options.onThrottled;
     this.splitter = new LineSplitter({
       limit: options.lineLimit,
       onLine: (line) => this.deliver(line),
@@ -99,7 +114,7 @@ export class Connection {
     if (this.closed) return;
     // Paused first so that attaching 'data' does not switch the stream to flowing.
     if (this.pauseReasons.size > 0) this.socket.pause();
-    this.socket.on('data', (chunk: Buffer) => this.splitter.push(chunk));
+    this.socket.on('data', (chunk: Buffer) => this.received(chunk));
     if (this.pauseReasons.size === 0) this.socket.resume();
   }
 
@@ -199,6 +214,7 @@ export class Connection {
     this.closeDetail = detail;
     this.splitter.stop();
     this.pauseReasons.clear();
+    clearTimeout(this.throttleTimer);
     this.endPause();
     if (reason === 'BRIDGE_ERR_OUTPUT_OVERFLOW' || this.socket.destroyed) {
       this.socket.destroy();
@@ -242,7 +258,27 @@ export class Connection {
     this.pausedSince = 0;
   }
 
+  private received(chunk: Buffer): void {
+    this.splitter.push(chunk);
+    if (this.byteBucket !== undefined) this.throttle('bytes', this.byteBucket.take(chunk.length));
+  }
+
+  /**
+   * Pauses reading for `waitMs` (issue 13: per-connection byte and message rates). A pause
+   * already running is not extended: when it ends, the next chunk or line pays what is still owed.
+   */
+  private throttle(kind: ThrottleKind, waitMs: number): void {
+    if (waitMs <= 0 || this.throttleTimer !== undefined || this.closeReason !== null) return;
+    this.onThrottled?.(kind);
+    this.pauseReading('rate');
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = undefined;
+      this.resumeReading('rate');
+    }, waitMs);
+  }
+
   private deliver(line: string): void {
+    if (this.messageBucket !== undefined) this.throttle('messages', this.messageBucket.take(1));
     const handlers = this.handlers!;
     const frame = splitFrame(line);
     const parsed = parseJsonLine(frame.json, this.json);
@@ -258,6 +294,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.destroyTimer);
+    clearTimeout(this.throttleTimer);
     this.splitter.stop();
     const reason = this.closeReason ?? 'client-closed';
     this.closeReason = reason;

@@ -2,6 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { BridgeError, reasonOf } from '../errors.js';
 import { Connection, type ConnectionObserver, type ConnectionOptions } from './connection.js';
 import { HandshakeSlots } from './handshake-slots.js';
+import type { TlsCertificate } from './tls-context.js';
 
 export type RefusalCode = 'BRIDGE_ERR_CONNECTION_LIMIT' | 'BRIDGE_ERR_HANDSHAKE_LIMIT' | 'BRIDGE_ERR_ADDRESS_HANDSHAKE_LIMIT';
 
@@ -58,6 +59,9 @@ export interface ListenerStats {
 export class TcpListener {
   private readonly options: TcpListenerOptions;
   private readonly server: Server;
+  /** Issue 13: the optional TLS port, sharing every cap and the pipeline with the plain one. */
+  private tlsServer: Server | null = null;
+  private readonly tlsSockets = new WeakMap<Socket, TlsCertificate>();
   /** Live connections with the address their handshake slot was taken for (read at accept). */
   private readonly live = new Map<Connection, string>();
   private readonly observer: ConnectionObserver;
@@ -117,6 +121,32 @@ export class TcpListener {
     });
   }
 
+  /**
+   * Opens a TLS port beside the plain one. Its sockets go through the same caps and waiting line
+   * unread (the TLS handshake costs nothing before a slot is granted); a socket is wrapped when
+   * it becomes a connection, so the framing, JSON guards and sessions see plaintext as usual.
+   */
+  listenTls(host: string, port: number, certificate: TlsCertificate): Promise<{ host: string; port: number }> {
+    const server = createServer({ pauseOnConnect: true }, (socket) => {
+      this.tlsSockets.set(socket, certificate);
+      this.accept(socket);
+    });
+    this.tlsServer = server;
+    server.on('error', (error) => {
+      if (!server.listening) return;
+      if (this.options.onError) this.options.onError(error);
+      else process.emitWarning(`tls listener error: ${reasonOf(error)}`);
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const address = server.address() as AddressInfo;
+        resolve({ host: address.address, port: address.port });
+      });
+    });
+  }
+
   get listening(): boolean {
     return this.server.listening;
   }
@@ -127,6 +157,7 @@ export class TcpListener {
     // server.close()'s callback waits for every connection to end, so it is not awaited: the
     // listening handle itself is closed synchronously.
     this.server.close();
+    if (this.tlsServer?.listening) this.tlsServer.close();
     // Waiting sockets were never read: no slot will be worth waiting for any more.
     for (const socket of this.slots.drain()) this.refuse(socket, 'BRIDGE_ERR_HANDSHAKE_LIMIT', this.options.maxHandshaking);
     return new Promise((resolve) => setImmediate(resolve));
@@ -176,7 +207,9 @@ export class TcpListener {
 
   /** A socket holding a handshake slot becomes a connection. */
   private open(socket: Socket, address: string): void {
-    const conn = new Connection(socket, this.options.connection, this.observer);
+    const certificate = this.tlsSockets.get(socket);
+    const stream = certificate === undefined ? socket : certificate.wrap(socket);
+    const conn = new Connection(stream, this.options.connection, this.observer);
     this.live.set(conn, address);
     this.accepted += 1;
     try {

@@ -21,8 +21,7 @@ function block(overrides: Record<string, unknown> = {}) {
 }
 
 const opts = {
-  secretKey: DEFAULT_SECRET_KEY,
-  salt: DEFAULT_SALT,
+  secrets: [{ secretKey: DEFAULT_SECRET_KEY, salt: DEFAULT_SALT }],
   nowMs: NOW,
   windowMs: WINDOW,
   expectedBotName: 'LOA.i',
@@ -56,13 +55,13 @@ describe('signAuth', () => {
 
 describe('verifyAuth', () => {
   it('accepts a correctly signed block', () => {
-    expect(verifyAuth(block(), opts)).toEqual({ ok: true });
+    expect(verifyAuth(block(), opts)).toMatchObject({ ok: true });
   });
 
   it('accepts a block that omits signed fields the client may leave out', () => {
     const { macAddress: _m, deviceUUID: _d, ...rest } = block();
     const fields = { ...rest, signature: signAuth({ ...rest, macAddress: null, deviceUUID: undefined }, DEFAULT_SECRET_KEY, DEFAULT_SALT) };
-    expect(verifyAuth(fields, opts)).toEqual({ ok: true });
+    expect(verifyAuth(fields, opts)).toMatchObject({ ok: true });
   });
 
   it('reports a missing block', () => {
@@ -81,8 +80,8 @@ describe('verifyAuth', () => {
   });
 
   it('accepts the edge of the window and rejects beyond it, in both directions', () => {
-    expect(verifyAuth(block({ timestamp: NOW - WINDOW }), opts)).toEqual({ ok: true });
-    expect(verifyAuth(block({ timestamp: NOW + WINDOW }), opts)).toEqual({ ok: true });
+    expect(verifyAuth(block({ timestamp: NOW - WINDOW }), opts)).toMatchObject({ ok: true });
+    expect(verifyAuth(block({ timestamp: NOW + WINDOW }), opts)).toMatchObject({ ok: true });
     expect(verifyAuth(block({ timestamp: NOW - WINDOW - 1 }), opts)).toEqual({
       ok: false,
       code: 'BRIDGE_ERR_AUTH_STALE',
@@ -110,8 +109,15 @@ describe('verifyAuth', () => {
   });
 
   it('rejects a block signed with another secret or salt, and tampered signed fields', () => {
-    expect(verifyAuth(block(), { ...opts, secretKey: 'operator-secret' })).toMatchObject({ code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
-    expect(verifyAuth(block(), { ...opts, salt: 'other-salt' })).toMatchObject({ code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
+    expect(verifyAuth(block(), { ...opts, secrets: [{ secretKey: 'operator-secret', salt: DEFAULT_SALT }] })).toMatchObject({ code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
+    expect(verifyAuth(block(), { ...opts, secrets: [{ secretKey: DEFAULT_SECRET_KEY, salt: 'other-salt' }] })).toMatchObject({ code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
+    expect(verifyAuth(block(), { ...opts, secrets: [] })).toMatchObject({ code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
     expect(verifyAuth({ ...block(), ipAddress: '10.0.0.1' }, opts)).toMatchObject({ code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
+  });
+
+  it('accepts a block signed with any of several secrets (rotation overlap)', () => {
+    const secrets = [{ secretKey: 'new-secret-0123456789', salt: DEFAULT_SALT }, { secretKey: DEFAULT_SECRET_KEY, salt: DEFAULT_SALT }];
+    expect(verifyAuth(block(), { ...opts, secrets })).toMatchObject({ ok: true });
+    expect(verifyAuth(block(), { ...opts, secrets: secrets.slice(0, 1) })).toMatchObject({ ok: false, code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
   });
 });

@@ -81,4 +81,28 @@ describe('parseJsonLine', () => {
     expect(result).toMatchObject({ ok: false, code: 'BRIDGE_ERR_JSON_INVALID' });
     if (!result.ok) expect(result.reason.length).toBeGreaterThan(0);
   });
+
+  it('accepts maxArrayItems elements in one array and rejects one more', () => {
+    const three = { maxDepth: 4, maxKeys: 10, maxArrayItems: 3 };
+    expect(parseJsonLine('{"p":[0,1,2],"q":[[1,2,3],["a","b","c"]]}', three).ok).toBe(true);
+    expect(parseJsonLine('{"p":[0,1,2,3]}', three)).toMatchObject({ ok: false, code: 'BRIDGE_ERR_JSON_LIMITS', reason: 'an array of more than 3 elements' });
+    // Commas of an object or inside a string do not count as elements.
+    expect(parseJsonLine('[{"a":1,"b":2,"c":3,"d":4},"x,y,z,w"]', three).ok).toBe(true);
+  });
+
+  it('rejects a line with more than maxTokens tokens, whatever its shape', () => {
+    const tokens = { maxDepth: 16, maxKeys: 2000, maxArrayItems: 1_000_000, maxTokens: 100 };
+    expect(parseJsonLine(`[${Array(40).fill('"s"').join(',')}]`, tokens).ok).toBe(true);
+    expect(parseJsonLine(`[${Array(60).fill('"s"').join(',')}]`, tokens)).toMatchObject({ ok: false, reason: 'more than 100 tokens' });
+  });
+
+  it('rejects a 1 MiB line of flat nested arrays within the depth limit by default (issue 13)', () => {
+    const unit = '[[[[[[[[]]]]]]]]';
+    const hostile = `[${Array(Math.floor(1_048_000 / (unit.length + 1))).fill(unit).join(',')}]`;
+    const started = performance.now();
+    const result = parseJsonLine(hostile, { maxDepth: 16, maxKeys: 2000 });
+    expect(result).toMatchObject({ ok: false, code: 'BRIDGE_ERR_JSON_LIMITS' });
+    // Generous bound for a loaded machine; JSON.parse of this line takes ~80 ms.
+    expect(performance.now() - started).toBeLessThan(50);
+  });
 });

@@ -40,4 +40,6 @@ export const api = {
   roomAction: (bot, room, action) => postJson(`/api/rooms/${seg(bot)}/${seg(room)}/${action}`),
   disconnect: (bot, device) => postJson(`/api/clients/${seg(bot)}/${seg(device)}/disconnect`),
   inject: (message) => postJson('/api/inject', message),
+  bans: () => getJson('/api/bans'),
+  liftBan: (kind, subject) => postJson('/api/bans/lift', { kind, subject }),
 };

@@ -21,6 +21,7 @@ const sandbox = { traceId: null };
 let devices = [];
 let rooms = [];
 let clients = [];
+let bans = [];
 
 const tail = new EventTail({
   table: $('tail'),
@@ -79,8 +80,9 @@ function refreshSoon() {
 
 async function refresh() {
   try {
-    [clients, devices, rooms] = await Promise.all([api.clients(), api.devices(), api.rooms()]);
+    [clients, devices, rooms, bans] = await Promise.all([api.clients(), api.devices(), api.rooms(), api.bans()]);
     renderClients();
+    renderBans();
     renderApprovals();
     fillSandboxChoices();
   } catch (error) {
@@ -120,6 +122,19 @@ function renderClients() {
     el('td', { class: 'actions' }, action('끊기 Disconnect', 'ghost', () => api.disconnect(c.botName, c.deviceId))),
   )));
   $('clients-empty').hidden = clients.length > 0;
+}
+
+// Issue 13: the bot port's temporary bans, liftable here as with `botbridge bans lift`.
+function renderBans() {
+  const now = Date.now();
+  replaceRows($('bans').tBodies[0], bans.map((b) => el('tr', { dataset: { kind: b.kind, subject: b.subject } },
+    el('td', { text: b.kind }),
+    el('td', { class: 'mono', text: b.subject }),
+    el('td', { text: b.reason }),
+    el('td', { class: 'mono', text: `${Math.max(0, Math.ceil((b.until - now) / 1000))} s` }),
+    el('td', { class: 'actions' }, action('해제 Lift', 'ok', () => api.liftBan(b.kind, b.subject))),
+  )));
+  $('bans-empty').hidden = bans.length > 0;
 }
 
 function verbs(status, showAll) {

@@ -3,7 +3,10 @@ import type { z } from 'zod';
 import { SERVER_VERSION } from '../../version.js';
 import { sendError } from '../http-errors.js';
 import {
+  BanDto,
   ClientDto,
+  LiftBanBody,
+  Lifted,
   ClientParams,
   Disconnected,
   Empty,
@@ -33,6 +36,19 @@ export function registerBridgeRoutes(app: FastifyInstance, { bridge, log }: Rout
     if (!bridge.admin.disconnect(bot, device)) return sendError(reply, 404, 'BRIDGE_ERR_HTTP_NOT_FOUND', { what: `client ${bot}/${device}` });
     log.info({ botName: bot, deviceId: device, remote: request.ip }, 'client disconnected through the admin API');
     return { disconnected: true as const };
+  });
+
+  app.get('/api/bans', {
+    schema: { querystring: jsonSchema(Empty), response: { 200: list(BanDto) } },
+  }, async () => bridge.admin.bans());
+
+  app.post<{ Body: z.infer<typeof LiftBanBody> }>('/api/bans/lift', {
+    schema: { body: jsonSchema(LiftBanBody), response: { 200: jsonSchema(Lifted, 'output'), 404: jsonSchema(ErrorReply, 'output') } },
+  }, async (request, reply) => {
+    const { kind, subject } = request.body;
+    if (!bridge.admin.liftBan(kind, subject)) return sendError(reply, 404, 'BRIDGE_ERR_HTTP_NOT_FOUND', { what: `${kind} ban ${subject}` });
+    log.info({ kind, subject, remote: request.ip }, 'ban lifted through the admin API');
+    return { lifted: true as const };
   });
 
   app.get('/api/stats', {

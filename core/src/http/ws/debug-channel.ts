@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/websocket';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
+import { TokenBucket } from '../../transport/rate-limit.js';
 import type { Bridge } from '../../bridge.js';
 import { isBridgeError, reasonOf } from '../../errors.js';
 import type { CoreLogger } from '../../logger.js';
@@ -21,6 +22,8 @@ export interface DebugChannelOptions {
   readonly log: CoreLogger;
   readonly maxClients: number;
   readonly maxBufferedBytes: number;
+  /** Issue 13: messages per second a client may send on average (burst twice that); beyond it it is closed. */
+  readonly maxMessagesPerSecond?: number;
 }
 
 /**
@@ -66,6 +69,7 @@ class DebugClient implements HubClient {
   private dropped = 0;
   private alive = true;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly messageRate: TokenBucket | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -74,6 +78,8 @@ class DebugClient implements HubClient {
     private readonly onClosed: () => void,
   ) {
     options.log.info({ remote }, 'debug client connected');
+    const rate = options.maxMessagesPerSecond;
+    this.messageRate = rate === undefined ? undefined : new TokenBucket(rate, rate * 2);
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     socket.on('pong', () => (this.alive = true));
     socket.on('error', (error) => options.log.debug({ remote, err: reasonOf(error) }, 'debug client socket error'));
@@ -92,6 +98,12 @@ class DebugClient implements HubClient {
   }
 
   private receive(data: RawData, isBinary: boolean): void {
+    // Every message may inject into the pipeline: a client over its rate is closed, not queued.
+    if (this.messageRate !== undefined && this.messageRate.take(1) > 0) {
+      this.options.log.warn({ remote: this.remote, limit: this.options.maxMessagesPerSecond }, 'debug client closed: message rate exceeded');
+      this.socket.close(1008, 'message rate exceeded');
+      return;
+    }
     if (isBinary) return this.reply({ type: 'error', id: null, code: 'BRIDGE_ERR_HTTP_BAD_REQUEST', message: 'binary frames are not part of the protocol' });
     let parsed: unknown;
     try {
