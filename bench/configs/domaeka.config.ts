@@ -14,7 +14,11 @@ import { chatLog } from '@botbridge/plugin-chat-log';
  * - the ping interval shortened per scenario (BENCH_PING_INTERVAL_MS) so the idle scenario sees
  *   several pings per connection in seconds rather than minutes;
  * - the store URL from BENCH_STORE_URL (a temp SQLite file, or the MariaDB bench database);
- * - the admin HTTP server on an ephemeral port (the token comes from BOTBRIDGE_ADMIN_TOKEN).
+ * - the admin HTTP server on an ephemeral port (the token comes from BOTBRIDGE_ADMIN_TOKEN);
+ * - per-connection rates (`limits.maxMessagesPerSecond`, `maxBytesPerSecond`) raised and bans
+ *   off: one bench connection stands for a whole busy phone fleet (thousands of lines a second),
+ *   and the churn scenario reconnects the same device by design, which the flapping detector
+ *   would ban.
  * Logs stay at `info` (the production level) and go to a file in the run's temp directory.
  * BENCH_PLUGINS=commands drops the chat log, to measure what it costs.
  */
@@ -26,7 +30,10 @@ export default defineConfig({
   limits: {
     maxConnections: int('BENCH_MAX_CONNECTIONS', 100),
     maxHandshakingConnections: int('BENCH_MAX_HANDSHAKING', 20),
+    maxMessagesPerSecond: 1_000_000,
+    maxBytesPerSecond: 1_073_741_824,
   },
+  bans: { enabled: false },
   session: {
     pingIntervalMs: int('BENCH_PING_INTERVAL_MS', 30_000),
     pingJitterMs: int('BENCH_PING_JITTER_MS', 5_000),
