@@ -32,7 +32,9 @@ describe('sdk public API', () => {
       'DEFAULT_SALT',
       'DEFAULT_SECRET_KEY',
       'LOG_CATEGORIES',
+      'MIN_SECRET_BYTES',
       'bridgeConfigSchema',
+      'signingSecretSchema',
       'toReplies',
     ]);
     expect(internal.toReplies('hi')).toEqual([{ kind: 'text', text: 'hi' }]);
