@@ -36,6 +36,7 @@ import { SecurityServices } from './session/security-services.js';
 import { AuthGuard } from './session/auth-guard.js';
 import { ConnectionManager } from './session/connection-manager.js';
 import { SessionRegistry } from './session/session-registry.js';
+import type { SessionDrain } from './session/session-drain.js';
 import { HealthTrackedStore } from './store/health-tracked-store.js';
 import { openStore } from './store/open-store.js';
 import { StoreHealth, type StoreHealthState } from './store/store-health.js';
@@ -310,10 +311,11 @@ export class Bridge {
   }
 
   /**
-   * Phased close; safe to call twice. Drains: reading stops on every connection at once, the
-   * connections stay open while admitted work finishes (`shutdown.graceMs`) and its replies are
-   * written (`shutdown.flushMs`), then everything closes. What could not finish stays in the
-   * journal for the next start.
+   * Phased close; safe to call twice. Drains: reading stops on every connection at once; each
+   * connection is closed as soon as its own admitted messages are finished and their replies
+   * written (an idle one at once), the others stay open while admitted work finishes
+   * (`shutdown.graceMs`) and its replies are written (`shutdown.flushMs`), then the rest close.
+   * What could not finish stays in the journal for the next start.
    */
   async close(): Promise<void> {
     if (this.phase === 'closed' || this.phase === 'closing') return;
@@ -327,8 +329,17 @@ export class Bridge {
     await this.connections.stopAccepting();
     if (wasRunning) {
       this.log.info({ queued: this.dispatcher.length(), running: this.dispatcher.running(), connections: this.connections.size, graceMs, flushMs }, 'draining');
+      // Each connection closes once its own work is done: the phone then keeps what it writes
+      // next in its offline queue instead of writing it into a socket nobody reads.
+      let drain: SessionDrain | undefined;
+      const pending = this.replies.watchDevices((botName, deviceId) => drain?.deviceClear(botName, deviceId));
+      drain = this.connections.closeEachWhenDone((botName, deviceId) => pending.pending(botName, deviceId), flushMs);
       const { abandoned, aborted } = await this.dispatcher.close({ graceMs });
-      for (const job of abandoned) this.replies.finish(job.ticket, false);
+      for (const job of abandoned) {
+        this.replies.finish(job.ticket, false);
+        // The dispatcher returns abandoned jobs without onJobEnd: their credits come back here.
+        job.session.jobEnded?.();
+      }
       // Held replies go out at once; bounded, because a proactive send can hold a ticket open.
       await withinMs(this.replies.drain({ immediate: true }), flushMs);
       this.countUnfinished(abandoned, aborted);

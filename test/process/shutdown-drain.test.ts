@@ -11,6 +11,9 @@ import { spawnLogged } from './spawn-logged.js';
  * `botbridge start` is told to stop. Every message the server admitted (its journal row) is
  * answered exactly once before the exit, or is left unfinished in the journal and answered
  * exactly once by the next start's replay; no socket is closed as a handler error; exit 0.
+ * Each connection closes as soon as its own work is done: phones whose messages were answered
+ * see EOF at once and stop writing into a socket nobody reads (the v3.2 script then keeps what
+ * it produces in its offline queue), while the phone with a message still running stays open.
  */
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -61,6 +64,9 @@ describe('SIGTERM while phones keep sending (a real process)', () => {
     const first = await spawnLogged(process.execPath, args(dbFile), { cwd: root });
     cleanup.push(first.killTree);
     const phones = await connectAll(first.port);
+    // Which phone saw its connection end, in order.
+    const closeOrder: number[] = [];
+    phones.forEach((p, i) => void p.closed.then(() => closeOrder.push(i)));
     const sent = new Set<string>();
     let seq = 0;
     const send = (i: number, text: string) => {
@@ -78,6 +84,7 @@ describe('SIGTERM while phones keep sending (a real process)', () => {
     // Runs past the grace period: aborted before it replies, and its room's later lines stay queued.
     send(0, 'slow-0');
     await until('slow-0 admitted (its journal row committed)', () => journalRows(dbFile).some((r) => r.message === 'slow-0'), 10_000);
+    const seqAtSigterm = seq;
     first.child.kill('SIGTERM');
     expect(await first.exit).toBe(0);
     clearInterval(traffic);
@@ -99,7 +106,22 @@ describe('SIGTERM while phones keep sending (a real process)', () => {
     expect(unfinished.has('slow-0')).toBe(true);
     for (const text of unfinished) expect(answered).not.toContain(text);
     for (const { message } of rows) expect(sent.has(message)).toBe(true);
-    console.log(`drain: ${sent.size} sent, ${rows.length} admitted, ${done.size} answered before exit, ${unfinished.size} kept for replay, ${sent.size - rows.length} not read`);
+    // Lines written into a socket the server no longer read (lost when it closed), per phone.
+    const admitted = new Set(rows.map((r) => r.message));
+    const notRead = phones.map((_, i) => [...sent].filter((text) => text.startsWith(`m${i}-`) && !admitted.has(text)).length);
+    const sentAfter = phones.map((_, i) => [...sent].filter((text) => text.startsWith(`m${i}-`) && Number(text.split('-')[1]) > seqAtSigterm).length);
+    const idleNotRead = notRead.slice(1).reduce((a, b) => a + b, 0);
+    console.log(
+      `drain: ${sent.size} sent, ${rows.length} admitted, ${done.size} answered before exit, ${unfinished.size} kept for replay, ${sent.size - rows.length} not read ` +
+        `(phone 0, busy past the grace period: ${notRead[0]} not read of ${sentAfter[0]} sent after SIGTERM; the ${PHONES - 1} others: ${idleNotRead} of ${sentAfter.slice(1).reduce((a, b) => a + b, 0)})`,
+    );
+    // The busy phone is the last to be closed: every phone whose work was done was closed before it.
+    expect(closeOrder).toHaveLength(PHONES);
+    expect(closeOrder.at(-1)).toBe(0);
+    // It wrote a line every tick of the grace period into its held socket; the others, closed
+    // once their last reply was written, stopped after a tick or two (same ticks for all phones).
+    expect(notRead[0]).toBeGreaterThanOrEqual(10);
+    expect(idleNotRead / (PHONES - 1)).toBeLessThan(notRead[0]! / 2);
 
     // The next start replays what was kept, once each, as the phones reconnect.
     const second = await spawnLogged(process.execPath, args(dbFile), { cwd: root });

@@ -5,6 +5,7 @@ import type { BridgeHooks } from '../hooks.js';
 import type { CoreLogger } from '../logger.js';
 import { TraceIds } from '../pipeline/trace-ids.js';
 import type { Outbound } from './outbound.js';
+import { DeviceReplyWatch } from './device-reply-watch.js';
 import { droppedBy } from './reply-drops.js';
 import { ReplySequencer, type ReplySequencerStats, type Ticket } from './reply-sequencer.js';
 
@@ -89,6 +90,8 @@ export interface ReplyPathDeps {
 export class ReplyPath {
   private readonly sequencer: ReplySequencer<Queued>;
   private readonly proactiveTraces = new TraceIds();
+  /** Shutdown only (see watchDevices); null while the bridge runs, so replies pay one null check. */
+  private deviceWatch: DeviceReplyWatch<Queued> | null = null;
 
   constructor(private readonly deps: ReplyPathDeps) {
     this.sequencer = new ReplySequencer<Queued>({
@@ -193,6 +196,7 @@ export class ReplyPath {
     }
     const items = ready.map((out, i): Queued => ({ out, ticket: t, done: slot?.(readyAt[i]!) }));
     t.pending += items.length;
+    if (this.deviceWatch !== null) for (const item of items) this.deviceWatch.add(item);
     this.sequencer.emit(t.order, items);
     return { emitted: items.length, results };
   }
@@ -226,6 +230,20 @@ export class ReplyPath {
     return this.sequencer.stats();
   }
 
+  /**
+   * Shutdown: from now on, counts per device the replies not yet handed to outbound (those in
+   * the room orders now, and those emitted later), and calls `onClear` each time a device's
+   * count drops to zero. Lets the shutdown close each connection once its own replies are
+   * written instead of all at the end. Idempotent: a second call returns the same watch.
+   */
+  watchDevices(onClear: (botName: string, deviceId: string) => void): { pending(botName: string, deviceId: string): number } {
+    if (this.deviceWatch !== null) return this.deviceWatch;
+    const watch = new DeviceReplyWatch<Queued>((queued) => queued.out.target, onClear);
+    for (const item of this.sequencer.unsent()) watch.add(item);
+    this.deviceWatch = watch;
+    return watch;
+  }
+
   /** Synchronous for a written or rejected reply; a promise (the room's chain waits) while the outbox stores it. */
   private deliver(queued: Queued): void | Promise<void> {
     let result: SendResult | Promise<SendResult>;
@@ -256,6 +274,7 @@ export class ReplyPath {
     t.results?.push(result);
     t.pending -= 1;
     if (t.released && t.pending === 0) this.settle(t);
+    this.deviceWatch?.delivered(queued);
   }
 
   private refused(result: SendResult, t: OpenTicket, out: OutgoingReply): void {

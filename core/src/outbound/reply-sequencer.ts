@@ -157,6 +157,17 @@ export class ReplySequencer<R> {
     return { rooms: this.rooms.size, held: this.heldCount, queued: this.queuedCount };
   }
 
+  /**
+   * Every reply emitted and not yet handed to `send` (held, or queued in its room's chain).
+   * A walk over all rooms: for a one-off look at shutdown, not for the hot path.
+   */
+  *unsent(): IterableIterator<R> {
+    for (const room of this.rooms.values()) {
+      for (const t of room.order) yield* t.held;
+      for (const out of room.outbox) yield out.item;
+    }
+  }
+
   private expireHold(t: OpenTicket<R>): void {
     t.holdTimer = undefined;
     const room = this.rooms.get(t.roomKey);

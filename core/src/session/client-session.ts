@@ -47,6 +47,8 @@ export class ClientSession {
   private pausedAtLastPacket = 0;
   /** Messages of this connection admitted and not yet out of the dispatcher (admission credits). */
   private inPipeline = 0;
+  /** Shutdown only (whenNoJobs): runs when the last admitted message left the dispatcher. */
+  private onNoJobs: (() => void) | undefined = undefined;
   private lastPingAtMs: number | null = null;
   private lastRttMs: number | null = null;
   private lastMonitoring: PingMonitoring | null = null;
@@ -172,6 +174,17 @@ export class ClientSession {
   jobEnded(): void {
     this.inPipeline -= 1;
     if (this.inPipeline < this.creditLimit()) this.conn.resumeReading('credit');
+    if (this.inPipeline === 0) this.onNoJobs?.();
+  }
+
+  /** Messages of this connection admitted and not yet out of the dispatcher. */
+  get admittedInPipeline(): number {
+    return this.inPipeline;
+  }
+
+  /** Shutdown: `listener` runs each time this connection's last admitted message leaves the dispatcher. */
+  whenNoJobs(listener: () => void): void {
+    this.onNoJobs = listener;
   }
 
   private creditLimit(): number {

@@ -7,6 +7,7 @@ import type { TlsCertificate } from '../transport/tls-context.js';
 import { ClientSession } from './client-session.js';
 import { isRefusedStatus } from './handshake.js';
 import type { SessionDeps } from './session-deps.js';
+import { SessionDrain } from './session-drain.js';
 
 const REFUSAL_LABELS = {
   BRIDGE_ERR_CONNECTION_LIMIT: 'refused_cap',
@@ -174,6 +175,17 @@ export class ConnectionManager {
   /** Waits (at most `timeoutMs`) until every connection's pending output is written. */
   async flush(timeoutMs: number): Promise<void> {
     await Promise.all([...this.sessions].map((s) => s.conn.flush(timeoutMs)));
+  }
+
+  /**
+   * Shutdown (reading already held): closes each connection as soon as its own admitted messages
+   * and replies are done, idle ones at once (see SessionDrain). Returns the drain so the reply
+   * path can tell it when a device's last reply went out.
+   */
+  closeEachWhenDone(pendingReplies: (botName: string, deviceId: string) => number, flushMs: number): SessionDrain {
+    const drain = new SessionDrain({ registry: this.deps.registry, pendingReplies, flushMs });
+    drain.start(this.sessions);
+    return drain;
   }
 
   closeAll(code: 'BRIDGE_ERR_SHUTDOWN'): void {
