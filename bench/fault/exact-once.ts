@@ -10,6 +10,11 @@ export interface JournalRow {
 export interface KillSnapshot {
   /** performance.now() when the kill was sent. */
   readonly at: number;
+  /**
+   * When its exit was seen: the process writes until it dies, so a reply read between the
+   * signal and the exit was still answered by the killed process.
+   */
+  readonly diedAt: number;
   readonly rows: readonly JournalRow[];
 }
 
@@ -53,6 +58,8 @@ export interface CheckResult {
   readonly unknownReplies: number;
   /** A room's reply that came after a reply to a later message of that room (first replies only). */
   readonly orderViolations: number;
+  /** Of those, a line sent after a reconnect answered before an earlier (replayed) line of its room. */
+  readonly orderViolationsAcrossReconnect: number;
   readonly orderExamples: readonly string[];
   /** Replies read by another phone of the bot than the one that sent the message. */
   readonly crossDevice: number;
@@ -90,7 +97,7 @@ export function checkExactlyOnce(input: CheckInput): CheckResult {
   const kills = [...(input.kills ?? [])].sort((a, b) => a.at - b.at);
   for (const k of kills) for (const r of k.rows) journaled.add(r.log_id);
   const pendingAt = kills.map((k) => new Set(k.rows.filter((r) => r.state === 'admitted').map((r) => r.log_id)));
-  const killAfter = (at: number) => kills.findIndex((k) => k.at >= at);
+  const killAfter = (at: number) => kills.findIndex((k) => k.diedAt >= at);
 
   const perKill = kills.map((k, i) => ({ windowDuplicates: 0, windowLost: 0, unread: 0, maxAgeAtKillMs: 0, journalPendingAtKill: pendingAt[i]!.size }));
   const lostJournaled: string[] = [];
@@ -116,7 +123,7 @@ export function checkExactlyOnce(input: CheckInput): CheckResult {
         unread += 1;
         if (figures) figures.unread += 1;
       }
-      if (figures) figures.maxAgeAtKillMs = Math.max(figures.maxAgeAtKillMs, kills[k]!.at - m.at);
+      if (figures) figures.maxAgeAtKillMs = Math.max(figures.maxAgeAtKillMs, Math.round(kills[k]!.at - m.at));
       continue;
     }
     if (got.length === 1) continue;
@@ -124,11 +131,11 @@ export function checkExactlyOnce(input: CheckInput): CheckResult {
     // Explained only as: first reply before kill i, the message still pending in snapshot i, one extra reply.
     const first = got[0]!.at;
     const k = killAfter(first);
-    if (got.length === 2 && k >= 0 && pendingAt[k]!.has(m.logId) && got[1]!.at > kills[k]!.at) perKill[k]!.windowDuplicates += 1;
+    if (got.length === 2 && k >= 0 && pendingAt[k]!.has(m.logId) && got[1]!.at > kills[k]!.diedAt) perKill[k]!.windowDuplicates += 1;
     else unexplained.push(m.logId);
   }
 
-  const { violations, examples } = roomOrder(input.received, bySentId);
+  const { violations, acrossReconnect, examples } = roomOrder(input.received, bySentId);
   return {
     sent: input.sent.length,
     admitted,
@@ -140,6 +147,7 @@ export function checkExactlyOnce(input: CheckInput): CheckResult {
     unexplainedDuplicates: unexplained.length,
     unknownReplies,
     orderViolations: violations,
+    orderViolationsAcrossReconnect: acrossReconnect,
     orderExamples: examples,
     crossDevice,
     perKill,
@@ -151,25 +159,31 @@ export function checkExactlyOnce(input: CheckInput): CheckResult {
   };
 }
 
-/** Per room, over every phone's receptions in arrival order: a first reply to seq n after one to seq > n. */
+/**
+ * Per room, over every phone's receptions in arrival order: a first reply to seq n after one to
+ * seq > n. `acrossReconnect` counts those where the later message was sent on a later connection
+ * of the phone than the overtaken one (a fresh line answered before a replayed one).
+ */
 function roomOrder(
   received: readonly Reception[],
   bySentId: ReadonlyMap<string, SentMessage>,
-): { violations: number; examples: string[] } {
+): { violations: number; acrossReconnect: number; examples: string[] } {
   const seen = new Set<string>();
-  const highest = new Map<string, number>();
+  const highest = new Map<string, SentMessage>();
   const examples: string[] = [];
   let violations = 0;
+  let acrossReconnect = 0;
   const ordered = [...received].sort((a, b) => a.at - b.at);
   for (const r of ordered) {
     const m = r.logId === null ? undefined : bySentId.get(r.logId);
     if (m === undefined || seen.has(m.logId)) continue;
     seen.add(m.logId);
-    const top = highest.get(m.room) ?? -1;
-    if (m.seq < top) {
+    const top = highest.get(m.room);
+    if (top !== undefined && m.seq < top.seq) {
       violations += 1;
-      if (examples.length < EXAMPLES) examples.push(`${m.room}: reply to #${m.seq} after #${top}`);
-    } else highest.set(m.room, m.seq);
+      if (top.conn > m.conn) acrossReconnect += 1;
+      if (examples.length < EXAMPLES) examples.push(`${m.room}: reply to #${m.seq} (connection ${m.conn}) after #${top.seq} (connection ${top.conn})`);
+    } else highest.set(m.room, m);
   }
-  return { violations, examples };
+  return { violations, acrossReconnect, examples };
 }

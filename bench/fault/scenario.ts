@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { FaultPhone } from './fault-phone.js';
@@ -68,6 +68,9 @@ export class ScenarioScope {
   }
 
   async dispose(): Promise<void> {
+    // The phones' histories are the evidence behind every figure: one JSON line per phone.
+    const lines = this.phoneGroups.flat().map((p) => JSON.stringify({ phone: p.index, deviceId: p.deviceId, room: p.room, sent: p.sent, received: p.received, closes: p.closes }));
+    if (lines.length > 0) writeFileSync(join(this.dir, 'phones.jsonl'), `${lines.join('\n')}\n`);
     for (const phones of this.phoneGroups) await Promise.all(phones.map((p) => p.stop().catch(() => undefined)));
     for (const server of this.servers) await server.kill().catch(() => undefined);
   }
