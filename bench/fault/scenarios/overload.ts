@@ -18,6 +18,10 @@ export interface OverloadParams {
   readonly pingIntervalMs: number;
   /** Below phones × maxQueuedPerConnection (100): the shared queue fills, every socket pauses. */
   readonly queueCapacity: number;
+  /** Longest drain after the window; default 1.5 × the backlog's time at capacity + 30 s. */
+  readonly drainBoundMs?: number;
+  /** No reply for this long ends the drain early (nothing is moving). */
+  readonly stallMs?: number;
 }
 
 export function overloadParams(quick: boolean): OverloadParams {
@@ -56,8 +60,9 @@ export function overloadScenario(options: RunOptions, p: OverloadParams = overlo
     const answeredInWindow = answeredCount();
     scope.log(`window over: ${sentCount()} sent, ${answeredInWindow} answered; draining`);
 
-    // Drain: until every sent message is answered, or nothing moves for 20 s, or the bound.
-    const bound = (p.loadFactor * p.durationMs) * 1.5 + 30_000;
+    // Drain: until every sent message is answered, or nothing moves for `stallMs`, or the bound.
+    const bound = p.drainBoundMs ?? (p.loadFactor * p.durationMs) * 1.5 + 30_000;
+    const stallMs = p.stallMs ?? 20_000;
     let last = -1;
     let lastMove = performance.now();
     const drained = await waitFor(() => {
@@ -66,7 +71,7 @@ export function overloadScenario(options: RunOptions, p: OverloadParams = overlo
         last = answered;
         lastMove = performance.now();
       }
-      return answered >= sentCount() || performance.now() - lastMove > 20_000;
+      return answered >= sentCount() || performance.now() - lastMove > stallMs;
     }, bound);
     const drainMs = performance.now() - windowEnd;
     await sleep(500);
