@@ -60,6 +60,8 @@ export interface CheckResult {
   readonly orderViolations: number;
   /** Of those, a line sent after a reconnect answered before an earlier (replayed) line of its room. */
   readonly orderViolationsAcrossReconnect: number;
+  /** Rooms with at least one violation (one early reply makes every later-answered earlier message a violation). */
+  readonly orderViolatingRooms: number;
   readonly orderExamples: readonly string[];
   /** Replies read by another phone of the bot than the one that sent the message. */
   readonly crossDevice: number;
@@ -135,7 +137,7 @@ export function checkExactlyOnce(input: CheckInput): CheckResult {
     else unexplained.push(m.logId);
   }
 
-  const { violations, acrossReconnect, examples } = roomOrder(input.received, bySentId);
+  const { violations, acrossReconnect, rooms, examples } = roomOrder(input.received, bySentId);
   return {
     sent: input.sent.length,
     admitted,
@@ -148,6 +150,7 @@ export function checkExactlyOnce(input: CheckInput): CheckResult {
     unknownReplies,
     orderViolations: violations,
     orderViolationsAcrossReconnect: acrossReconnect,
+    orderViolatingRooms: rooms,
     orderExamples: examples,
     crossDevice,
     perKill,
@@ -167,12 +170,13 @@ export function checkExactlyOnce(input: CheckInput): CheckResult {
 function roomOrder(
   received: readonly Reception[],
   bySentId: ReadonlyMap<string, SentMessage>,
-): { violations: number; acrossReconnect: number; examples: string[] } {
+): { violations: number; acrossReconnect: number; rooms: number; examples: string[] } {
   const seen = new Set<string>();
   const highest = new Map<string, SentMessage>();
   const examples: string[] = [];
   let violations = 0;
   let acrossReconnect = 0;
+  const rooms = new Set<string>();
   const ordered = [...received].sort((a, b) => a.at - b.at);
   for (const r of ordered) {
     const m = r.logId === null ? undefined : bySentId.get(r.logId);
@@ -181,9 +185,10 @@ function roomOrder(
     const top = highest.get(m.room);
     if (top !== undefined && m.seq < top.seq) {
       violations += 1;
+      rooms.add(m.room);
       if (top.conn > m.conn) acrossReconnect += 1;
       if (examples.length < EXAMPLES) examples.push(`${m.room}: reply to #${m.seq} (connection ${m.conn}) after #${top.seq} (connection ${top.conn})`);
     } else highest.set(m.room, m);
   }
-  return { violations, acrossReconnect, examples };
+  return { violations, acrossReconnect, rooms: rooms.size, examples };
 }

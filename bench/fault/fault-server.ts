@@ -147,6 +147,19 @@ export class FaultServer {
     }
   }
 
+  /** GET an admin path: the HTTP status, or the connection error's code (`ECONNREFUSED`, …). */
+  async probe(path: string): Promise<string> {
+    if (this.metricsUrl === null) return 'no-http';
+    try {
+      const res = await fetch(this.metricsUrl.replace(/\/metrics$/, path), { signal: AbortSignal.timeout(2_000) });
+      await res.body?.cancel();
+      return String(res.status);
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      return cause?.code ?? (error as Error).name;
+    }
+  }
+
   disconnectCount(): number {
     let n = 0;
     for (const count of this.disconnects.values()) n += count;

@@ -46,6 +46,7 @@ describe('fault suite checker', () => {
     }));
     expect(r.orderViolations).toBe(1);
     expect(r.orderViolationsAcrossReconnect).toBe(1);
+    expect(r.orderViolatingRooms).toBe(1);
     expect(r.orderExamples[0]).toContain('#1');
   });
 

@@ -103,6 +103,7 @@ export function overloadScenario(options: RunOptions, p: OverloadParams = overlo
         notSentWhileDisconnected: skipped,
         duplicates: check.duplicates,
         orderViolations: check.orderViolations,
+        orderViolatingRooms: check.orderViolatingRooms,
         disconnects: { serverLog: disconnectsBeforeStop, phones: closedAtPhones, phoneReasons: phones.flatMap((ph) => ph.closes.map((c) => c.how)).slice(0, 10) },
         throughputInWindowPerSec: Math.round(answeredInWindow / ((windowEnd - start) / 1000)),
         drainMs: Math.round(drainMs),

@@ -41,18 +41,32 @@ export function sigtermScenario(options: RunOptions, p: SigtermParams = sigtermP
     const disconnectsBefore = first.disconnectCount();
     const sigtermAt = performance.now();
     scope.log(`SIGTERM with ${phones.reduce((n, ph) => n + ph.sent.length, 0)} sent so far; phones keep sending`);
+    // While closing, the admin API should answer 503 rather than refuse connections (issue 11, item 2).
+    const probes: { at: number; status: string }[] = [];
+    const probing = (async () => {
+      while (first.running) {
+        const status = await first.probe('/ready');
+        if (first.running) probes.push({ at: performance.now(), status });
+        await sleep(100);
+      }
+    })();
     const exit = await first.terminate(p.graceMs + 15_000);
+    await probing;
     const exitAt = first.exitedAt ?? performance.now();
+    // The admin server closes last: a refusal in the final 300 ms before the exit is not a finding.
+    const readiness: Record<string, number> = {};
+    for (const probe of probes) if (/^\d+$/.test(probe.status) || exitAt - probe.at > 300) readiness[probe.status] = (readiness[probe.status] ?? 0) + 1;
     stop();
     const atExit = readStore(dbFile);
     const handlerErrors = [...first.disconnects].filter(([reason]) => /handler/i.test(reason)).reduce((n, [, c]) => n + c, 0);
     const reasonsAfterSigterm = Object.fromEntries(first.disconnects);
     const received = () => phones.flatMap((ph) => ph.received);
     const answeredBeforeExit = new Set(received().filter((r) => r.at <= exitAt).map((r) => r.logId));
-    const admittedAtExit = phones.flatMap((ph) => ph.sent).filter((m) => answeredBeforeExit.has(m.logId) || atExit.chatLogged.has(m.logId) || atExit.journal.some((j) => j.log_id === m.logId));
-    const leftInJournal = atExit.journal.filter((j) => j.state === 'admitted').map((j) => j.log_id);
-    const unanswerednotKept = admittedAtExit.filter((m) => !answeredBeforeExit.has(m.logId) && !leftInJournal.includes(m.logId)).length;
-    scope.log(`exit ${exit.code ?? exit.signal} after ${Math.round(exitAt - sigtermAt)} ms; ${admittedAtExit.length} admitted, ${answeredBeforeExit.size} answered before exit, ${leftInJournal.length} left in the journal`);
+    const journaledAtExit = new Set(atExit.journal.map((j) => j.log_id));
+    const admittedAtExit = phones.flatMap((ph) => ph.sent).filter((m) => answeredBeforeExit.has(m.logId) || atExit.chatLogged.has(m.logId) || journaledAtExit.has(m.logId));
+    const leftInJournal = new Set(atExit.journal.filter((j) => j.state === 'admitted').map((j) => j.log_id));
+    const unanswerednotKept = admittedAtExit.filter((m) => !answeredBeforeExit.has(m.logId) && !leftInJournal.has(m.logId)).length;
+    scope.log(`exit ${exit.code ?? exit.signal} after ${Math.round(exitAt - sigtermAt)} ms; ${admittedAtExit.length} admitted, ${answeredBeforeExit.size} answered before exit, ${leftInJournal.size} left in the journal`);
 
     // The next start answers what the journal kept (the phones reconnect on their own).
     const second = await scope.startServer({ storeUrl: `sqlite:${dbFile}`, env: { ...env }, port });
@@ -72,6 +86,7 @@ export function sigtermScenario(options: RunOptions, p: SigtermParams = sigtermP
     expect(failures, check.duplicates === 0, `duplicate replies: ${check.duplicates}`);
     expect(failures, check.orderViolations === 0, `room order violations: ${check.orderViolations} (${check.orderExamples.slice(0, 3).join(', ')})`);
     expect(failures, replayed, `journal rows still 'admitted' ${p.replayBoundMs} ms after the restart: ${pendingCount(dbFile)}`);
+    expect(failures, (readiness['503'] ?? 0) > 0 && Object.keys(readiness).every((k) => k === '503' || k === '200'), `admin /ready while closing: ${JSON.stringify(readiness)} (expected 503, never a refused connection)`);
     expect(failures, secondExit.code === 0, `second run's exit: ${secondExit.code ?? secondExit.signal}`);
     return {
       failures,
@@ -81,15 +96,17 @@ export function sigtermScenario(options: RunOptions, p: SigtermParams = sigtermP
         admitted: check.admitted,
         answered: check.answered,
         exit: { ...exit, afterMs: Math.round(exitAt - sigtermAt) },
-        atExit: { admitted: admittedAtExit.length, answeredBeforeExit: answeredBeforeExit.size, leftInJournal: leftInJournal.length, unansweredNotKept: unanswerednotKept },
+        atExit: { admitted: admittedAtExit.length, answeredBeforeExit: answeredBeforeExit.size, leftInJournal: leftInJournal.size, unansweredNotKept: unanswerednotKept },
         unreadNeverAdmitted: check.unread,
         lostJournaled: check.lostJournaled,
         lostUnjournaled: check.lostUnjournaled,
         duplicates: check.duplicates,
         orderViolations: check.orderViolations,
+        orderViolatingRooms: check.orderViolatingRooms,
         orderExamples: check.orderExamples,
         disconnectReasonsFirstRun: reasonsAfterSigterm,
         handlerErrorDisconnects: handlerErrors,
+        readinessWhileClosing: readiness,
         notSentWhileDisconnected: phones.reduce((n, ph) => n + ph.skipped, 0),
         examples: check.examples,
         counters: interestingCounters(counters),
