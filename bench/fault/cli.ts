@@ -16,9 +16,10 @@ import { sigtermScenario } from './scenarios/sigterm.js';
  * (docs/fault-tests.md).
  *   --only a,b     scenarios: overload, sigterm, sigkill, outbox, lost (default: all)
  *   --quick        short durations (CI-sized); the default is the full length the judge uses
- *   --docs         also write the figures into docs/fault-tests.md (a full run always does)
+ *   --docs         also write the figures into docs/fault-tests.md (a full run of every scenario always does)
  *   --keep         keep the scratch directory (server logs, SQLite files) even when all pass
  *   --outbox-ready the outbox is merged: its scenario is no longer expected to fail
+ *   --render FILE  re-render the summary (and docs/fault-tests.md) from a results JSON, run nothing
  * Exit code 1 when a scenario failed (an expected failure does not count), 0 otherwise.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -40,8 +41,18 @@ const { values } = parseArgs({
     docs: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'outbox-ready': { type: 'boolean', default: false },
+    render: { type: 'string' },
   },
 });
+
+if (values.render) {
+  const file = resolve(values.render);
+  const summary = renderSummary(JSON.parse(readFileSync(file, 'utf8')) as FaultResults, relative(ROOT, file));
+  writeFileSync(file.replace(/\.json$/, '.md'), `${summary}\n`);
+  writeFileSync(DOCS_FILE, spliceDocs(readFileSync(DOCS_FILE, 'utf8'), summary));
+  process.stderr.write(`${summary}\n`);
+  process.exit(0);
+}
 
 function revision(): string {
   try {
@@ -76,12 +87,13 @@ const out: FaultResults = {
   elapsedMs: Date.now() - started,
 };
 mkdirSync(RESULTS_DIR, { recursive: true });
-const stem = `fault-${date.slice(0, 10)}-${mode}`;
+// A partial run (--only) never overwrites the day's complete results, nor the docs' figures.
+const stem = `fault-${date.slice(0, 10)}-${mode}${values.only ? `-${names.join('-')}` : ''}`;
 const jsonFile = join(RESULTS_DIR, `${stem}.json`);
 writeFileSync(jsonFile, `${JSON.stringify(out, null, 1)}\n`);
 const summary = renderSummary(out, relative(ROOT, jsonFile));
 writeFileSync(join(RESULTS_DIR, `${stem}.md`), `${summary}\n`);
-if ((mode === 'full' || values.docs) && existsSync(DOCS_FILE)) writeFileSync(DOCS_FILE, spliceDocs(readFileSync(DOCS_FILE, 'utf8'), summary));
+if (((mode === 'full' && !values.only) || values.docs) && existsSync(DOCS_FILE)) writeFileSync(DOCS_FILE, spliceDocs(readFileSync(DOCS_FILE, 'utf8'), summary));
 process.stderr.write(`\n${summary}\nresults: ${relative(ROOT, jsonFile)}\n`);
 
 const failed = results.filter((r) => r.verdict === 'fail' || r.verdict === 'error' || r.verdict === 'unexpected-pass');

@@ -28,11 +28,12 @@ function headline(s: ScenarioResult): string[] {
     case 'sigterm':
       return [
         `${num(f.sent)} sent, ${num(f.admitted)} admitted; exit ${num(f.exit?.code)} after ${num(f.exit?.afterMs)} ms; at exit ${num(f.atExit?.answeredBeforeExit)} answered, ${num(f.atExit?.leftInJournal)} left in the journal, ${num(f.atExit?.unansweredNotKept)} neither`,
+        `admin /ready while closing: ${JSON.stringify(f.readinessWhileClosing ?? null)}`,
         `over both runs: ${num(f.lostJournaled)} journaled-never-answered, ${num(f.lostUnjournaled)} processed-never-answered, ${num(f.duplicates)} duplicates, ${num(f.orderViolations)} order violations; handler-error disconnects ${num(f.handlerErrorDisconnects)}; never admitted (unread) ${num(f.unreadNeverAdmitted)}`,
       ];
     case 'sigkill':
       return [
-        `${num(f.sent)} sent, ${num(f.admitted)} admitted, ${num(f.answered)} answered; lost: ${num(f.lostJournaled)} journaled, ${num(f.windowLost)} in the window; duplicates ${num(f.duplicates)} (${num(f.windowDuplicates)} in the done-mark window, ${num(f.unexplainedDuplicates)} unexplained); order violations ${num(f.orderViolations)}`,
+        `${num(f.sent)} sent, ${num(f.admitted)} admitted, ${num(f.answered)} answered; lost: ${num(f.lostJournaled)} journaled, ${num(f.windowLost)} in the window; duplicates ${num(f.duplicates)} (${num(f.windowDuplicates)} in the done-mark window, ${num(f.unexplainedDuplicates)} unexplained); order violations ${num(f.orderViolations)} in ${num(f.orderViolatingRooms)} rooms (${num(f.orderViolationsAcrossReconnect)} a line sent after a reconnect answered before a replayed one); unread at the kills ${num(f.unreadAtKills)}`,
         ...((f.perKill ?? []) as Record<string, number>[]).map((k, i) =>
           `kill ${i + 1}: ${num(k.journalPendingAtKill)} pending in the journal, window duplicates ${num(k.windowDuplicates)}, window lost ${num(k.windowLost)}, unread ${num(k.unread)} (written up to ${num(k.maxAgeAtKillMs)} ms before the kill), restart ${num(k.downtimeMs)} ms, all phones back ${num(k.allPhonesBackMs)} ms`),
       ];
