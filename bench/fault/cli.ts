@@ -88,7 +88,7 @@ const out: FaultResults = {
 };
 mkdirSync(RESULTS_DIR, { recursive: true });
 // A partial run (--only) never overwrites the day's complete results, nor the docs' figures.
-const stem = `fault-${date.slice(0, 10)}-${mode}${values.only ? `-${names.join('-')}` : ''}`;
+const stem = `fault-${date.slice(0, 16).replace(":", "")}-${mode}${values.only ? `-${names.join('-')}` : ''}`;
 const jsonFile = join(RESULTS_DIR, `${stem}.json`);
 writeFileSync(jsonFile, `${JSON.stringify(out, null, 1)}\n`);
 const summary = renderSummary(out, relative(ROOT, jsonFile));
