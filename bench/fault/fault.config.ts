@@ -46,11 +46,11 @@ const config = defineConfig({
   plugins: [faultEcho, chatLog],
 });
 
-// The outbox (issue 11, item 5) adds `replies.outboxTtlMs`; until the schema has it, setting it
-// makes the config invalid, which the outbox scenario reports as "not implemented".
+// The outbox (issue 11, item 5): `replies.outbox.ttlMs` (default 10 min). On a branch without the
+// outbox the key makes the config invalid, which the outbox scenario reports as not implemented.
 if (env.FAULT_OUTBOX_TTL_MS) {
   const withReplies = config as { replies?: Record<string, unknown> };
-  withReplies.replies = { ...withReplies.replies, outboxTtlMs: Number(env.FAULT_OUTBOX_TTL_MS) };
+  withReplies.replies = { ...withReplies.replies, outbox: { ttlMs: Number(env.FAULT_OUTBOX_TTL_MS) } };
 }
 
 export default config;

@@ -10,7 +10,7 @@ export interface OutboxParams {
   readonly delayMs: number;
   /** How long the phone stays away. */
   readonly gapMs: number;
-  /** replies.outboxTtlMs of the expiry run (shorter than the gap minus the production time). */
+  /** replies.outbox.ttlMs of the expiry run (shorter than the gap minus the production time). */
   readonly shortTtlMs: number;
 }
 
@@ -19,7 +19,7 @@ export function outboxParams(quick: boolean): OutboxParams {
 }
 
 /** Until the outbox (issue 11, item 5) is merged, this scenario is expected to fail. */
-export const OUTBOX_PENDING = 'the outbox is being built on another branch (replies.outboxTtlMs not in the config schema on integrate)';
+export const OUTBOX_PENDING = 'the outbox is being built on another branch (replies.outbox.ttlMs not in the config schema at 9106b96)';
 
 interface Outcome {
   /** Message numbers of the replies read before the disconnect, then after the reconnect. */
