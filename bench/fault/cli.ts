@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { renderSummary, spliceDocs, type FaultResults } from './report.js';
 import type { RunOptions, ScenarioResult } from './scenario.js';
 import { lostScenario } from './scenarios/lost.js';
-import { outboxScenario } from './scenarios/outbox.js';
+import { OUTBOX_PENDING, outboxScenario } from './scenarios/outbox.js';
 import { overloadScenario } from './scenarios/overload.js';
 import { sigkillScenario } from './scenarios/sigkill.js';
 import { sigtermScenario } from './scenarios/sigterm.js';
@@ -18,7 +18,7 @@ import { sigtermScenario } from './scenarios/sigterm.js';
  *   --quick        short durations (CI-sized); the default is the full length the judge uses
  *   --docs         also write the figures into docs/fault-tests.md (a full run of every scenario always does)
  *   --keep         keep the scratch directory (server logs, SQLite files) even when all pass
- *   --outbox-ready the outbox is merged: its scenario is no longer expected to fail
+ *   --outbox-pending  a base without the outbox: its scenario is expected to fail
  *   --render FILE  re-render the summary (and docs/fault-tests.md) from a results JSON, run nothing
  * Exit code 1 when a scenario failed (an expected failure does not count), 0 otherwise.
  */
@@ -29,7 +29,7 @@ const SCENARIOS = {
   overload: (o: RunOptions) => overloadScenario(o),
   sigterm: (o: RunOptions) => sigtermScenario(o),
   sigkill: (o: RunOptions) => sigkillScenario(o),
-  outbox: (o: RunOptions) => outboxScenario(o, undefined, values['outbox-ready'] ? null : undefined),
+  outbox: (o: RunOptions) => outboxScenario(o, undefined, values['outbox-pending'] ? OUTBOX_PENDING : null),
   lost: (o: RunOptions) => lostScenario(o),
 } as const;
 type Name = keyof typeof SCENARIOS;
@@ -40,7 +40,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     docs: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
-    'outbox-ready': { type: 'boolean', default: false },
+    'outbox-pending': { type: 'boolean', default: false },
     render: { type: 'string' },
   },
 });

@@ -7,9 +7,9 @@ import { faultRun } from './fault-options.js';
  * Issue 11's SIGTERM fault, CI-sized (`npm run fault -- --only sigterm` is the full one): 20
  * phones × 10 msg/s, twice the plugin's capacity (10 at a time × 100 ms), so a backlog is queued
  * at the SIGTERM; they keep sending through it (and try to reconnect), then the next start
- * answers what the journal kept. The shutdown drain (issue 11 item 2) is being built on another
- * branch: until it is merged, the two tests it fixes are marked `fails` (they pass when the
- * scenario shows the bug); remove the marks when it lands.
+ * answers what the journal kept. Needs the shutdown drain (issue 11 item 2, merged into
+ * integrate at 5b4c8f4): on an older base the last two tests fail (handler-error closes, replies
+ * dropped).
  */
 const run = faultRun('fault-sigterm');
 let result: ScenarioResult | undefined;
@@ -29,11 +29,11 @@ describe('fault: SIGTERM while phones keep sending (real process)', () => {
     expect({ duplicates: f().duplicates, orderViolations: f().orderViolations }).toEqual({ duplicates: 0, orderViolations: 0 });
   });
 
-  it.fails('closes no connection as a handler error (shutdown drain not merged yet)', () => {
+  it('closes no connection as a handler error', () => {
     expect(f().handlerErrorDisconnects).toBe(0);
   });
 
-  it.fails('answers every admitted message before the exit or keeps it for the next start (shutdown drain not merged yet)', () => {
+  it('answers every admitted message before the exit or keeps it for the next start', () => {
     expect({ notKept: f().atExit.unansweredNotKept, lost: f().lostJournaled + f().lostUnjournaled }).toEqual({ notKept: 0, lost: 0 });
   });
 });
