@@ -63,7 +63,7 @@ describe('config error texts', () => {
   it('finds the keys of nested, defaulted and record-valued objects', () => {
     expect(keysAt(bridgeConfigSchema, [])).toContain('pipeline');
     expect(keysAt(bridgeConfigSchema, ['listen'])).toEqual(['host', 'port', 'tls']);
-    expect(keysAt(bridgeConfigSchema, ['auth', 'bots', 'LOA.i'])).toEqual(['secretKey', 'salt']);
+    expect(keysAt(bridgeConfigSchema, ['auth', 'bots', 'LOA.i'])).toEqual(['secretKey', 'salt', 'secrets']);
     expect(keysAt(bridgeConfigSchema, ['listen', 'port'])).toEqual([]);
     expect(editDistance('pipline', 'pipeline')).toBe(1);
     expect(editDistance('lsiten', 'listen')).toBe(1);
