@@ -16,7 +16,7 @@ import { BridgeError, reasonOf } from './errors.js';
 import { EventBus, eventTime } from './events/bridge-events.js';
 import { createHooks, type BridgeHooks } from './hooks.js';
 import { Journal } from './journal/journal.js';
-import { replayJournal } from './journal/journal-replay.js';
+import { JournalReplay } from './journal/journal-replay.js';
 import { LogCategories } from './log-categories.js';
 import { createLogger, flushLogger, type CoreLogger } from './logger.js';
 import { Counters } from './metrics/counters.js';
@@ -103,7 +103,8 @@ export class Bridge {
   private readonly journal: Journal | null;
   private readonly dedup: Deduplicator;
   private readonly relief: MemoryRelief | null;
-  private replayDone: Promise<unknown> = Promise.resolve();
+  /** journal: the previous run's unanswered messages, admitted as their phones come back. */
+  private readonly replay: JournalReplay | null;
   private boundAddress: { host: string; port: number } | null = null;
 
   constructor(options: CreateBridgeOptions = {}) {
@@ -226,6 +227,16 @@ export class Bridge {
       log: logs.get('message'),
       events,
     });
+    this.replay = this.journal === null ? null : new JournalReplay({
+      store: () => this.store,
+      admission: this.admission,
+      registry,
+      approvals: this.approvals,
+      events,
+      log: logs.get('message'),
+      waitMs: j.replayWaitMs,
+      maxAgeMs: j.replayMaxAgeMs,
+    });
     this.auth = new AuthGuard(settings.auth, settings.bans);
     this.security = new SecurityServices(settings, this.auth, logs.get('connection'));
     this.connections = new ConnectionManager({
@@ -241,6 +252,7 @@ export class Bridge {
       logs,
       serverVersion: SERVER_VERSION,
       admission: this.admission,
+      ...(this.replay ? { journalReplay: this.replay } : {}),
       pings: new PingRecorder({ events, writer: this.monitor.pings }),
     });
     this.plugins = new PluginHost(plugins, {
@@ -287,6 +299,9 @@ export class Bridge {
       this.approvals.start();
       // journal: the dedup memory of the previous process, before the first line is read.
       await this.seedDedup();
+      // journal: the unanswered rows are known before any phone can connect, so a phone's own
+      // rows are admitted ahead of its first line (JournalReplay.admitBefore).
+      await this.loadReplay();
       // outbox: the previous run's queued replies, known before any device can connect.
       await this.outbox?.start();
       await this.plugins.setup();
@@ -306,7 +321,7 @@ export class Bridge {
       this.log.warn('AUTO-APPROVE IS ON: every new device and room is approved on first contact. Never use this in production.');
     }
     this.log.info({ ...this.boundAddress, store: this.store.description, plugins: this.plugins.list().map((p) => p.name) }, 'botbridge listening');
-    if (this.journal !== null) this.replayDone = this.startReplay();
+    this.replay?.start();
     return this.boundAddress;
   }
 
@@ -325,6 +340,8 @@ export class Bridge {
     // Before anything awaits: a finished job returns an admission credit, and without this
     // hold reading would resume and feed lines to a closing dispatcher.
     this.connections.pauseAll('shutdown');
+    // No fallback replay into a closing dispatcher: unadmitted rows stay for the next start.
+    this.replay?.close();
     this.events.publish('bridge:closing', { graceMs, flushMs });
     await this.connections.stopAccepting();
     if (wasRunning) {
@@ -489,19 +506,10 @@ export class Bridge {
     }
   }
 
-  private async startReplay(): Promise<void> {
+  /** A store that cannot answer this costs replay only: the rows stay for the next start. */
+  private async loadReplay(): Promise<void> {
     try {
-      await replayJournal({
-        store: () => this.store,
-        admission: this.admission,
-        registry: this.registry,
-        approvals: this.approvals,
-        events: this.events,
-        log: this.logs.get('message'),
-        waitMs: this.settings.journal.replayWaitMs,
-        maxAgeMs: this.settings.journal.replayMaxAgeMs,
-        running: () => this.phase === 'running',
-      });
+      await this.replay?.load();
     } catch (error) {
       this.log.error({ err: reasonOf(error) }, 'journal replay failed; unanswered messages stay for the next start');
     }
@@ -516,10 +524,10 @@ export class Bridge {
     // outbox: its running store step (an insert, a delivery, an expiry) ends before the store closes.
     await this.outbox?.close();
     this.security.stop();
-    // journal: the last done marks (and admissions) before the store closes; replay has stopped polling.
+    // journal: the last done marks (and admissions) before the store closes.
     this.relief?.stop();
     this.dedup.stop();
-    await this.replayDone;
+    this.replay?.close();
     await this.journal?.close();
     await this.plugins.teardown();
     this.approvals.stop();

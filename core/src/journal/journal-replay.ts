@@ -9,105 +9,180 @@ import type { JournalEntry, Store } from '../store/types.js';
 
 export interface ReplayDeps {
   readonly store: () => Store;
-  readonly admission: Admission;
+  readonly admission: Pick<Admission, 'admitReplay'>;
   readonly registry: SessionRegistry;
   readonly approvals: ApprovalCache;
   readonly events: EventBus;
   readonly log: CoreLogger;
-  /** journal.replayWaitMs: how long a bot's messages wait for one of its phones. */
+  /** journal.replayWaitMs: how long a device's messages wait for that device before another phone answers them. */
   readonly waitMs: number;
   /** journal.replayMaxAgeMs: older unanswered rows are marked expired, not replayed. */
   readonly maxAgeMs: number;
-  /** False once the bridge began closing: replay stops. */
-  readonly running: () => boolean;
 }
 
 /** Rows read for replay at most (oldest first); more would wait for the next start. */
 export const REPLAY_LIMIT = 100_000;
-/** How often a bot's waiting messages look for a live approved phone of that bot. */
-const POLL_MS = 50;
 
-export interface ReplayResult {
-  readonly replayed: number;
-  readonly expired: number;
-  /** Left 'admitted' because no approved phone of their bot came within waitMs (next start tries again). */
-  readonly waiting: number;
+/** A pending row and its place in the journal (the order rows of different devices are merged in). */
+interface Pending {
+  readonly seq: number;
+  readonly entry: JournalEntry;
 }
 
 /**
- * Replays what a previous process admitted but did not finish (rows still 'admitted'), through
- * the normal pipeline (admission without dedup, dispatcher, plugins, replies). A reply needs a
- * phone: each device's rows wait for that device to be connected and approved; at `waitMs`,
- * rows whose device did not come are replayed through another approved phone of the same bot
- * (replies are routed to it, as for any reply whose device went away), else left for the next
- * start. Each device's rows are admitted in one synchronous run in journal order, so they keep
- * their room order among themselves (a live line the phone sends in the poll interval after its
- * reconnect can go first).
+ * Replays what a previous process admitted but did not finish (rows still 'admitted') through
+ * the normal pipeline (admission without dedup, dispatcher, plugins, replies), at most once per
+ * row. The rows are read before the listener opens; a device's rows are then admitted by the
+ * session itself, synchronously, at the moment it is ready and approved, after its
+ * handshakeComplete is written and before any line it sent (those it held behind or, v3.3,
+ * before the handshake) reaches admission. Admission opens the rooms' reply tickets in that
+ * order, so the replayed messages of a room are answered before the phone's fresh ones: no
+ * polling, no race.
+ *
+ * At `waitMs` after the start (the fallback), the rows of devices that did not come back are
+ * replayed through another approved live phone of the bot (replies are routed to it), all of a
+ * bot's rows in one synchronous run in journal order; a bot without one keeps them until an
+ * approved phone of it becomes ready in this run (or for the next start). Rows of a device that
+ * is not approved are never replayed: they stay 'admitted'.
  */
-export async function replayJournal(deps: ReplayDeps): Promise<ReplayResult> {
-  const store = deps.store();
-  const expired = await store.expireJournal(new Date(Date.now() - deps.maxAgeMs));
-  if (expired > 0) {
-    deps.events.publish('journal:replay', { result: 'expired', rows: expired });
-    deps.log.warn({ count: expired, maxAgeMs: deps.maxAgeMs }, 'journal: unanswered messages too old to replay; expired');
-  }
-  const rows = await store.journalPending(REPLAY_LIMIT);
-  if (rows.length === 0) return { replayed: 0, expired, waiting: 0 };
-  const byDevice = new Map<string, JournalEntry[]>();
-  for (const row of rows) {
-    const key = `${row.botName}\u0000${row.deviceId}`;
-    let list = byDevice.get(key);
-    if (list === undefined) byDevice.set(key, (list = []));
-    list.push(row);
-  }
-  deps.log.info({ count: rows.length, devices: byDevice.size }, 'journal: replaying unanswered messages once their phones are back');
-  const deadline = Date.now() + deps.waitMs;
-  const results = await Promise.all([...byDevice.values()].map((entries) => replayDevice(deps, entries, deadline)));
-  const replayed = results.reduce((sum, n) => sum + n, 0);
-  const waiting = rows.length - replayed;
-  if (waiting > 0) {
-    deps.events.publish('journal:replay', { result: 'not_replayed', rows: waiting });
-    deps.log.warn({ count: waiting, waitMs: deps.waitMs }, 'journal: no approved phone came for some bots; their messages stay for the next start');
-  }
-  return { replayed, expired, waiting };
-}
+export class JournalReplay {
+  /** Per bot, per device: unanswered rows in journal order. A row leaves when it is admitted. */
+  private readonly pending = new Map<string, Map<string, Pending[]>>();
+  private timer: NodeJS.Timeout | undefined;
+  private fallbackDue = false;
+  private closed = false;
 
-async function replayDevice(deps: ReplayDeps, entries: readonly JournalEntry[], deadline: number): Promise<number> {
-  const { botName, deviceId } = entries[0]!;
-  let source: MessageSource | undefined;
-  for (;;) {
-    if (!deps.running()) return 0;
-    const own = deps.registry.get(botName, deviceId);
-    if (own !== undefined && own.approval === 'approved') {
-      source = own;
-      break;
-    }
-    if (Date.now() >= deadline) {
-      // Its phone did not come back: another approved phone of the bot answers (outbound routes there).
-      if (anyApprovedSession(deps, botName)) source = new SandboxSource(botName, deviceId, deps.approvals);
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  if (source === undefined) return 0;
-  let replayed = 0;
-  for (const entry of entries) {
-    try {
-      const result = deps.admission.admitReplay(source, entry);
-      if ('traceId' in result) replayed += 1;
-    } catch (error) {
-      // Only a closing dispatcher throws here: the rest stays 'admitted' for the next start.
-      deps.log.warn({ botName, err: reasonOf(error) }, 'journal: replay stopped');
-      break;
-    }
-  }
-  deps.events.publish('journal:replay', { result: 'replayed', rows: replayed });
-  return replayed;
-}
+  constructor(private readonly deps: ReplayDeps) {}
 
-function anyApprovedSession(deps: ReplayDeps, botName: string): boolean {
-  for (const session of deps.registry.ofBot(botName)) {
-    if (session.approval === 'approved') return true;
+  /** Rows waiting for a phone. */
+  get size(): number {
+    let rows = 0;
+    for (const devices of this.pending.values()) for (const list of devices.values()) rows += list.length;
+    return rows;
   }
-  return false;
+
+  /** Before the listener opens: expires rows past `maxAgeMs`, reads the rest (oldest first). */
+  async load(): Promise<void> {
+    const { deps } = this;
+    const store = deps.store();
+    const expired = await store.expireJournal(new Date(Date.now() - deps.maxAgeMs));
+    if (expired > 0) {
+      deps.events.publish('journal:replay', { result: 'expired', rows: expired });
+      deps.log.warn({ count: expired, maxAgeMs: deps.maxAgeMs }, 'journal: unanswered messages too old to replay; expired');
+    }
+    const rows = await store.journalPending(REPLAY_LIMIT);
+    for (const [seq, entry] of rows.entries()) {
+      let devices = this.pending.get(entry.botName);
+      if (devices === undefined) this.pending.set(entry.botName, (devices = new Map()));
+      let list = devices.get(entry.deviceId);
+      if (list === undefined) devices.set(entry.deviceId, (list = []));
+      list.push({ seq, entry });
+    }
+    if (rows.length > 0) {
+      const devices = [...this.pending.values()].reduce((sum, d) => sum + d.size, 0);
+      deps.log.info({ count: rows.length, devices }, 'journal: replaying unanswered messages as their phones come back');
+    }
+  }
+
+  /** Once listening: starts the `waitMs` clock of the fallback. */
+  start(): void {
+    if (this.closed || this.pending.size === 0) return;
+    this.timer = setTimeout(() => this.fallback(), this.deps.waitMs);
+    this.timer.unref();
+  }
+
+  /**
+   * A session is ready (handshakeComplete written) and about to release the lines it held, or
+   * its device was just approved. Synchronous on purpose: nothing of this phone may be admitted
+   * between its replayed rows. After the fallback time, this phone also answers the rows of
+   * its bot's devices that did not come back.
+   */
+  admitBefore(session: MessageSource): void {
+    if (this.closed || session.approval !== 'approved') return;
+    const devices = this.pending.get(session.botName);
+    if (devices === undefined) return;
+    if (!this.fallbackDue) {
+      const own = devices.get(session.deviceId);
+      if (own === undefined) return;
+      devices.delete(session.deviceId);
+      if (devices.size === 0) this.pending.delete(session.botName);
+      this.admit(session.botName, own, () => session);
+      return;
+    }
+    this.admitBot(session.botName, devices, session);
+  }
+
+  /** Clears the fallback clock; rows not admitted stay 'admitted' for the next start. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+  }
+
+  private fallback(): void {
+    if (this.closed) return;
+    this.fallbackDue = true;
+    let waiting = 0;
+    for (const [botName, devices] of [...this.pending]) {
+      const phone = this.approvedPhone(botName);
+      if (phone !== undefined) this.admitBot(botName, devices, phone);
+      for (const list of this.pending.get(botName)?.values() ?? []) waiting += list.length;
+    }
+    if (waiting > 0) {
+      this.deps.events.publish('journal:replay', { result: 'not_replayed', rows: waiting });
+      this.deps.log.warn(
+        { count: waiting, waitMs: this.deps.waitMs },
+        'journal: no approved phone came for some messages; they wait for an approved phone of their bot (or the next start)',
+      );
+    }
+  }
+
+  /**
+   * Every approved device's rows of a bot in one run, merged in journal order, so a room shared
+   * by several phones of the bot keeps its order among the replayed rows. A live approved device
+   * answers its own rows; `via` (an approved live phone) stands in for the others.
+   */
+  private admitBot(botName: string, devices: Map<string, Pending[]>, via: MessageSource): void {
+    const merged: Pending[] = [];
+    for (const [deviceId, list] of devices) {
+      if (this.deps.approvals.deviceStatus(botName, deviceId) !== 'approved') continue;
+      merged.push(...list);
+      devices.delete(deviceId);
+    }
+    if (devices.size === 0) this.pending.delete(botName);
+    if (merged.length === 0) return;
+    merged.sort((a, b) => a.seq - b.seq);
+    const sources = new Map<string, MessageSource>();
+    this.admit(botName, merged, (deviceId) => {
+      let source = sources.get(deviceId);
+      if (source === undefined) {
+        const own = this.deps.registry.get(botName, deviceId);
+        // Its phone did not come back: `via` is live, so outbound routes the replies there.
+        source = own !== undefined && own.isReady && own.approval === 'approved' ? own : via.deviceId === deviceId ? via : new SandboxSource(botName, deviceId, this.deps.approvals);
+        sources.set(deviceId, source);
+      }
+      return source;
+    });
+  }
+
+  private admit(botName: string, rows: readonly Pending[], sourceOf: (deviceId: string) => MessageSource): void {
+    let replayed = 0;
+    for (const { entry } of rows) {
+      try {
+        const result = this.deps.admission.admitReplay(sourceOf(entry.deviceId), entry);
+        if ('traceId' in result) replayed += 1;
+      } catch (error) {
+        // Only a closing dispatcher refuses here: the rest stays 'admitted' for the next start.
+        this.deps.log.warn({ botName, err: reasonOf(error) }, 'journal: replay stopped');
+        break;
+      }
+    }
+    if (replayed > 0) this.deps.events.publish('journal:replay', { result: 'replayed', rows: replayed });
+  }
+
+  private approvedPhone(botName: string): MessageSource | undefined {
+    for (const session of this.deps.registry.ofBot(botName)) {
+      if (session.isReady && session.approval === 'approved') return session;
+    }
+    return undefined;
+  }
 }

@@ -26,7 +26,8 @@ const OPEN_PINGS_KEPT = 8;
  * deadline, approval, takeover), per-packet auth, ping schedule and silence detection. Packets the
  * script writes right behind its handshake (it never waits for the answer) are held, with reading
  * paused, until the handshake has been decided, then processed in order; so are the v3.3 lines
- * its offline queue sends before the handshake (bounded), ahead of them.
+ * its offline queue sends before the handshake (bounded), ahead of them. The device's journal
+ * rows a restart left unanswered go ahead of both.
  */
 export class ClientSession {
   private state: State = 'handshaking';
@@ -272,6 +273,10 @@ export class ClientSession {
       'client connected',
     );
     this.schedulePing(Math.floor(Math.random() * (this.deps.settings.session.pingJitterMs + 1)));
+    // Issue 11: the messages this device sent before a restart and never got answered enter
+    // admission first, in one synchronous run: their rooms' reply tickets open before those of
+    // the lines below, so a room's replayed messages are answered before its fresh ones.
+    this.deps.journalReplay?.admitBefore(this);
     // Queued before the handshake, then written behind it: each line's auth is checked now,
     // against the identity the handshake gave.
     for (const line of this.held.drain()) this.route(line.value, line.raw);

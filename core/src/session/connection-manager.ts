@@ -152,12 +152,14 @@ export class ConnectionManager {
     }
   }
 
-  /** An approval change of a device reaches its live connection: refused statuses disconnect it. */
+  /** An approval change of a device reaches its live connection: refused statuses disconnect it, approval replays its journal rows. */
   deviceChanged(botName: string, deviceId: string, status: string): void {
     const session = this.deps.registry.get(botName, deviceId);
     if (!session) return;
     this.deps.log.info({ botName, deviceId, status }, 'device approval changed');
     if (isRefusedStatus(status as never)) session.close('BRIDGE_ERR_DEVICE_REFUSED', `${botName}/${deviceId} is ${status}`);
+    // journal: an approval granted while connected releases the device's rows a restart left.
+    else if (status === 'approved' && session.isReady) this.deps.journalReplay?.admitBefore(session);
   }
 
   /** Registers connected devices the store has never seen (their handshake came during an outage). */

@@ -32,6 +32,11 @@ export interface SessionDeps {
     dropDuplicate(session: ClientSession, packet: AnalyzePacket): void;
   };
   readonly pings: { record(session: ClientSession, packet: PingAnswerPacket, receivedAt: number): void };
+  /**
+   * journal: admits the device's unfinished messages from before a restart (JournalReplay), run
+   * synchronously once the session is ready and approved, before any line of its own is admitted.
+   */
+  readonly journalReplay?: { admitBefore(session: ClientSession): void };
   /** The session completed its handshake (frees its handshake slot, applies queue backpressure). */
   onReady(session: ClientSession): void;
   /** The connection closed; `wasReady` tells whether it had completed the handshake. */
