@@ -171,4 +171,19 @@ describe('journal replay keeps room order against fresh lines', () => {
     expect(replies.map((r) => r.text)).toEqual(lines.map(([, text]) => `echo: ${text}`));
     expect(second.bridge.admin.counters.get('journal_replay', 'replayed')).toBe(4);
   });
+
+  it('after the fallback time with no phone of the bot, the first approved phone to come answers the rows first', async () => {
+    const { url, inspector } = await sharedStore();
+    await leaveUnanswered(url, inspector, replayed.map((text) => ['dev-1', text] as const));
+
+    const second = await start(url, [echo], { journal: { replayWaitMs: 200 } });
+    await waitFor(async () => second.bridge.admin.counters.get('journal_replay', 'not_replayed') === 3);
+    const phone = await FakeBridgeClient.connect({ port: second.port, botName: BOT, deviceId: 'dev-2', handshake: false });
+    cleanups.push(() => phone.close());
+    const fresh = ['새1', '새2'].map((text) => analyzeLine(signedAnalyze({ text, ...ROOM }, { botName: BOT, deviceID: 'dev-2' })));
+    phone.sendRaw(handshakeLine(BOT, 'dev-2') + fresh.join(''));
+    const replies = await phone.waitForReplies(5, 10_000);
+    expect(replies.map((r) => r.text)).toEqual(expected);
+    expect(second.bridge.admin.counters.get('journal_replay', 'replayed')).toBe(3);
+  });
 });

@@ -155,9 +155,9 @@ export class JournalReplay {
     this.admit(botName, merged, (deviceId) => {
       let source = sources.get(deviceId);
       if (source === undefined) {
-        const own = this.deps.registry.get(botName, deviceId);
-        // Its phone did not come back: `via` is live, so outbound routes the replies there.
-        source = own !== undefined && own.isReady && own.approval === 'approved' ? own : via.deviceId === deviceId ? via : new SandboxSource(botName, deviceId, this.deps.approvals);
+        const own = via.deviceId === deviceId ? via : this.deps.registry.get(botName, deviceId);
+        // Its phone is not back: `via` is live, so outbound routes the replies there.
+        source = own !== undefined && own.approval === 'approved' ? own : new SandboxSource(botName, deviceId, this.deps.approvals);
         sources.set(deviceId, source);
       }
       return source;
