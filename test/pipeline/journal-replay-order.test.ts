@@ -1,12 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { definePlugin } from '@botbridge/sdk';
+import { describe, expect, it } from 'vitest';
 import { createTestBridge, FakeBridgeClient, type TestBridge, type TestBridgeOptions } from '@botbridge/testing';
-import { createTestDatabase, supportsTestDatabase } from '@botbridge/core/test-support';
 import { openStore, type Store } from '@botbridge/core';
 import { analyzeLine, handshakeLine, signedAnalyze } from '../e2e/helpers.js';
+import { useCleanups, sharedStoreUrl, echo, stuck } from './restart-fixtures.js';
 
 /**
  * Issue 11, "every reply in room order" across a restart: a phone that reconnects writes fresh
@@ -19,50 +15,19 @@ import { analyzeLine, handshakeLine, signedAnalyze } from '../e2e/helpers.js';
 const BOT = 'order-bot';
 const ROOM = { room: '순서방', channelId: '300' };
 
-let cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
-  cleanups = [];
-});
+const cleanup = useCleanups();
 
 async function sharedStore(): Promise<{ url: string; inspector: Store }> {
-  const fromEnv = process.env.BOTBRIDGE_TEST_STORE;
-  let url: string;
-  if (fromEnv !== undefined && supportsTestDatabase(fromEnv)) {
-    const database = await createTestDatabase(fromEnv);
-    cleanups.push(() => database.drop());
-    url = database.url;
-  } else {
-    const dir = await mkdtemp(join(tmpdir(), 'botbridge-replay-order-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    url = `sqlite:${join(dir, 'bridge.db')}`;
-  }
+  const url = await sharedStoreUrl(cleanup, 'replay-order');
   // The test reads the journal through a store of its own (the bridge's parts are private).
   const inspector = await openStore(url);
-  cleanups.push(() => inspector.close());
+  cleanup(() => inspector.close());
   return { url, inspector };
 }
 
-const echo = definePlugin({
-  name: 'echo',
-  setup(ctx) {
-    ctx.onMessage(({ message }) => `echo: ${message.text}`);
-  },
-});
-
-/** Holds every message until its job is aborted, and never replies. */
-const stuck = definePlugin({
-  name: 'stuck',
-  setup(ctx) {
-    ctx.onMessage(async ({ signal }) => {
-      await new Promise((resolve) => signal.addEventListener('abort', resolve));
-    });
-  },
-});
-
 async function start(url: string, plugins: TestBridgeOptions['plugins'], config: TestBridgeOptions['config'] = {}, autoApprove = true): Promise<TestBridge> {
   const t = await createTestBridge({ plugins, autoApprove, config: { store: { url }, pipeline: { replyGapMs: 0 }, ...config } });
-  cleanups.push(() => t.close());
+  cleanup(() => t.close());
   return t;
 }
 
@@ -100,7 +65,7 @@ describe('journal replay keeps room order against fresh lines', () => {
     // A long fallback wait: only the phone's own return may replay its rows.
     const second = await start(url, [echo], { journal: { replayWaitMs: 60_000 } });
     const phone = await FakeBridgeClient.connect({ port: second.port, botName: BOT, deviceId: 'dev-1', handshake: false });
-    cleanups.push(() => phone.close());
+    cleanup(() => phone.close());
     const fresh = ['새1', '새2'].map((text) => analyzeLine(signedAnalyze({ text, ...ROOM }, { botName: BOT, deviceID: 'dev-1' })));
     phone.sendRaw(handshakeLine(BOT, 'dev-1') + fresh.join(''));
 
@@ -121,7 +86,7 @@ describe('journal replay keeps room order against fresh lines', () => {
       port: second.port, botName: BOT, deviceId: 'dev-1', protocol: '3.3',
       queued: [{ text: '새1', ...ROOM }, { text: '새2', ...ROOM }],
     });
-    cleanups.push(() => phone.close());
+    cleanup(() => phone.close());
     const replies = await phone.waitForReplies(5, 10_000);
     expect(replies.map((r) => r.text)).toEqual(expected);
     expect(second.bridge.admin.counters.get('journal_replay', 'replayed')).toBe(3);
@@ -179,7 +144,7 @@ describe('journal replay keeps room order against fresh lines', () => {
     const second = await start(url, [echo], { journal: { replayWaitMs: 200 } });
     await waitFor(async () => second.bridge.admin.counters.get('journal_replay', 'not_replayed') === 3);
     const phone = await FakeBridgeClient.connect({ port: second.port, botName: BOT, deviceId: 'dev-2', handshake: false });
-    cleanups.push(() => phone.close());
+    cleanup(() => phone.close());
     const fresh = ['새1', '새2'].map((text) => analyzeLine(signedAnalyze({ text, ...ROOM }, { botName: BOT, deviceID: 'dev-2' })));
     phone.sendRaw(handshakeLine(BOT, 'dev-2') + fresh.join(''));
     const replies = await phone.waitForReplies(5, 10_000);

@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { definePlugin } from '@botbridge/sdk';
+import { describe, expect, it } from 'vitest';
 import { createTestBridge, type TestBridge, type TestBridgeOptions } from '@botbridge/testing';
-import { createTestDatabase, supportsTestDatabase } from '@botbridge/core/test-support';
 import { openStore } from '@botbridge/core';
+import { useCleanups, sharedStoreUrl, echo, stuck } from './restart-fixtures.js';
 
 /**
  * The journal across a restart, through real TCP and one store shared by two bridges in turn
@@ -14,44 +10,13 @@ import { openStore } from '@botbridge/core';
  * by the next bridge, in room order, once the phone is back.
  */
 
-let cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
-  cleanups = [];
-});
+const cleanup = useCleanups();
 
-async function sharedStore(): Promise<string> {
-  const fromEnv = process.env.BOTBRIDGE_TEST_STORE;
-  if (fromEnv !== undefined && supportsTestDatabase(fromEnv)) {
-    const database = await createTestDatabase(fromEnv);
-    cleanups.push(() => database.drop());
-    return database.url;
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'botbridge-journal-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return `sqlite:${join(dir, 'bridge.db')}`;
-}
-
-const echo = definePlugin({
-  name: 'echo',
-  setup(ctx) {
-    ctx.onMessage(({ message }) => `echo: ${message.text}`);
-  },
-});
-
-/** Holds every message until its job is aborted, and never replies. */
-const stuck = definePlugin({
-  name: 'stuck',
-  setup(ctx) {
-    ctx.onMessage(async ({ signal }) => {
-      await new Promise((resolve) => signal.addEventListener('abort', resolve));
-    });
-  },
-});
+const sharedStore = () => sharedStoreUrl(cleanup, 'journal');
 
 async function start(url: string, plugins: TestBridgeOptions['plugins'], extra: TestBridgeOptions['config'] = {}): Promise<TestBridge> {
   const t = await createTestBridge({ plugins, config: { store: { url }, pipeline: { replyGapMs: 0 }, ...extra } });
-  cleanups.push(() => t.close());
+  cleanup(() => t.close());
   return t;
 }
 
@@ -87,7 +52,7 @@ describe('journal across a restart', () => {
     const url = await sharedStore();
     // The test reads the journal through a store of its own (the bridge's parts are private).
     const inspector = await openStore(url);
-    cleanups.push(() => inspector.close());
+    cleanup(() => inspector.close());
     const first = await start(url, [stuck], { shutdown: { graceMs: 200 }, pipeline: { replyGapMs: 0, concurrency: { perRoom: 1 } } });
     const phone1 = await first.client({ botName: 'journal-bot', deviceId: 'dev-1' });
     for (const [i, text] of ['가', '나', '다'].entries()) phone1.analyze({ text, logId: String(800_001 + i), channelId: '200', room: '방' });

@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { definePlugin, type SendResult } from '@botbridge/sdk';
 import { createTestBridge, type FakeBridgeClient, type TestBridge, type TestBridgeOptions } from '@botbridge/testing';
-import { createTestDatabase, supportsTestDatabase } from '@botbridge/core/test-support';
 import { openStore } from '@botbridge/core';
+import { useCleanups, sharedStoreUrl } from './restart-fixtures.js';
 
 /**
  * The offline outbox over real TCP, with the real store (a SQLite file, or a MariaDB database
@@ -20,33 +17,19 @@ const CHANNEL = '4242';
 const ROOM = '아웃박스방';
 const target = { botName: BOT, room: ROOM, channelId: CHANNEL };
 
-let cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
-  cleanups = [];
-});
+const cleanup = useCleanups();
 
-async function sharedStore(): Promise<string> {
-  const fromEnv = process.env.BOTBRIDGE_TEST_STORE;
-  if (fromEnv !== undefined && supportsTestDatabase(fromEnv)) {
-    const database = await createTestDatabase(fromEnv);
-    cleanups.push(() => database.drop());
-    return database.url;
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'botbridge-outbox-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return `sqlite:${join(dir, 'bridge.db')}`;
-}
+const sharedStore = () => sharedStoreUrl(cleanup, 'outbox');
 
 async function start(options: TestBridgeOptions): Promise<TestBridge> {
   const t = await createTestBridge(options);
-  cleanups.push(() => t.close());
+  cleanup(() => t.close());
   return t;
 }
 
 async function phone(t: TestBridge, deviceId = DEVICE): Promise<FakeBridgeClient> {
   const client = await t.client({ botName: BOT, deviceId });
-  cleanups.push(() => client.close());
+  cleanup(() => client.close());
   return client;
 }
 
@@ -176,7 +159,7 @@ describe('offline outbox', () => {
     });
     const config = { store: { url }, pipeline: { replyGapMs: 0 } };
     const one = await createTestBridge({ plugins: [slow], config });
-    cleanups.push(() => one.close());
+    cleanup(() => one.close());
     const first = await phone(one);
     first.analyze({ text: 'm1', channelId: CHANNEL, room: ROOM });
     await isRunning;
