@@ -159,12 +159,14 @@ export class Outbound {
   /** The protocol-neutral packet; the session's codec writes it (outbound never picks a protocol). */
   message(out: OutgoingReply): MessageResponseMessage {
     const { reply, target } = out;
-    const base = { room: target.room, channelId: target.channelId, botName: target.botName };
-    if (reply.kind === 'text') return { ...base, content: { kind: 'text', text: reply.text } };
+    // Literals, not a spread of a shared base: one reply is one object per hop on this path.
+    if (reply.kind === 'text') return { room: target.room, channelId: target.channelId, botName: target.botName, content: { kind: 'text', text: reply.text } };
     const { minMediaWaitMs, maxMediaWaitMs } = this.deps.settings.replies;
     const wait = reply.waitMs === undefined ? 0 : Math.min(maxMediaWaitMs, Math.max(minMediaWaitMs, Math.round(reply.waitMs)));
     const content = { kind: 'media', form: reply.form, items: reply.items, mediaType: reply.mediaType ?? 'image' } as const;
-    return wait > 0 ? { ...base, content, mediaWaitTime: wait } : { ...base, content };
+    return wait > 0
+      ? { room: target.room, channelId: target.channelId, botName: target.botName, content, mediaWaitTime: wait }
+      : { room: target.room, channelId: target.channelId, botName: target.botName, content };
   }
 
   /**

@@ -54,10 +54,26 @@ class OpenTicket {
   constructor(readonly order: Ticket) {}
 }
 
+/** One `reply` call's results, filled slot by slot as its replies are decided (a class, not closures per reply). */
+class ResultSlots {
+  constructor(
+    readonly decided: (SendResult | undefined)[],
+    private open: number,
+    private readonly resolve: (results: readonly SendResult[]) => void,
+  ) {}
+
+  fill(index: number, result: SendResult): void {
+    this.decided[index] = result;
+    if (--this.open === 0) this.resolve(this.decided as SendResult[]);
+  }
+}
+
 interface Queued {
   readonly out: OutgoingReply;
   readonly ticket: OpenTicket;
-  readonly done: ((result: SendResult) => void) | undefined;
+  /** Where this reply's result goes when the caller asked for results. */
+  readonly slots: ResultSlots | undefined;
+  readonly slot: number;
 }
 
 export interface ReplyPathDeps {
@@ -115,9 +131,13 @@ export class ReplyPath {
    * (a job that had replied is done: replaying it would repeat its replies).
    */
   watch(ticket: ReplyTicket, abort: AbortWatch): void {
-    const onAbort = () => this.finish(ticket, !(isBridgeError(abort.reason, 'BRIDGE_ERR_SHUTDOWN') && !own(ticket).replied));
-    if (abort.aborted) onAbort();
-    else abort.onAbort(onAbort);
+    // Not a named const: under tsx (keepNames) a named closure costs a defineProperty per job.
+    if (abort.aborted) this.finishAborted(ticket, abort);
+    else abort.onAbort(() => this.finishAborted(ticket, abort));
+  }
+
+  private finishAborted(ticket: ReplyTicket, abort: AbortWatch): void {
+    this.finish(ticket, !(isBridgeError(abort.reason, 'BRIDGE_ERR_SHUTDOWN') && !own(ticket).replied));
   }
 
   /** The ticket gets no more replies. Idempotent; `processed: false` for a job that never ran. */
@@ -172,19 +192,16 @@ export class ReplyPath {
     }
     if (t.released) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
     t.replied = true;
-    decided.forEach((result, i) => {
+    for (let i = 0; i < decided.length; i += 1) {
+      const result = decided[i];
       if (result !== undefined) this.refused(result, t, outs[i]!);
-    });
+    }
     if (ready.length === 0) return { emitted: 0, results: wantResults ? Promise.resolve(decided as SendResult[]) : undefined };
     let results: Promise<readonly SendResult[]> | undefined;
-    let slot: ((index: number) => (result: SendResult) => void) | undefined;
+    let slots: ResultSlots | undefined;
     if (wantResults) {
       results = new Promise((resolve) => {
-        let open = ready.length;
-        slot = (index) => (result) => {
-          decided[index] = result;
-          if (--open === 0) resolve(decided as SendResult[]);
-        };
+        slots = new ResultSlots(decided, ready.length, resolve);
       });
     }
     // Published before emit: the sequencer may send a reply that is first in line right away.
@@ -194,7 +211,8 @@ export class ReplyPath {
         this.deps.events.publish('reply:queued', { traceId: out.traceId, botName: out.target.botName, room: out.target.room, index: out.index, at });
       }
     }
-    const items = ready.map((out, i): Queued => ({ out, ticket: t, done: slot?.(readyAt[i]!) }));
+    const items: Queued[] = [];
+    for (let i = 0; i < ready.length; i += 1) items.push({ out: ready[i]!, ticket: t, slots, slot: readyAt[i]! });
     t.pending += items.length;
     if (this.deviceWatch !== null) for (const item of items) this.deviceWatch.add(item);
     this.sequencer.emit(t.order, items);
@@ -269,7 +287,7 @@ export class ReplyPath {
 
   private delivered(queued: Queued, result: SendResult): void {
     this.count(result, queued.out);
-    queued.done?.(result);
+    queued.slots?.fill(queued.slot, result);
     const t = queued.ticket;
     t.results?.push(result);
     t.pending -= 1;

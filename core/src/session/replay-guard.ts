@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export interface ReplayGuardOptions {
   /** auth.timestampWindowMs: a block is accepted while its timestamp is this close to server time. */
@@ -78,9 +78,12 @@ function prune(seen: Map<string, Seen>, nowMs: number): void {
   }
 }
 
-/** 16 bytes of SHA-256: a short key keeps a full share in a few MB. */
+/**
+ * 16 bytes of SHA-256: a short key keeps a full share in a few MB. One-shot `hash` over the joined
+ * string gives the same digest as incremental updates at a fraction of a Hash object's cost.
+ */
 function digest(signature: string, packetId: string): string {
-  return createHash('sha256').update(signature).update('\u0000').update(packetId).digest('base64').slice(0, 22);
+  return hash('sha256', signature + '\u0000' + packetId, 'base64').slice(0, 22);
 }
 
 /**
@@ -101,5 +104,5 @@ export function analyzePacketId(packet: {
   // Dedup scopes a logId by channel (PROTOCOL.md §7): the same logId in another room is another message.
   if (packet.logId !== null) return `l:${packet.channelId ?? ''}:${packet.logId}`;
   const fields = [packet.room, packet.sender, packet.text, packet.channelId ?? '', packet.userHash ?? '', packet.timestamp ?? '', packet.threadId ?? ''];
-  return `h:${createHash('sha256').update(fields.join('\u0000')).digest('base64')}`;
+  return `h:${hash('sha256', fields.join('\u0000'), 'base64')}`;
 }

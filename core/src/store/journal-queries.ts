@@ -31,9 +31,15 @@ export function journalThreadWriter(db: Kysely<Database>, clock: DbClock, write:
     if (commit.admitted.length === 0 && commit.done.length === 0) return;
     const groups: { sql: string; rows: unknown[][] }[] = [];
     if (commit.admitted.length > 0) {
-      const rows = commit.admitted.map((entry) => journalValues(entry, clock));
-      insertSql ??= compiledSql(db.insertInto('botbridge_journal').orIgnore().values(rows[0]!), Object.values(rows[0]!));
-      groups.push({ sql: insertSql, rows: rows.map((row) => Object.values(row)) });
+      if (insertSql === undefined) {
+        // Checked against journalRow: a column order that drifted from journalValues fails here, once.
+        const first = commit.admitted[0]!;
+        insertSql = compiledSql(db.insertInto('botbridge_journal').orIgnore().values(journalValues(first, clock)), journalRow(first, clock));
+      }
+      // Each row straight as its values (journalRow keeps journalValues' column order): no object per row.
+      const rows: unknown[][] = [];
+      for (const entry of commit.admitted) rows.push(journalRow(entry, clock));
+      groups.push({ sql: insertSql, rows });
     }
     if (commit.done.length > 0) {
       const doneAt = clock.toDb(commit.at);
@@ -129,6 +135,28 @@ export async function pruneJournal(db: Kysely<Database>, clock: DbClock, before:
   if (rows.length === 0) return 0;
   const result = await db.deleteFrom('botbridge_journal').where('id', 'in', rows.map((r) => r.id)).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** journalValues' values in its column order (the compiled INSERT binds them in that order). */
+function journalRow(entry: JournalEntry, clock: DbClock): unknown[] {
+  return [
+    entry.botName,
+    entry.channelId,
+    entry.logId,
+    entry.deviceId,
+    entry.roomKey,
+    entry.room,
+    entry.sender,
+    entry.text,
+    entry.userHash,
+    entry.isGroupChat ? 1 : 0,
+    entry.isMention ? 1 : 0,
+    entry.clientTimestamp,
+    entry.traceId,
+    entry.doneAt === null ? 'admitted' : 'done',
+    clock.toDb(entry.admittedAt),
+    entry.doneAt === null ? null : clock.toDb(entry.doneAt),
+  ];
 }
 
 function journalValues(entry: JournalEntry, clock: DbClock) {

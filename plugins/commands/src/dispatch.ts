@@ -39,24 +39,23 @@ export function createCommandHandler(
     if (matched === undefined) return undefined;
     const { command, trigger } = matched;
     if (options.isEnabled !== undefined && !options.isEnabled(command, ctx.message)) return undefined;
-    // Made on first use: most commands never log, and a child logger per command is not free.
-    let commandLog: Logger | undefined;
-    const log = (): Logger => (commandLog ??= ctx.log.child({ command: command.name }));
+    // The child logger is made on use only (most commands never log); a module function, not a
+    // closure per message (tsx's keepNames names each one: a defineProperty per message).
 
     const { prompt, raw } = splitParameters(matched.rest);
     const specs = withChannelId(command.parameters ?? NO_PARAMETERS);
     const validation = validateParameters(raw, specs);
     if (!validation.ok) return text(`❌ 파라미터 오류: ${validation.error}`);
-    if (validation.unknown.length > 0) log().debug({ unknown: validation.unknown }, 'unknown command parameters ignored');
-    if (validation.clamped.length > 0) log().debug({ clamped: validation.clamped }, 'command parameters clamped');
+    if (validation.unknown.length > 0) commandLog(ctx, command.name).debug({ unknown: validation.unknown }, 'unknown command parameters ignored');
+    if (validation.clamped.length > 0) commandLog(ctx, command.name).debug({ clamped: validation.clamped }, 'command parameters clamped');
 
     const channelId = validation.values['channel-id'];
     if (channelId !== undefined && String(channelId) !== ctx.message.channelId) {
-      log().debug({ target: channelId, current: ctx.message.channelId }, 'command addressed to another channel ignored');
+      commandLog(ctx, command.name).debug({ target: channelId, current: ctx.message.channelId }, 'command addressed to another channel ignored');
       return noReply();
     }
     if (command.adminOnly === true && !options.isAdmin(ctx.message)) {
-      log().info({ userHash: ctx.message.userHash }, 'admin-only command refused');
+      commandLog(ctx, command.name).info({ userHash: ctx.message.userHash }, 'admin-only command refused');
       return text(ADMIN_ONLY_TEXT);
     }
     if (command.promptRequired === true && prompt.length === 0) return text(`사용법: ${trigger} {내용}`);
@@ -66,10 +65,14 @@ export function createCommandHandler(
       return result ?? noReply();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      log().error({ err: error }, 'command failed');
+      commandLog(ctx, command.name).error({ err: error }, 'command failed');
       return text(`명령어 처리 중 오류가 발생했습니다: ${message}`);
     }
   };
+}
+
+function commandLog(ctx: MessageContext, name: string): Logger {
+  return ctx.log.child({ command: name });
 }
 
 /** Per parameter list (commands are defined once): not a new array for every message. */
