@@ -16,12 +16,13 @@ import { closedLoopScenarios, openLoopScenarios } from './scenarios/load-scenari
 import { mariadbScenarios } from './scenarios/mariadb-scenarios.js';
 import { profileScenarios } from './scenarios/profile-scenarios.js';
 import { profilerCostScenario } from './scenarios/profiler-scenario.js';
+import { protocolCostScenario } from './scenarios/protocol-scenario.js';
 import { nothingLostScenario } from './scenarios/nothing-lost-scenario.js';
 
 /**
  * `npm run bench` / `npm run bench:quick`.
  *   --quick            the scaled-down plan (under 2 minutes)
- *   --only a,b         scenarios: closed, open, idle, churn, mariadb, profile, profiler, lost
+ *   --only a,b         scenarios: closed, open, idle, churn, mariadb, profile, profiler, protocols, lost
  *   --render FILE      re-render docs/benchmarks.md from an existing results JSON, run nothing
  *   --no-docs          write the JSON and charts but leave docs/benchmarks.md alone (full run)
  *   --docs             also render docs/benchmarks.md from a quick run (by default only a full
@@ -37,7 +38,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const RESULTS_DIR = join(ROOT, 'bench/results');
 const DOCS_FILE = join(ROOT, 'docs/benchmarks.md');
 const ANALYSIS_FILE = join(ROOT, 'bench/analysis.md');
-const SCENARIOS = ['closed', 'open', 'idle', 'churn', 'mariadb', 'profile', 'profiler', 'lost'] as const;
+const SCENARIOS = ['closed', 'open', 'idle', 'churn', 'mariadb', 'profile', 'profiler', 'protocols', 'lost'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -117,6 +118,7 @@ async function run(plan: BenchPlan, only: ReadonlySet<string>): Promise<BenchRes
     const profilerCost = only.has('profiler')
       ? await attempt(ctx, 'profiler', () => profilerCostScenario(ctx, (reason) => failures.push(`profiler: ${reason}`)), failures)
       : null;
+    const protocolCost = only.has('protocols') ? await attempt(ctx, 'protocols', () => protocolCostScenario(ctx), failures) : null;
     return {
       schema: 1,
       mode: plan.mode,
@@ -132,6 +134,7 @@ async function run(plan: BenchPlan, only: ReadonlySet<string>): Promise<BenchRes
       mariadb,
       profiles,
       profilerCost,
+      protocolCost,
       nothingLost,
       machineLoad: ctx.quiet,
       elapsedMs: Date.now() - started.getTime(),

@@ -29,6 +29,11 @@ export interface BenchPlan {
    */
   readonly profilerCost: { readonly connections: number; readonly rounds: number; readonly guardMessages: number; readonly guardRepeats: number };
   /**
+   * What protocol v3.3 costs against v3.2 (issue 12): closed-loop botbridge runs with every phone
+   * on v3.2, then every phone on v3.3, alternated for `rounds` rounds.
+   */
+  readonly protocolCost: { readonly connections: number; readonly window: number; readonly rounds: number };
+  /**
    * Issue 11's "nothing lost" runs: botbridge alone, closed loop at `connections`, a `durationMs`
    * window on SQLite and on MariaDB; chat-log rows counted against rows due, RSS idle → peak →
    * after `cooldownMs` with the phones still connected.
@@ -60,6 +65,7 @@ export const fullPlan: BenchPlan = {
   mariadb: { url: MARIADB_URL, connections: [1, 10, 100, 1_000] },
   profile: { closedLoopConnections: 100, churnCycles: 20_000 },
   profilerCost: { connections: 100, rounds: 3, guardMessages: 5_000, guardRepeats: 200 },
+  protocolCost: { connections: 100, window: 1, rounds: 3 },
   nothingLost: { connections: 100, durationMs: 60_000, cooldownMs: 60_000 },
 };
 
@@ -77,6 +83,7 @@ export const quickPlan: BenchPlan = {
   mariadb: { url: MARIADB_URL, connections: [100] },
   profile: null,
   profilerCost: { connections: 100, rounds: 1, guardMessages: 1_000, guardRepeats: 300 },
+  protocolCost: { connections: 100, window: 1, rounds: 1 },
   // The cool-down outlasts memory.releaseAfterQuietMs (10 s) plus its sampling, so the release is measured.
   nothingLost: { connections: 100, durationMs: 5_000, cooldownMs: 20_000 },
 };

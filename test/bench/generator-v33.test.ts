@@ -3,7 +3,10 @@ import { createTestBridge, type TestBridge } from '@botbridge/testing';
 import { commands } from '@botbridge/plugin-commands';
 import { usePlugin } from '@botbridge/sdk';
 import { BenchConnection, emptyCounts, type LoadSink } from '../../bench/src/generator/bench-connection.js';
+import { closeConnections, connectAndReport } from '../../bench/src/generator/connect-pool.js';
 import { identityFor } from '../../bench/src/generator/identities.js';
+import type { ConnectedMessage } from '../../bench/src/generator/messages.js';
+import type { IpcChannel } from '../../bench/src/ipc/channel.js';
 import { SampleBuffer } from '../../bench/src/generator/samples.js';
 
 /**
@@ -47,5 +50,25 @@ describe('bench connections of both protocols', () => {
       expect(sink.latencies.length).toBe(5);
     }
     await expect.poll(() => bridge!.bridge.clients().length).toBe(0);
+  });
+
+  it('opens every phone of a load task on the task\'s protocol (the protocols scenario), v3.2 when it names none', async () => {
+    bridge = await createTestBridge({ plugins: [usePlugin(commands, {})] });
+    const sink: LoadSink = { counts: emptyCounts(), latencies: new SampleBuffer(16), window: { start: 0, end: Number.POSITIVE_INFINITY } };
+    const reports: ConnectedMessage[] = [];
+    // connectAndReport only sends on its channel: record what the coordinator would receive.
+    const channel = { send: async (message: ConnectedMessage) => void reports.push(message) } as unknown as IpcChannel;
+    for (const [protocol, first, expected] of [['3.3', 0, 'v3.3'], [undefined, 10, 'v3.2']] as const) {
+      const task = { port: bridge.port, first, count: 4, connectConcurrency: 2, ...(protocol ? { protocol } : {}) };
+      const opened = await connectAndReport(task, 'load', 'c', sink, channel);
+      try {
+        expect(reports.at(-1)).toMatchObject({ type: 'connected', opened: 4, failures: 0, notApproved: 0 });
+        const clients = bridge.bridge.clients();
+        expect(clients.map((c) => c.protocol)).toEqual([expected, expected, expected, expected]);
+      } finally {
+        await closeConnections(opened.conns);
+      }
+      await expect.poll(() => bridge!.bridge.clients().length).toBe(0);
+    }
   });
 });

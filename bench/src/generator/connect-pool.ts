@@ -72,10 +72,10 @@ export async function closeConnections(conns: readonly BenchConnection[], concur
 
 /**
  * A worker's opening move in every scenario: open its share of the connections (identities
- * `<kind>` numbered from `first`, tags `<tagPrefix><n>`) and report them to the coordinator.
+ * `<kind>` numbered from `first`, tags `<tagPrefix><n>`, all on `protocol`) and report them to the coordinator.
  */
 export async function connectAndReport(
-  task: { readonly port: number; readonly first: number; readonly count: number; readonly connectConcurrency: number },
+  task: { readonly port: number; readonly first: number; readonly count: number; readonly connectConcurrency: number; readonly protocol?: '3.2' | '3.3' },
   kind: 'load' | 'idle',
   tagPrefix: string,
   sink: LoadSink,
@@ -85,7 +85,7 @@ export async function connectAndReport(
     task.port,
     task.count,
     task.connectConcurrency,
-    (i) => ({ identity: identityFor(kind, task.first + i), tag: `${tagPrefix}${task.first + i}` }),
+    (i) => ({ identity: { ...identityFor(kind, task.first + i), protocol: task.protocol ?? '3.2' }, tag: `${tagPrefix}${task.first + i}` }),
     sink,
   );
   await channel.send({

@@ -18,6 +18,8 @@ export interface LoadTask {
   readonly drainMs: number;
   /** Keep the connections open (answering pings) this long after reporting: the memory cool-down. */
   readonly holdAfterMs?: number;
+  /** Which script line every phone of the task plays; '3.2' when absent. */
+  readonly protocol?: '3.2' | '3.3';
 }
 
 export interface IdleTask {

@@ -1,6 +1,6 @@
 import type { Percentiles } from '../generator/samples.js';
-import type { BenchResults, IdleFigures, LoadComparison, LoadFigures, NothingLostRun, ProfileSummary, ProfilerCost } from './results-types.js';
-import { evaluateTargets } from './targets.js';
+import type { BenchResults, IdleFigures, LoadComparison, LoadFigures, NothingLostRun, ProfileSummary, ProfilerCost, ProtocolCost } from './results-types.js';
+import { evaluateTargets, PROTOCOL_V33_MAX_CPU_RATIO } from './targets.js';
 
 /**
  * docs/benchmarks.md from a results JSON: method, targets, one table per scenario, the charts,
@@ -195,6 +195,31 @@ export function profilerSection(p: ProfilerCost): string[] {
   return out;
 }
 
+/** Issue 12's "Protocol v3.2 vs v3.3" section: the same load with every phone on one line, then the other. */
+export function protocolSection(p: ProtocolCost): string[] {
+  const out = [
+    '## Protocol v3.2 vs v3.3',
+    '',
+    `botbridge alone (the echo baseline speaks v3.2 only), closed loop, ${n(p.connections)} connections, ${p.window} request(s) in flight each, SQLite store, chat log on, the Domaeka bench config: ` +
+      `one run with every phone on protocol v3.2, one with every phone on v3.3, ${p.rounds} round(s), alternating which goes first, a fresh server each run. Ratios are v3.3 ÷ v3.2.`,
+    '',
+    '| protocol | replies/s | p50 / p90 / p99 / p99.9 / max (ms) | errors | chat-log rows written / due | server CPU | server CPU per reply | generator CPU | others\' CPU |',
+    '|---|---:|---|---|---|---:|---:|---:|---:|',
+  ];
+  for (const [label, f] of [['v3.2', p.v32], ['v3.3', p.v33]] as const) {
+    const rounds = f.perRound.length > 1 ? ` (${f.perRound.map(n).join(', ')})` : '';
+    out.push(`| ${label} | ${n(f.repliesPerSec)}${rounds} | ${lat(f.latency)} | ${problems(f)} | ${chatLogCell(f)} | ${f.serverCpu.toFixed(2)} | ${usPerReply(f).toFixed(0)} µs | ${f.generatorCpu.toFixed(2)} | ${f.otherCpu.toFixed(2)} |`);
+  }
+  out.push(`| **v3.3 ÷ v3.2** | **${x2(p.ratio.throughput)}** | p50 ${x2(p.ratio.p50)}, p99 ${x2(p.ratio.p99)} | | | | **${x2(p.ratio.cpuPerReply)}** | | |`, '');
+  const delta = usPerReply(p.v33) - usPerReply(p.v32);
+  out.push(
+    `Server CPU per reply ${signed(delta, 1)} µs on v3.3 (${x2(p.ratio.cpuPerReply)}; the target allows ${x2(PROTOCOL_V33_MAX_CPU_RATIO)})` +
+      (p.rounds > 1 ? '; the per-round values in brackets show the run-to-run spread.' : '; one round only, so the spread between runs is not known.'),
+    '',
+  );
+  return out;
+}
+
 function busyText(r: BenchResults): string {
   const b = [...r.machineLoad.busyBeforeRuns].sort((x, y) => x - y);
   if (b.length === 0) return 'not measured';
@@ -233,7 +258,7 @@ export function renderDocs(input: RenderInput): string {
     '- The machine is shared: generator and server compete for the same 2 cores, so a server near 1.0 core of CPU is saturated, and the generator\'s share is shown in every row. ' +
       `Other tenants also use it: before each run the bench waits (up to 30 s; 1.5 s in quick mode) until the machine is ≤ 25% busy without it. In this run the machine was ${busyText(r)} busy before the runs (median, max), and ${n(r.machineLoad.waitedMs / 1000)} s were spent waiting; the CPU other tenants used *during* each window is in the "others' CPU" column (cores).`,
     '',
-    '## Targets (issues 5 and 11)',
+    '## Targets (issues 5, 11 and 12)',
     '',
     '| target | measured | met |',
     '|---|---|---|',
@@ -299,6 +324,7 @@ export function renderDocs(input: RenderInput): string {
   }
   else out.push(`**Not run**: ${(r.mariadb as { reason: string }).reason}`, '');
   if (r.profilerCost) out.push(...profilerSection(r.profilerCost));
+  if (r.protocolCost) out.push(...protocolSection(r.protocolCost));
   if (r.profiles.length > 0) {
     out.push('## Profiles of botbridge', '');
     out.push('V8 sampling profiler in the server process (inspector, 200 µs interval), started and stopped by the coordinator around the measured window only, in extra runs (profiling slows the server; the figures above come from unprofiled runs).', '');

@@ -186,6 +186,17 @@ export interface ProfilerCost {
   readonly guards: EventGuardCost | null;
 }
 
+/** Issue 12: protocol v3.3 against v3.2, botbridge alone, every phone on one line per run, alternated. */
+export interface ProtocolCost {
+  readonly connections: number;
+  readonly window: number;
+  readonly rounds: number;
+  readonly v32: LoadFigures;
+  readonly v33: LoadFigures;
+  /** v3.3 ÷ v3.2 (cpuPerReply: server CPU time per reply). */
+  readonly ratio: { readonly throughput: number; readonly p50: number; readonly p99: number; readonly cpuPerReply: number };
+}
+
 /** One of issue 11's "nothing lost" runs (botbridge alone, one long window). */
 export interface NothingLostRun {
   readonly id: string;
@@ -217,6 +228,8 @@ export interface BenchResults {
   readonly profiles: readonly ProfileSummary[];
   /** Absent in results written before the profiler scenario existed; null when not run. */
   readonly profilerCost?: ProfilerCost | null;
+  /** Absent in results written before the protocols scenario existed (issue 12); null when not run. */
+  readonly protocolCost?: ProtocolCost | null;
   /** Absent in results written before 2026-12-06; null when not run. */
   readonly nothingLost?: readonly NothingLostRun[] | null;
   /** Other tenants' CPU use (fraction of all cores) right before each run, and time spent waiting for quiet. */

@@ -147,7 +147,29 @@ export function evaluateTargets(r: BenchResults): TargetCheck[] {
   }
   // Older results files have no profilerCost at all: no row. null means not selected or failed.
   if (r.profilerCost !== undefined) out.push(profilerTarget(r.profilerCost));
+  // Likewise for the protocols scenario (issue 12).
+  if (r.protocolCost !== undefined) out.push(protocolTarget(r.protocolCost));
   return out;
+}
+
+/** Issue 12: v3.3's server CPU per reply at most this many times v3.2's. */
+export const PROTOCOL_V33_MAX_CPU_RATIO = 1.15;
+
+function protocolTarget(p: BenchResults['protocolCost']): TargetCheck {
+  const target = `v3.3 costs at most ${pct(PROTOCOL_V33_MAX_CPU_RATIO - 1)} more server CPU per reply than v3.2`;
+  if (!p) return { target, measured: 'not run', met: null, shortfall: null };
+  const ratio = p.ratio.cpuPerReply;
+  const ok = ratio <= PROTOCOL_V33_MAX_CPU_RATIO;
+  const check: TargetCheck = {
+    target,
+    measured:
+      `${p.connections} connections, closed loop: ${Math.round(usPerReply(p.v33))} vs ${Math.round(usPerReply(p.v32))} µs = ×${ratio.toFixed(2)}; ` +
+      `replies/s ×${p.ratio.throughput.toFixed(2)}, p99 ×${p.ratio.p99.toFixed(2)}`,
+    met: ok,
+    shortfall: ok ? null : `×${ratio.toFixed(2)} instead of ≤ ×${PROTOCOL_V33_MAX_CPU_RATIO.toFixed(2)}`,
+  };
+  // A line that lost chat-log rows bought its figures with dropped writes: the comparison is void.
+  return honest(honest(check, p.v32), p.v33);
 }
 
 /** Below this share of the server CPU per reply, a cost is under anything the load runs resolve. */

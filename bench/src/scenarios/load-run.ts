@@ -32,6 +32,8 @@ export interface LoadSpec {
   readonly heapSnapshots?: boolean;
   /** The measured window, overriding the plan's `durationMs`. */
   readonly durationMs?: number;
+  /** Which script line every phone plays (protocol v3.2 when absent). */
+  readonly protocol?: '3.2' | '3.3';
 }
 
 /** Chat-log completeness of a botbridge run: rows in the store ÷ rows due (one per message received, one per reply written). */
@@ -132,6 +134,7 @@ export async function runLoad(ctx: BenchContext, kind: ServerKind, spec: LoadSpe
       timeoutMs: plan.timeoutMs,
       drainMs: plan.drainMs,
       holdAfterMs: kind === 'botbridge' && spec.cooldownMs ? spec.cooldownMs + 2_000 : 0,
+      ...(spec.protocol ? { protocol: spec.protocol } : {}),
     }));
     const run = await withWorkers(tasks, async (gens): Promise<Omit<LoadRun, 'chatLog'>> => {
       const connected = await Promise.all(gens.map((g) => g.next<ConnectedMessage>('connected', 120_000)));
