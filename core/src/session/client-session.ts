@@ -309,7 +309,11 @@ export class ClientSession {
     switch (packet.kind) {
       case 'analyze':
         this.deps.counters.inc('packets_in', 'analyze');
-        switch (this.authorised(packet.data.auth, 'analyze', analyzePacketId(packet.data))) {
+        // Issue 13: the replay cache holds logId-less lines only. A line with a logId is
+        // remembered by dedup (seeded from the journal across restarts), which drops its repeats;
+        // recording every chat line here too cost ~150 B per message for the whole auth window
+        // and, at a busy phone's rate, filled the per-device share and refused real lines.
+        switch (this.authorised(packet.data.auth, 'analyze', packet.data.logId === null ? analyzePacketId(packet.data) : undefined)) {
           case true:
             this.deps.admission.admit(this, packet.data as AnalyzePacket);
             return;
@@ -370,7 +374,7 @@ export class ClientSession {
    * `packetId` lets the auth guard refuse a replayed line (replay-guard.ts); a replay is no
    * strike: the app may fire twice for one chat line within one block's lifetime.
    */
-  private authorised(auth: unknown, event: string, packetId: string): boolean | 'replayed' {
+  private authorised(auth: unknown, event: string, packetId: string | undefined): boolean | 'replayed' {
     const now = Date.now();
     const outcome = this.deps.auth.check(auth, this.botName, this.deviceId, now, packetId);
     if (outcome.ok) return true;
