@@ -493,6 +493,9 @@ export class Bridge {
     }
     this.log.warn({ store: this.storeRef?.description }, 'store answers again');
     this.connections.registerUnknownDevices();
+    // The first answer may have come from a journal or chat-log retry: refresh approvals now
+    // rather than at the next poll, so live phones are answered again without waiting for it.
+    void this.approvals.poll();
   }
 
   /** A store that cannot answer this costs restart dedup only: the bridge still starts. */

@@ -85,7 +85,12 @@ describe('store outage', () => {
     expect(bridge.admin.counters.get('handshakes', 'store_degraded')).toBe(2);
 
     store.down = false;
-    await eventually('healthy', () => bridge.admin.stats().store.health === 'healthy');
+    // Healthy is the first answered call, which may be a journal or chat-log retry rather than
+    // the approval refresh; approvals are usable again once the refresh succeeded too.
+    await eventually('healthy, approvals fresh', () => {
+      const { health, approvalsFresh } = bridge.admin.stats().store;
+      return health === 'healthy' && approvalsFresh;
+    });
     await a.shouldReply({ text: 'back', channelId: CHANNEL }, '에코: back');
     await b.shouldReply({ text: 'b', channelId: CHANNEL }, '에코: b');
     await eventually('the unknown device registered after recovery', async () => (await store.getDevice(BOT, 'phone-new'))?.status === 'pending');
