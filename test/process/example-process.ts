@@ -28,6 +28,15 @@ export async function startExample(dir: string, args: string[], env: Record<stri
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return followServer(child);
+}
+
+/**
+ * Follows a spawned process that ends up running `botbridge start` with JSON logs on stdout:
+ * collects its log lines (other lines, e.g. npm's banner, are skipped) and resolves once it logs
+ * "botbridge listening", or rejects if it exits first.
+ */
+export async function followServer(child: ChildProcess): Promise<RunningServer> {
   const logs: LogEntry[] = [];
   const listeners = new Set<() => void>();
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -37,7 +46,7 @@ export async function startExample(dir: string, args: string[], env: Record<stri
     try {
       logs.push(JSON.parse(line) as LogEntry);
     } catch {
-      return; // not a log line
+      return; // not a log line (e.g. npm's banner)
     }
     for (const listener of [...listeners]) listener();
   });
