@@ -3,6 +3,7 @@ import type {
   BridgeConfig,
   BridgeSettings,
   ClientInfo,
+  PluginEntry,
   Reply,
   ReplyTarget,
   SendResult,
@@ -14,7 +15,7 @@ import { BotSettings } from './bots/bot-settings.js';
 import { resolveConfig } from './config/load-config.js';
 import { BridgeError, reasonOf } from './errors.js';
 import { EventBus, eventTime } from './events/bridge-events.js';
-import { createHooks, type BridgeHooks } from './hooks.js';
+import { createHooks } from './hooks.js';
 import { Journal } from './journal/journal.js';
 import { JournalReplay } from './journal/journal-replay.js';
 import { LogCategories } from './log-categories.js';
@@ -31,7 +32,10 @@ import { Deduplicator } from './pipeline/dedup.js';
 import { Dispatcher } from './pipeline/dispatcher.js';
 import { createMessageWorker, type MessageJob } from './pipeline/message-job.js';
 import { SandboxSource, sandboxPacket, type InjectInput, type InjectResult } from './pipeline/message-source.js';
+import { PluginGeneration, PluginGenerations } from './plugins/plugin-generation.js';
 import { PluginHost, type PluginState } from './plugins/plugin-host.js';
+import { PluginReloader, type ReloadReport } from './plugins/plugin-reload.js';
+import type { PluginErrorEvent } from './hooks.js';
 import { SecurityServices } from './session/security-services.js';
 import { AuthGuard } from './session/auth-guard.js';
 import { ConnectionManager } from './session/connection-manager.js';
@@ -50,6 +54,11 @@ export interface CreateBridgeOptions {
   /** A store to use instead of opening `store.url` (the bridge does not close it). */
   readonly store?: Store;
   readonly logger?: CoreLogger;
+  /**
+   * Reads the operator's config again for a hot reload (`reload()` without a config): the server
+   * passes a fresh import of bridge.config.ts with its command-line overrides.
+   */
+  readonly configSource?: () => Promise<BridgeConfig>;
 }
 
 export type BridgePhase = 'created' | 'starting' | 'running' | 'closing' | 'closed';
@@ -76,17 +85,16 @@ export class Bridge {
   /** What operators' tools steer the running bridge through (admin HTTP routes, debug channel, test kit). */
   readonly admin: BridgeAdmin;
   // The parts below are private: plugins reach the bridge through their context, tools through `admin`.
-  private readonly hooks: BridgeHooks = createHooks();
+  /** The plugin sets: the current one and its hooks (a reload swaps it; plugins/plugin-generation.ts). */
+  private readonly generations: PluginGenerations;
+  private readonly reloader: PluginReloader;
   private readonly registry = new SessionRegistry();
   /** Loggers per category (`log.categories`); `log` is the root. */
   private readonly logs: LogCategories;
-  /** Per-bot settings: the core's section and each plugin's `botConfig`, fed by a config source plugin. */
-  private readonly botSettings: BotSettings;
   private phase: BridgePhase = 'created';
   private storeRef: Store | undefined;
   private readonly ownsStore: boolean;
   private readonly approvals: ApprovalCache;
-  private readonly plugins: PluginHost;
   private readonly dispatcher: Dispatcher<MessageJob>;
   private readonly replies: ReplyPath;
   /** Replies kept for bots with no live device (null when replies.outbox.enabled is false). */
@@ -112,10 +120,14 @@ export class Bridge {
     this.settings = settings;
     this.log = options.logger ?? createLogger(settings.log);
     this.logs = new LogCategories(this.log, settings.log.categories);
-    this.botSettings = new BotSettings({ replyGapMs: settings.pipeline.replyGapMs, outboxTtlMs: settings.replies.outbox.ttlMs, rooms: settings.pipeline.rooms });
+    // Validates every plugin config first: a broken one fails the construction, as before.
+    this.generations = new PluginGenerations(this.buildGeneration(1, plugins, settings));
     this.storeRef = options.store;
     this.ownsStore = options.store === undefined;
-    const { counters, log, logs, hooks, registry, events, botSettings } = this;
+    const { counters, log, logs, registry, events } = this;
+    const hooks = this.generations.hooks;
+    // Per-bot settings belong to the current plugin set (a reload rebuilds them): read at each call.
+    const botSettings = { outboxTtlMs: (botName: string) => this.botSettings.outboxTtlMs(botName), replyGapMs: (key: string) => this.botSettings.replyGapMs(key), isOrdered: (key: string) => this.botSettings.isOrdered(key), roomOverride: (botName: string, roomKey: string) => this.botSettings.roomOverride(botName, roomKey) };
     const p = settings.pipeline;
     this.storeHealth = new StoreHealth({ onChange: (state, reason) => this.storeHealthChanged(state, reason) });
     this.approvals = new ApprovalCache({
@@ -179,7 +191,7 @@ export class Bridge {
       worker: createMessageWorker({
         settings,
         approvals: this.approvals,
-        hooks,
+        plugins: this.generations,
         replies: this.replies,
         counters,
         log: logs.get('message'),
@@ -255,21 +267,60 @@ export class Bridge {
       ...(this.replay ? { journalReplay: this.replay } : {}),
       pings: new PingRecorder({ events, writer: this.monitor.pings }),
     });
-    this.plugins = new PluginHost(plugins, {
+    this.reloader = new PluginReloader({
+      generations: this.generations,
+      build: (id, entries, next) => this.buildGeneration(id, entries, next),
+      settings,
+      ...(options.configSource ? { configSource: options.configSource } : {}),
+      running: () => this.phase === 'running',
+      log,
+      // An aborted job releases its pin at once, so the processing timeout bounds the wait.
+      retireWaitMs: p.processingTimeoutMs + 5_000,
+    });
+    const perBot = { apply: (botName: string, document: unknown) => this.botSettings.apply(botName, document) };
+    this.admin = new BridgeAdmin({ bridge: this, registry, approvals: this.approvals, store: () => this.store, counters, botSettings: perBot, bans: this.auth.bans });
+  }
+
+  /** Per-bot settings: the core's section and each plugin's `botConfig`, of the current plugin set. */
+  private get botSettings(): BotSettings {
+    return this.generations.active.botSettings;
+  }
+
+  /**
+   * A plugin set: its own hooks (tapable cannot untap, so a reload never re-taps running hooks),
+   * its per-bot settings (built from the config's pipeline.rooms / replyGapMs / outbox TTL and
+   * the plugins' schemas) and its host. The host validates every plugin config here.
+   */
+  private buildGeneration(id: number, entries: readonly PluginEntry[], settings: BridgeSettings): PluginGeneration {
+    const botSettings = new BotSettings({ replyGapMs: settings.pipeline.replyGapMs, outboxTtlMs: settings.replies.outbox.ttlMs, rooms: settings.pipeline.rooms });
+    const hooks = createHooks();
+    const host = new PluginHost(entries, {
       hooks,
       bridge: this.api(),
-      log,
+      log: this.log,
       settings: settings.pluginHost,
-      events,
+      events: this.events,
       botSettings,
       metricsRegistry: this.metricsRegistry,
-      pluginLog: (name) => logs.plugin(name),
-      report: (event, error) => {
-        logs.plugin(event.plugin).error({ hook: event.hook, code: event.code, traceId: event.traceId, err: reasonOf(error) }, event.message);
-        events.publish('plugin:error', { plugin: event.plugin, hook: event.hook, code: event.code, message: event.message, traceId: event.traceId ?? null });
-      },
+      pluginLog: (name) => this.logs.plugin(name),
+      report: (event, error) => this.reportPluginError(event, error),
+      generation: id,
     });
-    this.admin = new BridgeAdmin({ bridge: this, registry, approvals: this.approvals, store: () => this.store, counters, botSettings, bans: this.auth.bans });
+    return new PluginGeneration(id, hooks, host, botSettings);
+  }
+
+  private reportPluginError(event: PluginErrorEvent, error: unknown): void {
+    this.logs.plugin(event.plugin).error({ hook: event.hook, code: event.code, traceId: event.traceId, err: reasonOf(error) }, event.message);
+    this.events.publish('plugin:error', { plugin: event.plugin, hook: event.hook, code: event.code, message: event.message, traceId: event.traceId ?? null });
+  }
+
+  /**
+   * Hot reload: re-reads the config (the `configSource` the server gave, or `config`), sets the
+   * new plugin set up beside the running one and swaps it in without touching a connection.
+   * Never throws: a refused reload is `ok: false` with the reason, and the old set serves on.
+   */
+  reload(config?: BridgeConfig): Promise<ReloadReport> {
+    return this.reloader.reload(config);
   }
 
   private get store(): Store {
@@ -304,8 +355,8 @@ export class Bridge {
       await this.loadReplay();
       // outbox: the previous run's queued replies, known before any device can connect.
       await this.outbox?.start();
-      await this.plugins.setup();
-      await this.hooks.onStart.promise();
+      await this.generations.active.host.setup();
+      await this.generations.hooks.onStart.promise();
       this.boundAddress = await this.connections.listen(this.settings.listen.host, this.settings.listen.port);
       await this.security.startTls(this.connections);
       this.monitor.start();
@@ -320,7 +371,7 @@ export class Bridge {
     if (this.settings.approval.autoApprove) {
       this.log.warn('AUTO-APPROVE IS ON: every new device and room is approved on first contact. Never use this in production.');
     }
-    this.log.info({ ...this.boundAddress, store: this.store.description, plugins: this.plugins.list().map((p) => p.name) }, 'botbridge listening');
+    this.log.info({ ...this.boundAddress, store: this.store.description, plugins: this.generations.active.host.list().map((p) => p.name) }, 'botbridge listening');
     this.replay?.start();
     return this.boundAddress;
   }
@@ -363,7 +414,7 @@ export class Bridge {
       await this.connections.flush(flushMs);
     }
     this.connections.closeAll('BRIDGE_ERR_SHUTDOWN');
-    await this.hooks.onClose.promise().catch((error: unknown) => this.log.error({ err: reasonOf(error) }, 'onClose failed'));
+    await this.generations.hooks.onClose.promise().catch((error: unknown) => this.log.error({ err: reasonOf(error) }, 'onClose failed'));
     await this.shutdownParts();
     this.phase = 'closed';
     this.log.info('botbridge closed');
@@ -395,8 +446,10 @@ export class Bridge {
     return this.connections.clients();
   }
 
+  /** The current plugin set's plugins, then those of sets retired by a reload and still finishing jobs. */
   pluginStates(): PluginState[] {
-    return this.plugins.list();
+    const retiring = this.reloader.retiringGenerations().flatMap((g) => g.host.list().map((p) => (p.state === 'running' ? { ...p, state: 'retiring' as const } : p)));
+    return [...this.generations.active.host.list(), ...retiring];
   }
 
   stats() {
@@ -532,7 +585,9 @@ export class Bridge {
     this.dedup.stop();
     this.replay?.close();
     await this.journal?.close();
-    await this.plugins.teardown();
+    // A reload in progress ends first (refused: the bridge is not running); retired sets finish tearing down.
+    await this.reloader.close();
+    await this.generations.active.host.teardown();
     this.approvals.stop();
     await this.monitor.close();
     if (this.ownsStore && this.storeRef) await this.storeRef.close().catch(() => undefined);

@@ -68,6 +68,7 @@ export const errorCatalogue = {
   BRIDGE_ERR_ALREADY_STARTED: 'the bridge is already {state}',
   BRIDGE_ERR_NOT_RUNNING: 'the bridge is {state}, not running',
   BRIDGE_ERR_SHUTTING_DOWN: 'the bridge is shutting down; retry in {retryAfterSec} s',
+  BRIDGE_ERR_RELOAD_UNAVAILABLE: 'cannot reload: {reason}',
   // admin HTTP server
   BRIDGE_ERR_HTTP_NO_TOKEN: 'the admin HTTP server would listen on {host}, which is not a loopback address, without an admin token (set http.adminToken or BOTBRIDGE_ADMIN_TOKEN)',
   BRIDGE_ERR_HTTP_LISTEN: 'the admin HTTP server cannot listen on {host}:{port}: {reason}',

@@ -5,6 +5,7 @@ import type { Bridge, BridgePhase } from '../bridge.js';
 import type { CounterName, Counters } from '../metrics/counters.js';
 import type { InjectInput, InjectResult } from '../pipeline/message-source.js';
 import type { PluginState } from '../plugins/plugin-host.js';
+import type { ReloadReport } from '../plugins/plugin-reload.js';
 import type { BanEntry, BanKind, BanList } from '../session/ban-list.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { DeviceRecord, ListFilter, RoomRecord, Store } from '../store/types.js';
@@ -31,7 +32,7 @@ export interface SetStatusOptions {
 }
 
 /** The bridge's own verbs the facade delegates to. */
-type AdminBridgeVerbs = Pick<Bridge, 'clients' | 'stats' | 'pluginStates' | 'send' | 'inject' | 'lifecycle'>;
+type AdminBridgeVerbs = Pick<Bridge, 'clients' | 'stats' | 'pluginStates' | 'send' | 'inject' | 'lifecycle' | 'reload'>;
 
 /** The bridge's parts the facade steers; the bridge keeps them private. */
 export interface AdminParts {
@@ -40,7 +41,8 @@ export interface AdminParts {
   readonly approvals: ApprovalCache;
   readonly store: () => Store;
   readonly counters: Counters;
-  readonly botSettings: BotSettings;
+  /** The current plugin set's per-bot settings (a hot reload replaces them). */
+  readonly botSettings: Pick<BotSettings, 'apply'>;
   /** Issue 13: the bot port's temporary bans. */
   readonly bans: BanList;
 }
@@ -97,6 +99,11 @@ export class BridgeAdmin {
 
   pluginStates(): PluginState[] {
     return this.parts.bridge.pluginStates();
+  }
+
+  /** Hot reload of bridge.config.ts's plugin set (`Bridge.reload`); never throws, `ok: false` says why. */
+  reload(): Promise<ReloadReport> {
+    return this.parts.bridge.reload();
   }
 
   /** Proactive send to a room (`Bridge.send`): passes `beforeReply` like any reply. */

@@ -171,8 +171,9 @@ export class ReplyPath {
    * Runs `beforeReply` and validation on each reply, then puts the survivors in the ticket's
    * place in the room's order. Throws BRIDGE_ERR_REPLY_AFTER_DONE once the ticket is finished.
    * `results` (when `wantResults`) resolves with one result per reply, in the given order.
+   * `hooks`: the plugin set of the message's job (hot reload pins it); default the current one.
    */
-  async reply(ticket: ReplyTicket, outs: readonly OutgoingReply[], wantResults: boolean): Promise<ReplyBatch> {
+  async reply(ticket: ReplyTicket, outs: readonly OutgoingReply[], wantResults: boolean, hooks: BridgeHooks = this.deps.hooks): Promise<ReplyBatch> {
     const t = own(ticket);
     if (t.released) throw new BridgeError('BRIDGE_ERR_REPLY_AFTER_DONE');
     // One slot per reply, in the caller's order: refusals now, deliveries as they happen.
@@ -180,7 +181,7 @@ export class ReplyPath {
     const ready: OutgoingReply[] = [];
     const readyAt: number[] = [];
     for (const out of outs) {
-      const final = this.deps.hooks.beforeReply.isUsed() ? await this.deps.hooks.beforeReply.promise(out) : out;
+      const final = hooks.beforeReply.isUsed() ? await hooks.beforeReply.promise(out) : out;
       const refusal = final === null ? null : this.deps.outbound.refusal(final.reply);
       if (final === null) decided.push({ status: 'dropped', traceId: out.traceId, plugin: droppedBy(out) });
       else if (refusal !== null) decided.push({ status: 'rejected', traceId: out.traceId, reason: refusal });

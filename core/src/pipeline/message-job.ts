@@ -17,6 +17,7 @@ import { approveCommand, PendingNotices } from '../approval/pending-notices.js';
 import { BridgeError, isBridgeError, reasonOf } from '../errors.js';
 import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
+import type { PinnedPlugins } from '../plugins/plugin-generation.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
 import type { ReplyBatch, ReplyPath, ReplyTicket } from '../outbound/reply-path.js';
@@ -40,7 +41,11 @@ export interface MessageJob {
 export interface MessageJobDeps {
   readonly settings: BridgeSettings;
   readonly approvals: ApprovalCache;
-  readonly hooks: BridgeHooks;
+  /**
+   * The plugin set a job runs on, pinned when it starts (hot reload): its onReceive, onMessage
+   * and the beforeReply of its replies are that set's, even if a reload swaps the set meanwhile.
+   */
+  readonly plugins: { pin(): PinnedPlugins };
   readonly replies: ReplyPath;
   readonly counters: Counters;
   readonly log: CoreLogger;
@@ -59,7 +64,12 @@ export interface MessageJobDeps {
 export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abort: JobAbort, runnableAt?: number) => Promise<void> {
   const notices = new PendingNotices();
   return async (job, abort, runnableAt = 0) => {
-    const context = new JobContext(job, abort, deps);
+    const plugins = deps.plugins.pin();
+    // An aborted job (timeout, shutdown) lets its generation go at once: its worker may hang, and
+    // a retired generation is torn down when nothing pins it. Replies after the abort are refused.
+    abort.onAbort(plugins.release);
+    const { hooks } = plugins;
+    const context = new JobContext(job, abort, deps, hooks);
     deps.replies.watch(job.ticket, abort);
     const started = deps.events.active('message:started') || deps.events.active('message:finished') ? eventTime() : 0;
     if (started && deps.events.active('message:started')) {
@@ -82,7 +92,7 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       const room: RoomInfo = { botName: job.botName, channelId: message.channelId, name: message.room, status: approval.status };
       const deviceApproved = job.session.approval === 'approved';
       const roomApproved = approval.status === 'approved';
-      if (deps.hooks.onReceive.isUsed()) await deps.hooks.onReceive.promise({ message, room, deviceApproved, roomApproved });
+      if (hooks.onReceive.isUsed()) await hooks.onReceive.promise({ message, room, deviceApproved, roomApproved });
       if (!deviceApproved || !roomApproved) {
         if (deviceApproved && approval.status === 'pending') notePendingRoom(job, notices, deps);
         deps.events.publish('message:routed', { traceId: message.traceId, botName: job.botName, room: message.room, result: deviceApproved ? 'room_not_approved' : 'device_not_approved' });
@@ -91,11 +101,12 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       }
       deps.events.publish('message:routed', { traceId: message.traceId, botName: job.botName, room: message.room, result: 'dispatched' });
       context.room = room;
-      const result = await deps.hooks.onMessage.promise(context);
+      const result = await hooks.onMessage.promise(context);
       await context.replyWithResult(result);
       outcome = context.replied ? 'replied' : 'no-reply';
     } finally {
       context.done = true;
+      plugins.release();
       // A shutdown-aborted job was already finished by ReplyPath.watch (unprocessed when it had
       // not replied, so the journal keeps it); finish is idempotent.
       deps.replies.finish(job.ticket);
@@ -145,6 +156,8 @@ export class JobContext implements MessageContext {
     /** The job's cancellation; `signal` makes its AbortSignal only if someone reads it. */
     readonly abort: JobAbort,
     private readonly deps: MessageJobDeps,
+    /** The job's pinned plugin set (its beforeReply taps). */
+    private readonly hooks: BridgeHooks,
   ) {
     this.message = job.message;
     this.client = job.session.info();
@@ -184,7 +197,7 @@ export class JobContext implements MessageContext {
     const target = { botName: this.job.botName, room: this.message.room, channelId: this.message.channelId, deviceId: this.message.deviceId };
     const outs: OutgoingReply[] = [];
     for (const reply of toReplies(value)) outs.push({ reply, target, message: this.message, traceId: this.message.traceId, index: this.index++ });
-    const batch = await this.deps.replies.reply(this.job.ticket, outs, wantResults);
+    const batch = await this.deps.replies.reply(this.job.ticket, outs, wantResults, this.hooks);
     if (batch.emitted > 0) this.replied = true;
     return batch;
   }

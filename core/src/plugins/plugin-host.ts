@@ -13,15 +13,18 @@ import { missingService, ServiceRegistry } from './service-registry.js';
 export interface PluginState {
   readonly name: string;
   readonly version: string | null;
-  readonly state: 'configured' | 'running' | 'failed' | 'stopped';
+  /** `retiring`: replaced by a hot reload, still finishing the jobs that started on it. */
+  readonly state: 'configured' | 'running' | 'retiring' | 'failed' | 'stopped';
   readonly error: string | null;
+  /** The plugin set it belongs to: 1 at start, one more for each accepted reload. */
+  readonly generation: number;
 }
 
 interface Loaded {
   readonly definition: PluginDefinition;
   readonly config: unknown;
   context: ManagedPluginContext | null;
-  state: PluginState['state'];
+  state: Exclude<PluginState['state'], 'retiring'>;
   error: string | null;
 }
 
@@ -50,6 +53,8 @@ export class PluginHost {
       readonly metricsRegistry?: Registry;
       /** A plugin's logger (category `plugin:<name>`); default: a child of `log`. */
       readonly pluginLog?: (name: string) => Logger;
+      /** This plugin set's number (hot reload, plugins/plugin-generation.ts); default 1. */
+      readonly generation?: number;
     },
   ) {
     this.botSettings = deps.botSettings ?? new BotSettings({ replyGapMs: 0, outboxTtlMs: 600_000, rooms: {} });
@@ -64,6 +69,7 @@ export class PluginHost {
       version: p.definition.version ?? null,
       state: p.state,
       error: p.error,
+      generation: this.deps.generation ?? 1,
     }));
   }
 
