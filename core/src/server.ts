@@ -1,8 +1,10 @@
 import type { BridgeConfig } from '@botbridge/sdk';
 import { createBridge, type Bridge } from './bridge.js';
-import { loadBridgeConfig } from './config/load-config.js';
+import { trackLocalModules } from './config/fresh-import.js';
+import { loadBridgeConfig, type LoadedConfig } from './config/load-config.js';
 import { createAdminServer, type AdminAddress, type AdminServer } from './http/admin-server.js';
 import { createLogger, type CoreLogger } from './logger.js';
+import type { ReloadReport } from './plugins/plugin-reload.js';
 import { packageManagerParent, runUntilStopped } from './stop-signals.js';
 
 export interface RunServerOptions {
@@ -27,6 +29,8 @@ export interface StartedServer {
    * (probes and /metrics excepted) meanwhile and has told its debug clients that it is closing.
    */
   stop(): Promise<void>;
+  /** Hot reload: bridge.config.ts read again (fresh import), the same overrides applied (`Bridge.reload`). */
+  reload(): Promise<ReloadReport>;
 }
 
 /**
@@ -36,23 +40,15 @@ export interface StartedServer {
  */
 export async function startServer(options: RunServerOptions = {}): Promise<StartedServer> {
   const loaded = await loadBridgeConfig(options.configFile);
+  const config = withOverrides(loaded, options);
   const s = loaded.settings;
-  const config: BridgeConfig = {
-    ...s,
-    listen: { ...s.listen, port: options.port ?? s.listen.port },
-    store: { ...s.store, url: options.storeUrl ?? (process.env.BOTBRIDGE_STORE || s.store.url) },
-    approval: { ...s.approval, autoApprove: options.autoApprove === true || s.approval.autoApprove },
-    http: {
-      ...s.http,
-      enabled: options.http === false ? false : s.http.enabled,
-      port: options.httpPort ?? s.http.port,
-      adminToken: process.env.BOTBRIDGE_ADMIN_TOKEN || s.http.adminToken,
-    },
-    plugins: loaded.plugins,
-  };
   const log = createLogger(s.log);
   log.info({ config: loaded.file ?? '(defaults)' }, 'starting botbridge');
-  const bridge = createBridge({ config, logger: log });
+  // A reload reads the same file again, with the same command-line overrides (so they never
+  // show as settings needing a restart). Started on the defaults, there is nothing to re-read.
+  const file = loaded.file;
+  const configSource = file === null ? undefined : async () => withOverrides(await loadBridgeConfig(file, { fresh: true }), options);
+  const bridge = createBridge({ config, logger: log, ...(configSource ? { configSource } : {}) });
   // Built before the bridge starts: a non-loopback bind without a token fails before the store opens.
   const admin = bridge.settings.http.enabled ? await createAdminServer({ bridge }) : null;
   let http: AdminAddress | null = null;
@@ -75,6 +71,25 @@ export async function startServer(options: RunServerOptions = {}): Promise<Start
         await admin?.close();
       }
     },
+    reload: () => bridge.reload(),
+  };
+}
+
+/** The loaded config with the command line's and the environment's overrides. */
+function withOverrides(loaded: LoadedConfig, options: RunServerOptions): BridgeConfig {
+  const s = loaded.settings;
+  return {
+    ...s,
+    listen: { ...s.listen, port: options.port ?? s.listen.port },
+    store: { ...s.store, url: options.storeUrl ?? (process.env.BOTBRIDGE_STORE || s.store.url) },
+    approval: { ...s.approval, autoApprove: options.autoApprove === true || s.approval.autoApprove },
+    http: {
+      ...s.http,
+      enabled: options.http === false ? false : s.http.enabled,
+      port: options.httpPort ?? s.http.port,
+      adminToken: process.env.BOTBRIDGE_ADMIN_TOKEN || s.http.adminToken,
+    },
+    plugins: loaded.plugins,
   };
 }
 
@@ -84,8 +99,23 @@ export async function startServer(options: RunServerOptions = {}): Promise<Start
  * stop-signals.ts). Resolves with the process exit code.
  */
 export async function runServer(options: RunServerOptions = {}): Promise<number> {
-  const { log, stop } = await startServer(options);
-  return runUntilStopped({ log, stop, parentPid: packageManagerParent() });
+  // Before the first import of the config, so a reload re-evaluates the plugin files that
+  // changed since (config/fresh-import.ts). Only here: in-process users (the benchmark, tests)
+  // keep Node's loader as it is, and their reloads re-read the config file itself only.
+  trackLocalModules();
+  const { log, stop, reload } = await startServer(options);
+  // SIGHUP reloads (the daemon convention), instead of Node's default of exiting. The outcome is
+  // logged by the reload itself; a refused reload leaves the running plugins in place.
+  const onHangup = () => {
+    log.info({ signal: 'SIGHUP' }, 'reload requested');
+    void reload();
+  };
+  process.on('SIGHUP', onHangup);
+  try {
+    return await runUntilStopped({ log, stop, parentPid: packageManagerParent() });
+  } finally {
+    process.off('SIGHUP', onHangup);
+  }
 }
 
 /**

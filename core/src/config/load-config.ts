@@ -5,6 +5,7 @@ import type { BridgeConfig, BridgeSettings, PluginEntry } from '@botbridge/sdk';
 import { bridgeConfigSchema } from '@botbridge/sdk/internal';
 import { BridgeError, reasonOf } from '../errors.js';
 import { describeIssues, firstPath } from './config-issues.js';
+import { importFresh } from './fresh-import.js';
 
 export interface LoadedConfig {
   readonly settings: BridgeSettings;
@@ -19,8 +20,9 @@ export const DEFAULT_CONFIG_FILE = 'bridge.config.ts';
  * Reads the operator's `bridge.config.ts` (its default export, usually `defineConfig({...})`)
  * and validates it. Without a file argument it looks for ./bridge.config.ts and falls back to
  * the defaults when there is none; an explicitly named file that is missing is an error.
+ * `fresh`: a hot reload's read, past the module cache (config/fresh-import.ts).
  */
-export async function loadBridgeConfig(file?: string): Promise<LoadedConfig> {
+export async function loadBridgeConfig(file?: string, options: { readonly fresh?: boolean } = {}): Promise<LoadedConfig> {
   const path = resolve(file ?? DEFAULT_CONFIG_FILE);
   if (!existsSync(path)) {
     if (file !== undefined) throw new BridgeError('BRIDGE_ERR_CONFIG_LOAD', { file: path, reason: 'file not found' });
@@ -28,7 +30,7 @@ export async function loadBridgeConfig(file?: string): Promise<LoadedConfig> {
   }
   let loaded: unknown;
   try {
-    const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    const mod = (await (options.fresh === true ? importFresh(path) : import(pathToFileURL(path).href))) as { default?: unknown };
     loaded = mod.default;
   } catch (error) {
     throw new BridgeError('BRIDGE_ERR_CONFIG_LOAD', { file: path, reason: firstLine(reasonOf(error)) + missingPackageHint(error, path) }, { cause: error });
