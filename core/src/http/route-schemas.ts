@@ -124,6 +124,8 @@ export const PluginDto = z.object({
   version: z.string().nullable(),
   state: z.string(),
   error: z.string().nullable(),
+  /** Its plugin set: 1 at start, +1 per accepted hot reload (a `retiring` set is finishing its jobs). */
+  generation: z.number(),
 });
 
 const dispatcherStats = z.object({
