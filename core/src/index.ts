@@ -1,6 +1,7 @@
 export { Bridge, createBridge } from './bridge.js';
 export type { CreateBridgeOptions } from './bridge.js';
 export type { BridgeAdmin, BridgeStats, CounterReader, SetStatusOptions } from './admin/bridge-admin.js';
+export type { ReloadReport } from './plugins/plugin-reload.js';
 export { BridgeError, errorCatalogue, isBridgeError } from './errors.js';
 export type { BridgeErrorCode } from './errors.js';
 export { loadBridgeConfig, resolveConfig } from './config/load-config.js';
