@@ -17,6 +17,7 @@ interface ReloadAnswer {
 
 interface ReloadOptions {
   readonly url?: string;
+  readonly token?: string;
   readonly config?: string;
   readonly pid?: number;
   readonly json?: boolean;
@@ -41,10 +42,10 @@ export function addReloadCommand(program: Command, io: CliIo, setExitCode: (code
   program.command('reload')
     .description('reload bridge.config.ts and the plugins in the running server, keeping every phone connected')
     .option('--url <url>', 'admin API of the server (default: $BOTBRIDGE_ADMIN_URL, else http.host/http.port of the config)')
+    .option('--token <token>', 'admin token (default: $BOTBRIDGE_ADMIN_TOKEN, else http.adminToken of the config)')
     .option('--config <file>', 'bridge config file the server runs (default: ./bridge.config.ts), for the admin address and token')
     .option('--pid <pid>', 'send SIGHUP to this process instead of calling the admin API (no answer; see the server log)', parsePid)
     .option('--json', 'print the answer as JSON')
-    .addHelpText('after', '\nThe admin token is read from $BOTBRIDGE_ADMIN_TOKEN, else http.adminToken of the config.')
     .action(async (options: ReloadOptions) => {
       if (options.pid !== undefined) {
         signal(options.pid);
@@ -67,10 +68,10 @@ function signal(pid: number): void {
   }
 }
 
-/** The admin API's address and token: flags and environment first, else the config's http section. */
+/** The admin API's address and token: flags and environment first (as `botbridge bans`), else the config's http section. The token is never printed. */
 async function adminEndpoint(options: ReloadOptions): Promise<{ url: string; token: string }> {
   let url = options.url ?? process.env.BOTBRIDGE_ADMIN_URL;
-  let token = process.env.BOTBRIDGE_ADMIN_TOKEN;
+  let token = options.token ?? process.env.BOTBRIDGE_ADMIN_TOKEN;
   if (url === undefined || !token) {
     const file = resolve(options.config ?? 'bridge.config.ts');
     // Read only for its http section; importing it loads its plugins' modules, never sets them up.
