@@ -124,6 +124,10 @@ export const PluginDto = z.object({
   version: z.string().nullable(),
   state: z.string(),
   error: z.string().nullable(),
+  messages: z.number(),
+  replies: z.number(),
+  errors: z.number(),
+  lastError: z.object({ hook: z.string(), code: z.string(), message: z.string(), at: z.number() }).nullable(),
 });
 
 const dispatcherStats = z.object({

@@ -7,13 +7,15 @@ import type { EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import type { PluginErrorReporter } from './isolate.js';
 import { withDeadline } from './isolate.js';
+import { PluginActivity, type PluginActivitySnapshot } from './plugin-activity.js';
 import { ManagedPluginContext } from './plugin-context.js';
 import { missingService, ServiceRegistry } from './service-registry.js';
 
-export interface PluginState {
+export interface PluginState extends PluginActivitySnapshot {
   readonly name: string;
   readonly version: string | null;
   readonly state: 'configured' | 'running' | 'failed' | 'stopped';
+  /** Why the plugin is not running (its config or setup failed). */
   readonly error: string | null;
 }
 
@@ -23,6 +25,7 @@ interface Loaded {
   context: ManagedPluginContext | null;
   state: PluginState['state'];
   error: string | null;
+  readonly activity: PluginActivity;
 }
 
 /**
@@ -64,6 +67,7 @@ export class PluginHost {
       version: p.definition.version ?? null,
       state: p.state,
       error: p.error,
+      ...p.activity.snapshot(),
     }));
   }
 
@@ -88,6 +92,11 @@ export class PluginHost {
         botSettings: this.botSettings,
         metricsRegistry: this.metricsRegistry,
         services: this.services,
+        activity: plugin.activity,
+        report: (event, error) => {
+          plugin.activity.failed(event);
+          this.deps.report(event, error);
+        },
       });
       plugin.context = context;
       try {
@@ -144,7 +153,7 @@ function validateEntries(entries: readonly PluginEntry[]): Loaded[] {
       if (parsed.success) config = parsed.data;
       else broken.push({ plugin: definition.name, lines: describeIssues(parsed.error.issues, definition.config), path: firstPath(parsed.error.issues) });
     }
-    return { definition, config, context: null, state: 'configured' as const, error: null };
+    return { definition, config, context: null, state: 'configured' as const, error: null, activity: new PluginActivity() };
   });
   if (broken.length > 0) {
     throw new BridgeError('BRIDGE_ERR_PLUGIN_CONFIG', {
