@@ -78,7 +78,7 @@ export class TimeChart {
           stroke: s.color,
           width: 2,
           spanGaps: false,
-          points: { size: 4 },
+          points: { size: 5, filter: isolatedPoints },
           value: (u, v) => (v === null || v === undefined ? '–' : integer ? String(v) : formatDecimal(v)),
         })),
       ],
@@ -107,6 +107,18 @@ export class TimeChart {
     // The legend shows the newest point unless the cursor is over the plot.
     if (this.plot.cursor.left === undefined || this.plot.cursor.left < 0) this.plot.setLegend({ idx: this.data[0].length - 1 });
   }
+}
+
+/**
+ * Where the plot is dense, uPlot draws lines without point marks; a value between two gaps
+ * (a latency seen in one tick only) has no line either, so it gets a mark of its own.
+ */
+function isolatedPoints(u, seriesIdx, show) {
+  if (show) return null;
+  const ys = u.data[seriesIdx];
+  const marks = [];
+  for (let i = 0; i < ys.length; i += 1) if (ys[i] != null && ys[i - 1] == null && ys[i + 1] == null) marks.push(i);
+  return marks.length > 0 ? marks : null;
 }
 
 /** A tick of a decimal axis: as precise as the step (2.5, 0.25), without float noise. */
