@@ -1,11 +1,14 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { definePlugin } from '@botbridge/sdk';
+import { createBridge } from '../../src/bridge.js';
+import { createAdminServer } from '../../src/http/index.js';
 import { LogTail } from '../../src/log-tail.js';
 import { BEARER, TOKEN, eventually, useAdmin } from './admin-harness.js';
 
 /** Issue 15: what the dashboard's plugins panel and log tail read (GET /api/plugins, GET /api/logs). */
 
-const { start } = useAdmin();
+const { start, defer } = useAdmin();
 
 const echo = definePlugin({
   name: 'echo',
@@ -79,6 +82,30 @@ describe('GET /api/logs', () => {
     expect(after.map((l) => l.msg)).toEqual(['the admin token [redacted] in a message text']);
     expect((await admin.app.inject({ url: '/api/logs?level=loud', headers: BEARER })).statusCode).toBe(400);
     expect((await admin.app.inject({ url: '/api/logs' })).statusCode).toBe(401);
+  });
+});
+
+describe('GET /api/logs without a tail', () => {
+  it('is a 404 naming why when the bridge logs through a pino of its own', async () => {
+    const bridge = createBridge({ config: { log: { level: 'silent' } }, logger: pino({ level: 'silent' }) });
+    const admin = await createAdminServer({ bridge, http: { adminToken: TOKEN, port: 0 } });
+    defer(() => admin.close());
+    const res = await admin.app.inject({ url: '/api/logs', headers: BEARER });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().message).toContain('createLogger');
+  });
+});
+
+describe('the chart library', () => {
+  it('is served from node_modules behind the token', async () => {
+    const { admin } = await start();
+    const script = await admin.app.inject({ url: '/dashboard/vendor/uplot.js', headers: BEARER });
+    expect(script.statusCode).toBe(200);
+    expect(script.headers['content-type']).toContain('text/javascript');
+    expect(script.body).toContain('export { uPlot as default }');
+    expect((await admin.app.inject({ url: '/dashboard/vendor/uplot.css', headers: BEARER })).headers['content-type']).toContain('text/css');
+    expect((await admin.app.inject({ url: '/dashboard/vendor/uplot.js' })).statusCode).toBe(401);
+    expect((await admin.app.inject({ url: '/dashboard/vendor/other.js', headers: BEARER })).statusCode).toBe(404);
   });
 });
 
