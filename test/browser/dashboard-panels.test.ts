@@ -105,6 +105,12 @@ describe('dashboard panels in a browser', () => {
     expect(first?.status()).toBe(200);
     await page.locator('input[name="token"]').waitFor();
     expect(consoleErrors).toEqual([]);
+    // The same page fits a phone.
+    const phoneLogin = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'ko-KR' });
+    await phoneLogin.goto(`${url}/`);
+    expect(await phoneLogin.evaluate(OVERFLOW)).toEqual({ document: 0, wide: [] });
+    expect(await phoneLogin.evaluate(BROKEN_KOREAN_WORDS)).toEqual([]);
+    await phoneLogin.close();
     await page.fill('input[name="token"]', TOKEN);
     await page.click('button[type="submit"]');
     await page.locator('#live.pill-on').waitFor();
