@@ -1,6 +1,7 @@
 import { pino, type Logger as PinoLogger } from 'pino';
 import pretty from 'pino-pretty';
 import type { BridgeSettings } from '@botbridge/sdk';
+import { attachLogTail, LogTail, teeToTail } from './log-tail.js';
 
 export type CoreLogger = PinoLogger;
 
@@ -109,23 +110,34 @@ process.on('exit', () => {
 
 /**
  * Structured JSON logs (pino). Secrets never reach a log line: auth blocks, signatures, secret
- * keys and salts are redacted wherever they appear in logged objects.
+ * keys, salts, passwords and tokens are redacted wherever they appear in logged objects. Every
+ * line also goes to an in-memory tail (log-tail.ts) that the dashboard reads.
  */
 export function createLogger(settings: Pick<BridgeSettings['log'], 'level' | 'pretty'>, destination?: NodeJS.WritableStream): CoreLogger {
   const options = {
     level: settings.level,
     base: { service: 'botbridge' },
     redact: {
-      paths: ['auth', '*.auth', 'signature', '*.signature', 'secretKey', '*.secretKey', 'salt', '*.salt', 'password', '*.password'],
+      paths: [
+        'auth', '*.auth', 'signature', '*.signature', 'secretKey', '*.secretKey', 'salt', '*.salt', 'password', '*.password',
+        'token', '*.token', 'adminToken', '*.adminToken', 'authorization', '*.authorization', 'cookie', '*.cookie',
+      ],
       censor: '[redacted]',
     },
   };
-  if (destination) return pino(options, destination as pino.DestinationStream);
+  const tail = new LogTail();
+  const logger = pino(options, teeToTail(mainDestination(settings, destination), tail) as pino.DestinationStream);
+  attachLogTail(logger, tail);
+  return logger;
+}
+
+function mainDestination(settings: Pick<BridgeSettings['log'], 'pretty'>, destination?: NodeJS.WritableStream) {
+  if (destination) return destination as unknown as pino.DestinationStream;
   // Human-readable lines on a terminal, JSON lines everywhere else (files, log shippers).
   if (settings.pretty ?? process.stdout.isTTY === true) {
-    return pino(options, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+    return pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' });
   }
-  return pino(options, new AsyncLogDestination(1));
+  return new AsyncLogDestination(1);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BridgeSettings } from '@botbridge/sdk';
 import type { Bridge } from '../bridge.js';
 import { BridgeError, reasonOf } from '../errors.js';
+import { logTailOf } from '../log-tail.js';
 import type { CoreLogger } from '../logger.js';
 import { createBridgeMetrics, type BridgeMetrics } from '../metrics/prometheus.js';
 import { AdminToken, type TokenSource } from './admin-token.js';
@@ -16,6 +17,7 @@ import { registerApprovalRoutes } from './routes/approval-routes.js';
 import { registerBridgeRoutes } from './routes/bridge-routes.js';
 import { loginPage, registerDashboardRoutes } from './routes/dashboard-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerLogRoutes } from './routes/log-routes.js';
 import { registerMetricsRoutes } from './routes/metrics-routes.js';
 import { registerReloadRoutes } from './routes/reload-routes.js';
 import type { RouteDeps } from './routes/route-deps.js';
@@ -88,6 +90,10 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     loginPage: loginPage(),
   };
   const metrics: BridgeMetrics | null = settings.metrics ? createBridgeMetrics(bridge) : null;
+  // The dashboard shows the log tail to whoever holds the token: the token itself (printed in
+  // the dashboard URL when it was generated) is scrubbed from it all the same.
+  const logTail = logTailOf(bridge.log);
+  const forgetToken = logTail?.addSecret(token.reveal());
   const hub = new EventHub(bridge, settings.statsIntervalMs);
   const routes: RouteEntry[] = [];
   const app = createFastify(settings, log);
@@ -107,10 +113,12 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     registerBridgeRoutes(app, deps);
     registerApprovalRoutes(app, deps);
     registerReloadRoutes(app, deps);
+    registerLogRoutes(app, logTail);
     registerDebugChannel(app, { bridge, hub, log, maxClients: settings.wsMaxClients, maxBufferedBytes: settings.wsMaxBufferedBytes, maxMessagesPerSecond: settings.wsMaxMessagesPerSecond });
     registerDashboardRoutes(app, deps);
     await app.ready();
   } catch (error) {
+    forgetToken?.();
     metrics?.close();
     await app.close().catch(() => undefined);
     throw error;
@@ -139,6 +147,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
       await app.close();
       hub.close();
       metrics?.close();
+      forgetToken?.();
     },
   };
 }

@@ -18,7 +18,7 @@ declare module 'fastify' {
     auth?: RouteAuth;
     /** Also accept `?token=` (the WebSocket upgrade: browsers cannot set its headers). */
     queryToken?: boolean;
-    /** Answer a failed authentication with the dashboard's login page (still 401). */
+    /** Answer a failed authentication with the dashboard's login page (200 without a credential, 401 for a wrong one). */
     loginPage?: boolean;
   }
 }
@@ -77,12 +77,19 @@ export function rejectUnauthenticated(
     options.countFailure(reason);
     options.log.warn({ remote: request.ip, route: request.routeOptions.url ?? request.url.split('?')[0], reason, failures }, 'admin authentication failed');
   }
-  reply.header('www-authenticate', 'Bearer realm="botbridge"').header('cache-control', 'no-store');
+  reply.header('cache-control', 'no-store');
   if (page) {
     // A stale cookie (the server restarted) is not the user's mistake: no error text for it.
+    // A first visit (or one after a restart) is answered 200: the login page is what was asked
+    // for, and a 401 document makes browsers log a console error on every first visit. A
+    // sign-in with a wrong (or no) token stays a 401. The API routes never take this branch.
     const login = options.loginPage(reason === 'wrong-token');
-    return reply.code(401).header('content-security-policy', login.csp).type('text/html; charset=utf-8').send(login.html);
+    const visit = request.method === 'GET' || request.method === 'HEAD';
+    const status = visit && (reason === 'none' || reason === 'stale-session') ? 200 : 401;
+    if (status === 401) reply.header('www-authenticate', 'Bearer realm="botbridge"');
+    return reply.code(status).header('content-security-policy', login.csp).type('text/html; charset=utf-8').send(login.html);
   }
+  reply.header('www-authenticate', 'Bearer realm="botbridge"');
   return sendError(reply, 401, 'BRIDGE_ERR_HTTP_UNAUTHORIZED');
 }
 

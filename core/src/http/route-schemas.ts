@@ -126,6 +126,10 @@ export const PluginDto = z.object({
   error: z.string().nullable(),
   /** Its plugin set: 1 at start, +1 per accepted hot reload (a `retiring` set is finishing its jobs). */
   generation: z.number(),
+  messages: z.number(),
+  replies: z.number(),
+  errors: z.number(),
+  lastError: z.object({ hook: z.string(), code: z.string(), message: z.string(), at: z.number() }).nullable(),
 });
 
 const dispatcherStats = z.object({

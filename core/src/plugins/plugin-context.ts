@@ -26,6 +26,7 @@ import type { BridgeHooks } from '../hooks.js';
 import { PluginMetricsAdapter } from '../metrics/plugin-metrics.js';
 import { noteDrop, noteRewrite } from '../outbound/reply-drops.js';
 import { pluginErrorEvent, withDeadline, type PluginErrorReporter } from './isolate.js';
+import { countReplies, type PluginActivity } from './plugin-activity.js';
 import { PluginMessageContext } from './plugin-message-context.js';
 import { ServiceRegistry } from './service-registry.js';
 
@@ -42,6 +43,8 @@ export interface PluginContextDeps {
   readonly metricsRegistry: Registry;
   /** Services plugins provide to each other; the host shares one registry between its plugins. */
   readonly services?: ServiceRegistry;
+  /** Where this plugin's counts go (GET /api/plugins); failures are counted by the host's `report`. */
+  readonly activity?: PluginActivity;
 }
 
 type AnyHandler = (...args: unknown[]) => unknown;
@@ -242,12 +245,14 @@ export class ManagedPluginContext implements PluginContext {
     if (!isLive() || abort.aborted) return undefined;
     const started = this.deps.events.active('plugin:handler') ? eventTime() : 0;
     try {
-      const own = new PluginMessageContext(ctx, this.log);
+      const own = new PluginMessageContext(ctx, this.log, this.deps.activity);
       // The handler runs a microtask later, as before; a synchronous result needs no race.
       await undefined;
       const value = handler(own);
       const result = isThenable(value) ? await abort.race(Promise.resolve(value)) : value;
       if (started) this.timed('onMessage', started, 'ok', ctx.message.traceId);
+      this.deps.activity?.handled();
+      if (result !== undefined && result !== null) this.deps.activity?.replied(countReplies(result));
       return result ?? undefined;
     } catch (error) {
       const report = pluginErrorEvent(this.name, 'onMessage', error, ctx.message.traceId);

@@ -7,14 +7,16 @@ import type { EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
 import type { PluginErrorReporter } from './isolate.js';
 import { withDeadline } from './isolate.js';
+import { PluginActivity, type PluginActivitySnapshot } from './plugin-activity.js';
 import { ManagedPluginContext } from './plugin-context.js';
 import { missingService, ServiceRegistry } from './service-registry.js';
 
-export interface PluginState {
+export interface PluginState extends PluginActivitySnapshot {
   readonly name: string;
   readonly version: string | null;
   /** `retiring`: replaced by a hot reload, still finishing the jobs that started on it. */
   readonly state: 'configured' | 'running' | 'retiring' | 'failed' | 'stopped';
+  /** Why the plugin is not running (its config or setup failed). */
   readonly error: string | null;
   /** The plugin set it belongs to: 1 at start, one more for each accepted reload. */
   readonly generation: number;
@@ -26,6 +28,7 @@ interface Loaded {
   context: ManagedPluginContext | null;
   state: Exclude<PluginState['state'], 'retiring'>;
   error: string | null;
+  readonly activity: PluginActivity;
 }
 
 /**
@@ -70,6 +73,7 @@ export class PluginHost {
       state: p.state,
       error: p.error,
       generation: this.deps.generation ?? 1,
+      ...p.activity.snapshot(),
     }));
   }
 
@@ -94,6 +98,11 @@ export class PluginHost {
         botSettings: this.botSettings,
         metricsRegistry: this.metricsRegistry,
         services: this.services,
+        activity: plugin.activity,
+        report: (event, error) => {
+          plugin.activity.failed(event);
+          this.deps.report(event, error);
+        },
       });
       plugin.context = context;
       try {
@@ -150,7 +159,7 @@ function validateEntries(entries: readonly PluginEntry[]): Loaded[] {
       if (parsed.success) config = parsed.data;
       else broken.push({ plugin: definition.name, lines: describeIssues(parsed.error.issues, definition.config), path: firstPath(parsed.error.issues) });
     }
-    return { definition, config, context: null, state: 'configured' as const, error: null };
+    return { definition, config, context: null, state: 'configured' as const, error: null, activity: new PluginActivity() };
   });
   if (broken.length > 0) {
     throw new BridgeError('BRIDGE_ERR_PLUGIN_CONFIG', {

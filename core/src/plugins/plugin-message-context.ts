@@ -1,4 +1,5 @@
 import type { ChatMessage, ClientInfo, Logger, MessageAbort, MessageContext, Reply, RoomInfo, SendResult } from '@botbridge/sdk';
+import type { PluginActivity } from './plugin-activity.js';
 
 /**
  * The MessageContext one plugin's onMessage handler sees: the job's context, with `log` being
@@ -13,6 +14,7 @@ export class PluginMessageContext implements MessageContext {
   constructor(
     private readonly job: MessageContext,
     private readonly pluginLog: Logger,
+    private readonly activity?: PluginActivity,
   ) {}
 
   get message(): ChatMessage {
@@ -45,7 +47,10 @@ export class PluginMessageContext implements MessageContext {
 
   /** Bound, because handlers destructure it (`({ message, reply }) => …`); made on first use. */
   get reply(): (reply: Reply | readonly Reply[] | string) => Promise<readonly SendResult[]> {
-    this.boundReply ??= (reply) => this.job.reply(reply);
+    this.boundReply ??= (reply) => {
+      this.activity?.replied(typeof reply === 'string' || !Array.isArray(reply) ? 1 : reply.length);
+      return this.job.reply(reply);
+    };
     return this.boundReply;
   }
 }

@@ -119,7 +119,7 @@ describe('admin REST API', () => {
     expect(stats.dispatcher.totals.completed).toBe(1);
     expect(stats.counters['messages{admitted}']).toBe(1);
     const plugins = (await admin.app.inject({ url: '/api/plugins', headers: BEARER })).json();
-    expect(plugins).toEqual([{ name: 'echo', version: '1.2.3', state: 'running', error: null, generation: 1 }]);
+    expect(plugins).toEqual([{ name: 'echo', version: '1.2.3', state: 'running', error: null, generation: 1, messages: 1, replies: 1, errors: 0, lastError: null }]);
   });
 
   it('injects a sandbox message over HTTP; the live device gets the reply', async () => {

@@ -25,6 +25,8 @@ export interface StartOptions {
   readonly http?: Partial<HttpSettings>;
   readonly listen?: boolean;
   readonly config?: TestBridgeOptions['config'];
+  /** Log at info into the test bridge's `logs` (and the logger's tail) instead of staying silent. */
+  readonly captureLogs?: boolean;
 }
 
 export function useAdmin() {
@@ -34,7 +36,7 @@ export function useAdmin() {
   });
   return {
     async start(options: StartOptions = {}): Promise<AdminFixture> {
-      const t = await createTestBridge({ plugins: options.plugins ?? [], autoApprove: options.autoApprove ?? true, config: options.config });
+      const t = await createTestBridge({ plugins: options.plugins ?? [], autoApprove: options.autoApprove ?? true, config: options.config, captureLogs: options.captureLogs });
       cleanups.push(() => t.close());
       const admin = await createAdminServer({ bridge: t.bridge, http: { adminToken: TOKEN, port: 0, ...options.http } });
       cleanups.push(() => admin.close());

@@ -41,5 +41,7 @@ export const api = {
   disconnect: (bot, device) => postJson(`/api/clients/${seg(bot)}/${seg(device)}/disconnect`),
   inject: (message) => postJson('/api/inject', message),
   bans: () => getJson('/api/bans'),
+  plugins: () => getJson('/api/plugins'),
+  logs: (level, after) => getJson(`/api/logs?level=${seg(level)}&after=${after}`),
   liftBan: (kind, subject) => postJson('/api/bans/lift', { kind, subject }),
 };

@@ -1,21 +1,28 @@
 // The dashboard: tables polled from the admin API (and refreshed early when the event stream
 // says something changed), charts fed by queue:stats, the live event tail and the sandbox.
 import { api } from './api.js';
-import { LineChart } from './charts.js';
+import { TimeChart } from './charts.js';
 import { DebugSocket } from './debug-socket.js';
 import { ago, bytes, el, replaceRows, statusBadge, toast } from './dom.js';
 import { EventTail } from './event-tail.js';
+import { startLogsPanel } from './logs.js';
+import { startPluginsPanel } from './plugins.js';
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 3000;
 
 const charts = {
-  queue: new LineChart($('chart-queue'), { series: [{ name: '대기 queued', color: '#3867d6' }, { name: '처리 running', color: '#20a464' }] }),
-  rate: new LineChart($('chart-rate'), { series: [{ name: '수신 in', color: '#3867d6' }, { name: '답장 out', color: '#8e44ad' }] }),
-  latency: new LineChart($('chart-latency'), {
+  queue: new TimeChart($('chart-queue'), { integer: true, series: [{ name: '대기 queued', color: '#3867d6' }, { name: '처리 running', color: '#20a464' }] }),
+  clients: new TimeChart($('chart-clients'), { integer: true, series: [{ name: '클라이언트 clients', color: '#3867d6' }] }),
+  rate: new TimeChart($('chart-rate'), { series: [{ name: '수신 in', color: '#3867d6' }, { name: '답장 out', color: '#8e44ad' }] }),
+  latency: new TimeChart($('chart-latency'), {
     series: [{ name: 'p50', color: '#20a464' }, { name: 'p95', color: '#e0a100' }, { name: '대기 wait p95', color: '#d64545' }],
   }),
 };
+
+// Panels that run on their own: a section in index.html and a module each.
+startPluginsPanel($('plugins-panel'));
+startLogsPanel($('logs-panel'));
 
 const sandbox = { traceId: null };
 let devices = [];
@@ -68,6 +75,7 @@ function onStats(s) {
   $('kpi-rate').textContent = `${rate.toFixed(1)} /s`;
   $('kpi-latency').textContent = lastP95 === null ? '–' : `${lastP95} ms`;
   charts.queue.push([s.queued, s.running]);
+  charts.clients.push([s.clients]);
   charts.rate.push([s.perSecond.admitted, s.perSecond.repliesSent]);
   charts.latency.push([s.processingMs.p50Ms, s.processingMs.p95Ms, s.waitMs.p95Ms]);
 }

@@ -1,121 +1,134 @@
-// A small hand-drawn line chart on a canvas: a rolling window of points, one line per series,
-// a y axis rounded to a readable maximum, and a legend with the latest values.
+// Rolling time-series charts drawn by uPlot (served from node_modules: dashboard-routes.ts).
+// One chart per figure: the last two minutes of points (one per queue:stats tick), a time axis
+// in local HH:MM:SS, a y axis from 0 whose ticks are whole numbers for counted series (queue
+// depth, connections), and a legend that shows the latest values unless the cursor points
+// elsewhere. Charts follow their container's width.
+import uPlot from '/dashboard/vendor/uplot.js';
 
-const PAD = { left: 40, right: 10, top: 22, bottom: 18 };
+const HEIGHT = 170;
+/** Seconds shown: the x axis always spans this window, ending at the newest point. */
+const WINDOW_S = 120;
+/** Tick steps: whole numbers only for integer charts, the library's decimals otherwise. */
+const INTEGER_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 1e6, 1e7];
+const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600];
 
-function niceMax(value) {
-  if (value <= 1) return 1;
-  const exp = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * exp >= value) return step * exp;
-  return 10 * exp;
+const pad = (n) => String(n).padStart(2, '0');
+function clockLabel(seconds) {
+  const d = new Date(seconds * 1000);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-function label(value) {
-  if (value >= 1000) return `${(value / 1000).toFixed(value >= 10_000 ? 0 : 1)}k`;
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+function countLabel(value) {
+  if (Math.abs(value) >= 10_000) return `${Math.round(value / 1000)}k`;
+  return String(value);
 }
 
-export class LineChart {
-  /** series: [{ name, color }]; capacity: points kept (one per stats tick). */
-  constructor(canvas, { series, capacity = 120 }) {
-    this.canvas = canvas;
-    this.series = series;
-    this.capacity = capacity;
-    this.points = [];
-    new ResizeObserver(() => this.draw()).observe(canvas);
+export class TimeChart {
+  /**
+   * container: an empty element; series: [{ name, color }]; integer: whole-number ticks.
+   */
+  constructor(container, { series, integer = false }) {
+    this.container = container;
+    this.data = [[], ...series.map(() => [])];
+    // The labels of the last drawn axes, for tests and for readers of the DOM (the axes are canvas).
+    const record = (key, labels) => {
+      container.dataset[key] = labels.join(' ');
+      return labels;
+    };
+    const yAxis = {
+      size: 44,
+      space: 28,
+      grid: { stroke: '#e3e7ef', width: 1 },
+      ticks: { show: false },
+      values: (u, splits) => record('yTicks', splits.map((v) => (integer ? countLabel(v) : tickLabel(v)))),
+    };
+    if (integer) yAxis.incrs = INTEGER_INCRS;
+    const options = {
+      width: this.width(),
+      height: HEIGHT,
+      // Room on the right for the newest time label, which is centred on the plot's edge.
+      padding: [10, 28, 0, 0],
+      cursor: { drag: { x: false, y: false } },
+      legend: { live: true },
+      scales: {
+        x: { time: true, range: (u, min, max) => (max === null ? [Date.now() / 1000 - WINDOW_S, Date.now() / 1000] : [max - WINDOW_S, max]) },
+        y: {
+          // From 0, with room above the highest point; at least 0..1 for counted series.
+          range: (u, min, max) => {
+            const top = Math.max(max ?? 0, 0);
+            if (integer) return [0, Math.max(1, Math.ceil(top * 1.1))];
+            return [0, top > 0 ? top * 1.15 : 1];
+          },
+        },
+      },
+      axes: [
+        {
+          space: 72,
+          incrs: TIME_INCRS,
+          grid: { show: false },
+          ticks: { stroke: '#e3e7ef' },
+          values: (u, splits) => record('xTicks', splits.map(clockLabel)),
+        },
+        yAxis,
+      ],
+      series: [
+        { value: (u, v) => (v === null ? '–' : clockLabel(v)) },
+        ...series.map((s) => ({
+          label: s.name,
+          stroke: s.color,
+          width: 2,
+          spanGaps: false,
+          points: { size: 5, filter: isolatedPoints },
+          value: (u, v) => (v === null || v === undefined ? '–' : integer ? String(v) : formatDecimal(v)),
+        })),
+      ],
+    };
+    this.plot = new uPlot(options, this.data, container);
+    container.dataset.chart = 'uplot';
+    new ResizeObserver(() => this.resize()).observe(container);
   }
 
-  /** values: one number (or null for "no data") per series. */
+  width() {
+    return Math.max(120, Math.floor(this.container.clientWidth));
+  }
+
+  resize() {
+    const width = this.width();
+    if (width !== this.plot.width) this.plot.setSize({ width, height: HEIGHT });
+  }
+
+  /** values: one number (or null for "no data") per series, at now. */
   push(values) {
-    this.points.push(values);
-    if (this.points.length > this.capacity) this.points.shift();
-    this.draw();
+    const now = Date.now() / 1000;
+    this.data[0].push(now);
+    values.forEach((v, i) => this.data[i + 1].push(v ?? null));
+    while (this.data[0][0] < now - WINDOW_S) for (const column of this.data) column.shift();
+    this.plot.setData(this.data);
+    // The legend shows the newest point unless the cursor is over the plot.
+    if (this.plot.cursor.left === undefined || this.plot.cursor.left < 0) this.plot.setLegend({ idx: this.data[0].length - 1 });
   }
+}
 
-  draw() {
-    const { canvas } = this;
-    const ratio = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    if (width === 0 || height === 0) return;
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
-    const ctx = canvas.getContext('2d');
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, width, height);
+/**
+ * Where the plot is dense, uPlot draws lines without point marks; a value between two gaps
+ * (a latency seen in one tick only) has no line either, so it gets a mark of its own.
+ */
+function isolatedPoints(u, seriesIdx, show) {
+  if (show) return null;
+  const ys = u.data[seriesIdx];
+  const marks = [];
+  for (let i = 0; i < ys.length; i += 1) if (ys[i] != null && ys[i - 1] == null && ys[i + 1] == null) marks.push(i);
+  return marks.length > 0 ? marks : null;
+}
 
-    const plotW = width - PAD.left - PAD.right;
-    const plotH = height - PAD.top - PAD.bottom;
-    let max = 0;
-    for (const point of this.points) for (const v of point) if (v !== null && v > max) max = v;
-    max = niceMax(max);
+/** A tick of a decimal axis: as precise as the step (2.5, 0.25), without float noise. */
+function tickLabel(value) {
+  if (Math.abs(value) >= 10_000) return `${Number((value / 1000).toFixed(1))}k`;
+  return String(Number(value.toFixed(2)));
+}
 
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.textBaseline = 'middle';
-    ctx.strokeStyle = '#e3e7ef';
-    ctx.fillStyle = '#6b7486';
-    ctx.lineWidth = 1;
-    for (let i = 0; i <= 4; i += 1) {
-      const y = PAD.top + plotH - (plotH * i) / 4;
-      ctx.beginPath();
-      ctx.moveTo(PAD.left, Math.round(y) + 0.5);
-      ctx.lineTo(width - PAD.right, Math.round(y) + 0.5);
-      ctx.stroke();
-      ctx.textAlign = 'right';
-      ctx.fillText(label((max * i) / 4), PAD.left - 6, y);
-    }
-    ctx.textAlign = 'left';
-    ctx.fillText(`-${this.capacity}s`, PAD.left, height - 8);
-    ctx.textAlign = 'right';
-    ctx.fillText('now', width - PAD.right, height - 8);
-
-    const step = plotW / Math.max(1, this.capacity - 1);
-    const offset = this.capacity - this.points.length;
-    this.series.forEach((serie, index) => {
-      ctx.strokeStyle = serie.color;
-      ctx.lineWidth = 2;
-      ctx.beginPath();
-      let drawing = false;
-      this.points.forEach((point, i) => {
-        const v = point[index];
-        if (v === null || v === undefined) {
-          drawing = false;
-          return;
-        }
-        const x = PAD.left + (offset + i) * step;
-        const y = PAD.top + plotH - (plotH * v) / max;
-        if (drawing) ctx.lineTo(x, y);
-        else ctx.moveTo(x, y);
-        drawing = true;
-      });
-      ctx.stroke();
-      // A point with no neighbour draws no line: mark it, or a lone sample would be invisible.
-      ctx.fillStyle = serie.color;
-      this.points.forEach((point, i) => {
-        const v = point[index];
-        const prev = this.points[i - 1]?.[index];
-        const next = this.points[i + 1]?.[index];
-        if (v === null || v === undefined || (prev != null) || (next != null)) return;
-        ctx.beginPath();
-        ctx.arc(PAD.left + (offset + i) * step, PAD.top + plotH - (plotH * v) / max, 2.5, 0, Math.PI * 2);
-        ctx.fill();
-      });
-    });
-
-    // Legend with the latest values, right-aligned above the plot.
-    let x = width - PAD.right;
-    ctx.textAlign = 'right';
-    const last = this.points.at(-1) ?? [];
-    for (let index = this.series.length - 1; index >= 0; index -= 1) {
-      const serie = this.series[index];
-      const value = last[index];
-      const text = `${serie.name} ${value === null || value === undefined ? '–' : label(value)}`;
-      ctx.fillStyle = '#1d2433';
-      ctx.fillText(text, x, 9);
-      x -= ctx.measureText(text).width + 6;
-      ctx.fillStyle = serie.color;
-      ctx.fillRect(x - 10, 5, 10, 8);
-      x -= 18;
-    }
-  }
+/** A legend value: one decimal below 100. */
+function formatDecimal(value) {
+  if (Number.isInteger(value) || Math.abs(value) >= 100) return String(Math.round(value));
+  return value.toFixed(1);
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { sendError } from '../http-errors.js';
@@ -9,6 +10,12 @@ import type { RouteDeps } from './route-deps.js';
 
 const DASHBOARD_DIR = new URL('../dashboard/', import.meta.url);
 const TYPES: Readonly<Record<string, string>> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+
+/**
+ * Third-party files the dashboard loads, served from node_modules under fixed names (no CDN, no
+ * build step): uPlot draws the charts (charts.js).
+ */
+const VENDOR: Readonly<Record<string, string>> = { 'uplot.js': 'uplot/dist/uPlot.esm.js', 'uplot.css': 'uplot/dist/uPlot.min.css' };
 
 /** Only same-origin scripts, styles and connections (the debug channel); no framing. */
 const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -31,9 +38,18 @@ function loadAssets(): Map<string, Asset> {
   return assets;
 }
 
+function loadVendor(): Map<string, Asset> {
+  const require = createRequire(import.meta.url);
+  const assets = new Map<string, Asset>();
+  for (const [name, module] of Object.entries(VENDOR)) {
+    assets.set(name, { body: readFileSync(require.resolve(module), 'utf8'), type: TYPES[name.slice(name.lastIndexOf('.'))]! });
+  }
+  return assets;
+}
+
 /**
  * The login page, with a CSP that allows exactly its own inline script and style (by hash).
- * It is the body of the 401 that GET / answers without a session.
+ * GET / answers it without a session (200), and POST /login with a wrong token (401).
  */
 export function loginPage(): (failed: boolean) => { html: string; csp: string } {
   const template = readFileSync(new URL('login.html', DASHBOARD_DIR), 'utf8');
@@ -62,9 +78,10 @@ function page(reply: FastifyReply, html: string): FastifyReply {
     .send(html);
 }
 
-/** GET / (the dashboard, or the login page as a 401), its assets, sign-in and sign-out. */
+/** GET / (the dashboard, or the login page without a session), its assets, sign-in and sign-out. */
 export function registerDashboardRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const assets = loadAssets();
+  const vendor = loadVendor();
   const index = readFileSync(new URL('index.html', DASHBOARD_DIR), 'utf8');
 
   app.get('/', { config: { loginPage: true }, schema: { querystring: jsonSchema(Empty) } }, async (_request, reply) => page(reply, index));
@@ -72,6 +89,12 @@ export function registerDashboardRoutes(app: FastifyInstance, deps: RouteDeps): 
   app.get<{ Params: z.infer<typeof AssetParams> }>('/dashboard/:file', { schema: { params: jsonSchema(AssetParams) } }, async (request, reply) => {
     const asset = assets.get(request.params.file);
     if (!asset) return sendError(reply, 404, 'BRIDGE_ERR_HTTP_NOT_FOUND', { what: `dashboard file ${request.params.file}` });
+    return reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-cache').type(asset.type).send(asset.body);
+  });
+
+  app.get<{ Params: z.infer<typeof AssetParams> }>('/dashboard/vendor/:file', { schema: { params: jsonSchema(AssetParams) } }, async (request, reply) => {
+    const asset = vendor.get(request.params.file);
+    if (!asset) return sendError(reply, 404, 'BRIDGE_ERR_HTTP_NOT_FOUND', { what: `dashboard file vendor/${request.params.file}` });
     return reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-cache').type(asset.type).send(asset.body);
   });
 
