@@ -185,7 +185,7 @@ describe('hot reload', { timeout: 30_000 }, () => {
     await bridge.waitForLog('reload refused; the previous plugin set goes on serving');
 
     await phone.shouldReply('b', 'v1:b');
-    expect(bridge.bridge.pluginStates()).toEqual([{ name: 'echo', version: 'v1', state: 'running', error: null, generation: 1 }]);
+    expect(bridge.bridge.pluginStates()).toMatchObject([{ name: 'echo', version: 'v1', state: 'running', error: null, generation: 1 }]);
     expect(lifecycle.disposes.get('v1')).toBeUndefined();
 
     // A restart-only change is accepted for the plugins and reported, never applied.
