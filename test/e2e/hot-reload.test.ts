@@ -196,6 +196,37 @@ describe('hot reload', { timeout: 30_000 }, () => {
     await until(() => lifecycle.disposes.get('v1') === 1);
   });
 
+  it('keeps a running message on the plugin set it started on, its beforeReply included', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stamped = (tag: string) => definePlugin({
+      name: 'stamped',
+      setup(ctx) {
+        ctx.onMessage(async ({ message }) => {
+          if (message.text === 'hold') await gate;
+          return `${message.text} by ${tag}`;
+        });
+        ctx.beforeReply((out) => (out.reply.kind === 'text' ? { ...out, reply: { kind: 'text', text: `${out.reply.text} [${tag}]` } } : out));
+      },
+    });
+    t = await createTestBridge({ plugins: [stamped('v1')] });
+    const bridge = t;
+    const phone = await bridge.client();
+    phones.push(phone);
+    const held = await bridge.client({ deviceId: 'held-phone-0001' });
+    phones.push(held);
+    held.analyze({ text: 'hold', room: '대기방', channelId: '777' });
+    await until(() => bridge.bridge.admin.stats().dispatcher.running === 1);
+    const report = await bridge.bridge.reload(sameConfig(bridge, [stamped('v2')]));
+    expect(report).toMatchObject({ ok: true, generation: 2 });
+    // The old set stays until its message is done.
+    expect(bridge.bridge.pluginStates().map((p) => [p.generation, p.state])).toEqual([[2, 'running'], [1, 'retiring']]);
+    await phone.shouldReply('new', 'new by v2 [v2]');
+    release();
+    expect((await held.nextReply()).text).toBe('hold by v1 [v1]');
+    await until(() => bridge.bridge.pluginStates().length === 1);
+  });
+
   it('leaves no handle, listener, metric or memory behind over 100 reloads', async () => {
     const subscribed = channel('botbridge:ping') as unknown as { _subscribers?: unknown[] };
     const leaky = (n: number) => definePlugin({
