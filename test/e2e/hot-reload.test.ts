@@ -196,11 +196,45 @@ describe('hot reload', { timeout: 30_000 }, () => {
     await until(() => lifecycle.disposes.get('v1') === 1);
   });
 
+  it('keeps a running message on the plugin set it started on, its beforeReply included', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stamped = (tag: string) => definePlugin({
+      name: 'stamped',
+      setup(ctx) {
+        ctx.onMessage(async ({ message }) => {
+          if (message.text === 'hold') await gate;
+          return `${message.text} by ${tag}`;
+        });
+        ctx.beforeReply((out) => (out.reply.kind === 'text' ? { ...out, reply: { kind: 'text', text: `${out.reply.text} [${tag}]` } } : out));
+      },
+    });
+    t = await createTestBridge({ plugins: [stamped('v1')] });
+    const bridge = t;
+    const phone = await bridge.client();
+    phones.push(phone);
+    const held = await bridge.client({ deviceId: 'held-phone-0001' });
+    phones.push(held);
+    held.analyze({ text: 'hold', room: '대기방', channelId: '777' });
+    await until(() => bridge.bridge.admin.stats().dispatcher.running === 1);
+    const report = await bridge.bridge.reload(sameConfig(bridge, [stamped('v2')]));
+    expect(report).toMatchObject({ ok: true, generation: 2 });
+    // The old set stays until its message is done.
+    expect(bridge.bridge.pluginStates().map((p) => [p.generation, p.state])).toEqual([[2, 'running'], [1, 'retiring']]);
+    await phone.shouldReply('new', 'new by v2 [v2]');
+    release();
+    expect((await held.nextReply()).text).toBe('hold by v1 [v1]');
+    await until(() => bridge.bridge.pluginStates().length === 1);
+  });
+
   it('leaves no handle, listener, metric or memory behind over 100 reloads', async () => {
     const subscribed = channel('botbridge:ping') as unknown as { _subscribers?: unknown[] };
+    // Every context a setup received: a retired plugin set that something still holds keeps its context (and its hooks) alive.
+    const contexts: WeakRef<object>[] = [];
     const leaky = (n: number) => definePlugin({
       name: 'leaky',
       setup(ctx) {
+        contexts.push(new WeakRef(ctx));
         ctx.setInterval(() => undefined, 60_000);
         ctx.setTimeout(() => undefined, 60_000);
         ctx.on('ping', () => undefined);
@@ -237,6 +271,8 @@ describe('hot reload', { timeout: 30_000 }, () => {
       expect(after.resources[kind] ?? 0, kind).toBeLessThanOrEqual((before.resources[kind] ?? 0) + 3);
     }
     expect(after.metrics).toBe(before.metrics);
+    // Collected: the 105 retired sets' contexts (only the current one, maybe one more not yet swept, remain).
+    expect(contexts.filter((ref) => ref.deref() !== undefined).length).toBeLessThanOrEqual(2);
     expect(after.subscribers).toBe(before.subscribers);
     expect(bridge.bridge.pluginStates().map((p) => [p.name, p.state, p.generation])).toEqual([
       ['commands', 'running', 106], ['profiler', 'running', 106], ['leaky', 'running', 106],

@@ -18,22 +18,20 @@ const RELOADABLE: ReadonlySet<string> = new Set(['pipeline.rooms', 'pipeline.rep
  */
 export function restartRequired(running: BridgeSettings, next: BridgeSettings): string[] {
   const changed: string[] = [];
-  const sections = new Set([...Object.keys(running), ...Object.keys(next)]);
-  for (const section of sections) {
-    if (RELOADABLE.has(section)) continue;
-    const a = (running as unknown as Record<string, unknown>)[section];
-    const b = (next as unknown as Record<string, unknown>)[section];
-    if (isDeepStrictEqual(a, b)) continue;
-    if (!isRecord(a) || !isRecord(b)) {
-      changed.push(section);
-      continue;
-    }
-    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      const path = `${section}.${key}`;
-      if (!RELOADABLE.has(path) && !isDeepStrictEqual(a[key], b[key])) changed.push(path);
-    }
-  }
+  diff(running, next, '', 0, changed);
   return changed.sort();
+}
+
+/** Two levels deep, deeper only where a reloadable path lies below (`replies.outbox.ttlMs`). */
+function diff(a: unknown, b: unknown, path: string, depth: number, changed: string[]): void {
+  if (path !== '' && RELOADABLE.has(path)) return;
+  if (isDeepStrictEqual(a, b)) return;
+  const deeper = depth < 2 || [...RELOADABLE].some((reloadable) => reloadable.startsWith(`${path}.`));
+  if (!isRecord(a) || !isRecord(b) || !deeper) {
+    changed.push(path);
+    return;
+  }
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) diff(a[key], b[key], path === '' ? key : `${path}.${key}`, depth + 1, changed);
 }
 
 export function isReloadable(path: string): boolean {
