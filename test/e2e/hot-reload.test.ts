@@ -196,12 +196,17 @@ describe('hot reload', { timeout: 30_000 }, () => {
     await until(() => lifecycle.disposes.get('v1') === 1);
   });
 
-  it('keeps a running message on the plugin set it started on, its beforeReply included', async () => {
+  it('keeps a running message on the plugin set it started on (its beforeReply included) and stops the old set\'s subscriptions and timers at the swap', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    const logged: string[] = [];
+    const ticks = new Map<string, number>();
     const stamped = (tag: string) => definePlugin({
       name: 'stamped',
       setup(ctx) {
+        // Background work of the kind a chat log or a scheduler does: it must not run twice during the swap.
+        ctx.on('reply:sent', (event) => void logged.push(`${tag} logged ${event.text}`));
+        ctx.setInterval(() => void bump(ticks, tag), 10);
         ctx.onMessage(async ({ message }) => {
           if (message.text === 'hold') await gate;
           return `${message.text} by ${tag}`;
@@ -222,9 +227,16 @@ describe('hot reload', { timeout: 30_000 }, () => {
     // The old set stays until its message is done.
     expect(bridge.bridge.pluginStates().map((p) => [p.generation, p.state])).toEqual([[2, 'running'], [1, 'retiring']]);
     await phone.shouldReply('new', 'new by v2 [v2]');
+    // The old set's timers stopped at the swap although its message still runs.
+    const v1Ticks = ticks.get('v1') ?? 0;
+    await until(() => (ticks.get('v2') ?? 0) >= 5);
+    expect(ticks.get('v1') ?? 0).toBe(v1Ticks);
     release();
     expect((await held.nextReply()).text).toBe('hold by v1 [v1]');
     await until(() => bridge.bridge.pluginStates().length === 1);
+    // Each reply recorded once, by the set current when it was sent: never by both.
+    await until(() => logged.length === 2);
+    expect(logged).toEqual(['v2 logged new by v2 [v2]', 'v2 logged hold by v1 [v1]']);
   });
 
   it('leaves no handle, listener, metric or memory behind over 100 reloads', async () => {

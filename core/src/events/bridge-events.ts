@@ -83,6 +83,8 @@ const coreEvents: ReadonlySet<string> = new Set(Object.keys(CORE_EVENTS));
 /** Subscriptions limited to one bridge, all undone by `dispose()` (a plugin's teardown). */
 export class ScopedEvents implements BridgeEvents {
   private readonly undo = new Set<() => void>();
+  /** Disposed: a later subscription would never be undone, so it is not made. */
+  private closed = false;
 
   constructor(
     private readonly bridgeId: string,
@@ -101,6 +103,7 @@ export class ScopedEvents implements BridgeEvents {
   }
 
   subscribe<K extends BridgeEventName>(name: K, handler: (event: BridgeEventMap[K]) => void): () => void {
+    if (this.closed) return () => undefined;
     const target = channelOf(name);
     const onError = this.onError;
     const listener = (message: unknown) => {
@@ -123,6 +126,7 @@ export class ScopedEvents implements BridgeEvents {
   }
 
   dispose(): void {
+    this.closed = true;
     for (const unsubscribe of [...this.undo]) unsubscribe();
   }
 }

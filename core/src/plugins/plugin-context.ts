@@ -63,6 +63,9 @@ export class ManagedPluginContext implements PluginContext {
   readonly bridge: BridgeApi;
   readonly events: ScopedEvents;
   private readonly effects: Disposer[] = [];
+  /** Live timers (their disposers): cleared at once when the plugin set is retired (`quiesce`). */
+  private readonly timers = new Set<Disposer>();
+  private quiesced = false;
   private metricsAdapter: PluginMetricsAdapter | undefined;
   private sealed = false;
   private disposed = false;
@@ -195,22 +198,45 @@ export class ManagedPluginContext implements PluginContext {
   }
 
   setInterval(fn: () => void, ms: number): Disposer {
+    if (this.quiesced || this.disposed) return () => undefined;
     const timer = setInterval(() => this.runSync('interval', fn), ms);
-    const dispose = () => clearInterval(timer);
+    const dispose = () => {
+      clearInterval(timer);
+      this.timers.delete(dispose);
+    };
+    this.timers.add(dispose);
     this.effects.push(dispose);
     return dispose;
   }
 
   setTimeout(fn: () => void, ms: number): Disposer {
+    if (this.quiesced || this.disposed) return () => undefined;
     const timer = setTimeout(() => {
       // A fired timeout has nothing left to undo: forget it, so many short timeouts do not pile up.
       const index = this.effects.indexOf(dispose);
       if (index >= 0) this.effects.splice(index, 1);
+      this.timers.delete(dispose);
       this.runSync('timeout', fn);
     }, ms);
-    const dispose = () => clearTimeout(timer);
+    const dispose = () => {
+      clearTimeout(timer);
+      this.timers.delete(dispose);
+    };
+    this.timers.add(dispose);
     this.effects.push(dispose);
     return dispose;
+  }
+
+  /**
+   * Hot reload: this plugin's set was replaced. Its background work ends at once (event
+   * subscriptions, timers), so the old and new instances never both act on one fact (a reply
+   * logged twice, a schedule run twice); its hook handlers stay live for the messages that
+   * started on the old set, and the rest of the teardown (`dispose`) waits for them.
+   */
+  quiesce(): void {
+    this.quiesced = true;
+    this.events.dispose();
+    for (const clear of [...this.timers]) clear();
   }
 
   /** Undoes every side effect in reverse order; taps become inert. Returns the failures. */

@@ -129,6 +129,11 @@ export class PluginHost {
     }
   }
 
+  /** Hot reload: ends every plugin's event subscriptions and timers now; hook handlers stay until `teardown`. */
+  quiesce(): void {
+    for (const plugin of this.loaded) plugin.context?.quiesce();
+  }
+
   /** Disposes every plugin's effects, last set up first. Failures are logged, never thrown. */
   async teardown(): Promise<void> {
     const timeoutMs = this.deps.settings.teardownTimeoutMs;

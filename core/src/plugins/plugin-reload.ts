@@ -121,9 +121,13 @@ export class PluginReloader {
     return this.deps.configSource();
   }
 
-  /** In-flight jobs finish on `old`; then its onClose and teardown run, once. */
+  /**
+   * In-flight jobs finish on `old` (its hook handlers); its subscriptions and timers end now, so
+   * the new set alone acts on facts from here on; then its onClose and teardown run, once.
+   */
   private retire(old: PluginGeneration): void {
     const { log, retireWaitMs } = this.deps;
+    old.host.quiesce();
     const done = (async () => {
       const drained = await old.idle(retireWaitMs);
       if (!drained) log.warn({ generation: old.id, inFlight: old.inFlight, waitedMs: retireWaitMs }, 'retired plugin set still pinned by jobs; tearing it down anyway');
