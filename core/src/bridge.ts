@@ -15,7 +15,7 @@ import { BotSettings } from './bots/bot-settings.js';
 import { resolveConfig } from './config/load-config.js';
 import { BridgeError, reasonOf } from './errors.js';
 import { EventBus, eventTime } from './events/bridge-events.js';
-import { createHooks } from './hooks.js';
+import { createHooks, type PluginErrorEvent } from './hooks.js';
 import { Journal } from './journal/journal.js';
 import { JournalReplay } from './journal/journal-replay.js';
 import { LogCategories } from './log-categories.js';
@@ -35,7 +35,6 @@ import { SandboxSource, sandboxPacket, type InjectInput, type InjectResult } fro
 import { PluginGeneration, PluginGenerations } from './plugins/plugin-generation.js';
 import { PluginHost, type PluginState } from './plugins/plugin-host.js';
 import { PluginReloader, type ReloadReport } from './plugins/plugin-reload.js';
-import type { PluginErrorEvent } from './hooks.js';
 import { SecurityServices } from './session/security-services.js';
 import { AuthGuard } from './session/auth-guard.js';
 import { ConnectionManager } from './session/connection-manager.js';
@@ -127,7 +126,12 @@ export class Bridge {
     const { counters, log, logs, registry, events } = this;
     const hooks = this.generations.hooks;
     // Per-bot settings belong to the current plugin set (a reload rebuilds them): read at each call.
-    const botSettings = { outboxTtlMs: (botName: string) => this.botSettings.outboxTtlMs(botName), replyGapMs: (key: string) => this.botSettings.replyGapMs(key), isOrdered: (key: string) => this.botSettings.isOrdered(key), roomOverride: (botName: string, roomKey: string) => this.botSettings.roomOverride(botName, roomKey) };
+    const botSettings = {
+      outboxTtlMs: (botName: string) => this.botSettings.outboxTtlMs(botName),
+      replyGapMs: (key: string) => this.botSettings.replyGapMs(key),
+      isOrdered: (key: string) => this.botSettings.isOrdered(key),
+      roomOverride: (botName: string, roomKey: string) => this.botSettings.roomOverride(botName, roomKey),
+    };
     const p = settings.pipeline;
     this.storeHealth = new StoreHealth({ onChange: (state, reason) => this.storeHealthChanged(state, reason) });
     this.approvals = new ApprovalCache({

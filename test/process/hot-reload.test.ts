@@ -51,9 +51,10 @@ export const echo = {
 };
 `;
 
-function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(args: string[], cwd: string, token: string | null = TOKEN): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, BOTBRIDGE_ADMIN_TOKEN: token ?? undefined, BOTBRIDGE_ADMIN_URL: undefined };
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd, timeout: 60_000, env: { ...process.env, BOTBRIDGE_ADMIN_TOKEN: TOKEN } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd, timeout: 60_000, env }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });
@@ -119,6 +120,13 @@ describe('botbridge reload', { timeout: 60_000 }, () => {
       expect(JSON.parse(moved.stdout)).toMatchObject({ ok: true, generation: 4, plugins: ['echo'], restartRequired: ['listen.port'], error: null });
       await phone.shouldReply('f', 'v4:f');
 
+      // The CLI's own failures: a wrong token, and no token anywhere (a folder without a config).
+      const wrong = await cli(['reload', '--url', adminUrl, '--token', 'not-the-token-0123456789abcdef'], dir);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain('refused the admin token (401)');
+      const none = await cli(['reload', '--url', adminUrl], tmpdir(), null);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain('no admin token');
       expect(phone.closeReason).toBeNull();
       expect(server.logs.filter((e) => e.msg === 'echo disposed').map((e) => e.word)).toEqual(expect.arrayContaining(['v1']));
     } finally {
