@@ -53,6 +53,19 @@ const roomOverrideSchema = z.strictObject({
   ordered: z.boolean().optional(),
 });
 
+/** One integration of the push API: its token (inline or from a file) and what it may reach. */
+const integrationSchema = z.strictObject({
+  /** Shown in logs instead of the token. */
+  name: z.string().min(1).max(100),
+  token: secretString.optional(),
+  /** A file holding the token (trimmed); read when the admin server starts. */
+  tokenFile: z.string().min(1).optional(),
+  /** Bots this token may send as. */
+  bots: z.array(z.string().min(1)).min(1),
+  /** Rooms (channel ids, or `name:<room>` for rooms without one) it may send to; absent: every room of its bots. */
+  rooms: z.array(z.string().min(1)).min(1).optional(),
+}).refine((entry) => (entry.token === undefined) !== (entry.tokenFile === undefined), { message: 'give exactly one of token and tokenFile' });
+
 export const bridgeConfigSchema = z.strictObject({
   listen: z.strictObject({
     host: z.string().default('0.0.0.0'),
@@ -344,6 +357,24 @@ export const bridgeConfigSchema = z.strictObject({
     wsMaxBufferedBytes: positiveInt.default(4_194_304),
     /** Period of the `queue:stats` event on the debug channel. */
     statsIntervalMs: positiveInt.default(1_000),
+    /**
+     * Tokens of other systems (an order webhook, an alerting tool) that may only push messages
+     * (`POST /api/bots/:bot/rooms/:channelId/messages`, `POST /api/send`) to the bots and rooms
+     * listed. Never logged; compared in constant time.
+     */
+    integrations: z.array(integrationSchema).default([]).superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      for (const [index, entry] of list.entries()) {
+        if (seen.has(entry.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `integration ${entry.name} is listed twice` });
+        seen.add(entry.name);
+      }
+    }),
+    /** A repeated `Idempotency-Key` of one caller within windowMs gets the first answer again without a second send. */
+    idempotency: z.strictObject({
+      windowMs: positiveInt.default(86_400_000),
+      /** Keys remembered at most (the oldest are forgotten first). */
+      maxKeys: positiveInt.default(10_000),
+    }).prefault({}),
   }).prefault({}),
 });
 

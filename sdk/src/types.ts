@@ -217,9 +217,12 @@ export type SendStatus = SendResult['status'];
  * - `no_client`: no live device of the bot, and none to wait for (the bot has no approved device,
  *   the outbox is off, or it could not store the reply); otherwise the reply is `queued`;
  * - `device_not_approved`: the only live devices of the bot are not approved (never queued);
- * - `unknown_room`: reserved (not produced yet).
+ * - `unknown_room`: reserved (not produced yet);
+ * - `queue_full`: a proactive send found the send governor's queue for its room or device full
+ *   (`replies.governor.maxQueuedPerRoom`, `maxQueuedPerDevice`);
+ * - `daily_cap`: the device reached its daily cap of sends (`replies.governor.dailyCap`).
  */
-export type SendRejectReason = 'too_long' | 'invalid' | 'no_client' | 'device_not_approved' | 'unknown_room';
+export type SendRejectReason = 'too_long' | 'invalid' | 'no_client' | 'device_not_approved' | 'unknown_room' | 'queue_full' | 'daily_cap';
 
 /**
  * A message job's cancellation (processing timeout, shutdown). `signal` makes an AbortSignal

@@ -12,6 +12,8 @@ import { createFastify, websocketOptions } from './fastify-app.js';
 import { installClosingGate } from './closing-gate.js';
 import { installErrorHandling } from './http-errors.js';
 import { installAuth, type AuthOptions, type RouteAuth } from './request-auth.js';
+import { IntegrationTokens } from './push/integration-tokens.js';
+import { registerPushRoutes } from './push/push-routes.js';
 import { registerApprovalRoutes } from './routes/approval-routes.js';
 import { registerBridgeRoutes } from './routes/bridge-routes.js';
 import { loginPage, registerDashboardRoutes } from './routes/dashboard-routes.js';
@@ -85,6 +87,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     log,
     countFailure: (reason) => bridge.admin.countAuthFailure(reason),
     loginPage: loginPage(),
+    integrations: IntegrationTokens.resolve(settings.integrations, (candidate) => token.matches(candidate)),
   };
   const metrics: BridgeMetrics | null = settings.metrics ? createBridgeMetrics(bridge) : null;
   const hub = new EventHub(bridge, settings.statsIntervalMs);
@@ -104,6 +107,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     registerHealthRoutes(app, deps);
     registerMetricsRoutes(app, deps);
     registerBridgeRoutes(app, deps);
+    registerPushRoutes(app, deps, settings.idempotency);
     registerApprovalRoutes(app, deps);
     registerDebugChannel(app, { bridge, hub, log, maxClients: settings.wsMaxClients, maxBufferedBytes: settings.wsMaxBufferedBytes, maxMessagesPerSecond: settings.wsMaxMessagesPerSecond });
     registerDashboardRoutes(app, deps);
