@@ -155,7 +155,15 @@ export class Bridge {
       canDeliver: (botName): boolean => outbound.canDeliver(botName),
       write: (out): Promise<boolean> => outbound.writeQueued(out),
     });
-    const outbound: Outbound = new Outbound({ registry, counters, log: replyLog, settings, events, ...(this.outbox ? { outbox: this.outbox } : {}) });
+    const outbound: Outbound = new Outbound({
+      registry,
+      counters,
+      log: replyLog,
+      settings,
+      events,
+      replyGapMs: (roomKey) => botSettings.replyGapMs(roomKey),
+      ...(this.outbox ? { outbox: this.outbox } : {}),
+    });
     this.replies = new ReplyPath({
       outbound,
       hooks,

@@ -66,6 +66,22 @@ const integrationSchema = z.strictObject({
   rooms: z.array(z.string().min(1)).min(1).optional(),
 }).refine((entry) => (entry.token === undefined) !== (entry.tokenFile === undefined), { message: 'give exactly one of token and tokenFile' });
 
+/** The send governor's limits that a bot may override (`replies.governor.bots.<botName>`). */
+const governorBotSchema = z.strictObject({
+  ratePerSecond: z.number().positive().optional(),
+  burst: positiveInt.optional(),
+  roomGapMs: nonNegativeInt.optional(),
+  jitterMs: nonNegativeInt.optional(),
+  dailyCap: nonNegativeInt.optional(),
+  failureCooldownMs: nonNegativeInt.optional(),
+});
+
+/** A room's own pacing (`replies.governor.rooms.<botName>/<channelId>`). */
+const governorRoomSchema = z.strictObject({
+  roomGapMs: nonNegativeInt.optional(),
+  jitterMs: nonNegativeInt.optional(),
+});
+
 export const bridgeConfigSchema = z.strictObject({
   listen: z.strictObject({
     host: z.string().default('0.0.0.0'),
@@ -234,6 +250,35 @@ export const bridgeConfigSchema = z.strictObject({
       sweepIntervalMs: positiveInt.default(5_000),
       /** Rows expired per sweep at most (the rest wait for the next sweep). */
       sweepBatchSize: positiveInt.default(500),
+    }).prefault({}),
+    /**
+     * The send governor (docs/architecture.md, "Send governor"): paces proactive sends (the push
+     * API, schedulers, `bridge.send`) per device and per room, behind replies. Replies to
+     * messages are never delayed by it (their pace is the sequencer's replyGapMs) but count
+     * towards the device's rate and daily total.
+     */
+    governor: z.strictObject({
+      enabled: z.boolean().default(true),
+      /** Sustained sends per second of one device (token bucket); the old scheduler sent a bot's schedules 0.5 s apart. */
+      ratePerSecond: z.number().positive().default(2),
+      /** Sends one device may make at once after a quiet spell. */
+      burst: positiveInt.default(5),
+      /** Least time between a send to a room and the next proactive send to it; default: the room's reply gap (pipeline.replyGapMs, 1 s). */
+      roomGapMs: nonNegativeInt.optional(),
+      /** A random 0..jitterMs added to each proactive send's room gap. */
+      jitterMs: nonNegativeInt.default(500),
+      /** Sends of one device per day (server's local midnight) after which proactive sends are rejected (`daily_cap`); 0: no cap. */
+      dailyCap: nonNegativeInt.default(0),
+      /** After a send to a device fails at its socket, its proactive sends wait this long. */
+      failureCooldownMs: nonNegativeInt.default(30_000),
+      /** Proactive sends waiting for one room at most; one more is rejected (`queue_full`). */
+      maxQueuedPerRoom: positiveInt.default(500),
+      /** Proactive sends waiting in all rooms at most. */
+      maxQueued: positiveInt.default(10_000),
+      /** Per-bot limits, keyed by botName. */
+      bots: z.record(z.string(), governorBotSchema).default({}),
+      /** Per-room pacing, keyed `<botName>/<channelId>` (or `<botName>/name:<room>`). */
+      rooms: z.record(z.string(), governorRoomSchema).default({}),
     }).prefault({}),
   }).prefault({}),
   pluginHost: z.strictObject({

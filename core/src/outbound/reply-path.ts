@@ -239,9 +239,10 @@ export class ReplyPath {
     return result!;
   }
 
-  /** See ReplySequencer.drain (`immediate` at shutdown). */
-  drain(options: { immediate?: boolean } = {}): Promise<void> {
-    return this.sequencer.drain(options);
+  /** See ReplySequencer.drain (`immediate` at shutdown), then the governor's waiting proactive sends. */
+  async drain(options: { immediate?: boolean } = {}): Promise<void> {
+    await this.sequencer.drain(options);
+    await this.deps.outbound.drainPaced(options);
   }
 
   stats(): ReplySequencerStats {
@@ -271,10 +272,14 @@ export class ReplyPath {
       result = this.sendFailed(queued, error);
     }
     if (result instanceof Promise) {
-      return result.then(
+      const done = result.then(
         (r) => this.delivered(queued, r),
         (error: unknown) => this.delivered(queued, this.sendFailed(queued, error)),
       );
+      // A paced proactive send waits in the governor, not in its room's chain: replies of the
+      // room's later messages go first (docs/architecture.md, "Send governor").
+      if (this.deps.outbound.paces(queued.out)) return;
+      return done;
     }
     this.delivered(queued, result);
   }
