@@ -27,7 +27,7 @@ export interface SendGovernorDeps {
   readonly now?: () => number;
   readonly random?: () => number;
   /** The day a send counts towards (the cap resets when it changes); default: the server's local date. */
-  readonly dayOf?: (epochMs: number) => string;
+  readonly today?: () => string;
 }
 
 class DeviceState {
@@ -108,7 +108,7 @@ export class SendGovernor {
   private readonly limitsOfBot = new Map<string, DeviceLimits>();
   private readonly now: () => number;
   private readonly random: () => number;
-  private readonly dayOf: (epochMs: number) => string;
+  private readonly today: () => string;
   private queued = 0;
   private closing = false;
   private idleWaiters: (() => void)[] = [];
@@ -116,7 +116,7 @@ export class SendGovernor {
   constructor(private readonly deps: SendGovernorDeps) {
     this.now = deps.now ?? (() => performance.now());
     this.random = deps.random ?? Math.random;
-    this.dayOf = deps.dayOf ?? localDay;
+    this.today = deps.today ?? localDayClock();
   }
 
   /** A proactive send: resolves with its result once it was sent, queued in the outbox or rejected. */
@@ -258,7 +258,7 @@ export class SendGovernor {
 
   /** Sends of the device today (a new day starts at zero), after adding `add`. */
   private countDay(device: DeviceState, add = 1): number {
-    const day = this.dayOf(Date.now());
+    const day = this.today();
     if (device.day !== day) {
       device.day = day;
       device.sentToday = 0;
@@ -317,7 +317,17 @@ export class SendGovernor {
   }
 }
 
-function localDay(epochMs: number): string {
-  const d = new Date(epochMs);
-  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+/** The server's local date, recomputed only once a local midnight has passed (not a Date per send). */
+function localDayClock(): () => string {
+  let day = '';
+  let endsAt = 0;
+  return () => {
+    const now = Date.now();
+    if (now >= endsAt) {
+      const d = new Date(now);
+      day = `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+      endsAt = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime();
+    }
+    return day;
+  };
 }
