@@ -421,6 +421,8 @@ export class Bridge {
       writesSaturated: this.monitor.saturated,
       /** Replies waiting in the outbox for a device of their bot. */
       outbox: this.outbox?.stats() ?? { queued: 0, rooms: 0 },
+      /** Proactive sends waiting for their turn in the send governor. */
+      governor: this.replies.governorStats(),
       store: { health: this.storeHealth.state, approvalsFresh: this.approvals.isFresh() },
       counters: this.counters.snapshot(),
     };

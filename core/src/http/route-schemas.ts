@@ -178,6 +178,8 @@ export const StatsDto = z.object({
   writers: z.record(z.string(), z.number()),
   /** Replies waiting in the outbox for a device of their bot (rooms: rooms with waiting replies). */
   outbox: z.object({ queued: z.number(), rooms: z.number() }),
+  /** Proactive sends waiting in the send governor (rooms: rooms they wait for). */
+  governor: z.object({ queued: z.number(), rooms: z.number() }),
   counters: z.record(z.string(), z.number()),
 });
 

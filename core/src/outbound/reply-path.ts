@@ -249,6 +249,11 @@ export class ReplyPath {
     return this.sequencer.stats();
   }
 
+  /** Proactive sends waiting in the send governor, and the rooms they wait for. */
+  governorStats(): { queued: number; rooms: number } {
+    return this.deps.outbound.governorStats();
+  }
+
   /**
    * Shutdown: from now on, counts per device the replies not yet handed to outbound (those in
    * the room orders now, and those emitted later), and calls `onClear` each time a device's

@@ -54,7 +54,11 @@ describe('send governor', () => {
     const phone = await fixture.client();
     const texts = Array.from({ length: 200 }, (_, i) => `공지 ${i}`);
     const answers = Promise.all(texts.map((text) => push(fixture, text)));
-    const got = await receive(phone, 200);
+    const got = await receive(phone, 20);
+    const stats = (await fixture.admin.app.inject({ url: '/api/stats', headers: BEARER })).json();
+    expect(stats.governor.queued).toBeGreaterThan(0);
+    expect(stats.governor.rooms).toBe(1);
+    got.push(...(await receive(phone, 180)));
     const results = await answers;
 
     expect(results.every((r) => r.status === 'written')).toBe(true);

@@ -64,6 +64,7 @@ export function registerBridgeRoutes(app: FastifyInstance, { bridge, log }: Rout
       dispatcher: stats.dispatcher,
       writers: stats.writers,
       outbox: stats.outbox,
+      governor: stats.governor,
       counters: stats.counters,
     };
   });
