@@ -45,8 +45,8 @@ function quantile(sorted: readonly number[], q: number): number {
 
 describe('send governor', () => {
   it('spaces 200 pushes to one room by at least the gap, with jitter, and loses none', async () => {
-    const gapMs = 20;
-    const jitterMs = 20;
+    const gapMs = 15;
+    const jitterMs = 10;
     const fixture = await start({
       listen: true,
       config: { replies: { governor: { roomGapMs: gapMs, jitterMs, ratePerSecond: 1_000, burst: 1_000 } } },
@@ -138,13 +138,13 @@ describe('send governor', () => {
     const fixture = await start({
       listen: true,
       plugins: [echo],
-      config: { replies: { governor: { ratePerSecond: 1, burst: 1 } } },
+      config: { replies: { governor: { ratePerSecond: 2, burst: 1 } } },
     });
     const phone = await fixture.client();
     const began = performance.now();
     for (let i = 0; i < 20; i += 1) phone.analyze({ text: `질문 ${i}`, channelId: String(1000 + i) });
     const got = await receive(phone, 20);
-    // 20 replies with a budget of 1 per second: not paced (they would take 19 s).
+    // 20 replies with a budget of 2 per second: not paced (they would take 9.5 s).
     expect(got.at(-1)!.at - began).toBeLessThan(5_000);
     // A push now waits for the bucket the replies spent: it is paced, not refused.
     const pushed = push(fixture, '나중에');
