@@ -6,7 +6,7 @@ import { MEDIA_PREFIX, MEDIA_SEPARATOR, type MessageResponseMessage } from '../p
 import type { ClientSession } from '../session/client-session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { Outbox } from './outbox.js';
-import { sequencerKey } from './outbox-room.js';
+import { roomKeyOf } from './outbox-room.js';
 import { SendGovernor } from './send-governor.js';
 
 /** JSON envelope of a messageResponse around its text, generously counted. */
@@ -45,7 +45,7 @@ export class Outbound {
       replyGapMs: deps.replyGapMs ?? (() => deps.settings.pipeline.replyGapMs),
       deviceOf: (out) => {
         const route = this.route(out);
-        return typeof route === 'string' ? null : `${out.target.botName}\u0000${route.deviceId}`;
+        return typeof route === 'string' ? null : route.deviceId;
       },
       send: (out) => this.deliverNow(out),
       park: (out) => this.park(out),
@@ -142,7 +142,7 @@ export class Outbound {
     }
     if (written === 'written') {
       this.deps.counters.inc('packets_out', 'messageResponse');
-      this.governor?.sent(out.target.botName, route.deviceId, sequencerKey(out.target));
+      this.governor?.sent(out.target.botName, route.deviceId, roomKeyOf(out.target));
       return { status: 'written', traceId: out.traceId, deviceId: route.deviceId };
     }
     this.deps.log.warn(

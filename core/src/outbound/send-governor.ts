@@ -17,7 +17,7 @@ export interface SendGovernorDeps {
   readonly settings: GovernorSettings;
   /** The room's reply gap (per-bot settings, else pipeline.replyGapMs): the default room gap. */
   readonly replyGapMs: (sequencerKey: string) => number;
-  /** The key (`bot\0device`) of the live approved device a send to this target would be written to, or null. */
+  /** The live approved device (its deviceId) a send to this target would be written to, or null. */
   readonly deviceOf: (out: OutgoingReply) => string | null;
   /** Delivers now (route, write or outbox): Outbound's own delivery. */
   readonly send: (out: OutgoingReply) => SendResult | Promise<SendResult>;
@@ -65,9 +65,26 @@ interface Waiting {
   jitter: number | undefined;
 }
 
-/** Rooms whose last send is older than this are forgotten when the map of last sends grows large. */
+/** A bot's rooms whose last send is older than this are forgotten when its map of last sends grows large. */
 const LAST_SENT_KEEP_MS = 3_600_000;
 const LAST_SENT_PRUNE_AT = 10_000;
+
+/** Per bot: its devices' budgets and its rooms' last sends (nested maps: no key built per reply). */
+class BotState {
+  readonly devices = new Map<string, DeviceState>();
+  /** Last send of any kind per room (`channelId` or `name:<room>`; replies included): a room's gap runs from it. */
+  readonly lastSent = new Map<string, number>();
+  constructor(readonly limits: DeviceLimits) {}
+
+  device(deviceId: string, now: number): DeviceState {
+    let device = this.devices.get(deviceId);
+    if (device === undefined) {
+      device = new DeviceState(this.limits, now);
+      this.devices.set(deviceId, device);
+    }
+    return device;
+  }
+}
 
 class RoomState {
   readonly waiting = new Fifo<Waiting>();
@@ -100,12 +117,9 @@ class RoomState {
  * keeps the room gap. Every decision is published as `reply:governed` (delay, or the reason).
  */
 export class SendGovernor {
-  /** Rooms with waiting proactive sends. */
+  /** Rooms with waiting proactive sends, by sequencer key. */
   private readonly rooms = new Map<string, RoomState>();
-  /** Last send of any kind per room (replies included): a room's gap runs from it. */
-  private readonly lastSent = new Map<string, number>();
-  private readonly devices = new Map<string, DeviceState>();
-  private readonly limitsOfBot = new Map<string, DeviceLimits>();
+  private readonly bots = new Map<string, BotState>();
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly today: () => string;
@@ -142,27 +156,21 @@ export class SendGovernor {
    */
   sent(botName: string, deviceId: string, roomKey: string): void {
     const now = this.now();
-    const device = this.deviceOf(`${botName}\u0000${deviceId}`, botName, now);
+    const bot = this.botOf(botName);
+    const device = bot.device(deviceId, now);
     device.refill(now);
     device.tokens = Math.max(-device.limits.burst, device.tokens - 1);
     this.countDay(device);
-    this.lastSent.delete(roomKey);
-    this.lastSent.set(roomKey, now);
-    if (this.lastSent.size > LAST_SENT_PRUNE_AT) this.pruneLastSent(now);
-  }
-
-  /** Oldest first (re-inserted on every send), so the walk stops at the first recent one. */
-  private pruneLastSent(now: number): void {
-    for (const [key, at] of this.lastSent) {
-      if (now - at < LAST_SENT_KEEP_MS && this.lastSent.size <= LAST_SENT_PRUNE_AT) return;
-      this.lastSent.delete(key);
+    bot.lastSent.set(roomKey, now);
+    if (bot.lastSent.size > LAST_SENT_PRUNE_AT) {
+      for (const [key, at] of bot.lastSent) if (now - at >= LAST_SENT_KEEP_MS) bot.lastSent.delete(key);
     }
   }
 
   /** A write to this device failed at its socket: its proactive sends wait `failureCooldownMs`. */
   failed(botName: string, deviceId: string): void {
     const now = this.now();
-    const device = this.deviceOf(`${botName}\u0000${deviceId}`, botName, now);
+    const device = this.botOf(botName).device(deviceId, now);
     device.coolUntil = now + device.limits.failureCooldownMs;
   }
 
@@ -195,18 +203,18 @@ export class SendGovernor {
     if (room.timer !== undefined || room.busy) return;
     for (let head = room.waiting.peek(); head !== undefined; head = room.waiting.peek()) {
       const now = this.now();
-      const deviceKey = this.deps.deviceOf(head.out);
-      let device: DeviceState | null = null;
-      if (deviceKey !== null) {
-        device = this.deviceOf(deviceKey, head.out.target.botName, now);
+      const deviceId = this.deps.deviceOf(head.out);
+      if (deviceId !== null) {
+        const bot = this.botOf(head.out.target.botName);
+        const device = bot.device(deviceId, now);
         if (device.limits.dailyCap > 0 && this.countDay(device, 0) >= device.limits.dailyCap) {
           this.take(room);
-          head.resolve(this.reject(head.out, deviceKey, 'daily_cap', now - head.queuedAt));
+          head.resolve(this.reject(head.out, deviceId, 'daily_cap', now - head.queuedAt));
           continue;
         }
         head.jitter ??= Math.floor(this.random() * (room.jitterMs ?? this.deps.settings.jitterMs));
         const gap = room.gapMs ?? this.deps.settings.roomGapMs ?? this.deps.replyGapMs(room.key);
-        const at = Math.max((this.lastSent.get(room.key) ?? Number.NEGATIVE_INFINITY) + gap + head.jitter, device.coolUntil, device.tokenAt(now));
+        const at = Math.max((bot.lastSent.get(roomKeyOf(head.out.target)) ?? Number.NEGATIVE_INFINITY) + gap + head.jitter, device.coolUntil, device.tokenAt(now));
         if (at > now) {
           room.timer = setTimeout(() => {
             room.timer = undefined;
@@ -217,7 +225,7 @@ export class SendGovernor {
       }
       // Its turn (or no live device: the outbox takes it without pacing; its delivery keeps the gap).
       this.take(room);
-      this.publish(head.out, deviceKey, now - head.queuedAt, null);
+      this.publish(head.out, deviceId, now - head.queuedAt, null);
       const result = this.deps.send(head.out);
       if (result instanceof Promise) {
         room.busy = true;
@@ -238,18 +246,18 @@ export class SendGovernor {
     this.queued -= 1;
   }
 
-  private reject(out: OutgoingReply, deviceKey: string | null, reason: 'queue_full' | 'daily_cap', delayMs: number): SendResult {
-    this.publish(out, deviceKey, delayMs, reason);
+  private reject(out: OutgoingReply, deviceId: string | null, reason: 'queue_full' | 'daily_cap', delayMs: number): SendResult {
+    this.publish(out, deviceId, delayMs, reason);
     return { status: 'rejected', traceId: out.traceId, reason };
   }
 
-  private publish(out: OutgoingReply, deviceKey: string | null, delayMs: number, reason: 'queue_full' | 'daily_cap' | null): void {
+  private publish(out: OutgoingReply, deviceId: string | null, delayMs: number, reason: 'queue_full' | 'daily_cap' | null): void {
     const { botName, room } = out.target;
     this.deps.events.publish('reply:governed', {
       traceId: out.traceId,
       botName,
       room,
-      deviceId: deviceKey === null ? null : deviceKey.slice(deviceKey.indexOf('\u0000') + 1),
+      deviceId,
       outcome: reason === null ? 'sent' : 'rejected',
       reason,
       delayMs: Math.max(0, delayMs),
@@ -267,29 +275,20 @@ export class SendGovernor {
     return device.sentToday;
   }
 
-  private deviceOf(key: string, botName: string, now: number): DeviceState {
-    let device = this.devices.get(key);
-    if (device === undefined) {
-      device = new DeviceState(this.limitsOf(botName), now);
-      this.devices.set(key, device);
-    }
-    return device;
-  }
-
-  private limitsOf(botName: string): DeviceLimits {
-    let limits = this.limitsOfBot.get(botName);
-    if (limits === undefined) {
+  private botOf(botName: string): BotState {
+    let bot = this.bots.get(botName);
+    if (bot === undefined) {
       const s = this.deps.settings;
-      const bot = s.bots[botName] ?? {};
-      limits = {
-        ratePerSecond: bot.ratePerSecond ?? s.ratePerSecond,
-        burst: bot.burst ?? s.burst,
-        dailyCap: bot.dailyCap ?? s.dailyCap,
-        failureCooldownMs: bot.failureCooldownMs ?? s.failureCooldownMs,
-      };
-      this.limitsOfBot.set(botName, limits);
+      const own = s.bots[botName] ?? {};
+      bot = new BotState({
+        ratePerSecond: own.ratePerSecond ?? s.ratePerSecond,
+        burst: own.burst ?? s.burst,
+        dailyCap: own.dailyCap ?? s.dailyCap,
+        failureCooldownMs: own.failureCooldownMs ?? s.failureCooldownMs,
+      });
+      this.bots.set(botName, bot);
     }
-    return limits;
+    return bot;
   }
 
   private roomOf(key: string, out: OutgoingReply): RoomState {

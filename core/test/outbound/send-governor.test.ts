@@ -5,7 +5,7 @@ import { EventBus } from '../../src/events/bridge-events.js';
 import { SendGovernor, type GovernorSettings, type SendGovernorDeps } from '../../src/outbound/send-governor.js';
 
 const BOT = 'LOA.i';
-const DEVICE = `${BOT}\u0000d1`;
+const DEVICE = 'd1';
 
 function settings(over: Partial<GovernorSettings> = {}): GovernorSettings {
   return { ...bridgeConfigSchema.parse({}).replies.governor, jitterMs: 0, ...over };
@@ -27,7 +27,7 @@ function make(over: Partial<GovernorSettings> = {}, deps: Partial<SendGovernorDe
     // As Outbound does: the write reports itself (a token, the day, the room's gap).
     send: (o): SendResult => {
       sent.push(`${(o.reply as { text: string }).text}@${Date.now() - start}`);
-      governor.sent(o.target.botName, 'd1', `${o.target.botName}\u0000${o.target.channelId}`);
+      governor.sent(o.target.botName, 'd1', o.target.channelId!);
       return { status: 'written', traceId: o.traceId, deviceId: 'd1' };
     },
     park: (o): SendResult => {
@@ -60,7 +60,7 @@ describe('SendGovernor', () => {
 
   it('spaces one room by its gap plus jitter, from any send to it (a reply included)', async () => {
     const { governor, sent } = make({ roomGapMs: 100, jitterMs: 50, ratePerSecond: 1_000, burst: 100 });
-    governor.sent(BOT, 'd1', `${BOT}\u0000r`); // a reply just went to the room
+    governor.sent(BOT, 'd1', 'r'); // a reply just went to the room
     for (const text of ['1', '2', '3']) void governor.enqueue(out('r', text));
     await vi.advanceTimersByTimeAsync(1_000);
     // random() is 0.5: each waits 100 + 25 ms after the previous send.
@@ -69,7 +69,7 @@ describe('SendGovernor', () => {
 
   it('lets replies spend the bucket, so proactive sends use what replies leave', async () => {
     const { governor, sent } = make({ ratePerSecond: 10, burst: 3 });
-    for (let i = 0; i < 6; i += 1) governor.sent(BOT, 'd1', `${BOT}\u0000r${i}`);
+    for (let i = 0; i < 6; i += 1) governor.sent(BOT, 'd1', `r${i}`);
     void governor.enqueue(out('x'));
     await vi.advanceTimersByTimeAsync(1_000);
     // Debt floors at -burst (-3): one token takes 4 refills of 100 ms.
@@ -108,7 +108,7 @@ describe('SendGovernor', () => {
       burst: 100,
       rooms: { [`${BOT}/fast`]: { roomGapMs: 10 } },
       bots: { Other: { roomGapMs: 200 } },
-    }, { deviceOf: (o) => `${o.target.botName}\u0000d1` });
+    });
     for (const text of ['f1', 'f2']) void governor.enqueue(out('fast', text));
     for (const text of ['s1', 's2']) void governor.enqueue(out('slow', text));
     for (const text of ['o1', 'o2']) void governor.enqueue(out('room', text, 'Other'));
