@@ -14,7 +14,6 @@ const governor = new SendGovernor({
   settings: bridgeConfigSchema.parse({}).replies.governor,
   replyGapMs: () => 1_000,
   deviceOf: () => null,
-  send: () => ({ status: 'written', traceId: 't', deviceId: 'd' }),
   park: () => ({ status: 'queued', traceId: 't' }),
   events: new EventBus(),
 });

@@ -47,7 +47,6 @@ export class Outbound {
         const route = this.route(out);
         return typeof route === 'string' ? null : route.deviceId;
       },
-      send: (out) => this.deliverNow(out),
       park: (out) => this.park(out),
       events: deps.events,
     });
@@ -87,7 +86,7 @@ export class Outbound {
    */
   deliver(out: OutgoingReply): SendResult | Promise<SendResult> {
     // A proactive send (no message) waits for its turn; replies go now, spending the device's budget.
-    if (out.message === null && this.governor !== null) return this.governor.enqueue(out);
+    if (out.message === null && this.governor !== null) return this.governor.enqueue(out, () => this.deliverNow(out));
     return this.deliverNow(out);
   }
 

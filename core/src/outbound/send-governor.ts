@@ -19,8 +19,6 @@ export interface SendGovernorDeps {
   readonly replyGapMs: (sequencerKey: string) => number;
   /** The live approved device (its deviceId) a send to this target would be written to, or null. */
   readonly deviceOf: (out: OutgoingReply) => string | null;
-  /** Delivers now (route, write or outbox): Outbound's own delivery. */
-  readonly send: (out: OutgoingReply) => SendResult | Promise<SendResult>;
   /** At shutdown: keeps a waiting send for the next run (the outbox), or sends it now when it cannot. */
   readonly park: (out: OutgoingReply) => SendResult | Promise<SendResult>;
   readonly events: EventBus;
@@ -59,6 +57,8 @@ class DeviceState {
 
 interface Waiting {
   readonly out: OutgoingReply;
+  /** Delivers it now (Outbound's own delivery: route, write, or the outbox). */
+  readonly deliver: () => SendResult | Promise<SendResult>;
   readonly queuedAt: number;
   readonly resolve: (result: SendResult | Promise<SendResult>) => void;
   /** Drawn once, when the send reaches the head of its room. */
@@ -133,8 +133,11 @@ export class SendGovernor {
     this.today = deps.today ?? localDayClock();
   }
 
-  /** A proactive send: resolves with its result once it was sent, queued in the outbox or rejected. */
-  enqueue(out: OutgoingReply): Promise<SendResult> {
+  /**
+   * A proactive send: `deliver` runs when its turn comes. Resolves with its result once it was
+   * sent, queued in the outbox or rejected.
+   */
+  enqueue(out: OutgoingReply, deliver: () => SendResult | Promise<SendResult>): Promise<SendResult> {
     const key = sequencerKey(out.target);
     const room = this.roomOf(key, out);
     const { maxQueuedPerRoom, maxQueued } = this.deps.settings;
@@ -144,7 +147,7 @@ export class SendGovernor {
       return Promise.resolve(this.reject(out, null, 'queue_full', 0));
     }
     return new Promise<SendResult>((resolve) => {
-      room.waiting.push({ out, queuedAt: this.now(), resolve, jitter: undefined });
+      room.waiting.push({ out, deliver, queuedAt: this.now(), resolve, jitter: undefined });
       this.queued += 1;
       this.pump(room);
     });
@@ -226,7 +229,7 @@ export class SendGovernor {
       // Its turn (or no live device: the outbox takes it without pacing; its delivery keeps the gap).
       this.take(room);
       this.publish(head.out, deviceId, now - head.queuedAt, null);
-      const result = this.deps.send(head.out);
+      const result = head.deliver();
       if (result instanceof Promise) {
         room.busy = true;
         head.resolve(result);
