@@ -1,7 +1,25 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createTestDatabase, supportsTestDatabase } from '@botbridge/core/test-support';
+import { fingerprint } from '../../src/http/push/push-routes.js';
 import { TOKEN, eventually, useAdmin, type AdminFixture } from './admin-harness.js';
 
-const { start } = useAdmin();
+const { start, defer } = useAdmin();
+
+/** One store two bridges open in turn (a restart): a SQLite file, or a throwaway MySQL database. */
+async function sharedStore(): Promise<string> {
+  const fromEnv = process.env.BOTBRIDGE_TEST_STORE;
+  if (fromEnv !== undefined && supportsTestDatabase(fromEnv)) {
+    const database = await createTestDatabase(fromEnv);
+    defer(() => database.drop());
+    return database.url;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'botbridge-push-'));
+  defer(() => rm(dir, { recursive: true, force: true }));
+  return `sqlite:${join(dir, 'bridge.db')}`;
+}
 
 const BOT = 'LOA.i';
 const OTHER_BOT = 'Other.bot';
@@ -99,6 +117,40 @@ describe('push API (POST /api/bots/:bot/rooms/:channelId/messages)', () => {
     expect(asAdmin.body.replayed).toBeUndefined();
     expect((await phone.nextReply()).text).toBe('주문 #2002 결제 완료');
     await expect(phone.nextReply(300)).rejects.toThrow();
+  });
+
+  it('remembers idempotency keys across a restart on the same store, and never re-sends an interrupted one', async () => {
+    const url = await sharedStore();
+    const body = { room: '주문방', text: '주문 #3003 배송 시작' };
+    const first = await start({ listen: true, config: { store: { url } } });
+    const phone = await first.client();
+    const sent = await post(first, pushPath(BOT, CHANNEL), body, { ...admin, 'idempotency-key': 'order-3003' });
+    expect(sent.body).toMatchObject({ status: 'written' });
+    expect((await phone.nextReply()).text).toBe('주문 #3003 배송 시작');
+    await phone.close();
+    await first.admin.close();
+    await first.t.close();
+
+    const second = await start({ listen: true, config: { store: { url } } });
+    const back = await second.client();
+    const retried = await post(second, pushPath(BOT, CHANNEL), body, { ...admin, 'idempotency-key': 'order-3003' });
+    expect(retried.body).toEqual({ ...sent.body, replayed: true });
+    const other = await post(second, pushPath(BOT, CHANNEL), { ...body, text: '다른 내용' }, { ...admin, 'idempotency-key': 'order-3003' });
+    expect(other.status).toBe(409);
+
+    // A run that claimed a key and died before recording the result: the send may have happened.
+    const target = { botName: BOT, room: '주문방', channelId: CHANNEL, deviceId: null };
+    const keys = second.t.bridge.admin.pushKeys();
+    await keys.claimPushKey('', 'order-4004', fingerprint(target, { kind: 'text', text: '주문 #4004' }), new Date(), new Date(Date.now() + 60_000));
+    const interrupted = await post(second, pushPath(BOT, CHANNEL), { room: '주문방', text: '주문 #4004' }, { ...admin, 'idempotency-key': 'order-4004' });
+    expect(interrupted.status).toBe(409);
+    expect(interrupted.body.error).toBe('BRIDGE_ERR_HTTP_IDEMPOTENCY_UNKNOWN');
+    await expect(back.nextReply(300)).rejects.toThrow();
+    // An expired key is free again; the prune deletes keys past their window, and only those.
+    await keys.claimPushKey('', 'old', 'x', new Date(Date.now() - 120_000), new Date(Date.now() - 60_000));
+    expect(await keys.claimPushKey('', 'old', 'y', new Date(), new Date(Date.now() + 60_000))).toBe(true);
+    expect(await keys.prunePushKeys(new Date(Date.now() + 120_000))).toBe(2);
+    expect(await keys.getPushKey('', 'order-3003')).toMatchObject({ result: expect.stringContaining('"written"') });
   });
 
   it('limits an integration token to its bots and rooms (403) and refuses unknown tokens (401)', async () => {

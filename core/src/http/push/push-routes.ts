@@ -31,7 +31,8 @@ const responses = {
  * the same send with the target in the body.
  */
 export function registerPushRoutes(app: FastifyInstance, { bridge, log }: RouteDeps, idempotency: IdempotencyOptions): void {
-  const keys = new IdempotencyKeys(idempotency);
+  // The store is read per call: the bridge opens it after the admin server is built.
+  const keys = new IdempotencyKeys(idempotency, () => bridge.admin.pushKeys(), log);
 
   /** 403 when the caller is an integration that may not reach this room; null when it may. */
   const forbidden = (request: FastifyRequest, reply: FastifyReply, botName: string, roomId: string): FastifyReply | null => {
@@ -52,14 +53,15 @@ export function registerPushRoutes(app: FastifyInstance, { bridge, log }: RouteD
       log.info({ botName: target.botName, room: target.room, integration: integration?.name ?? null, remote: request.ip }, 'push send');
       return send();
     }
-    const remembered = keys.remember(caller, key, fingerprint(target, input.reply), send);
-    if (remembered.kind === 'conflict') return sendError(reply, 409, 'BRIDGE_ERR_HTTP_IDEMPOTENCY_CONFLICT', { key });
-    if (remembered.kind === 'new') {
+    const answer = await keys.remember(caller, key, fingerprint(target, input.reply), () => {
       log.info({ botName: target.botName, room: target.room, integration: integration?.name ?? null, remote: request.ip }, 'push send');
-      return remembered.answer;
-    }
+      return send();
+    });
+    if (answer.kind === 'conflict') return sendError(reply, 409, 'BRIDGE_ERR_HTTP_IDEMPOTENCY_CONFLICT', { key });
+    if (answer.kind === 'unknown') return sendError(reply, 409, 'BRIDGE_ERR_HTTP_IDEMPOTENCY_UNKNOWN', { key });
+    if (answer.kind === 'new') return answer.result;
     reply.header('idempotent-replayed', 'true');
-    return { ...(await remembered.answer), replayed: true };
+    return { ...answer.result, replayed: true };
   };
 
   app.post<{ Params: z.infer<typeof PushParams>; Body: z.infer<typeof PushBody> }>('/api/bots/:bot/rooms/:channelId/messages', {
@@ -108,6 +110,7 @@ function idempotencyKeyOf(request: FastifyRequest, bodyKey: string | undefined):
   return headerKey ?? bodyKey;
 }
 
-function fingerprint(target: ReplyTarget, reply: Reply): string {
+/** What a key stands for: the target and the content, hashed (stored beside the key). */
+export function fingerprint(target: ReplyTarget, reply: Reply): string {
   return createHash('sha256').update(JSON.stringify([target.botName, target.channelId, target.room, target.deviceId ?? null, reply])).digest('base64url');
 }
