@@ -104,8 +104,8 @@ class RoomState {
  *
  * It sits in Outbound, where a phone's socket is written (the holder of the connection), so it
  * applies once per send wherever the send came from. Replies to messages never wait here: their
- * order and spacing are the sequencer's (replyHoldMs, replyGapMs), and the hot path pays a Map
- * lookup per reply (`sent`). They count, though: a reply spends a token of its device (the
+ * order and spacing are the sequencer's (replyHoldMs, replyGapMs); what a reply pays is `sent`:
+ * two Map lookups and a Map set, no allocation (bench/micro/governor-sent.ts). They count, though: a reply spends a token of its device (the
  * bucket may go into debt, down to -burst) and restarts its room's gap, so proactive sends use
  * what replies leave. That is "replies first" without a priority queue shared with the sequencer.
  *
@@ -233,10 +233,12 @@ export class SendGovernor {
       if (result instanceof Promise) {
         room.busy = true;
         head.resolve(result);
-        void result.finally(() => {
+        // Outbound never rejects by contract; the room goes on either way.
+        const next = (): void => {
           room.busy = false;
           this.pump(room);
-        });
+        };
+        result.then(next, next);
         return;
       }
       head.resolve(result);
