@@ -268,8 +268,9 @@ export interface BridgeApi {
   reloadApprovals(): Promise<ReloadResult>;
   /**
    * Proactive send to a room; passes `beforeReply` like any reply and takes its place in the
-   * room's reply order (after replies of messages admitted before it). Resolves once written or
-   * definitively not.
+   * room's reply order (after replies of messages admitted before it), then waits its turn in the
+   * send governor (`replies.governor`: behind replies, the room gap, the phone's rate). Resolves
+   * once written or definitively not (`queue_full` / `daily_cap` when the governor refuses it).
    */
   send(target: ReplyTarget, reply: Reply | string): Promise<SendResult>;
   /** Queues a row for one of the core's batched tables (see BatchedTables); never blocks the pipeline. */

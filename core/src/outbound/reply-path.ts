@@ -221,8 +221,9 @@ export class ReplyPath {
 
   /**
    * Proactive send (admin API, schedulers, `ctx.bridge.send`): a ticket of its own in the room's
-   * order, so it goes out after the replies of messages admitted before it, and before those of
-   * messages admitted after. Rooms are keyed as admission keys them, so a target without its
+   * order, so it goes out after the replies of messages admitted before it, and (without the
+   * send governor) before those of messages admitted after; with the governor it then waits in
+   * Outbound for its turn, and replies of later messages may overtake it. Rooms are keyed as admission keys them, so a target without its
    * channelId is ordered with messages that had none.
    */
   async send(target: ReplyTarget, reply: Reply | string): Promise<SendResult> {
