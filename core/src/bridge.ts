@@ -171,7 +171,15 @@ export class Bridge {
       canDeliver: (botName): boolean => outbound.canDeliver(botName),
       write: (out): Promise<boolean> => outbound.writeQueued(out),
     });
-    const outbound: Outbound = new Outbound({ registry, counters, log: replyLog, settings, events, ...(this.outbox ? { outbox: this.outbox } : {}) });
+    const outbound: Outbound = new Outbound({
+      registry,
+      counters,
+      log: replyLog,
+      settings,
+      events,
+      replyGapMs: (roomKey) => botSettings.replyGapMs(roomKey),
+      ...(this.outbox ? { outbox: this.outbox } : {}),
+    });
     this.replies = new ReplyPath({
       outbound,
       hooks,
@@ -470,6 +478,8 @@ export class Bridge {
       writesSaturated: this.monitor.saturated,
       /** Replies waiting in the outbox for a device of their bot. */
       outbox: this.outbox?.stats() ?? { queued: 0, rooms: 0 },
+      /** Proactive sends waiting for their turn in the send governor. */
+      governor: this.replies.governorStats(),
       store: { health: this.storeHealth.state, approvalsFresh: this.approvals.isFresh() },
       counters: this.counters.snapshot(),
     };

@@ -77,6 +77,9 @@ export const errorCatalogue = {
   BRIDGE_ERR_HTTP_ORIGIN: 'origin {origin} is not allowed',
   BRIDGE_ERR_HTTP_NOT_FOUND: '{what} not found',
   BRIDGE_ERR_HTTP_BAD_REQUEST: 'bad request: {reason}',
+  BRIDGE_ERR_HTTP_FORBIDDEN: 'integration {integration} may not send to {botName} room {roomId}',
+  BRIDGE_ERR_HTTP_IDEMPOTENCY_CONFLICT: 'idempotency key {key} was used for a different request',
+  BRIDGE_ERR_HTTP_IDEMPOTENCY_UNKNOWN: 'idempotency key {key} was taken by a send whose result was never recorded (interrupted by a restart); it may have been sent',
   BRIDGE_ERR_ADMIN_DISCONNECT: 'disconnected through the admin API',
 } as const;
 

@@ -53,6 +53,35 @@ const roomOverrideSchema = z.strictObject({
   ordered: z.boolean().optional(),
 });
 
+/** One integration of the push API: its token (inline or from a file) and what it may reach. */
+const integrationSchema = z.strictObject({
+  /** Shown in logs instead of the token. */
+  name: z.string().min(1).max(100),
+  token: secretString.optional(),
+  /** A file holding the token (trimmed); read when the admin server starts. */
+  tokenFile: z.string().min(1).optional(),
+  /** Bots this token may send as. */
+  bots: z.array(z.string().min(1)).min(1),
+  /** Rooms (channel ids, or `name:<room>` for rooms without one) it may send to; absent: every room of its bots. */
+  rooms: z.array(z.string().min(1)).min(1).optional(),
+}).refine((entry) => (entry.token === undefined) !== (entry.tokenFile === undefined), { message: 'give exactly one of token and tokenFile' });
+
+/** The send governor's limits that a bot may override (`replies.governor.bots.<botName>`). */
+const governorBotSchema = z.strictObject({
+  ratePerSecond: z.number().positive().optional(),
+  burst: positiveInt.optional(),
+  roomGapMs: nonNegativeInt.optional(),
+  jitterMs: nonNegativeInt.optional(),
+  dailyCap: nonNegativeInt.optional(),
+  failureCooldownMs: nonNegativeInt.optional(),
+});
+
+/** A room's own pacing (`replies.governor.rooms.<botName>/<channelId>`). */
+const governorRoomSchema = z.strictObject({
+  roomGapMs: nonNegativeInt.optional(),
+  jitterMs: nonNegativeInt.optional(),
+});
+
 export const bridgeConfigSchema = z.strictObject({
   listen: z.strictObject({
     host: z.string().default('0.0.0.0'),
@@ -222,6 +251,35 @@ export const bridgeConfigSchema = z.strictObject({
       /** Rows expired per sweep at most (the rest wait for the next sweep). */
       sweepBatchSize: positiveInt.default(500),
     }).prefault({}),
+    /**
+     * The send governor (docs/architecture.md, "Send governor"): paces proactive sends (the push
+     * API, schedulers, `bridge.send`) per device and per room, behind replies. Replies to
+     * messages are never delayed by it (their pace is the sequencer's replyGapMs) but count
+     * towards the device's rate and daily total.
+     */
+    governor: z.strictObject({
+      enabled: z.boolean().default(true),
+      /** Sustained sends per second of one device (token bucket); the old scheduler sent a bot's schedules 0.5 s apart. */
+      ratePerSecond: z.number().positive().default(2),
+      /** Sends one device may make at once after a quiet spell. */
+      burst: positiveInt.default(5),
+      /** Least time between a send to a room and the next proactive send to it; default: the room's reply gap (pipeline.replyGapMs, 1 s). */
+      roomGapMs: nonNegativeInt.optional(),
+      /** A random 0..jitterMs added to each proactive send's room gap. */
+      jitterMs: nonNegativeInt.default(500),
+      /** Sends of one device per day (server's local midnight) after which proactive sends are rejected (`daily_cap`); 0: no cap. */
+      dailyCap: nonNegativeInt.default(0),
+      /** After a send to a device fails at its socket, its proactive sends wait this long. */
+      failureCooldownMs: nonNegativeInt.default(30_000),
+      /** Proactive sends waiting for one room at most; one more is rejected (`queue_full`). */
+      maxQueuedPerRoom: positiveInt.default(500),
+      /** Proactive sends waiting in all rooms at most. */
+      maxQueued: positiveInt.default(10_000),
+      /** Per-bot limits, keyed by botName. */
+      bots: z.record(z.string(), governorBotSchema).default({}),
+      /** Per-room pacing, keyed `<botName>/<channelId>` (or `<botName>/name:<room>`). */
+      rooms: z.record(z.string(), governorRoomSchema).default({}),
+    }).prefault({}),
   }).prefault({}),
   pluginHost: z.strictObject({
     setupTimeoutMs: positiveInt.default(10_000),
@@ -344,6 +402,24 @@ export const bridgeConfigSchema = z.strictObject({
     wsMaxBufferedBytes: positiveInt.default(4_194_304),
     /** Period of the `queue:stats` event on the debug channel. */
     statsIntervalMs: positiveInt.default(1_000),
+    /**
+     * Tokens of other systems (an order webhook, an alerting tool) that may only push messages
+     * (`POST /api/bots/:bot/rooms/:channelId/messages`, `POST /api/send`) to the bots and rooms
+     * listed. Never logged; compared in constant time.
+     */
+    integrations: z.array(integrationSchema).default([]).superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      for (const [index, entry] of list.entries()) {
+        if (seen.has(entry.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `integration ${entry.name} is listed twice` });
+        seen.add(entry.name);
+      }
+    }),
+    /** A repeated `Idempotency-Key` of one caller within windowMs gets the first answer again without a second send. */
+    idempotency: z.strictObject({
+      windowMs: positiveInt.default(86_400_000),
+      /** Keys remembered at most (the oldest are forgotten first). */
+      maxKeys: positiveInt.default(10_000),
+    }).prefault({}),
   }).prefault({}),
 });
 

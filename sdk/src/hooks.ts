@@ -216,6 +216,22 @@ export interface CoreEventMap {
     readonly plugin: string | null;
   };
 
+  /**
+   * The send governor decided a proactive send: `sent` after `delayMs` of pacing (handed to the
+   * device, or to the outbox when no device was live: `deviceId` null), or `rejected`
+   * (`reason`: `queue_full`, `daily_cap`). Feeds `botbridge_governor_delay_seconds` and
+   * `governor_rejections{reason}`.
+   */
+  'reply:governed': Stamp & {
+    readonly traceId: string;
+    readonly botName: string;
+    readonly room: string;
+    readonly deviceId: string | null;
+    readonly outcome: 'sent' | 'rejected';
+    readonly reason: 'queue_full' | 'daily_cap' | null;
+    readonly delayMs: number;
+  };
+
   // --- plugins ---
   /** One plugin handler ran (onReceive, onMessage, beforeReply, ...); built only while someone listens. */
   'plugin:handler': Stamp & {
@@ -295,6 +311,7 @@ export const CORE_EVENTS = Object.freeze({
   'reply:queued': 'reply',
   'reply:sent': 'reply',
   'reply:result': 'reply',
+  'reply:governed': 'reply',
   'plugin:handler': 'plugin',
   'plugin:error': 'plugin',
   'bridge:closing': 'lifecycle',

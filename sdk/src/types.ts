@@ -217,9 +217,12 @@ export type SendStatus = SendResult['status'];
  * - `no_client`: no live device of the bot, and none to wait for (the bot has no approved device,
  *   the outbox is off, or it could not store the reply); otherwise the reply is `queued`;
  * - `device_not_approved`: the only live devices of the bot are not approved (never queued);
- * - `unknown_room`: reserved (not produced yet).
+ * - `unknown_room`: reserved (not produced yet);
+ * - `queue_full`: a proactive send found the send governor's queue for its room or device full
+ *   (`replies.governor.maxQueuedPerRoom`, `maxQueuedPerDevice`);
+ * - `daily_cap`: the device reached its daily cap of sends (`replies.governor.dailyCap`).
  */
-export type SendRejectReason = 'too_long' | 'invalid' | 'no_client' | 'device_not_approved' | 'unknown_room';
+export type SendRejectReason = 'too_long' | 'invalid' | 'no_client' | 'device_not_approved' | 'unknown_room' | 'queue_full' | 'daily_cap';
 
 /**
  * A message job's cancellation (processing timeout, shutdown). `signal` makes an AbortSignal
@@ -265,8 +268,9 @@ export interface BridgeApi {
   reloadApprovals(): Promise<ReloadResult>;
   /**
    * Proactive send to a room; passes `beforeReply` like any reply and takes its place in the
-   * room's reply order (after replies of messages admitted before it). Resolves once written or
-   * definitively not.
+   * room's reply order (after replies of messages admitted before it), then waits its turn in the
+   * send governor (`replies.governor`: behind replies, the room gap, the phone's rate). Resolves
+   * once written or definitively not (`queue_full` / `daily_cap` when the governor refuses it).
    */
   send(target: ReplyTarget, reply: Reply | string): Promise<SendResult>;
   /** Queues a row for one of the core's batched tables (see BatchedTables); never blocks the pipeline. */

@@ -114,7 +114,8 @@ describe('ctx.bridge.send results', () => {
       await firstMayEnd;
       return 'first';
     });
-    const t = await bridge({ plugins: [plugin], config: { pipeline: { replyHoldMs: 10_000, replyGapMs: 0, concurrency: { perRoom: 3 } } } });
+    // Without the send governor the send keeps its place exactly; with it, see the next test.
+    const t = await bridge({ plugins: [plugin], config: { pipeline: { replyHoldMs: 10_000, replyGapMs: 0, concurrency: { perRoom: 3 } }, replies: { governor: { enabled: false } } } });
     const phone = await t.client();
     phone.analyze('first');
     await started;
@@ -127,6 +128,33 @@ describe('ctx.bridge.send results', () => {
     expect(sendSettled).toBe(false);
     releaseFirst();
     expect((await phone.waitForReplies(3)).map((r) => r.text)).toEqual(['first', 'proactive', 'later']);
+    await expect(sent).resolves.toMatchObject({ status: 'written', deviceId: DEVICE });
+  });
+
+  it('with the send governor: after replies of earlier messages, and a later message\'s reply goes first while it waits for its room gap', async () => {
+    let releaseFirst!: () => void;
+    const firstMayEnd = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstStarted!: () => void;
+    const started = new Promise<void>((resolve) => (firstStarted = resolve));
+    const plugin = handlerPlugin('e2e-order', async ({ message }) => {
+      if (message.text !== 'first') return message.text;
+      firstStarted();
+      await firstMayEnd;
+      return 'first';
+    });
+    const t = await bridge({
+      plugins: [plugin],
+      config: { pipeline: { replyHoldMs: 10_000, replyGapMs: 0, concurrency: { perRoom: 3 } }, replies: { governor: { roomGapMs: 300, jitterMs: 0 } } },
+    });
+    const phone = await t.client();
+    phone.analyze('first');
+    await started;
+    const sent = t.bridge.send({ botName: BOT, room: '테스트방', channelId: CHANNEL }, 'proactive');
+    phone.analyze('later');
+    await sleep(150);
+    expect(phone.replies).toEqual([]);
+    releaseFirst();
+    expect((await phone.waitForReplies(3)).map((r) => r.text)).toEqual(['first', 'later', 'proactive']);
     await expect(sent).resolves.toMatchObject({ status: 'written', deviceId: DEVICE });
   });
 });

@@ -132,6 +132,11 @@ export class BridgeAdmin {
     return this.parts.store().getRoom(botName, roomId);
   }
 
+  /** The store's push API idempotency keys (botbridge_push_keys), for the push routes. */
+  pushKeys(): Pick<Store, 'claimPushKey' | 'getPushKey' | 'settlePushKey' | 'releasePushKey' | 'prunePushKeys'> {
+    return this.parts.store();
+  }
+
   /** A room's approval as the pipeline sees it now (the cache; `pending` once it is stale). */
   roomApproval(botName: string, roomId: string): RoomApproval | undefined {
     return this.parts.approvals.roomApproval(botName, roomId);

@@ -27,6 +27,7 @@ export const FACT_COUNTERS: FactCounters = Object.freeze<FactCounters>({
   'message:failed': (e) => ['jobs', e.result, e.count],
   'queue:saturation': (e) => ['queue_saturation', e.transition],
   'reply:result': (e) => (e.reason === null ? ['replies', e.status] : [['replies', e.status], ['replies_rejected', e.reason]]),
+  'reply:governed': (e) => ['governor', e.reason ?? e.outcome],
   'plugin:error': (e) => ['plugin_errors', `${e.plugin}:${e.hook}`],
   'store:health': (e) => ['store_health', e.state],
   'store:error': (e) => ['store_errors', e.operation],

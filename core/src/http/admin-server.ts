@@ -13,6 +13,8 @@ import { createFastify, websocketOptions } from './fastify-app.js';
 import { installClosingGate } from './closing-gate.js';
 import { installErrorHandling } from './http-errors.js';
 import { installAuth, type AuthOptions, type RouteAuth } from './request-auth.js';
+import { IntegrationTokens } from './push/integration-tokens.js';
+import { registerPushRoutes } from './push/push-routes.js';
 import { registerApprovalRoutes } from './routes/approval-routes.js';
 import { registerBridgeRoutes } from './routes/bridge-routes.js';
 import { loginPage, registerDashboardRoutes } from './routes/dashboard-routes.js';
@@ -88,6 +90,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     log,
     countFailure: (reason) => bridge.admin.countAuthFailure(reason),
     loginPage: loginPage(),
+    integrations: IntegrationTokens.resolve(settings.integrations, (candidate) => token.matches(candidate)),
   };
   const metrics: BridgeMetrics | null = settings.metrics ? createBridgeMetrics(bridge) : null;
   // The dashboard shows the log tail to whoever holds the token: the token itself (printed in
@@ -111,6 +114,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     registerHealthRoutes(app, deps);
     registerMetricsRoutes(app, deps);
     registerBridgeRoutes(app, deps);
+    registerPushRoutes(app, deps, settings.idempotency);
     registerApprovalRoutes(app, deps);
     registerReloadRoutes(app, deps);
     registerLogRoutes(app, logTail);

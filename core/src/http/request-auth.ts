@@ -3,15 +3,18 @@ import type { CoreLogger } from '../logger.js';
 import type { AdminToken } from './admin-token.js';
 import type { AuthFailureLimiter } from './auth-failures.js';
 import { sendError } from './http-errors.js';
+import type { Integration, IntegrationTokens } from './push/integration-tokens.js';
 
 /**
  * How a route is protected:
  * - `token` (default): a bearer token or the dashboard session cookie;
  * - `public`: nothing (only /health and /ready);
  * - `login`: the handler checks a token itself (POST /login), the origin check and the
- *   failure budget still apply.
+ *   failure budget still apply;
+ * - `push`: the admin token, or an integration's token (`http.integrations`, bearer only); the
+ *   route checks what the integration may reach (`request.integration`).
  */
-export type RouteAuth = 'token' | 'public' | 'login';
+export type RouteAuth = 'token' | 'public' | 'login' | 'push';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -20,6 +23,10 @@ declare module 'fastify' {
     queryToken?: boolean;
     /** Answer a failed authentication with the dashboard's login page (200 without a credential, 401 for a wrong one). */
     loginPage?: boolean;
+  }
+  interface FastifyRequest {
+    /** The integration a `push` route's caller authenticated as; null for the admin token. */
+    integration: Integration | null;
   }
 }
 
@@ -34,12 +41,15 @@ export interface AuthOptions {
   /** Counts a refused credential: `http_auth_failures{reason}`, exported on /metrics. */
   readonly countFailure: (reason: string) => void;
   readonly loginPage: (failed: boolean) => { html: string; csp: string };
+  /** Tokens of the push API's integrations (accepted on `push` routes only). */
+  readonly integrations: IntegrationTokens;
 }
 
-type Credential = { ok: true } | { ok: false; reason: string };
+type Credential = { ok: true; integration?: Integration } | { ok: false; reason: string };
 
 /** One onRequest hook guards every route, the 404 handler included, so no route can forget it. */
 export function installAuth(app: FastifyInstance, options: AuthOptions): void {
+  app.decorateRequest('integration', null);
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     const auth = config.auth ?? 'token';
@@ -56,8 +66,11 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
       return sendError(reply, 429, 'BRIDGE_ERR_HTTP_RATE_LIMITED', { address: request.ip, retryAfterS });
     }
     if (auth === 'login') return;
-    const credential = credentialOf(request, options.token, config.queryToken === true);
-    if (credential.ok) return;
+    const credential = credentialOf(request, options.token, config.queryToken === true, auth === 'push' ? options.integrations : null);
+    if (credential.ok) {
+      request.integration = credential.integration ?? null;
+      return;
+    }
     return rejectUnauthenticated(request, reply, options, credential.reason);
   });
 }
@@ -93,12 +106,14 @@ export function rejectUnauthenticated(
   return sendError(reply, 401, 'BRIDGE_ERR_HTTP_UNAUTHORIZED');
 }
 
-function credentialOf(request: FastifyRequest, token: AdminToken, allowQuery: boolean): Credential {
+function credentialOf(request: FastifyRequest, token: AdminToken, allowQuery: boolean, integrations: IntegrationTokens | null): Credential {
   const header = request.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match === null) return { ok: false, reason: 'malformed-authorization' };
-    return token.matches(match[1]!) ? { ok: true } : { ok: false, reason: 'wrong-token' };
+    if (token.matches(match[1]!)) return { ok: true };
+    const integration = integrations?.match(match[1]!) ?? null;
+    return integration !== null ? { ok: true, integration } : { ok: false, reason: 'wrong-token' };
   }
   const cookie = readCookie(request.headers.cookie, SESSION_COOKIE);
   if (cookie !== undefined) {

@@ -35,6 +35,32 @@ export const SendBody = z.strictObject({
   text: z.string().min(1),
 });
 
+const idempotencyKey = z.string().min(1).max(200);
+
+/** Idempotency keys also come as a body field, for senders that cannot set headers. */
+export const SendBodyWithKey = SendBody.extend({ idempotencyKey: idempotencyKey.optional() });
+
+/** `:channelId` is KakaoTalk's channel id, or `name:<room>` for a room known only by name. */
+export const PushParams = z.strictObject({ bot: name, channelId: z.string().min(1).max(600) });
+
+const media = z.strictObject({
+  form: z.enum(['url', 'base64']),
+  items: z.array(z.string().min(1)).min(1).max(100),
+  mediaType: z.enum(['image', 'audio', 'video', 'document']).optional(),
+  waitMs: z.number().int().nonnegative().optional(),
+});
+
+/** Exactly one of `text` and `media` (checked by the route). */
+export const PushBody = z.strictObject({
+  /** The room's name, which the phone posts by; looked up from the approved rooms when absent. */
+  room: z.string().min(1).max(500).optional(),
+  text: z.string().min(1).optional(),
+  media: media.optional(),
+  /** Preferred device of the bot; another live approved device is used when it is offline. */
+  deviceId: name.optional(),
+  idempotencyKey: idempotencyKey.optional(),
+});
+
 export const InjectBody = z.strictObject({
   botName: name,
   deviceId: name,
@@ -114,7 +140,9 @@ export const SendReply = z.object({
   traceId: z.string(),
   deviceId: z.string().optional(),
   plugin: z.string().nullable().optional(),
-  reason: z.enum(['too_long', 'invalid', 'no_client', 'device_not_approved', 'unknown_room']).optional(),
+  reason: z.enum(['too_long', 'invalid', 'no_client', 'device_not_approved', 'unknown_room', 'queue_full', 'daily_cap']).optional(),
+  /** true: an earlier request with the same idempotency key made this answer; nothing was sent again. */
+  replayed: z.boolean().optional(),
 });
 export const InjectReply = z.object({ traceId: z.string().optional(), dropped: z.string().optional() });
 export const ReloadReply = z.object({ devices: z.number(), changed: z.number() });
@@ -156,6 +184,8 @@ export const StatsDto = z.object({
   writers: z.record(z.string(), z.number()),
   /** Replies waiting in the outbox for a device of their bot (rooms: rooms with waiting replies). */
   outbox: z.object({ queued: z.number(), rooms: z.number() }),
+  /** Proactive sends waiting in the send governor (rooms: rooms they wait for). */
+  governor: z.object({ queued: z.number(), rooms: z.number() }),
   counters: z.record(z.string(), z.number()),
 });
 

@@ -29,7 +29,8 @@ export const COUNTERS = Object.freeze({
   messages_rejected: { metric: 'botbridge_messages_rejected_total', help: 'Chat lines refused at admission, by reason.', labels: ['reason'] },
   jobs: { metric: 'botbridge_jobs_total', help: 'Message jobs that did not end normally, by result.', labels: ['result'] },
   replies: { metric: 'botbridge_replies_total', help: 'Reply results by status: written, queued, expired, dropped (beforeReply), rejected.', labels: ['result'] },
-  replies_rejected: { metric: 'botbridge_replies_rejected_total', help: 'Rejected replies by reason (too_long, invalid, no_client, device_not_approved).', labels: ['reason'] },
+  replies_rejected: { metric: 'botbridge_replies_rejected_total', help: 'Rejected replies by reason (too_long, invalid, no_client, device_not_approved, queue_full, daily_cap).', labels: ['reason'] },
+  governor: { metric: 'botbridge_governor_sends_total', help: 'Proactive sends decided by the send governor: sent, or rejected by reason (queue_full, daily_cap).', labels: ['result'] },
   // The label is `plugin:hook`; the exporter splits it at the last ':' (hook names have none).
   plugin_errors: { metric: 'botbridge_plugin_errors_total', help: 'Plugin handlers that threw or missed their deadline.', labels: ['plugin', 'hook'] },
   pings_answered: { metric: 'botbridge_pings_answered_total', help: 'Ping round trips completed.', labels: [] },

@@ -2,7 +2,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { EventBus } from '../events/bridge-events.js';
 
 /** The events the histograms subscribe to while metrics are enabled (the rest stay free). */
-export const METRIC_EVENTS = ['message:started', 'message:finished', 'plugin:handler', 'ping'] as const;
+export const METRIC_EVENTS = ['message:started', 'message:finished', 'plugin:handler', 'ping', 'reply:governed'] as const;
 
 const SHORT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const LONG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -11,7 +11,7 @@ const RTT_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /**
  * Histograms that need one observation per message, handler or ping. They are fed from the
  * live event stream rather than from hooks in the pipeline, so a bridge without metrics pays
- * nothing; with metrics, these four events are built for every message. Returns the disposer.
+ * nothing; with metrics, these events are built for every message. Returns the disposer.
  */
 export function registerEventMetrics(registry: Registry, events: EventBus): () => void {
   const registers = [registry];
@@ -43,6 +43,13 @@ export function registerEventMetrics(registry: Registry, events: EventBus): () =
     buckets: RTT_BUCKETS,
     registers,
   });
+  const governed = new Histogram({
+    name: 'botbridge_governor_delay_seconds',
+    help: 'Time the send governor held a proactive send (queued behind replies, its room gap and jitter, its device rate), by bot.',
+    labelNames: ['bot'],
+    buckets: LONG_BUCKETS,
+    registers,
+  });
   const timeouts = new Counter({
     name: 'botbridge_timeouts_total',
     help: 'Deadlines missed since metrics started: message processing, plugin handlers.',
@@ -63,5 +70,8 @@ export function registerEventMetrics(registry: Registry, events: EventBus): () =
     if (e.outcome === 'timeout') timeouts.inc({ kind: 'plugin_handler' });
   });
   scope.subscribe('ping', (e) => rtt.observe({ bot: e.botName }, e.rttMs / 1_000));
+  scope.subscribe('reply:governed', (e) => {
+    if (e.outcome === 'sent') governed.observe({ bot: e.botName }, e.delayMs / 1_000);
+  });
   return () => scope.dispose();
 }

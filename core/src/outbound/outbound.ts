@@ -6,6 +6,8 @@ import { MEDIA_PREFIX, MEDIA_SEPARATOR, type MessageResponseMessage } from '../p
 import type { ClientSession } from '../session/client-session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { Outbox } from './outbox.js';
+import { roomKeyOf } from './outbox-room.js';
+import { SendGovernor } from './send-governor.js';
 
 /** JSON envelope of a messageResponse around its text, generously counted. */
 const ENVELOPE_BYTES = 512;
@@ -21,6 +23,9 @@ const BACKLOG_FLUSH_TIMEOUT_MS = 10_000;
  * reply over the limits is refused (`rejected`, `too_long`) and the plugin sees it.
  */
 export class Outbound {
+  /** Paces proactive sends where the socket is written (replies.governor); null when disabled. */
+  private readonly governor: SendGovernor | null;
+
   constructor(
     private readonly deps: {
       readonly registry: SessionRegistry;
@@ -30,8 +35,36 @@ export class Outbound {
       readonly events: EventBus;
       /** Keeps replies for a bot with no live device (replies.outbox.enabled); absent: they are rejected. */
       readonly outbox?: Outbox;
+      /** The room's reply gap (per-bot settings): the governor's default room gap. */
+      readonly replyGapMs?: (sequencerKey: string) => number;
     },
-  ) {}
+  ) {
+    const governor = deps.settings.replies.governor;
+    this.governor = !governor.enabled ? null : new SendGovernor({
+      settings: governor,
+      replyGapMs: deps.replyGapMs ?? (() => deps.settings.pipeline.replyGapMs),
+      deviceOf: (out) => {
+        const route = this.route(out);
+        return typeof route === 'string' ? null : route.deviceId;
+      },
+      park: (out) => this.park(out),
+      events: deps.events,
+    });
+  }
+
+  /** Whether this reply waits in the governor (a proactive send): its room's reply chain must not wait for it. */
+  paces(out: OutgoingReply): boolean {
+    return this.governor !== null && out.message === null;
+  }
+
+  /** Shutdown: waiting proactive sends are parked in the outbox (`immediate`), or waited for. */
+  drainPaced(options: { immediate?: boolean } = {}): Promise<void> {
+    return this.governor?.drain(options) ?? Promise.resolve();
+  }
+
+  governorStats(): { queued: number; rooms: number } {
+    return this.governor?.stats() ?? { queued: 0, rooms: 0 };
+  }
 
   /** Why the phone could not take this reply whole (`too_long`, `invalid`), or null when it can. */
   refusal(reply: Reply): 'too_long' | 'invalid' | null {
@@ -52,6 +85,12 @@ export class Outbound {
    * `reply:result`.
    */
   deliver(out: OutgoingReply): SendResult | Promise<SendResult> {
+    // A proactive send (no message) waits for its turn; replies go now, spending the device's budget.
+    if (out.message === null && this.governor !== null) return this.governor.enqueue(out, () => this.deliverNow(out));
+    return this.deliverNow(out);
+  }
+
+  private deliverNow(out: OutgoingReply): SendResult | Promise<SendResult> {
     const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
     // A room with a backlog: behind it, even when a device is live (the outbox delivers in order).
     const outbox = this.deps.outbox;
@@ -96,9 +135,13 @@ export class Outbound {
    */
   private write(route: ClientSession, out: OutgoingReply): SendResult | 'closed' {
     const written = route.sendReply(this.message(out));
-    if (written === 'closed') return 'closed';
+    if (written === 'closed') {
+      this.governor?.failed(out.target.botName, route.deviceId);
+      return 'closed';
+    }
     if (written === 'written') {
       this.deps.counters.inc('packets_out', 'messageResponse');
+      this.governor?.sent(out.target.botName, route.deviceId, roomKeyOf(out.target));
       return { status: 'written', traceId: out.traceId, deviceId: route.deviceId };
     }
     this.deps.log.warn(
@@ -106,6 +149,16 @@ export class Outbound {
       written === 'too_long' ? "reply not sent: over the line limit in this phone's protocol" : "reply not sent: this phone's protocol cannot carry it",
     );
     return { status: 'rejected', traceId: out.traceId, reason: written };
+  }
+
+  /**
+   * A proactive send still waiting at shutdown: kept in the outbox for the next run (`queued`)
+   * when it can be, else delivered now rather than lost.
+   */
+  private park(out: OutgoingReply): SendResult | Promise<SendResult> {
+    const outbox = this.deps.outbox;
+    if (outbox?.accepts(out.target.botName)) return outbox.enqueue(out).then((result) => this.published(out, null, result, 0));
+    return this.deliverNow(out);
   }
 
   /** Whether a live approved device of the bot could take a reply now. */

@@ -222,8 +222,9 @@ export class ReplyPath {
 
   /**
    * Proactive send (admin API, schedulers, `ctx.bridge.send`): a ticket of its own in the room's
-   * order, so it goes out after the replies of messages admitted before it, and before those of
-   * messages admitted after. Rooms are keyed as admission keys them, so a target without its
+   * order, so it goes out after the replies of messages admitted before it, and (without the
+   * send governor) before those of messages admitted after; with the governor it then waits in
+   * Outbound for its turn, and replies of later messages may overtake it. Rooms are keyed as admission keys them, so a target without its
    * channelId is ordered with messages that had none.
    */
   async send(target: ReplyTarget, reply: Reply | string): Promise<SendResult> {
@@ -240,13 +241,19 @@ export class ReplyPath {
     return result!;
   }
 
-  /** See ReplySequencer.drain (`immediate` at shutdown). */
-  drain(options: { immediate?: boolean } = {}): Promise<void> {
-    return this.sequencer.drain(options);
+  /** See ReplySequencer.drain (`immediate` at shutdown), then the governor's waiting proactive sends. */
+  async drain(options: { immediate?: boolean } = {}): Promise<void> {
+    await this.sequencer.drain(options);
+    await this.deps.outbound.drainPaced(options);
   }
 
   stats(): ReplySequencerStats {
     return this.sequencer.stats();
+  }
+
+  /** Proactive sends waiting in the send governor, and the rooms they wait for. */
+  governorStats(): { queued: number; rooms: number } {
+    return this.deps.outbound.governorStats();
   }
 
   /**
@@ -272,10 +279,14 @@ export class ReplyPath {
       result = this.sendFailed(queued, error);
     }
     if (result instanceof Promise) {
-      return result.then(
+      const done = result.then(
         (r) => this.delivered(queued, r),
         (error: unknown) => this.delivered(queued, this.sendFailed(queued, error)),
       );
+      // A paced proactive send waits in the governor, not in its room's chain: replies of the
+      // room's later messages go first (docs/architecture.md, "Send governor").
+      if (this.deps.outbound.paces(queued.out)) return;
+      return done;
     }
     this.delivered(queued, result);
   }

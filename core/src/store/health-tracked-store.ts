@@ -1,7 +1,7 @@
 import type { ApprovalStatus } from '@botbridge/sdk';
 import type { StoreHealth } from './store-health.js';
 import type {
-  ChatLogRow, DeviceRecord, JournalCommit, JournalEntry, JournalKey, ListFilter, OutboxEntry, OutboxRoom, OutboxRow, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
+  ChatLogRow, DeviceRecord, JournalCommit, JournalEntry, JournalKey, ListFilter, OutboxEntry, OutboxRoom, OutboxRow, PingRow, PushKeyRecord, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
   SystemSampleRow,
 } from './types.js';
 
@@ -115,6 +115,26 @@ export class HealthTrackedStore implements Store {
 
   pruneJournal(before: Date, limit: number): Promise<number> {
     return this.track(() => this.inner.pruneJournal(before, limit));
+  }
+
+  claimPushKey(caller: string, key: string, fingerprint: string, now: Date, expiresAt: Date): Promise<boolean> {
+    return this.track(() => this.inner.claimPushKey(caller, key, fingerprint, now, expiresAt));
+  }
+
+  getPushKey(caller: string, key: string): Promise<PushKeyRecord | undefined> {
+    return this.track(() => this.inner.getPushKey(caller, key));
+  }
+
+  settlePushKey(caller: string, key: string, result: string): Promise<void> {
+    return this.track(() => this.inner.settlePushKey(caller, key, result));
+  }
+
+  releasePushKey(caller: string, key: string): Promise<void> {
+    return this.track(() => this.inner.releasePushKey(caller, key));
+  }
+
+  prunePushKeys(now: Date): Promise<number> {
+    return this.track(() => this.inner.prunePushKeys(now));
   }
 
   insertOutbox(entry: OutboxEntry): Promise<number> {

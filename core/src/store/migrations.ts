@@ -6,6 +6,7 @@ import { kbCompat } from './migration-compat.js';
 import { ensureIndex } from './migration-helpers.js';
 import { journalTable } from './migration-journal.js';
 import { outboxTable } from './migration-outbox.js';
+import { pushKeysTable } from './migration-push-keys.js';
 
 /**
  * Schema migrations, in code (no migration folder to ship). Rules for every migration here:
@@ -138,6 +139,8 @@ function migrationsFor(dialect: SchemaDialect): Record<string, Migration> {
   return {
     '0001_kb_tables': kbTables(dialect), '0002_kb_compat': kbCompat(dialect), '0003_journal': journalTable(dialect),
     '0004_outbox': outboxTable(dialect),
+    // 0006, not 0005: the cluster branch's journal migration is 0005.
+    '0006_push_keys': pushKeysTable(dialect),
   };
 }
 

@@ -152,6 +152,17 @@ export interface BotbridgeOutboxTable {
   expires_at: DbTime;
 }
 
+/** The push API's idempotency keys (migration 0006). */
+export interface BotbridgePushKeysTable {
+  caller: string;
+  idem_key: string;
+  /** A hash of what was asked (bot, room, content): the same key with another request is a conflict. */
+  fingerprint: string;
+  /** The SendResult as JSON; null while the send is in flight (or was interrupted). */
+  result: string | null;
+  expires_at: DbTime;
+}
+
 export interface Database {
   kb_bot_devices: KbBotDevicesTable;
   kb_rooms: KbRoomsTable;
@@ -160,4 +171,5 @@ export interface Database {
   kb_system_monitor: KbSystemMonitorTable;
   botbridge_journal: BotbridgeJournalTable;
   botbridge_outbox: BotbridgeOutboxTable;
+  botbridge_push_keys: BotbridgePushKeysTable;
 }

@@ -8,6 +8,7 @@ import type { DbClock } from './db-time.js';
 import * as journal from './journal-queries.js';
 import { migrateToLatest } from './migrations.js';
 import * as outbox from './outbox-queries.js';
+import * as pushKeys from './push-key-queries.js';
 import * as writes from './monitor-writes.js';
 import {
   DEVICE_COLUMNS, deviceFromRow, legacyRoomKey, ROOM_COLUMNS, roomFromRow, roomKeyCandidates,
@@ -17,7 +18,7 @@ import type { Database } from './schema.js';
 import { detectLayout, OWN_LAYOUT } from './store-layout.js';
 import type { StoreLayout } from './store-layout.js';
 import type {
-  ChatLogRow, DeviceRecord, JournalCommit, JournalEntry, JournalKey, ListFilter, OutboxEntry, OutboxRoom, OutboxRow, PingRow, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
+  ChatLogRow, DeviceRecord, JournalCommit, JournalEntry, JournalKey, ListFilter, OutboxEntry, OutboxRoom, OutboxRow, PingRow, PushKeyRecord, RegisterDeviceInput, RegisterRoomInput, RetentionTable, RoomRecord, Store,
   SystemSampleRow,
 } from './types.js';
 
@@ -334,6 +335,26 @@ export class SqlStore implements Store {
 
   async pruneJournal(before: Date, limit: number): Promise<number> {
     return journal.pruneJournal(this.#live, this.clock, before, limit);
+  }
+
+  async claimPushKey(caller: string, key: string, fingerprint: string, now: Date, expiresAt: Date): Promise<boolean> {
+    return pushKeys.claimPushKey(this.#live, this.clock, caller, key, fingerprint, now, expiresAt);
+  }
+
+  async getPushKey(caller: string, key: string): Promise<PushKeyRecord | undefined> {
+    return pushKeys.getPushKey(this.#live, this.clock, caller, key);
+  }
+
+  async settlePushKey(caller: string, key: string, result: string): Promise<void> {
+    return pushKeys.settlePushKey(this.#live, caller, key, result);
+  }
+
+  async releasePushKey(caller: string, key: string): Promise<void> {
+    return pushKeys.releasePushKey(this.#live, caller, key);
+  }
+
+  async prunePushKeys(now: Date): Promise<number> {
+    return pushKeys.prunePushKeys(this.#live, this.clock, now);
   }
 
   async insertOutbox(entry: OutboxEntry): Promise<number> {

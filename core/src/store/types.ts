@@ -132,6 +132,14 @@ export interface JournalCommit {
   readonly at: Date;
 }
 
+/** A push API idempotency key (core/src/http/push/idempotency.ts). */
+export interface PushKeyRecord {
+  readonly fingerprint: string;
+  /** The SendResult as JSON, or null while its send is in flight (or was interrupted by a crash). */
+  readonly result: string | null;
+  readonly expiresAt: Date;
+}
+
 /** A reply kept for an offline device (core/src/outbound/outbox.ts), as it is queued. */
 export interface OutboxEntry {
   readonly botName: string;
@@ -209,6 +217,15 @@ export interface Store {
   expireJournal(before: Date): Promise<number>;
   /** Deletes at most `limit` rows admitted before `before`; returns how many. */
   pruneJournal(before: Date, limit: number): Promise<number>;
+  /** Claims a push API idempotency key before its send; false when it is taken (and not expired). */
+  claimPushKey(caller: string, key: string, fingerprint: string, now: Date, expiresAt: Date): Promise<boolean>;
+  getPushKey(caller: string, key: string): Promise<PushKeyRecord | undefined>;
+  /** Records a claimed key's SendResult (JSON). */
+  settlePushKey(caller: string, key: string, result: string): Promise<void>;
+  /** Gives back a claimed key whose send threw (nothing was sent). */
+  releasePushKey(caller: string, key: string): Promise<void>;
+  /** Deletes keys past their window; returns how many. */
+  prunePushKeys(now: Date): Promise<number>;
   /** Stores one outbox row durably; returns its id. */
   insertOutbox(entry: OutboxEntry): Promise<number>;
   /** The oldest `limit` rows of a room, in queue order. */

@@ -15,15 +15,13 @@ import {
   InjectReply,
   jsonSchema,
   PluginDto,
-  SendBody,
-  SendReply,
   StatsDto,
 } from '../route-schemas.js';
 import type { RouteDeps } from './route-deps.js';
 
 const list = <T extends z.ZodType>(item: T) => ({ type: 'array', items: jsonSchema(item, 'output') });
 
-/** Live state and actions on the running bridge: clients, queue stats, plugins, sends. */
+/** Live state and actions on the running bridge: clients, queue stats, plugins, inject (sends: push/push-routes.ts). */
 export function registerBridgeRoutes(app: FastifyInstance, { bridge, log }: RouteDeps): void {
   app.get('/api/clients', {
     schema: { querystring: jsonSchema(Empty), response: { 200: list(ClientDto) } },
@@ -66,6 +64,7 @@ export function registerBridgeRoutes(app: FastifyInstance, { bridge, log }: Rout
       dispatcher: stats.dispatcher,
       writers: stats.writers,
       outbox: stats.outbox,
+      governor: stats.governor,
       counters: stats.counters,
     };
   });
@@ -73,14 +72,6 @@ export function registerBridgeRoutes(app: FastifyInstance, { bridge, log }: Rout
   app.get('/api/plugins', {
     schema: { querystring: jsonSchema(Empty), response: { 200: list(PluginDto) } },
   }, async () => bridge.admin.pluginStates());
-
-  app.post<{ Body: z.infer<typeof SendBody> }>('/api/send', {
-    schema: { body: jsonSchema(SendBody), response: { 200: jsonSchema(SendReply, 'output') } },
-  }, async (request) => {
-    const { botName, room, channelId, deviceId, text } = request.body;
-    log.info({ botName, room, remote: request.ip }, 'proactive send through the admin API');
-    return bridge.admin.send({ botName, room, channelId: channelId ?? null, deviceId: deviceId ?? null }, text);
-  });
 
   app.post<{ Body: z.infer<typeof InjectBody> }>('/api/inject', {
     schema: { body: jsonSchema(InjectBody), response: { 200: jsonSchema(InjectReply, 'output') } },
