@@ -1,5 +1,6 @@
 import type { BridgeConfig } from '@botbridge/sdk';
 import { createBridge, type Bridge } from './bridge.js';
+import { adminTokenFromEnv } from './config/env-overrides.js';
 import { loadBridgeConfig } from './config/load-config.js';
 import { createAdminServer, type AdminAddress, type AdminServer } from './http/admin-server.js';
 import { createLogger, type CoreLogger } from './logger.js';
@@ -40,18 +41,20 @@ export async function startServer(options: RunServerOptions = {}): Promise<Start
   const config: BridgeConfig = {
     ...s,
     listen: { ...s.listen, port: options.port ?? s.listen.port },
-    store: { ...s.store, url: options.storeUrl ?? (process.env.BOTBRIDGE_STORE || s.store.url) },
+    // The environment's settings (BOTBRIDGE_*) are in `s` already: flags > environment > file.
+    store: { ...s.store, url: options.storeUrl ?? s.store.url },
     approval: { ...s.approval, autoApprove: options.autoApprove === true || s.approval.autoApprove },
     http: {
       ...s.http,
       enabled: options.http === false ? false : s.http.enabled,
       port: options.httpPort ?? s.http.port,
-      adminToken: process.env.BOTBRIDGE_ADMIN_TOKEN || s.http.adminToken,
+      adminToken: s.http.adminToken,
     },
     plugins: loaded.plugins,
   };
   const log = createLogger(s.log);
   log.info({ config: loaded.file ?? '(defaults)' }, 'starting botbridge');
+  warnLooseTokenFile(log);
   const bridge = createBridge({ config, logger: log });
   // Built before the bridge starts: a non-loopback bind without a token fails before the store opens.
   const admin = bridge.settings.http.enabled ? await createAdminServer({ bridge }) : null;
@@ -104,4 +107,12 @@ async function announce(admin: AdminServer, log: CoreLogger): Promise<AdminAddre
     log.info({ url: address.url, dashboard: address.dashboardUrl }, 'admin HTTP server listening; sign in with the configured admin token');
   }
   return address;
+}
+
+/** A token file others can read is a leaked token waiting to happen; said, not refused (Docker secrets are 0444). */
+function warnLooseTokenFile(log: CoreLogger): void {
+  const token = adminTokenFromEnv();
+  if (token?.fileMode !== undefined && (token.fileMode & 0o077) !== 0) {
+    log.warn({ file: token.source, mode: token.fileMode.toString(8) }, 'the admin token file is readable by other users; chmod 600 it');
+  }
 }
