@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { SERVER_VERSION } from '../version.js';
 import { addApprovalCommands } from './approval-commands.js';
+import { addBackupCommand } from './backup-command.js';
 import { addBanCommands } from './ban-commands.js';
 import { EXIT_OK, EXIT_USAGE, processIo, reportFailure } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
@@ -18,6 +19,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   addApprovalCommands(program, io);
   addPluginCommands(program, io);
   addBanCommands(program, io);
+  addBackupCommand(program, io);
   return program;
 }
 
