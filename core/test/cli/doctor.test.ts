@@ -70,6 +70,11 @@ describe('botbridge doctor', { timeout: 60_000 }, () => {
     const noDb = await checkStore(settingsOf({ store: { url: 'mysql://root@127.0.0.1:3306/botbridge_doctor_missing_db' } }));
     expect(noDb).toEqual([expect.objectContaining({ status: 'fail', detail: expect.stringContaining('database botbridge_doctor_missing_db does not exist on 127.0.0.1:3306'), fix: expect.stringContaining('create the database') })]);
 
+    // A MySQL database that exists but botbridge never started on: it answers, every migration is pending.
+    const foreign = await checkStore(settingsOf({ store: { url: 'mysql://root@127.0.0.1:3306/information_schema' } }));
+    expect(foreign.map((r) => [r.check, r.status])).toEqual([['store', 'ok'], ['schema', 'warn'], ['scripts', 'ok']]);
+    expect(foreign[1]!.detail).toMatch(/^0 of \d+ migrations applied; pending: 0001_kb_tables, /);
+
     const dir = tempDir();
     const file = join(dir, 'bb.db');
     await (await openStore(`sqlite:${file}`)).close();
