@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -176,6 +176,20 @@ describe('deploy/', { timeout: 60_000 }, () => {
     const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { headers: { authorization: 'Bearer deploy-test-token-0123456789' } });
     expect(metrics.status).toBe(200);
     await stopAndCheck(server, httpPort);
+  });
+
+  it('botbridge.service with a malformed value in its EnvironmentFile: exit 1, the variable named, nothing listening', async () => {
+    const unit = serviceSection(readFileSync(join(root, 'deploy/botbridge.service'), 'utf8'));
+    const argv = splitCommand(unit.get('ExecStart')![0]!).map(local);
+    const hostDir = await tempDir();
+    const env = { PATH: SERVICE_PATH, HOME: hostDir, BOTBRIDGE_PORT: '0', BOTBRIDGE_LOG_LEVEL: 'verbose', BOTBRIDGE_STORE: `sqlite:${join(hostDir, 'botbridge.db')}` };
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: local(unit.get('WorkingDirectory')![0]!), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanup.push(() => void child.kill('SIGKILL'));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await new Promise<number | null>((resolve) => child.on('exit', resolve))).toBe(1);
+    expect(stderr).toBe('botbridge: invalid environment variable BOTBRIDGE_LOG_LEVEL: "verbose": expected one of trace, debug, info, warn, error, fatal, silent (BRIDGE_ERR_CONFIG_ENV)\n');
+    expect(existsSync(join(hostDir, 'botbridge.db'))).toBe(false);
   });
 
   it('Dockerfile: ENTRYPOINT + CMD in WORKDIR with the image ENV; without a token the start fails closed, with one it runs and SIGTERM stops it with 0', async () => {
