@@ -18,6 +18,9 @@ async function runChecks(options: { config?: string }): Promise<CheckResult[]> {
   try {
     const { loadBridgeConfig } = await import('../config/load-config.js');
     const loaded = await loadBridgeConfig(options.config);
+    // Plugin configs are checked when the bridge starts; doctor checks them the same way.
+    const { validateEntries } = await import('../plugins/plugin-host.js');
+    validateEntries(loaded.plugins);
     settings = loaded.settings;
     const plugins = loaded.plugins.map((p) => ('plugin' in p ? p.plugin.name : p.name));
     results.push(loaded.file === null

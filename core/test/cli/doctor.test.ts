@@ -48,6 +48,18 @@ describe('botbridge doctor', { timeout: 60_000 }, () => {
     expect(result.stdout).toContain('1 check(s) failed');
   });
 
+  it("a plugin's broken config fails too, as botbridge start would report it", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bridge.config.ts'), [
+      `import { commands } from ${JSON.stringify(new URL('../../../plugins/commands/src/index.ts', import.meta.url).pathname)};`,
+      "export default { plugins: [{ plugin: commands, config: { prefx: '!' } }] };",
+      '',
+    ].join('\n'));
+    const result = await runCli(['doctor'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^fail {2}config +invalid plugin config: plugin commands: prefx: unknown key \(did you mean "prefix"\?\)$/m);
+  });
+
   it('a good config passes (exit 0) with its warnings, in the documented format', async () => {
     const dir = tempDir();
     const tokenFile = join(dir, 'token');
