@@ -98,7 +98,7 @@ async function checkClientVersions(db: Kysely<any>): Promise<CheckResult> {
 }
 
 /** Can this port be bound on this host? When not: is it the running botbridge (its /ready answers) or something else? */
-export async function checkPort(check: string, host: string, port: number, what: { flag: string; key: string; env: string }, botbridgeOnHttp: () => Promise<boolean>): Promise<CheckResult> {
+export async function checkPort(check: string, host: string, port: number, what: { flag: string; key: string; env: string; httpDisabled?: boolean }, botbridgeOnHttp: () => Promise<boolean>): Promise<CheckResult> {
   if (port === 0) return result(check, 'ok', `${host}:0 (a free port is picked at start)`);
   const outcome = await new Promise<string | null>((resolve) => {
     const server = createServer();
@@ -108,7 +108,7 @@ export async function checkPort(check: string, host: string, port: number, what:
   if (outcome === null) return result(check, 'ok', `${host}:${port} is free`);
   if (outcome === 'EADDRINUSE' && (await botbridgeOnHttp())) return result(check, 'ok', `${host}:${port} is held by the running botbridge`);
   if (outcome === 'EADDRINUSE') {
-    return result(check, 'fail', `${host}:${port} is in use by another process`, `find it with \`ss -ltnp 'sport = :${port}'\` and stop it, or choose another port (${what.flag}, ${what.env} or ${what.key})`);
+    return result(check, 'fail', `${host}:${port} is in use by another process${what.httpDisabled ? ' (or by a botbridge without its admin HTTP server, which doctor cannot tell apart)' : ''}`, `find it with \`ss -ltnp 'sport = :${port}'\` and stop it, or choose another port (${what.flag}, ${what.env} or ${what.key})`);
   }
   if (outcome === 'EACCES') return result(check, 'fail', `${host}:${port}: permission denied`, `ports below 1024 need root or CAP_NET_BIND_SERVICE; choose another (${what.flag}, ${what.env} or ${what.key})`);
   if (outcome === 'EADDRNOTAVAIL') return result(check, 'fail', `${host} is not an address of this host`, `set ${what.key} (or ${what.env}) to one of this host's addresses, or 0.0.0.0`);
@@ -116,9 +116,10 @@ export async function checkPort(check: string, host: string, port: number, what:
 }
 
 /** Whether a botbridge admin server answers on this port: its /ready has the shape only botbridge gives. */
-export async function botbridgeAnswers(port: number): Promise<boolean> {
+export async function botbridgeAnswers(host: string, port: number): Promise<boolean> {
+  const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(PROBE_MS) });
+    const response = await fetch(`http://${target}:${port}/ready`, { signal: AbortSignal.timeout(PROBE_MS) });
     const body = (await response.json()) as Record<string, unknown>;
     return typeof body.ready === 'boolean' && 'store' in body && 'listener' in body;
   } catch {

@@ -37,8 +37,8 @@ async function runChecks(options: { config?: string }): Promise<CheckResult[]> {
   }
   results.push(...(await checkStore(settings)));
   const http = settings.http;
-  const onHttp = () => (http.enabled && http.port !== 0 ? botbridgeAnswers(http.port) : Promise.resolve(false));
-  results.push(await checkPort('bot port', settings.listen.host, settings.listen.port, { flag: '--port', key: 'listen.port', env: 'BOTBRIDGE_PORT' }, onHttp));
+  const onHttp = () => (http.enabled && http.port !== 0 ? botbridgeAnswers(http.host, http.port) : Promise.resolve(false));
+  results.push(await checkPort('bot port', settings.listen.host, settings.listen.port, { flag: '--port', key: 'listen.port', env: 'BOTBRIDGE_PORT', httpDisabled: !http.enabled }, onHttp));
   if (http.enabled) results.push(await checkPort('http port', http.host, http.port, { flag: '--http-port', key: 'http.port', env: 'BOTBRIDGE_HTTP_PORT' }, onHttp));
   const nats = await checkNats(settings);
   if (nats) results.push(nats);
