@@ -5,6 +5,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeBridgeClient } from '@botbridge/testing';
+import { duplicateKeys } from '../e2e/duplicate-keys.js';
 import { followServer, type RunningServer } from './example-process.js';
 
 /**
@@ -106,8 +108,10 @@ async function tempDir(): Promise<string> {
 }
 
 /** Starts a command as its own process group (so the cleanup can SIGKILL all of it, in every outcome). */
-async function startService(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunningServer> {
+async function startService(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunningServer & { raw: () => string }> {
   const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let raw = '';
+  child.stdout.on('data', (chunk: Buffer) => (raw += chunk.toString()));
   cleanup.push(() => {
     try {
       process.kill(-child.pid!, 'SIGKILL');
@@ -115,7 +119,7 @@ async function startService(argv: string[], cwd: string, env: NodeJS.ProcessEnv)
       // already gone
     }
   });
-  return followServer(child);
+  return { ...(await followServer(child)), raw: () => raw };
 }
 
 /** SIGTERM to the main process only (systemd KillMode=mixed, docker stop), then the checks every manager relies on. */
@@ -175,7 +179,16 @@ describe('deploy/', { timeout: 60_000 }, () => {
     expect(health.status).toBe(200);
     const metrics = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { headers: { authorization: 'Bearer deploy-test-token-0123456789' } });
     expect(metrics.status).toBe(200);
+    // A phone of a pending device: the log lines that tell the operator what to approve.
+    const phone = await FakeBridgeClient.connect({ port: server.port, deviceId: 'deploy-test-0001' });
+    await phone.handshake;
+    await server.waitForLog((l) => l.msg === 'client connected' && typeof l.approve === 'string');
+    await phone.close();
     await stopAndCheck(server, httpPort);
+    // JSON lines a collector parses as they are: one object a line, each key once.
+    const lines = server.raw().trim().split('\n');
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) expect(duplicateKeys(line), line).toEqual([]);
   });
 
   it('botbridge.service with a malformed value in its EnvironmentFile: exit 1, the variable named, nothing listening', async () => {
