@@ -8,7 +8,11 @@ import { resolveConfig } from '../../src/config/load-config.js';
 import { openStore } from '../../src/store/open-store.js';
 import { startServer, type StartedServer } from '../../src/server.js';
 import { checkAdminToken, checkNats, checkPort, checkStore } from '../../src/cli/doctor-checks.js';
+import { mysqlTestServer } from '../store/test-stores.js';
 import { runCli } from './run-cli.js';
+
+/** The MariaDB of BOTBRIDGE_TEST_STORE (the suite's MySQL run); its MySQL cases skip without it. */
+const mysql = mysqlTestServer();
 
 /** `botbridge doctor`: every check's outcomes, against real stores, ports and NATS. */
 
@@ -66,7 +70,7 @@ describe('botbridge doctor', { timeout: 60_000 }, () => {
     writeFileSync(tokenFile, `${'k7'.repeat(10)}Zq9xW4vR2mT8pL5nB3cY\n`);
     chmodSync(tokenFile, 0o600);
     writeFileSync(join(dir, 'bridge.config.ts'), "export default { listen: { host: '127.0.0.1', port: 0 }, http: { port: 0 } };\n");
-    const result = await runCli(['doctor'], { cwd: dir, env: { BOTBRIDGE_ADMIN_TOKEN_FILE: tokenFile } });
+    const result = await runCli(['doctor'], { cwd: dir, env: { BOTBRIDGE_ADMIN_TOKEN_FILE: tokenFile, BOTBRIDGE_ADMIN_TOKEN: '', BOTBRIDGE_CLUSTER_URL: '' } });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^ok {4}config +.*bridge\.config\.ts: valid, 0 plugin\(s\)$/m);
@@ -75,18 +79,24 @@ describe('botbridge doctor', { timeout: 60_000 }, () => {
     expect(result.stdout).toContain('no failures, 1 warning(s)');
   });
 
-  it('store: unreachable MySQL, a database that does not exist, and the schema against the known migrations', async () => {
+  it('store: unreachable MySQL (nothing listens)', async () => {
     const unreachable = await checkStore(settingsOf({ store: { url: 'mysql://root@127.0.0.1:1/botbridge' } }));
     expect(unreachable).toEqual([expect.objectContaining({ check: 'store', status: 'fail', detail: expect.stringMatching(/cannot reach .*ECONNREFUSED/), fix: expect.stringContaining('mysql -h 127.0.0.1 -P 1 -u root -p botbridge') })]);
+  });
 
-    const noDb = await checkStore(settingsOf({ store: { url: 'mysql://root@127.0.0.1:3306/botbridge_doctor_missing_db' } }));
-    expect(noDb).toEqual([expect.objectContaining({ status: 'fail', detail: expect.stringContaining('database botbridge_doctor_missing_db does not exist on 127.0.0.1:3306'), fix: expect.stringContaining('create the database') })]);
+  it.skipIf(mysql === undefined)('store: a MySQL database that does not exist, and one botbridge never migrated (the real MariaDB)', async () => {
+    const server = new URL(mysql!);
+    const at = (database: string) => { const url = new URL(server); url.pathname = `/${database}`; return url.href; };
+    const noDb = await checkStore(settingsOf({ store: { url: at('botbridge_doctor_missing_db') } }));
+    expect(noDb).toEqual([expect.objectContaining({ status: 'fail', detail: expect.stringContaining(`database botbridge_doctor_missing_db does not exist on ${server.hostname}:${server.port || 3306}`), fix: expect.stringContaining('create the database') })]);
 
-    // A MySQL database that exists but botbridge never started on: it answers, every migration is pending.
-    const foreign = await checkStore(settingsOf({ store: { url: 'mysql://root@127.0.0.1:3306/information_schema' } }));
+    // A database that exists but botbridge never started on: it answers, every migration is pending.
+    const foreign = await checkStore(settingsOf({ store: { url: at('information_schema') } }));
     expect(foreign.map((r) => [r.check, r.status])).toEqual([['store', 'ok'], ['schema', 'warn'], ['scripts', 'ok']]);
     expect(foreign[1]!.detail).toMatch(/^0 of \d+ migrations applied; pending: 0001_kb_tables, /);
+  });
 
+  it('store: the SQLite schema against the known migrations, and the scripts devices reported', async () => {
     const dir = tempDir();
     const file = join(dir, 'bb.db');
     await (await openStore(`sqlite:${file}`)).close();
