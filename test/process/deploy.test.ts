@@ -96,6 +96,9 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
   });
 }
 
+/** `systemd-analyze verify` lints a unit without a running systemd (present on this machine, maybe not elsewhere). */
+const hasSystemdAnalyze = await run('systemd-analyze', ['--version'], { cwd: tmpdir(), env: process.env }).then((code) => code === 0);
+
 const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
@@ -132,6 +135,15 @@ async function stopAndCheck(server: RunningServer, httpPort: number): Promise<vo
 }
 
 describe('deploy/', { timeout: 60_000 }, () => {
+  it.skipIf(!hasSystemdAnalyze)('botbridge.service passes `systemd-analyze verify` without a warning', async () => {
+    const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile('systemd-analyze', ['verify', join(root, 'deploy/botbridge.service')], { timeout: 30_000 }, (error, _stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stderr });
+      });
+    });
+    expect(result).toEqual({ code: 0, stderr: '' });
+  });
+
   it('botbridge.service: ExecStart in WorkingDirectory with the EnvironmentFile starts the repository profile; SIGTERM stops it with 0', async () => {
     const unit = serviceSection(readFileSync(join(root, 'deploy/botbridge.service'), 'utf8'));
     expect(unit.get('Type')).toEqual(['simple']);
