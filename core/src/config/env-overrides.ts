@@ -59,7 +59,7 @@ function natsUrl(text: string): string {
 }
 
 function nodeId(text: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(text)) throw new Error('expected 1-64 letters, digits, dots, dashes or underscores');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(text)) throw new Error('expected 1-64 letters, digits, dashes or underscores');
   return text;
 }
 
@@ -105,6 +105,10 @@ export function applyEnvOverrides(config: BridgeConfig, env: NodeJS.ProcessEnv =
     }
     const current = result[section];
     result[section] = { ...(current !== null && typeof current === 'object' ? current : {}), [key]: value };
+  }
+  const cluster = result.cluster as { url?: unknown } | undefined;
+  if (valueOf(env, 'BOTBRIDGE_NODE_ID') !== undefined && (cluster?.url === undefined || cluster.url === '')) {
+    throw envError('BOTBRIDGE_NODE_ID', 'a node id needs a cluster: set BOTBRIDGE_CLUSTER_URL or cluster.url too');
   }
   const token = adminTokenFromEnv(env);
   if (token !== undefined) {

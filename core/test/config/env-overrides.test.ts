@@ -99,6 +99,12 @@ describe('environment variables', () => {
     }
     const bad = await failure(() => loadBridgeConfig(file, { BOTBRIDGE_CLUSTER_URL: 'http://nats' }));
     expect(bad.message).toMatch(/BOTBRIDGE_CLUSTER_URL/);
+    if (hasCluster) {
+      const alone = await failure(() => loadBridgeConfig(file, { BOTBRIDGE_NODE_ID: 'node-a' }));
+      expect(alone.message).toBe('invalid environment variable BOTBRIDGE_NODE_ID: a node id needs a cluster: set BOTBRIDGE_CLUSTER_URL or cluster.url too');
+    }
+    const badId = await failure(() => loadBridgeConfig(file, { BOTBRIDGE_NODE_ID: 'node a' }));
+    expect(badId.message).toMatch(/BOTBRIDGE_NODE_ID/);
   });
 
   it('BOTBRIDGE_ADMIN_TOKEN_FILE reads the token from a file, with its mode; both variables set is an error', () => {
