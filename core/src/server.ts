@@ -41,20 +41,18 @@ export async function startServer(options: RunServerOptions = {}): Promise<Start
   const config: BridgeConfig = {
     ...s,
     listen: { ...s.listen, port: options.port ?? s.listen.port },
-    // The environment's settings (BOTBRIDGE_*) are in `s` already: flags > environment > file.
-    store: { ...s.store, url: options.storeUrl ?? s.store.url },
+    store: { ...s.store, url: options.storeUrl ?? (process.env.BOTBRIDGE_STORE || s.store.url) },
     approval: { ...s.approval, autoApprove: options.autoApprove === true || s.approval.autoApprove },
     http: {
       ...s.http,
       enabled: options.http === false ? false : s.http.enabled,
       port: options.httpPort ?? s.http.port,
-      adminToken: s.http.adminToken,
+      adminToken: process.env.BOTBRIDGE_ADMIN_TOKEN || s.http.adminToken,
     },
     plugins: loaded.plugins,
   };
   const log = createLogger(s.log);
   log.info({ config: loaded.file ?? '(defaults)' }, 'starting botbridge');
-  warnLooseTokenFile(log);
   const bridge = createBridge({ config, logger: log });
   // Built before the bridge starts: a non-loopback bind without a token fails before the store opens.
   const admin = bridge.settings.http.enabled ? await createAdminServer({ bridge }) : null;
@@ -98,6 +96,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<number>
  */
 async function announce(admin: AdminServer, log: CoreLogger): Promise<AdminAddress> {
   const address = await admin.listen();
+  warnLooseTokenFile(log);
   if (admin.tokenSource === 'generated') {
     log.warn(
       { url: address.url, dashboard: address.dashboardUrl },

@@ -189,6 +189,7 @@ describe('deploy/', { timeout: 60_000 }, () => {
     const listening = server.logs.find((l) => l.msg === 'botbridge listening')!;
     expect(listening).toMatchObject({ plugins: ['commands', 'chat-log'], store: `sqlite:${join(hostDir, 'botbridge.db')}` });
     const http = await server.waitForLog((l) => l.msg === 'admin HTTP server listening; sign in with the configured admin token');
+    expect(server.logs.some((l) => l.msg === 'the admin token file is readable by other users; chmod 600 it')).toBe(false);
     const httpPort = Number(new URL(http.url as string).port);
     const health = await fetch(`http://127.0.0.1:${httpPort}/health`);
     expect(health.status).toBe(200);
@@ -254,8 +255,14 @@ describe('deploy/', { timeout: 60_000 }, () => {
     expect(refusedCode).toBe(1);
     expect(output).toContain('BRIDGE_ERR_HTTP_NO_TOKEN');
 
-    const server = await startService(argv, workdir, { ...runEnv, BOTBRIDGE_ADMIN_TOKEN: 'container-token-0123456789' });
+    // A mounted secret (Docker's are mode 0444): used, with a warning that others can read it.
+    const secret = join(hostDir, 'admin-token');
+    await writeFile(secret, 'container-token-0123456789\n');
+    chmodSync(secret, 0o444);
+    const server = await startService(argv, workdir, { ...runEnv, BOTBRIDGE_ADMIN_TOKEN_FILE: secret });
     const http = await server.waitForLog((l) => l.msg === 'admin HTTP server listening; sign in with the configured admin token');
+    expect(server.logs.find((l) => l.msg === 'the admin token file is readable by other users; chmod 600 it')).toMatchObject({ file: secret, mode: '444' });
+    expect(server.raw()).not.toContain('container-token-0123456789');
     const httpPort = Number(new URL(http.url as string).port);
     // The image's HEALTHCHECK command, as the runtime runs it (shell form: /bin/sh -c).
     const healthcheck = last('HEALTHCHECK')!.replace(/^(--\S+\s+)*CMD\s+/, '');

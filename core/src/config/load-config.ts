@@ -22,7 +22,8 @@ export const DEFAULT_CONFIG_FILE = 'bridge.config.ts';
  * file argument it reads the file `BOTBRIDGE_CONFIG` names, else ./bridge.config.ts, and falls
  * back to the defaults when there is none; a named file that is missing is an error.
  */
-export async function loadBridgeConfig(file?: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+export async function loadBridgeConfig(file?: string, options: { readonly env?: NodeJS.ProcessEnv } = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
   const named = configFileFromEnv(file, env);
   const path = resolve(named ?? DEFAULT_CONFIG_FILE);
   if (!existsSync(path)) {

@@ -33,7 +33,7 @@ async function failure(run: () => Promise<unknown>): Promise<BridgeError> {
 describe('environment variables', () => {
   it('override the file, and the file overrides the defaults', async () => {
     const file = join(configDir(), 'bridge.config.ts');
-    const plain = await loadBridgeConfig(file, {});
+    const plain = await loadBridgeConfig(file, { env: {} });
     expect(plain.settings.listen).toMatchObject({ port: 1600, host: '127.0.0.1' });
     expect(plain.settings.http.port).toBe(9000);
     expect(plain.settings.store.url).toBe('sqlite:./data/botbridge.db');
@@ -47,22 +47,22 @@ describe('environment variables', () => {
       BOTBRIDGE_STORE: 'mysql://bb:secret@db.internal:3306/botbridge',
       BOTBRIDGE_ADMIN_TOKEN: 'a-token-of-sixteen-or-more',
     };
-    const { settings } = await loadBridgeConfig(file, env);
+    const { settings } = await loadBridgeConfig(file, { env });
     expect(settings.listen).toMatchObject({ port: 1700, host: '0.0.0.0' });
     expect(settings.http).toMatchObject({ port: 0, host: '::1', adminToken: 'a-token-of-sixteen-or-more' });
     expect(settings.log.level).toBe('debug');
     expect(settings.store.url).toBe('mysql://bb:secret@db.internal:3306/botbridge');
     // An empty variable (`docker run -e BOTBRIDGE_PORT=`) counts as unset.
-    expect((await loadBridgeConfig(file, { BOTBRIDGE_PORT: '' })).settings.listen.port).toBe(1600);
+    expect((await loadBridgeConfig(file, { env: { BOTBRIDGE_PORT: '' } })).settings.listen.port).toBe(1600);
   });
 
   it('apply without a config file (the defaults) and BOTBRIDGE_CONFIG names the file', async () => {
     const dir = configDir();
-    const { settings, file } = await loadBridgeConfig(undefined, { BOTBRIDGE_CONFIG: join(dir, 'bridge.config.ts'), BOTBRIDGE_PORT: '1701' });
+    const { settings, file } = await loadBridgeConfig(undefined, { env: { BOTBRIDGE_CONFIG: join(dir, 'bridge.config.ts'), BOTBRIDGE_PORT: '1701' } });
     expect(file).toBe(join(dir, 'bridge.config.ts'));
     expect(settings.listen.port).toBe(1701);
     expect(settings.http.port).toBe(9000);
-    const missing = await failure(() => loadBridgeConfig(undefined, { BOTBRIDGE_CONFIG: join(dir, 'nope.ts') }));
+    const missing = await failure(() => loadBridgeConfig(undefined, { env: { BOTBRIDGE_CONFIG: join(dir, 'nope.ts') } }));
     expect(missing.message).toBe(`cannot load config file ${join(dir, 'nope.ts')}: file not found (named by BOTBRIDGE_CONFIG)`);
   });
 
@@ -74,13 +74,13 @@ describe('environment variables', () => {
     ['BOTBRIDGE_LOG_LEVEL', 'verbose', 'invalid environment variable BOTBRIDGE_LOG_LEVEL: "verbose": expected one of trace, debug, info, warn, error, fatal, silent'],
     ['BOTBRIDGE_STORE', 'postgres://u:pw@h/db', 'invalid environment variable BOTBRIDGE_STORE: "postgres://u:***@h/db": expected sqlite:PATH or mysql://user:password@host:port/database'],
   ])('%s=%s is refused with the variable named', async (name, value, message) => {
-    const error = await failure(() => loadBridgeConfig(join(configDir(), 'bridge.config.ts'), { [name]: value }));
+    const error = await failure(() => loadBridgeConfig(join(configDir(), 'bridge.config.ts'), { env: { [name]: value } }));
     expect(error.code).toBe('BRIDGE_ERR_CONFIG_ENV');
     expect(error.message).toBe(message);
   });
 
   it('a value the schema refuses names its variable too', async () => {
-    const error = await failure(() => loadBridgeConfig(join(configDir(), 'bridge.config.ts'), { BOTBRIDGE_ADMIN_TOKEN: 'short' }));
+    const error = await failure(() => loadBridgeConfig(join(configDir(), 'bridge.config.ts'), { env: { BOTBRIDGE_ADMIN_TOKEN: 'short' } }));
     expect(error.code).toBe('BRIDGE_ERR_CONFIG_INVALID');
     expect(error.message).toMatch(/^invalid config: http\.adminToken: .*16.* \(set by BOTBRIDGE_ADMIN_TOKEN\)$/);
   });
@@ -91,19 +91,19 @@ describe('environment variables', () => {
     const { bridgeConfigSchema } = await import('@botbridge/sdk/internal');
     const hasCluster = 'cluster' in (bridgeConfigSchema as unknown as { shape: Record<string, unknown> }).shape;
     if (hasCluster) {
-      const { settings } = await loadBridgeConfig(file, env);
+      const { settings } = await loadBridgeConfig(file, { env });
       expect((settings as unknown as { cluster: { url: string; nodeId: string } }).cluster).toMatchObject({ url: 'nats://127.0.0.1:4222', nodeId: 'node-a' });
     } else {
-      const error = await failure(() => loadBridgeConfig(file, env));
+      const error = await failure(() => loadBridgeConfig(file, { env }));
       expect(error.message).toBe('invalid environment variable BOTBRIDGE_CLUSTER_URL: this botbridge has no cluster support (cluster.url is not a config key)');
     }
-    const bad = await failure(() => loadBridgeConfig(file, { BOTBRIDGE_CLUSTER_URL: 'http://nats' }));
+    const bad = await failure(() => loadBridgeConfig(file, { env: { BOTBRIDGE_CLUSTER_URL: 'http://nats' } }));
     expect(bad.message).toMatch(/BOTBRIDGE_CLUSTER_URL/);
     if (hasCluster) {
-      const alone = await failure(() => loadBridgeConfig(file, { BOTBRIDGE_NODE_ID: 'node-a' }));
+      const alone = await failure(() => loadBridgeConfig(file, { env: { BOTBRIDGE_NODE_ID: 'node-a' } }));
       expect(alone.message).toBe('invalid environment variable BOTBRIDGE_NODE_ID: a node id needs a cluster: set BOTBRIDGE_CLUSTER_URL or cluster.url too');
     }
-    const badId = await failure(() => loadBridgeConfig(file, { BOTBRIDGE_NODE_ID: 'node a' }));
+    const badId = await failure(() => loadBridgeConfig(file, { env: { BOTBRIDGE_NODE_ID: 'node a' } }));
     expect(badId.message).toMatch(/BOTBRIDGE_NODE_ID/);
   });
 
