@@ -1,10 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BridgeError } from '../../src/errors.js';
 import { loadBridgeConfig } from '../../src/config/load-config.js';
-import { adminTokenFromEnv } from '../../src/config/env-overrides.js';
+import { adminTokenFromEnv, ENV_SETTINGS } from '../../src/config/env-overrides.js';
 
 /** Per-host environment variables: precedence over the file, clear errors naming the variable. */
 
@@ -117,5 +117,11 @@ describe('environment variables', () => {
       'invalid environment variable BOTBRIDGE_ADMIN_TOKEN_FILE: BOTBRIDGE_ADMIN_TOKEN is set as well; set only one of them',
     );
     expect(() => adminTokenFromEnv({ BOTBRIDGE_ADMIN_TOKEN_FILE: join(dir, 'missing') })).toThrow(/BOTBRIDGE_ADMIN_TOKEN_FILE: cannot read .*missing: ENOENT/);
+  });
+
+  it('are all in the table of docs/configuration.md, with the key each sets', () => {
+    const docs = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+    for (const setting of ENV_SETTINGS) expect(docs, setting.name).toContain(`| \`${setting.name}\` | \`${setting.doc}\` |`);
+    for (const name of ['BOTBRIDGE_CONFIG', 'BOTBRIDGE_ADMIN_TOKEN', 'BOTBRIDGE_ADMIN_TOKEN_FILE']) expect(docs, name).toContain(`| \`${name}\` |`);
   });
 });
