@@ -61,8 +61,10 @@ export const errorCatalogue = {
   // config, store, lifecycle
   BRIDGE_ERR_CONFIG_INVALID: 'invalid config: {issues}',
   BRIDGE_ERR_CONFIG_LOAD: 'cannot load config file {file}: {reason}',
+  BRIDGE_ERR_CONFIG_ENV: 'invalid environment variable {variable}: {reason}',
   BRIDGE_ERR_STORE_URL: 'unsupported store URL {url}: {reason}',
   BRIDGE_ERR_STORE_UNAVAILABLE: 'store unavailable: {reason}',
+  BRIDGE_ERR_STORE_NO_DATABASE: 'database {database} does not exist on {server}; create it ({hint}) or fix the database name in the store URL',
   BRIDGE_ERR_STORE_TIMEOUT: 'store {operation} took longer than {timeoutMs} ms',
   BRIDGE_ERR_STORE_KEY_CONFLICT: '{table} has no room for {key}: {reason}',
   BRIDGE_ERR_ALREADY_STARTED: 'the bridge is already {state}',

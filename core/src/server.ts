@@ -2,6 +2,8 @@ import type { BridgeConfig } from '@botbridge/sdk';
 import { createBridge, type Bridge } from './bridge.js';
 import { trackLocalModules } from './config/fresh-import.js';
 import { loadBridgeConfig, type LoadedConfig } from './config/load-config.js';
+import { adminTokenFromEnv } from './config/env-overrides.js';
+
 import { createAdminServer, type AdminAddress, type AdminServer } from './http/admin-server.js';
 import { createLogger, type CoreLogger } from './logger.js';
 import type { ReloadReport } from './plugins/plugin-reload.js';
@@ -125,6 +127,7 @@ export async function runServer(options: RunServerOptions = {}): Promise<number>
  */
 async function announce(admin: AdminServer, log: CoreLogger): Promise<AdminAddress> {
   const address = await admin.listen();
+  warnLooseTokenFile(log);
   if (admin.tokenSource === 'generated') {
     log.warn(
       { url: address.url, dashboard: address.dashboardUrl },
@@ -134,4 +137,12 @@ async function announce(admin: AdminServer, log: CoreLogger): Promise<AdminAddre
     log.info({ url: address.url, dashboard: address.dashboardUrl }, 'admin HTTP server listening; sign in with the configured admin token');
   }
   return address;
+}
+
+/** A token file others can read is a leaked token waiting to happen; said, not refused (Docker secrets are 0444). */
+function warnLooseTokenFile(log: CoreLogger): void {
+  const token = adminTokenFromEnv();
+  if (token?.fileMode !== undefined && (token.fileMode & 0o077) !== 0) {
+    log.warn({ file: token.source, mode: token.fileMode.toString(8) }, 'the admin token file is readable by other users; chmod 600 it');
+  }
 }

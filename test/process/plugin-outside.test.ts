@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeBridgeClient } from '@botbridge/testing';
 
 /**
- * A plugin made with `botbridge plugin create`, living outside this repository, enabled by a
+ * A plugin made with `botbridge create plugin`, living outside this repository, enabled by a
  * bridge.config.ts outside it too: what an operator does. `npm install` of the `file:`
  * dependencies is stood in for by the links npm would make (no registry access in tests).
  */
@@ -19,6 +19,16 @@ const bin = join(root, 'core/bin/botbridge.js');
 function run(args: string[], cwd: string, timeout = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, args, { cwd, timeout, env: withoutStoreEnv() }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+    });
+  });
+}
+
+/** `npm test` in a folder, as its author runs it (without the test runner's npm_* variables). */
+function npmTest(cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = Object.fromEntries(Object.entries(withoutStoreEnv()).filter(([key]) => !key.startsWith('npm_')));
+  return new Promise((resolve) => {
+    execFile('npm', ['test'], { cwd, timeout: 90_000, env }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });
@@ -50,7 +60,7 @@ describe('a plugin outside the repository', { timeout: 120_000 }, () => {
     const home = await mkdtemp(join(tmpdir(), 'botbridge-outside-'));
     dirs.push(home);
 
-    const created = await run([bin, 'plugin', 'create', 'greet', '--dir', 'greet-plugin'], home);
+    const created = await run([bin, 'create', 'plugin', 'greet', '--dir', 'greet-plugin'], home);
     expect(created).toMatchObject({ code: 0, stderr: '' });
     const pluginDir = join(home, 'greet-plugin');
     const pkg = JSON.parse(readFileSync(join(pluginDir, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
@@ -58,14 +68,16 @@ describe('a plugin outside the repository', { timeout: 120_000 }, () => {
     expect(pkg.dependencies['@botbridge/sdk']).toBe(`file:${join(root, 'sdk')}`);
     expect(readFileSync(join(pluginDir, 'src/index.ts'), 'utf8')).toContain('definePlugin');
     expect(readFileSync(join(pluginDir, 'README.md'), 'utf8')).toContain("import { greet } from 'botbridge-plugin-greet'");
-    // A second create at the same place refuses instead of overwriting.
+    // A second create at the same place refuses instead of overwriting (also under the alias `plugin create`).
     expect((await run([bin, 'plugin', 'create', 'greet', '--dir', 'greet-plugin'], home)).code).toBe(1);
 
     // The generated test passes as generated.
     link(pluginDir, '@botbridge/sdk', join(root, 'sdk'));
     link(pluginDir, '@botbridge/testing', join(root, 'testing'));
     link(pluginDir, 'vitest', join(root, 'node_modules/vitest'));
-    const tested = await run([join(root, 'node_modules/vitest/vitest.mjs'), 'run'], pluginDir, 90_000);
+    mkdirSync(join(pluginDir, 'node_modules/.bin'));
+    symlinkSync('../vitest/vitest.mjs', join(pluginDir, 'node_modules/.bin/vitest'));
+    const tested = await npmTest(pluginDir);
     expect(tested.code, tested.stdout + tested.stderr).toBe(0);
     expect(tested.stdout).toMatch(/2 passed/);
 
@@ -80,6 +92,16 @@ describe('a plugin outside the repository', { timeout: 120_000 }, () => {
       "export default defineConfig({ listen: { host: '127.0.0.1', port: 0 }, http: { enabled: false }, plugins: [usePlugin(greet, { answer: '반가워요 {sender}' })] });",
       '',
     ].join('\n'));
+    // A path works as well, resolved from the config file's folder (here: --config of another folder's file).
+    await writeFile(join(site, 'by-path.config.ts'), [
+      "import { defineConfig, usePlugin } from '@botbridge/sdk';",
+      "import { greet } from '../greet-plugin/src/index.ts';",
+      "export default defineConfig({ listen: { host: '127.0.0.1', port: 0 }, http: { enabled: false }, plugins: [usePlugin(greet, { answer: 'by path {sender}' })] });",
+      '',
+    ].join('\n'));
+    const doctor = await run([bin, 'doctor', '--config', join(site, 'by-path.config.ts')], home);
+    expect(doctor.stdout).toMatch(/^ok {4}config +.*by-path\.config\.ts: valid, 1 plugin\(s\) \(greet\)$/m);
+
     const child = spawn(process.execPath, [bin, 'start', '--auto-approve'], { cwd: site, stdio: ['ignore', 'pipe', 'pipe'], env: withoutStoreEnv() });
     children.push(child);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

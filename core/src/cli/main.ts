@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { SERVER_VERSION } from '../version.js';
 import { addApprovalCommands } from './approval-commands.js';
+import { addBackupCommand } from './backup-command.js';
 import { addBanCommands } from './ban-commands.js';
+import { addDoctorCommand } from './doctor-command.js';
 import { EXIT_OK, EXIT_USAGE, processIo, reportFailure } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
 import { addPluginCommands } from './plugin-command.js';
@@ -20,6 +22,8 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   addPluginCommands(program, io);
   addBanCommands(program, io);
   addReloadCommand(program, io, setExitCode);
+  addBackupCommand(program, io);
+  addDoctorCommand(program, io, setExitCode);
   return program;
 }
 

@@ -29,10 +29,19 @@ function vitestVersion(): string {
   }
 }
 
-/** `botbridge plugin create <name>`: scaffolds a plugin package outside this repository. */
+/**
+ * `botbridge create plugin <name>` (the documented name, as `koishi create` / `nb plugin create`)
+ * and its alias `botbridge plugin create <name>`: scaffolds a plugin package outside this repository.
+ */
 export function addPluginCommands(program: Command, io: CliIo): void {
+  const create = program.command('create').description('create a package from a template');
+  addCreate(create.command('plugin'), io);
   const group = program.command('plugin').description('work with plugin packages');
-  group.command('create')
+  addCreate(group.command('create'), io);
+}
+
+function addCreate(command: Command, io: CliIo): void {
+  command
     .description('create a plugin package (zod config, a # command, a test on @botbridge/testing, a README)')
     .argument('<name>', 'plugin name: lowercase letters, digits, dashes', parseName)
     .option('--dir <folder>', 'where to create it (default: ./botbridge-plugin-<name>)')

@@ -1,5 +1,5 @@
 /**
- * The files `botbridge plugin create <name>` writes: a plugin package that lives outside this
+ * The files `botbridge create plugin <name>` writes: a plugin package that lives outside this
  * repository, with a zod config, a `# <name>` command, a test on the test kit and a README.
  * The botbridge packages are not on the npm registry, so the package depends on this
  * installation's copies by path (`file:`); `npm install` links them.
@@ -140,9 +140,11 @@ npm test        # a real bridge on a free port and a fake phone (@botbridge/test
 
 ## Publish
 
-Set \`version\`, replace the \`file:\` paths of \`@botbridge/sdk\` / \`@botbridge/testing\` with
-version ranges once those are on your registry, then \`npm publish\`. The package ships its
-TypeScript sources (\`src/\`); botbridge loads them through tsx, so there is no build step.
+Set \`version\`, move \`@botbridge/sdk\` to \`peerDependencies\` (the operator's botbridge provides
+it), replace the \`file:\` paths of \`@botbridge/sdk\` / \`@botbridge/testing\` with version ranges
+once those are on your registry, then \`npm publish\` (docs/plugins.md, "Publish a plugin"). The
+package ships its TypeScript sources (\`src/\`); botbridge loads them through tsx, so there is no
+build step.
 `,
   };
 }

@@ -18,7 +18,7 @@ function parsePort(value: string): number {
 export function addStartCommand(program: Command, setExitCode: (code: number) => void): void {
   program.command('start')
     .description('run the bridge server')
-    .option('--config <file>', 'bridge config file (default: ./bridge.config.ts)')
+    .option('--config <file>', 'bridge config file (default: $BOTBRIDGE_CONFIG, else ./bridge.config.ts)')
     .option('--port <n>', 'listen on this TCP port (overrides listen.port)', parsePort)
     .option('--store <url>', 'store URL (overrides $BOTBRIDGE_STORE and store.url)')
     .option('--auto-approve', 'approve new devices and rooms on first contact (dev/test only)')
@@ -26,7 +26,9 @@ export function addStartCommand(program: Command, setExitCode: (code: number) =>
     .option('--no-http', 'run without the admin HTTP server (overrides http.enabled)')
     .option('--defaults', 'run on the built-in defaults when there is no ./bridge.config.ts (no plugins)')
     .action(async (options: { config?: string; port?: number; store?: string; autoApprove?: boolean; httpPort?: number; http: boolean; defaults?: boolean }) => {
-      if (options.config === undefined && options.defaults !== true) requireDefaultConfig();
+      // BOTBRIDGE_CONFIG names the file as --config does (read again by loadBridgeConfig).
+      const named = options.config ?? (process.env.BOTBRIDGE_CONFIG?.trim() || undefined);
+      if (named === undefined && options.defaults !== true) requireDefaultConfig();
       const { runServer } = await import('../server.js');
       const outcome: unknown = await runServer({
         configFile: options.config,

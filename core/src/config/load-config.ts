@@ -6,6 +6,7 @@ import { bridgeConfigSchema } from '@botbridge/sdk/internal';
 import { BridgeError, reasonOf } from '../errors.js';
 import { describeIssues, firstPath } from './config-issues.js';
 import { importFresh } from './fresh-import.js';
+import { applyEnvOverrides, configFileFromEnv, ENV_SETTINGS } from './env-overrides.js';
 
 export interface LoadedConfig {
   readonly settings: BridgeSettings;
@@ -17,16 +18,25 @@ export interface LoadedConfig {
 export const DEFAULT_CONFIG_FILE = 'bridge.config.ts';
 
 /**
- * Reads the operator's `bridge.config.ts` (its default export, usually `defineConfig({...})`)
- * and validates it. Without a file argument it looks for ./bridge.config.ts and falls back to
- * the defaults when there is none; an explicitly named file that is missing is an error.
+ * Reads the operator's `bridge.config.ts` (its default export, usually `defineConfig({...})`),
+ * lays the environment's per-host settings over it (env-overrides.ts) and validates it. Without a
+ * file argument it reads the file `BOTBRIDGE_CONFIG` names, else ./bridge.config.ts, and falls
+ * back to the defaults when there is none; a named file that is missing is an error.
  * `fresh`: a hot reload's read, past the module cache (config/fresh-import.ts).
  */
-export async function loadBridgeConfig(file?: string, options: { readonly fresh?: boolean } = {}): Promise<LoadedConfig> {
-  const path = resolve(file ?? DEFAULT_CONFIG_FILE);
+export async function loadBridgeConfig(
+  file?: string,
+  options: { readonly env?: NodeJS.ProcessEnv; readonly fresh?: boolean } = {},
+): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const named = configFileFromEnv(file, env);
+  const path = resolve(named ?? DEFAULT_CONFIG_FILE);
   if (!existsSync(path)) {
-    if (file !== undefined) throw new BridgeError('BRIDGE_ERR_CONFIG_LOAD', { file: path, reason: 'file not found' });
-    return { ...resolveConfig({}), file: null };
+    if (named !== undefined) {
+      const via = file === undefined ? ' (named by BOTBRIDGE_CONFIG)' : '';
+      throw new BridgeError('BRIDGE_ERR_CONFIG_LOAD', { file: path, reason: `file not found${via}` });
+    }
+    return { ...resolveWithEnv({}, env), file: null };
   }
   let loaded: unknown;
   try {
@@ -38,7 +48,25 @@ export async function loadBridgeConfig(file?: string, options: { readonly fresh?
   if (loaded === null || typeof loaded !== 'object') {
     throw new BridgeError('BRIDGE_ERR_CONFIG_LOAD', { file: path, reason: 'the default export is not a config object' });
   }
-  return { ...resolveConfig(loaded as BridgeConfig), file: path };
+  return { ...resolveWithEnv(loaded as BridgeConfig, env), file: path };
+}
+
+/** resolveConfig of the file's object with the environment laid over it; a refused value names its variable. */
+function resolveWithEnv(config: BridgeConfig, env: NodeJS.ProcessEnv): { settings: BridgeSettings; plugins: PluginEntry[] } {
+  const withEnv = applyEnvOverrides(config, env);
+  try {
+    return resolveConfig(withEnv);
+  } catch (error) {
+    if (!(error instanceof BridgeError) || error.code !== 'BRIDGE_ERR_CONFIG_INVALID') throw error;
+    const set = ENV_SETTINGS.filter((s) => env[s.name] !== undefined && env[s.name]!.trim() !== '');
+    const tokenVar = env.BOTBRIDGE_ADMIN_TOKEN_FILE?.trim() ? 'BOTBRIDGE_ADMIN_TOKEN_FILE' : env.BOTBRIDGE_ADMIN_TOKEN?.trim() ? 'BOTBRIDGE_ADMIN_TOKEN' : undefined;
+    const sources = [...set.map((s) => ({ doc: s.doc, name: s.name })), ...(tokenVar ? [{ doc: 'http.adminToken', name: tokenVar }] : [])];
+    const issues = String(error.params.issues).split('; ').map((line) => {
+      const source = sources.find((s) => line.startsWith(`${s.doc}:`));
+      return source === undefined ? line : `${line} (set by ${source.name})`;
+    });
+    throw new BridgeError('BRIDGE_ERR_CONFIG_INVALID', { ...error.params, issues: issues.join('; ') }, { cause: error });
+  }
 }
 
 /** Validates a config object; the error lists every problem, unknown keys with a suggestion. */

@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Gauge, type Registry } from 'prom-client';
+import { registerRuntimeMetrics } from './runtime-metrics.js';
 
 const NS_PER_S = 1e9;
 
@@ -70,5 +71,9 @@ export function registerProcessMetrics(registry: Registry): () => void {
       this.set(Math.round(performance.timeOrigin / 1_000));
     },
   });
-  return () => delay.disable();
+  const disposeRuntime = registerRuntimeMetrics(registry);
+  return () => {
+    delay.disable();
+    disposeRuntime();
+  };
 }

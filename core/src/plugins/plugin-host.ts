@@ -150,7 +150,7 @@ export class PluginHost {
 }
 
 /** Every entry's config is checked before the first error is thrown: an operator fixes them all in one go. */
-function validateEntries(entries: readonly PluginEntry[]): Loaded[] {
+export function validateEntries(entries: readonly PluginEntry[]): Loaded[] {
   const seen = new Set<string>();
   const broken: { plugin: string; lines: string[]; path: string }[] = [];
   const loaded = entries.map((entry) => {

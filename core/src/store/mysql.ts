@@ -92,13 +92,31 @@ export async function openMysqlConnection(target: MysqlTarget, options: MysqlSto
   });
   let offset = fixedOffset;
   try {
-    if (offset === undefined) {
-      const { rows } = await sql<{ minutes: number | string }>`select timestampdiff(minute, utc_timestamp(), now()) as minutes`.execute(db);
-      offset = Number(rows[0]?.minutes ?? 0);
-    }
+    // Also the connection check when the zone is fixed: a wrong database name or password is
+    // then reported here, as what it is, not by the first migration statement.
+    const { rows } = await sql<{ minutes: number | string }>`select timestampdiff(minute, utc_timestamp(), now()) as minutes`.execute(db);
+    offset ??= Number(rows[0]?.minutes ?? 0);
   } catch (error) {
     await db.destroy().catch(() => undefined);
-    throw new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason: `cannot reach ${target.redacted}: ${reasonOf(error)}` }, { cause: error });
+    throw mysqlOpenError(target, error);
   }
   return { db, description: target.redacted, clock: new DbClock(offset) };
+}
+
+/**
+ * What an open that failed means: the server answered that the database does not exist
+ * (`ER_BAD_DB_ERROR`: create it), refused the user (`ER_ACCESS_DENIED_ERROR`, wrong user or
+ * password), or could not be reached at all.
+ */
+export function mysqlOpenError(target: MysqlTarget, error: unknown): BridgeError {
+  const code = (error as { code?: unknown }).code;
+  const server = `${target.host}:${target.port}`;
+  if (code === 'ER_BAD_DB_ERROR') {
+    const hint = `mysql -h ${target.host} -P ${target.port} -u ${target.user || 'root'} -p -e 'CREATE DATABASE \`${target.database}\` CHARACTER SET utf8mb4'`;
+    return new BridgeError('BRIDGE_ERR_STORE_NO_DATABASE', { database: target.database, server, hint }, { cause: error });
+  }
+  if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
+    return new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason: `${server} refused the login of ${target.redacted}: ${reasonOf(error)}; check the user and password in the store URL and the user's grants on ${target.database}` }, { cause: error });
+  }
+  return new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason: `cannot reach ${target.redacted}: ${reasonOf(error)}` }, { cause: error });
 }

@@ -52,6 +52,51 @@ describe('GET /metrics', () => {
     expect(value(families, 'botbridge_timeouts_total', { kind: 'processing' })).toBe(0);
   });
 
+  it("has the Node.js process metrics Grafana's standard Node dashboards read, under prom-client's default names", async () => {
+    const fixture = await start({ plugins: [echo] });
+    const first = await scrape(fixture);
+    const expected: Record<string, string> = {
+      process_cpu_user_seconds_total: 'counter',
+      process_cpu_system_seconds_total: 'counter',
+      process_cpu_seconds_total: 'counter',
+      process_start_time_seconds: 'gauge',
+      process_resident_memory_bytes: 'gauge',
+      process_open_fds: 'gauge',
+      process_max_fds: 'gauge',
+      process_virtual_memory_bytes: 'gauge',
+      process_heap_bytes: 'gauge',
+      nodejs_eventloop_lag_seconds: 'gauge',
+      nodejs_eventloop_lag_p50_seconds: 'gauge',
+      nodejs_eventloop_lag_p90_seconds: 'gauge',
+      nodejs_eventloop_lag_p99_seconds: 'gauge',
+      nodejs_heap_size_total_bytes: 'gauge',
+      nodejs_heap_size_used_bytes: 'gauge',
+      nodejs_external_memory_bytes: 'gauge',
+      nodejs_heap_space_size_used_bytes: 'gauge',
+      nodejs_active_handles_total: 'gauge',
+      nodejs_active_requests_total: 'gauge',
+      nodejs_active_resources_total: 'gauge',
+      nodejs_gc_duration_seconds: 'histogram',
+      nodejs_version_info: 'gauge',
+    };
+    for (const [name, type] of Object.entries(expected)) {
+      expect(first.get(name)?.type, name).toBe(type);
+      expect(first.get(name)?.help, name).toBeTruthy();
+    }
+    const [major, minor, patch] = process.versions.node.split('.');
+    expect(value(first, 'nodejs_version_info', { version: process.version, major: major!, minor: minor!, patch: patch! })).toBe(1);
+    expect(value(first, 'process_open_fds')).toBeGreaterThan(2);
+    expect(value(first, 'process_max_fds')).toBeGreaterThanOrEqual(value(first, 'process_open_fds'));
+    expect(value(first, 'nodejs_heap_space_size_used_bytes', { space: 'old' })).toBeGreaterThan(0);
+    // CPU time only grows; burn some and the next scrape shows more.
+    const cpuBefore = value(first, 'process_cpu_seconds_total');
+    const until = process.cpuUsage().user + 50_000;
+    while (process.cpuUsage().user < until) Math.sqrt(Math.random());
+    const second = await scrape(fixture);
+    expect(value(second, 'process_cpu_seconds_total')).toBeGreaterThan(cpuBefore);
+    expect(value(second, 'process_cpu_seconds_total')).toBeCloseTo(value(second, 'process_cpu_user_seconds_total') + value(second, 'process_cpu_system_seconds_total'), 2);
+  });
+
   it('moves its counters and histograms as traffic flows', async () => {
     const fixture = await start({ plugins: [echo], config: { session: { pingIntervalMs: 100, pingJitterMs: 0 } } });
     const before = await scrape(fixture);

@@ -27,6 +27,12 @@ export const commandsConfigSchema = z.strictObject({
   /** Administrators by botName, for every admin-only command (built-in or registered by a plugin). */
   admins: z.record(z.string(), z.array(adminEntrySchema)).default({}),
   ...optionsShape,
+  /**
+   * A parameter a command does not take (`# dice --side=3` for `--sides`): `hint` answers the user
+   * with the parameters the command takes (in Korean) instead of running it; `ignore` runs the
+   * command without it, as the old server did.
+   */
+  unknownParameters: z.enum(['hint', 'ignore']).default('hint'),
   /** Built-in commands to enable; all when absent. Commands other plugins register are always on. */
   enabled: z.array(z.enum(COMMAND_NAMES)).optional(),
 });

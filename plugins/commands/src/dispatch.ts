@@ -23,6 +23,12 @@ export interface CommandHandlerOptions {
   readonly isAdmin: (message: ChatMessage) => boolean;
   /** Whether the message's bot answers this command (per-bot settings); all when absent. */
   readonly isEnabled?: (command: CommandDefinition, message: ChatMessage) => boolean;
+  /**
+   * A parameter the command does not declare (`--side=3` for `--sides`): `ignore` runs the
+   * command without it (the old server's behaviour, and the default here), `hint` answers with
+   * the parameters the command takes and does not run it (the commands plugin's default).
+   */
+  readonly unknownParameters?: 'ignore' | 'hint';
 }
 
 /**
@@ -46,7 +52,10 @@ export function createCommandHandler(
     const specs = withChannelId(command.parameters ?? NO_PARAMETERS);
     const validation = validateParameters(raw, specs);
     if (!validation.ok) return text(`❌ 파라미터 오류: ${validation.error}`);
-    if (validation.unknown.length > 0) commandLog(ctx, command.name).debug({ unknown: validation.unknown }, 'unknown command parameters ignored');
+    if (validation.unknown.length > 0) {
+      if (options.unknownParameters === 'hint') return text(unknownParametersHint(validation.unknown, specs));
+      commandLog(ctx, command.name).debug({ unknown: validation.unknown }, 'unknown command parameters ignored');
+    }
     if (validation.clamped.length > 0) commandLog(ctx, command.name).debug({ clamped: validation.clamped }, 'command parameters clamped');
 
     const channelId = validation.values['channel-id'];
@@ -86,4 +95,37 @@ function withChannelId(specs: readonly ParameterSpec[]): readonly ParameterSpec[
     withChannelIdCache.set(specs, all);
   }
   return all;
+}
+
+/**
+ * The chat user's answer to `--side=3`: what is unknown, the likely meant name, and what the
+ * command takes: `❌ 알 수 없는 파라미터: --side (혹시 --sides?) · 사용할 수 있는 파라미터: --sides, --channel-id`.
+ */
+export function unknownParametersHint(unknown: readonly string[], specs: readonly ParameterSpec[]): string {
+  const names = specs.map((spec) => spec.name);
+  const parts = unknown.map((name) => {
+    const near = nearestName(name, names);
+    return near === undefined ? `--${name}` : `--${name} (혹시 --${near}?)`;
+  });
+  return `❌ 알 수 없는 파라미터: ${parts.join(', ')} · 사용할 수 있는 파라미터: ${names.map((n) => `--${n}`).join(', ')}`;
+}
+
+/** The declared name within a third of the typed one's length in edits (a typo), if any. */
+function nearestName(typed: string, names: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of names) {
+    const distance = editDistance(typed.toLowerCase(), name.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { name, distance };
+  }
+  return best !== undefined && best.distance <= Math.max(1, Math.floor(typed.length / 3)) ? best.name : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
 }

@@ -43,6 +43,7 @@ export const commands = definePlugin({
         isEnabled: (command, message) =>
           !BUILTIN_NAMES.has(command.name) || (ctx.botConfig(message.botName).enabled as readonly string[]).includes(command.name),
         isAdmin: admin,
+        unknownParameters: config.unknownParameters,
       }),
     );
     ctx.log.debug({ commands: registry.list().map((command) => registry.triggerOf(command)) }, 'commands registered');

@@ -162,6 +162,7 @@ describe('config', () => {
       admins: {},
       echo: { maxRepeat: 5 },
       imgext: { size: 100, minWaitMs: 1000, maxWaitMs: 30000 },
+      unknownParameters: 'hint',
     });
     expect(commandsConfigSchema.parse({ admins: { b: [{ userHash: 'h' }] } }).admins).toEqual({ b: [{ userHash: 'h', channelId: '*' }] });
   });
