@@ -16,6 +16,8 @@ export interface ApprovalChange {
   readonly kind: 'device' | 'room';
   readonly botName: string;
   readonly id: string;
+  /** The node that announced it (it skips its own announcement: its cache is already current). */
+  readonly from?: string;
 }
 
 /** The fields of OutgoingReply that cross a hop (the message context stays on its node). */
@@ -94,6 +96,9 @@ export class ClusterLink {
 
   /** A handshake completed here: this node holds (bot, device) fleet-wide from now on. */
   sessionReady(botName: string, deviceId: string): void {
+    // A device first seen here was just registered (or auto-approved) in SQL: the other nodes
+    // re-read its row now, so they can queue replies for its bot at once.
+    this.publishApproval({ kind: 'device', botName, id: deviceId });
     this.node.presence.claim(botName, deviceId).then(({ tookOverFrom }) => {
       if (tookOverFrom === null) return;
       this.deps.counters.inc('cluster', 'takeover');
@@ -181,7 +186,7 @@ export class ClusterLink {
   /** Announces an approval change to every node (they re-read it from SQL). */
   publishApproval(change: ApprovalChange): void {
     if (this.node.natsState !== 'connected') return;
-    this.node.nc.publish(this.node.names.approvals, JSON.stringify(change));
+    this.node.nc.publish(this.node.names.approvals, JSON.stringify({ ...change, from: this.nodeId }));
   }
 
   private async approvalChanged(msg: Msg): Promise<void> {
@@ -192,6 +197,7 @@ export class ClusterLink {
       return;
     }
     if ((change.kind !== 'device' && change.kind !== 'room') || typeof change.botName !== 'string' || typeof change.id !== 'string') return;
+    if (change.from === this.nodeId) return;
     this.deps.counters.inc('cluster', 'approval_event');
     await this.deps.refreshApproval(change).catch((error: unknown) => {
       this.deps.log.warn({ ...change, err: reasonOf(error) }, 'cluster: approval change not re-read (the poll will pick it up)');
