@@ -165,7 +165,8 @@ export class Bridge {
       sweepIntervalMs: ob.sweepIntervalMs,
       sweepBatchSize: ob.sweepBatchSize,
       hasApprovedDevice: (botName) => this.approvals.hasApprovedDevice(botName),
-      canDeliver: (botName): boolean => outbound.canDeliver(botName),
+      // Cluster mode: a device of the bot on another node can take the backlog too (through it).
+      canDeliver: (botName): boolean => outbound.canDeliver(botName) || (this.cluster?.holdsBot(botName) ?? false),
       write: (out): Promise<boolean> => outbound.writeQueued(out),
     });
     const outbound: Outbound = new Outbound({
@@ -452,6 +453,7 @@ export class Bridge {
       deliverHere: (out) => this.outbound.deliverHere(out),
       closeDevice: (botName, deviceId) => this.registry.get(botName, deviceId)?.close('BRIDGE_ERR_REPLACED', 'taken over by another node'),
       refreshApproval: (change) => this.approvals.refreshEntry(change.kind, change.botName, change.id),
+      remoteDevice: (botName) => this.outbox?.deliverBot(botName),
       leaseInfo: () => ({
         admin: this.adminUrl,
         listen: this.boundAddress ? `${this.boundAddress.host}:${this.boundAddress.port}` : null,

@@ -74,7 +74,7 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode (real NATS, real MariaDB)', (
     expect(a!.bridge.stats().counters['cluster{hop_served}']).toBe(1);
   });
 
-  it('a send for a bot no node holds is queued in the shared outbox (approved device known), or rejected (unknown bot)', async () => {
+  it('a send for a bot no node holds is queued (approved device known) and delivered through the node its phone comes back to; an unknown bot is rejected', async () => {
     const [a, b] = await fleet(2);
     const onA = await phone(a!, 'shop', 'dev-a');
     await onA.shouldReply('hi', '에코: hi');
@@ -85,6 +85,10 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode (real NATS, real MariaDB)', (
     expect(queued.status).toBe('queued');
     const nobody = await b!.bridge.send({ botName: 'no-such-bot', room: 'r', channelId: null, deviceId: null }, 'x');
     expect(nobody).toMatchObject({ status: 'rejected', reason: 'no_client' });
+    // The phone is back, on node A: B's backlog for the bot goes out through A.
+    const back = await phone(a!, 'shop', 'dev-a');
+    expect((await back.nextReply(5_000)).text).toBe('later');
+    await until(() => b!.bridge.stats().outbox.queued === 0, 3_000, 'B\'s outbox empty');
   });
 
   it('a handshake on node B for a device held by node A takes it over: A closes its connection, one holder fleet-wide', async () => {

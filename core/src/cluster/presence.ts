@@ -40,6 +40,8 @@ export class Presence {
   private readonly chains = new Map<string, Promise<unknown>>();
   /** Called when another node took over a device this node holds: close its connection here. */
   onLost: (botName: string, deviceId: string, byNode: string) => void = () => {};
+  /** Called when another node names itself holder of a device (a phone connected there). */
+  onRemoteHolder: (botName: string, deviceId: string, node: string) => void = () => {};
   takeovers = 0;
 
   constructor(
@@ -74,6 +76,7 @@ export class Presence {
       bot.set(ids.deviceId, { deviceId: ids.deviceId, node: value.node, epoch: value.epoch });
     }
     if (value === null || value.node === this.deps.nodeId) return;
+    this.onRemoteHolder(ids.botName, ids.deviceId, value.node);
     const claim = this.claims.get(key);
     if (!claim) return;
     if (claim.revision === null) claim.foreign = Math.max(claim.foreign, revision);

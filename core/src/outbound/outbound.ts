@@ -88,7 +88,7 @@ export class Outbound {
   async writeQueued(out: OutgoingReply): Promise<boolean> {
     const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
     const route = this.route(out);
-    if (typeof route === 'string') return false;
+    if (typeof route === 'string') return this.writeQueuedElsewhere(out, started);
     // Wait for the socket before writing, never past the limit that would close it
     // (limits.maxPendingOutputBytes): a slow phone gets its backlog late, not a disconnect.
     const threshold = Math.min(BACKLOG_PENDING_BYTES, this.deps.settings.limits.maxPendingOutputBytes / 2);
@@ -100,6 +100,19 @@ export class Outbound {
     if (result === 'closed') return false;
     // Written, or refused for good by this phone's protocol (a retry would be refused again).
     this.published(out, route.deviceId, result, started);
+    return true;
+  }
+
+  /**
+   * Cluster mode: a queued reply whose bot has a device on another node goes through that node
+   * (the outbox rows stay with the node that queued them). A hop that timed out is retried by a
+   * later delivery rather than dropped.
+   */
+  private async writeQueuedElsewhere(out: OutgoingReply, started: number): Promise<boolean> {
+    if (!this.deps.remote) return false;
+    const result = await this.deps.remote(out);
+    if (result === null || (result.status === 'rejected' && result.reason === 'cluster_timeout')) return false;
+    this.published(out, result.status === 'written' ? result.deviceId : null, result, started);
     return true;
   }
 
