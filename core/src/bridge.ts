@@ -510,6 +510,7 @@ export class Bridge {
   private api(): BridgeApi {
     return {
       clients: () => this.clients(),
+      fleetClients: () => this.admin.fleetClients(),
       reloadApprovals: () => this.approvals.reload(),
       send: (target, reply) => this.send(target, reply),
       appendRow: (table, row) => this.appendRow(table, row),
