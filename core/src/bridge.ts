@@ -452,7 +452,12 @@ export class Bridge {
       localClients: () => this.connections.clients(),
       deliverHere: (out) => this.outbound.deliverHere(out),
       closeDevice: (botName, deviceId) => this.registry.get(botName, deviceId)?.close('BRIDGE_ERR_REPLACED', 'taken over by another node'),
-      refreshApproval: (change) => this.approvals.refreshEntry(change.kind, change.botName, change.id),
+      // A connect elsewhere only matters for a device this node has never seen (its status
+      // changes come with their own events); anything else is re-read from SQL.
+      refreshApproval: async (change) => {
+        if (change.reason === 'connect' && this.approvals.deviceStatus(change.botName, change.id) !== undefined) return;
+        await this.approvals.refreshEntry(change.kind, change.botName, change.id);
+      },
       remoteDevice: (botName) => this.outbox?.deliverBot(botName),
       leaseInfo: () => ({
         admin: this.adminUrl,

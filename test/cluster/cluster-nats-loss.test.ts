@@ -17,7 +17,7 @@ const echo = definePlugin({
   },
 });
 
-type Holders = { cluster: { node: { presence: { holderOf(botName: string, deviceId: string): string | null } } } };
+type Holders = { cluster: { node: { presence: { holderOf(botName: string, deviceId: string): string | null }; onNodeDead(fn: (id: string) => void): () => void } } };
 const holderOf = (t: TestBridge, botName: string, deviceId: string) => (t.bridge as unknown as Holders).cluster.node.presence.holderOf(botName, deviceId);
 
 describe.skipIf(!natsUp || !mysqlUp)('cluster mode: NATS lost and back', () => {
@@ -45,6 +45,11 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode: NATS lost and back', () => {
     await phone.shouldReply('one', '에코: one');
     await until(() => holderOf(b, 'shop', 'dev-a') === 'a', 3_000, 'B sees A holding dev-a');
 
+    // The cut-off node must not judge the others dead from its own stale view.
+    const deadSeenByA: string[] = [];
+    (a.bridge as unknown as Holders).cluster.node.onNodeDead((id) => deadSeenByA.push(id));
+    const deadSeenByB: string[] = [];
+    (b.bridge as unknown as Holders).cluster.node.onNodeDead((id) => deadSeenByB.push(id));
     proxy.setMode('refuse');
     proxy.dropAll();
     await until(() => a.bridge.admin.clusterStatus()?.state === 'degraded', 5_000, 'A degraded');
@@ -60,6 +65,8 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode: NATS lost and back', () => {
     proxy.setMode('forward');
     await until(() => a.bridge.admin.clusterStatus()?.state === 'ok', 10_000, 'A rejoined');
     await until(() => holderOf(b, 'shop', 'dev-a') === 'a', 5_000, 'presence re-published');
+    expect(deadSeenByA).toEqual([]);
+    expect(deadSeenByB).toEqual(['a']);
     const sent = await b.bridge.send({ botName: 'shop', room: '테스트방', channelId: null, deviceId: null }, 'via b');
     expect(sent.status).toBe('written');
     expect(phone.closeReason).toBeNull();

@@ -18,6 +18,8 @@ export interface ApprovalChange {
   readonly id: string;
   /** The node that announced it (it skips its own announcement: its cache is already current). */
   readonly from?: string;
+  /** `connect`: a device completed a handshake there; nodes that already know the device skip it. */
+  readonly reason?: 'connect';
 }
 
 /** The fields of OutgoingReply that cross a hop (the message context stays on its node). */
@@ -101,7 +103,7 @@ export class ClusterLink {
   sessionReady(botName: string, deviceId: string): void {
     // A device first seen here was just registered (or auto-approved) in SQL: the other nodes
     // re-read its row now, so they can queue replies for its bot at once.
-    this.publishApproval({ kind: 'device', botName, id: deviceId });
+    this.publishApproval({ kind: 'device', botName, id: deviceId, reason: 'connect' });
     this.node.presence.claim(botName, deviceId).then(({ tookOverFrom }) => {
       if (tookOverFrom === null) return;
       this.deps.counters.inc('cluster', 'takeover');

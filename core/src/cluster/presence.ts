@@ -17,6 +17,9 @@ export interface Holder {
   readonly epoch: number;
 }
 
+/** Compare-and-set retries of one presence write (each conflict means another node just wrote). */
+const MAX_CAS_ATTEMPTS = 50;
+
 /** A device held here: the revision of our presence write (null while it is being written). */
 type Claim = { revision: number | null; foreign: number };
 
@@ -113,8 +116,12 @@ export class Presence {
           }
         } catch (error) {
           // Another node wrote between our read and our write: read again and overwrite (the
-          // latest handshake wins), a bounded number of times.
-          if (attempt < 8 && isConflict(error)) continue;
+          // latest handshake wins), a bounded number of times, after a short random pause so
+          // that contending nodes do not collide in lockstep.
+          if (attempt < MAX_CAS_ATTEMPTS && isConflict(error)) {
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+            continue;
+          }
           throw error;
         }
         if (this.claims.get(key) !== claim) return { tookOverFrom: null };
