@@ -74,6 +74,18 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode (real NATS, real MariaDB)', (
     expect(a!.bridge.stats().counters['cluster{hop_served}']).toBe(1);
   });
 
+  it('keeps a room\'s order across the hop: sends started together on B arrive on A\'s phone in order', async () => {
+    const [a, b] = await fleet(2, { pipeline: { replyGapMs: 0 } });
+    const onA = await phone(a!, 'shop', 'dev-a');
+    await onA.shouldReply('hello', '에코: hello');
+    await until(() => (b!.bridge as unknown as { cluster: { holdsBot(bot: string): boolean } }).cluster.holdsBot('shop'), 3_000, 'B sees the phone');
+    const texts = Array.from({ length: 30 }, (_, i) => `m${i}`);
+    const results = await Promise.all(texts.map((text) => b!.bridge.send({ botName: 'shop', room: '테스트방', channelId: '18445682959392711', deviceId: null }, text)));
+    expect(results.every((r) => r.status === 'written')).toBe(true);
+    const got = await onA.waitForReplies(texts.length);
+    expect(got.map((r) => r.text)).toEqual(texts);
+  });
+
   it('a send for a bot no node holds is queued (approved device known) and delivered through the node its phone comes back to; an unknown bot is rejected', async () => {
     const [a, b] = await fleet(2);
     const onA = await phone(a!, 'shop', 'dev-a');
