@@ -70,5 +70,10 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode: NATS lost and back', () => {
     const sent = await b.bridge.send({ botName: 'shop', room: '테스트방', channelId: null, deviceId: null }, 'via b');
     expect(sent.status).toBe('written');
     expect(phone.closeReason).toBeNull();
+    // A's own watches resumed too: a phone connecting on B now is seen by A, and A routes to it.
+    const onB = await b.client({ botName: 'other', deviceId: 'dev-b' });
+    cleanups.push(() => onB.close());
+    await until(() => holderOf(a, 'other', 'dev-b') === 'b', 5_000, 'A sees dev-b on B');
+    expect((await a.bridge.send({ botName: 'other', room: '방', channelId: null, deviceId: null }, 'via a')).status).toBe('written');
   });
 });
