@@ -59,12 +59,17 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode: NATS lost and back', () => {
     expect(phone.closeReason).toBeNull();
     // While away, a send for a bot only B's side could know is decided locally (no hop attempted).
     expect((await a.bridge.send({ botName: 'shop', room: '테스트방', channelId: null, deviceId: 'dev-a' }, 'local')).status).toBe('written');
+    // A phone connecting to A while NATS is away is served at once; its presence waits for NATS.
+    const during = await a.client({ botName: 'shop', deviceId: 'dev-a2' });
+    cleanups.push(() => during.close());
+    await during.shouldReply('while away', '에코: while away');
     // B sees A's lease expire and stops routing to it.
     await until(() => holderOf(b, 'shop', 'dev-a') === null, 5_000, 'B forgets A');
 
     proxy.setMode('forward');
     await until(() => a.bridge.admin.clusterStatus()?.state === 'ok', 10_000, 'A rejoined');
     await until(() => holderOf(b, 'shop', 'dev-a') === 'a', 5_000, 'presence re-published');
+    await until(() => holderOf(b, 'shop', 'dev-a2') === 'a', 5_000, 'presence of the phone that came during the outage written');
     expect(deadSeenByA).toEqual([]);
     expect(deadSeenByB).toEqual(['a']);
     const sent = await b.bridge.send({ botName: 'shop', room: '테스트방', channelId: null, deviceId: null }, 'via b');
