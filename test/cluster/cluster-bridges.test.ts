@@ -120,6 +120,41 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode (real NATS, real MariaDB)', (
     expect(first.replies.length).toBe(before);
   });
 
+  it('a message answered after its phone moved to another node is delivered there, once', async () => {
+    const db = await createTestDatabase(MYSQL_URL);
+    cleanups.push(() => db.drop());
+    const prefix = testPrefix();
+    cleanups.push(() => dropFleet(prefix));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = definePlugin({
+      name: 'cluster-slow',
+      setup(ctx) {
+        ctx.onMessage(async ({ message }) => {
+          await gate;
+          return `늦은 답: ${message.text}`;
+        });
+      },
+    });
+    const make = async (nodeId: string) => {
+      const t = await createTestBridge({ plugins: [slow], config: { store: { url: db.url }, cluster: { url: NATS_URL, nodeId, prefix } } });
+      bridges.push(t);
+      return t;
+    };
+    const a = await make('a');
+    const b = await make('b');
+    const first = await phone(a, 'shop', 'dev-m');
+    first.analyze('question');
+    await until(() => a.bridge.stats().dispatcher.running === 1, 3_000, 'the message runs on A');
+    const moved = await phone(b, 'shop', 'dev-m');
+    await until(() => first.closeReason !== null, 3_000, 'A let the device go');
+    release();
+    expect((await moved.nextReply()).text).toBe('늦은 답: question');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(moved.replies.filter((r) => r.text === '늦은 답: question')).toHaveLength(1);
+    expect(first.replies).toHaveLength(0);
+  });
+
   it('approving a device on node B reaches its live connection on node A within 1 s (event, not the poll)', async () => {
     // Polls far apart: only the NATS event can bring the change in time.
     const [a, b] = await fleet(2, { approval: { refreshIntervalMs: 60_000, fullRefreshIntervalMs: 60_000 } }, false);
