@@ -107,13 +107,16 @@ describe.skipIf(!natsUp || !mysqlUp)('three botbridge processes in cluster mode'
     const reply = await pending.nextReply(1_000);
     expect(reply.text).toBe('에코: after');
     expect(Date.now() - approvedAt).toBeLessThan(1_000);
-    const approvalLog = a.server.logs.find((entry) => entry.msg === 'device approval changed' && entry.deviceId === 'dev-new');
-    expect(approvalLog?.node).toBe('A');
+    // Log lines reach stdout up to 0.1 s later (chunked): waited for, not looked up.
+    const approvalLog = await a.server.waitForLog((entry) => entry.msg === 'device approval changed' && entry.deviceId === 'dev-new', { timeoutMs: 3_000 });
+    expect(approvalLog.node).toBe('A');
 
     // /ready names the node and NATS; /metrics carries the node label.
     const ready = await (await fetch(`${a.admin}/ready`)).json() as { cluster?: { node: string; nats: string; state: string } };
     expect(ready.cluster).toMatchObject({ node: 'A', nats: 'connected', state: 'ok' });
     const metrics = await (await fetch(`${b.admin}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
     expect(metrics).toMatch(/botbridge_cluster_events_total\{event="hop_written",node="B"\} 1/);
+    expect(metrics).toMatch(/botbridge_cluster_nats_connected\{node="B"\} 1/);
+    expect(metrics).toMatch(/botbridge_cluster_nodes\{node="B"\} 3/);
   }, 28_000);
 });
