@@ -11,6 +11,7 @@ import type {
 import { Registry } from 'prom-client';
 import { BridgeAdmin } from './admin/bridge-admin.js';
 import type { ClusterLink } from './cluster/cluster-link.js';
+import type { ClusterNode } from './cluster/cluster-node.js';
 import { resolveNodeId } from './cluster/node-id.js';
 import { ApprovalCache } from './approval/approval-cache.js';
 import { BotSettings } from './bots/bot-settings.js';
@@ -440,6 +441,15 @@ export class Bridge {
   clients(): ClientInfo[] {
     const own = this.connections.clients();
     return this.nodeId === null ? own : own.map((client) => ({ ...client, node: this.nodeId! }));
+  }
+
+  /**
+   * Cluster mode: this node's membership (leases, `isNodeAlive`, `onNodeDead`, presence, the
+   * NATS connection; interface at the top of cluster/cluster-node.ts), null on a single node and
+   * before start(). For the failover part and for tests.
+   */
+  get clusterNode(): ClusterNode | null {
+    return this.cluster?.node ?? null;
   }
 
   /** Loaded here only: a single node never imports NATS. */

@@ -59,7 +59,7 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode (real NATS, real MariaDB)', (
     const [a, b] = await fleet(2);
     const onA = await phone(a!, 'shop', 'dev-a');
     await onA.shouldReply('hello', '에코: hello');
-    await until(() => b!.bridge.admin.clusterStatus() !== null && (b!.bridge as unknown as { cluster: { node: { presence: { holderOf(b: string, d: string): string | null } } } }).cluster.node.presence.holderOf('shop', 'dev-a') === 'n0', 3_000, 'presence seen on B');
+    await until(() => b!.bridge.admin.clusterStatus() !== null && b!.bridge.clusterNode!.presence.holderOf('shop', 'dev-a') === 'n0', 3_000, 'presence seen on B');
     const traces: string[] = [];
     const scope = a!.bridge.events.scope();
     cleanups.push(async () => scope.dispose());
@@ -78,7 +78,7 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode (real NATS, real MariaDB)', (
     const [a, b] = await fleet(2, { pipeline: { replyGapMs: 0 } });
     const onA = await phone(a!, 'shop', 'dev-a');
     await onA.shouldReply('hello', '에코: hello');
-    await until(() => (b!.bridge as unknown as { cluster: { holdsBot(bot: string): boolean } }).cluster.holdsBot('shop'), 3_000, 'B sees the phone');
+    await until(() => b!.bridge.clusterNode!.presence.remoteHolders('shop', null).length > 0, 3_000, 'B sees the phone');
     const texts = Array.from({ length: 30 }, (_, i) => `m${i}`);
     const results = await Promise.all(texts.map((text) => b!.bridge.send({ botName: 'shop', room: '테스트방', channelId: '18445682959392711', deviceId: null }, text)));
     expect(results.every((r) => r.status === 'written')).toBe(true);
@@ -92,7 +92,7 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode (real NATS, real MariaDB)', (
     await onA.shouldReply('hi', '에코: hi');
     await onA.close();
     await until(() => a!.bridge.clients().length === 0);
-    await until(() => (b!.bridge as unknown as { cluster: { node: { presence: { holderOf(b: string, d: string): string | null } } } }).cluster.node.presence.holderOf('shop', 'dev-a') === null, 3_000, 'presence released');
+    await until(() => b!.bridge.clusterNode!.presence.holderOf('shop', 'dev-a') === null, 3_000, 'presence released');
     const queued = await b!.bridge.send({ botName: 'shop', room: '테스트방', channelId: '18445682959392711', deviceId: null }, 'later');
     expect(queued.status).toBe('queued');
     const nobody = await b!.bridge.send({ botName: 'no-such-bot', room: 'r', channelId: null, deviceId: null }, 'x');

@@ -17,8 +17,7 @@ const echo = definePlugin({
   },
 });
 
-type Holders = { cluster: { node: { presence: { holderOf(botName: string, deviceId: string): string | null }; onNodeDead(fn: (id: string) => void): () => void } } };
-const holderOf = (t: TestBridge, botName: string, deviceId: string) => (t.bridge as unknown as Holders).cluster.node.presence.holderOf(botName, deviceId);
+const holderOf = (t: TestBridge, botName: string, deviceId: string) => t.bridge.clusterNode!.presence.holderOf(botName, deviceId);
 
 describe.skipIf(!natsUp || !mysqlUp)('cluster mode: NATS lost and back', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -47,9 +46,9 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode: NATS lost and back', () => {
 
     // The cut-off node must not judge the others dead from its own stale view.
     const deadSeenByA: string[] = [];
-    (a.bridge as unknown as Holders).cluster.node.onNodeDead((id) => deadSeenByA.push(id));
+    a.bridge.clusterNode!.onNodeDead((id) => deadSeenByA.push(id));
     const deadSeenByB: string[] = [];
-    (b.bridge as unknown as Holders).cluster.node.onNodeDead((id) => deadSeenByB.push(id));
+    b.bridge.clusterNode!.onNodeDead((id) => deadSeenByB.push(id));
     proxy.setMode('refuse');
     proxy.dropAll();
     await until(() => a.bridge.admin.clusterStatus()?.state === 'degraded', 5_000, 'A degraded');
