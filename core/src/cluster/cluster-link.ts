@@ -182,6 +182,7 @@ export class ClusterLink {
       const result = await this.deps.deliverHere({ reply: body.reply, target: body.target, traceId: body.traceId, index: body.index, message: null });
       const noClient = result.status === 'rejected' && result.reason === 'no_client';
       msg.respond(JSON.stringify(noClient ? null : result));
+      this.deps.log.debug({ traceId: body.traceId, from: body.from, botName: body.target.botName, room: body.target.room, status: noClient ? 'no_client' : result.status }, 'cluster: reply delivered for another node');
     } catch (error) {
       this.deps.log.error({ traceId: body.traceId, from: body.from, err: reasonOf(error) }, 'cluster: delivering a hopped reply failed');
       msg.respond(JSON.stringify(null));

@@ -39,6 +39,8 @@ export interface NodeLease {
   /** The bot port (`host:port`). */
   readonly listen: string | null;
   readonly clients: number;
+  /** The holder's refresh interval (a restarting node with the same id waits this long to tell a live holder from a dead one). */
+  readonly refreshMs: number;
   /** When the holder wrote this value (its clock; liveness is judged by when it was seen). */
   readonly at: number;
 }
@@ -132,11 +134,7 @@ export class ClusterNode {
     // delete markers, so an expiry is silent and liveness is judged by the lease's age too.
     this.leases = await withTimeout(kvm.create(this.names.leaseBucket, { ttl: leaseTtlMs, history: 1, timeout: connectTimeoutMs }), connectTimeoutMs, 'lease bucket');
     const presenceKv = await withTimeout(kvm.create(this.names.presenceBucket, { history: 1, timeout: connectTimeoutMs }), connectTimeoutMs, 'presence bucket');
-    const existing = await this.leases.get(nodeId);
-    if (existing && existing.operation === 'PUT') {
-      const ageMs = Date.now() - existing.created.getTime();
-      if (ageMs < leaseTtlMs) throw new BridgeError('BRIDGE_ERR_CLUSTER_NODE_ID_TAKEN', { nodeId, ageMs });
-    }
+    await this.checkIdFree();
     // The first write's revision is this run's epoch; the second carries it in the value.
     this.epoch = await this.leases.put(nodeId, this.encodeLease());
     await this.leases.put(nodeId, this.encodeLease());
@@ -152,9 +150,28 @@ export class ClusterNode {
     log.info({ nats: this.nc.getServer(), epoch: this.epoch, nodes: this.nodes().map((n) => n.node) }, 'cluster: joined');
   }
 
+  /**
+   * A fresh lease under this id is either a live node with the same id (refused) or this node's
+   * previous run, killed less than a TTL ago (a restart after SIGKILL). A live node refreshes
+   * within `leaseRefreshMs`: wait that long once and look again.
+   */
+  private async checkIdFree(): Promise<void> {
+    const { nodeId, leaseTtlMs, leaseRefreshMs } = this.options;
+    const existing = await this.leases.get(nodeId);
+    if (!existing || existing.operation !== 'PUT' || Date.now() - existing.created.getTime() >= leaseTtlMs) return;
+    const refreshMs = decodeLease(existing)?.refreshMs ?? leaseRefreshMs;
+    const waitMs = Math.min(leaseTtlMs, refreshMs + 1_000);
+    this.options.log.info({ waitMs }, 'cluster: a recent lease holds this node id; waiting one refresh to tell a live node from a previous run');
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    const again = await this.leases.get(nodeId);
+    if (again && again.operation === 'PUT' && again.revision !== existing.revision) {
+      throw new BridgeError('BRIDGE_ERR_CLUSTER_NODE_ID_TAKEN', { nodeId, ageMs: Math.max(0, Date.now() - again.created.getTime()) });
+    }
+  }
+
   private encodeLease(): string {
     const info = this.options.leaseInfo?.() ?? { admin: null, listen: null, clients: 0 };
-    const lease: NodeLease = { node: this.options.nodeId, startedAt: this.startedAt, epoch: this.epoch, ...info, at: Date.now() };
+    const lease: NodeLease = { node: this.options.nodeId, startedAt: this.startedAt, epoch: this.epoch, ...info, refreshMs: this.options.leaseRefreshMs, at: Date.now() };
     return JSON.stringify(lease);
   }
 

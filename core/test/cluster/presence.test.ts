@@ -39,7 +39,7 @@ describe.skipIf(!natsUp)('cluster node (real NATS)', () => {
 
   it('sees the other nodes alive, refuses a duplicate node id, reports a leaving node as dead', async () => {
     const prefix = fleet();
-    const a = await join(prefix, 'a');
+    const a = await join(prefix, 'a', { leaseRefreshMs: 300 });
     const b = await join(prefix, 'b');
     await until(() => a.isNodeAlive('b') && b.isNodeAlive('a'), 5_000, 'leases seen');
     expect(b.epoch).toBeGreaterThan(a.epoch);
@@ -52,6 +52,17 @@ describe.skipIf(!natsUp)('cluster node (real NATS)', () => {
     await until(() => dead.length > 0, 5_000, 'b reported gone');
     expect(dead).toEqual(['b:left']);
     expect(a.isNodeAlive('b')).toBe(false);
+  });
+
+  it('lets a node restart under its id right after a kill (its old lease is fresh but no longer refreshed)', async () => {
+    const prefix = fleet();
+    const killed = await join(prefix, 'k', { leaseRefreshMs: 300 });
+    // A SIGKILL: no lease delete, no more refreshes.
+    (killed as unknown as { refreshTimer: NodeJS.Timeout }).refreshTimer.close();
+    nodes.splice(nodes.indexOf(killed), 1);
+    await killed.nc.close();
+    const restarted = await join(prefix, 'k', { leaseRefreshMs: 300 });
+    expect(restarted.epoch).toBeGreaterThan(killed.epoch);
   });
 
   it('reports a node whose lease stopped being refreshed as dead once its lease is older than the TTL', async () => {
