@@ -99,6 +99,25 @@ describe.skipIf(!natsUp)('cluster node (real NATS)', () => {
     await until(() => a.presence.holderOf(bot, 'dev-1') === null, 2_000, 'released');
   });
 
+  it('presence: a node wrongly judged dead (a long pause) names itself again for the phones it still holds', async () => {
+    const prefix = fleet();
+    const a = await join(prefix, 'a');
+    const b = await join(prefix, 'b');
+    await until(() => a.isNodeAlive('b') && b.isNodeAlive('a'));
+    await a.presence.claim('bot', 'kept');
+    await a.presence.claim('bot', 'moved');
+    await until(() => b.presence.holderOf('bot', 'moved') === 'a');
+    const lostOnA: string[] = [];
+    a.presence.onLost = (_bot, device) => lostOnA.push(device);
+    // B judges A dead and removes its entries; meanwhile `moved` reconnected to B.
+    (b.presence as unknown as { nodeGone(id: string): void }).nodeGone('a');
+    await b.presence.claim('bot', 'moved');
+    await until(() => b.presence.holderOf('bot', 'kept') === 'a', 3_000, 'A restored kept');
+    await until(() => lostOnA.includes('moved'), 3_000, 'A let moved go');
+    expect(b.presence.holderOf('bot', 'moved')).toBe('b');
+    expect(lostOnA).toEqual(['moved']);
+  });
+
   it('presence: simultaneous handshakes on three nodes leave exactly one holder, every other node lets go', async () => {
     const prefix = fleet();
     const all = [await join(prefix, 'a'), await join(prefix, 'b'), await join(prefix, 'c')];
