@@ -11,8 +11,9 @@
  *   node.natsState               'connected' | 'disconnected' | 'closed'
  *   node.isNodeAlive(id)         lease seen within leaseTtlMs (age check, not only the TTL: an
  *                                old server deletes expired keys silently)
- *   node.onNodeDead(fn)          fn(nodeId, lease, reason: 'expired' | 'left') once per death;
- *                                returns a disposer. Never called while this node is away from
+ *   node.onNodeDead(fn)          fn(nodeId, lease, reason: 'expired' | 'left' | 'restarted') once
+ *                                per dead run (`lease.epoch` names the run; 'restarted': a new
+ *                                run under the same id appeared first); returns a disposer. Never called while this node is away from
  *                                NATS, nor within one refresh after it is back (its view is stale)
  *   node.nodes()                 the leases of live nodes (this one included)
  *   node.lease(id)               a node's last lease value, alive or not
@@ -46,7 +47,8 @@ export interface NodeLease {
 }
 
 export type NatsState = 'connected' | 'disconnected' | 'closed';
-export type NodeDeathReason = 'expired' | 'left';
+/** expired: lease too old; left: deleted at a graceful stop; restarted: a new run (epoch) took the id over. */
+export type NodeDeathReason = 'expired' | 'left' | 'restarted';
 
 export interface ClusterOptions {
   readonly url: string;
@@ -191,6 +193,13 @@ export class ClusterNode {
       if (seen && !seen.dead && key !== this.options.nodeId) this.declareDead(key, seen, 'left');
       return;
     }
+    // A run's very first write (its epoch is that write's revision, in the value from the
+    // second write on) says nothing about the run we know under this id.
+    if (value.epoch === 0 && seen && !seen.dead) return;
+    // The same id with another epoch: the run we knew is over (killed and restarted within a TTL).
+    if (seen && !seen.dead && seen.lease.epoch !== 0 && value.epoch !== 0 && value.epoch !== seen.lease.epoch && key !== this.options.nodeId) {
+      this.declareDead(key, seen, 'restarted');
+    }
     // When NATS stored it (a stale lease of a dead node is old at start), never later than now.
     const seenAt = Math.min(Date.now(), this.leaseMirror?.get(key)?.created ?? Date.now());
     this.leasesSeen.set(key, { lease: value, seenAt, dead: false });
@@ -209,7 +218,7 @@ export class ClusterNode {
     seen.dead = true;
     this.leaseMirror.forget(id);
     this.options.log.warn({ deadNode: id, reason, lastSeenMsAgo: Date.now() - seen.seenAt }, 'cluster: node is gone');
-    this.presence.nodeGone(id);
+    this.presence.nodeGone(id, seen.lease.epoch);
     for (const listener of this.deathListeners) {
       try {
         listener(id, seen.lease, reason);

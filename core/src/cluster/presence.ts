@@ -215,11 +215,14 @@ export class Presence {
     }
   }
 
-  /** A node died: its entries no longer route anything (the failover part takes its work over). */
-  nodeGone(nodeId: string): void {
+  /**
+   * A node's run died: its entries no longer route anything (the failover part takes its work
+   * over). Entries of a later run under the same id (a restart) are kept.
+   */
+  nodeGone(nodeId: string, epoch: number = Number.MAX_SAFE_INTEGER): void {
     for (const [botName, devices] of this.byBot) {
       for (const [deviceId, holder] of devices) {
-        if (holder.node !== nodeId) continue;
+        if (holder.node !== nodeId || holder.epoch > epoch) continue;
         devices.delete(deviceId);
         const key = presenceKey(botName, deviceId);
         const entry = this.mirror.get(key);

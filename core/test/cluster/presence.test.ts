@@ -56,13 +56,20 @@ describe.skipIf(!natsUp)('cluster node (real NATS)', () => {
 
   it('lets a node restart under its id right after a kill (its old lease is fresh but no longer refreshed)', async () => {
     const prefix = fleet();
+    const observer = await join(prefix, 'o');
+    const dead: string[] = [];
+    observer.onNodeDead((id, lease, reason) => dead.push(`${id}:${reason}:${lease.epoch}`));
     const killed = await join(prefix, 'k', { leaseRefreshMs: 300 });
+    await until(() => observer.isNodeAlive('k') && observer.lease('k')?.epoch === killed.epoch, 3_000, 'observer saw k');
     // A SIGKILL: no lease delete, no more refreshes.
     (killed as unknown as { refreshTimer: NodeJS.Timeout }).refreshTimer.close();
     nodes.splice(nodes.indexOf(killed), 1);
     await killed.nc.close();
     const restarted = await join(prefix, 'k', { leaseRefreshMs: 300 });
     expect(restarted.epoch).toBeGreaterThan(killed.epoch);
+    // An observer that saw the old run learns it is over (its work can be taken over by epoch).
+    await until(() => dead.some((d) => d === `k:restarted:${killed.epoch}`), 3_000, 'old run reported');
+    expect(observer.isNodeAlive('k')).toBe(true);
   });
 
   it('reports a node whose lease stopped being refreshed as dead once its lease is older than the TTL', async () => {
