@@ -4,12 +4,16 @@ import type {
   BridgeSettings,
   ClientInfo,
   PluginEntry,
+  OutgoingReply,
   Reply,
   ReplyTarget,
   SendResult,
 } from '@botbridge/sdk';
 import { Registry } from 'prom-client';
 import { BridgeAdmin } from './admin/bridge-admin.js';
+import type { ClusterLink } from './cluster/cluster-link.js';
+import type { ClusterNode } from './cluster/cluster-node.js';
+import { resolveNodeId } from './cluster/node-id.js';
 import { ApprovalCache } from './approval/approval-cache.js';
 import { BotSettings } from './bots/bot-settings.js';
 import { resolveConfig } from './config/load-config.js';
@@ -96,6 +100,7 @@ export class Bridge {
   private readonly approvals: ApprovalCache;
   private readonly dispatcher: Dispatcher<MessageJob>;
   private readonly replies: ReplyPath;
+  private readonly outbound: Outbound;
   /** Replies kept for bots with no live device (null when replies.outbox.enabled is false). */
   private readonly outbox: Outbox | null;
   private readonly monitor: MonitorServices;
@@ -113,6 +118,12 @@ export class Bridge {
   /** journal: the previous run's unanswered messages, admitted as their phones come back. */
   private readonly replay: JournalReplay | null;
   private boundAddress: { host: string; port: number } | null = null;
+  /** Cluster mode: this node's id (null on a single node). */
+  readonly nodeId: string | null;
+  /** Cluster mode: the NATS link, joined first in start() (the module is loaded only then). */
+  private cluster: ClusterLink | null = null;
+  /** The admin HTTP server's URL, for this node's lease (set by `botbridge start`). */
+  adminUrl: string | null = null;
 
   constructor(options: CreateBridgeOptions = {}) {
     const { settings, plugins } = resolveConfig(options.config ?? {});
@@ -123,6 +134,9 @@ export class Bridge {
     this.generations = new PluginGenerations(this.buildGeneration(1, plugins, settings));
     this.storeRef = options.store;
     this.ownsStore = options.store === undefined;
+    this.nodeId = settings.cluster ? resolveNodeId(settings.cluster.nodeId) : null;
+    // Cluster mode: every metric of this node carries its id (fleet dashboards sum over nodes).
+    if (this.nodeId !== null) this.metricsRegistry.setDefaultLabels({ node: this.nodeId });
     const { counters, log, logs, registry, events } = this;
     const hooks = this.generations.hooks;
     // Per-bot settings belong to the current plugin set (a reload rebuilds them): read at each call.
@@ -168,7 +182,8 @@ export class Bridge {
       sweepIntervalMs: ob.sweepIntervalMs,
       sweepBatchSize: ob.sweepBatchSize,
       hasApprovedDevice: (botName) => this.approvals.hasApprovedDevice(botName),
-      canDeliver: (botName): boolean => outbound.canDeliver(botName),
+      // Cluster mode: a device of the bot on another node can take the backlog too (through it).
+      canDeliver: (botName): boolean => outbound.canDeliver(botName) || (this.cluster?.holdsBot(botName) ?? false),
       write: (out): Promise<boolean> => outbound.writeQueued(out),
     });
     const outbound: Outbound = new Outbound({
@@ -179,7 +194,9 @@ export class Bridge {
       events,
       replyGapMs: (roomKey) => botSettings.replyGapMs(roomKey),
       ...(this.outbox ? { outbox: this.outbox } : {}),
+      ...(settings.cluster ? { remote: (out: OutgoingReply) => this.cluster?.deliverRemote(out) ?? Promise.resolve(null) } : {}),
     });
+    this.outbound = outbound;
     this.replies = new ReplyPath({
       outbound,
       hooks,
@@ -278,6 +295,12 @@ export class Bridge {
       admission: this.admission,
       ...(this.replay ? { journalReplay: this.replay } : {}),
       pings: new PingRecorder({ events, writer: this.monitor.pings }),
+      ...(settings.cluster ? {
+        presence: {
+          ready: (botName: string, deviceId: string) => this.cluster?.sessionReady(botName, deviceId),
+          gone: (botName: string, deviceId: string) => this.cluster?.sessionGone(botName, deviceId),
+        },
+      } : {}),
     });
     this.reloader = new PluginReloader({
       generations: this.generations,
@@ -290,7 +313,21 @@ export class Bridge {
       retireWaitMs: p.processingTimeoutMs + 5_000,
     });
     const perBot = { apply: (botName: string, document: unknown) => this.botSettings.apply(botName, document) };
-    this.admin = new BridgeAdmin({ bridge: this, registry, approvals: this.approvals, store: () => this.store, counters, botSettings: perBot, bans: this.auth.bans });
+    this.admin = new BridgeAdmin({
+      bridge: this,
+      registry,
+      approvals: this.approvals,
+      store: () => this.store,
+      counters,
+      botSettings: perBot,
+      bans: this.auth.bans,
+      ...(settings.cluster ? {
+        announceApproval: (kind: 'device' | 'room', botName: string, id: string) => this.cluster?.publishApproval({ kind, botName, id }),
+        fleetClients: () => this.cluster?.fleetClients() ?? Promise.resolve(this.clients()),
+        clusterStatus: () => this.cluster?.status() ?? null,
+        disconnectRemote: (botName: string, deviceId: string) => this.cluster?.disconnectRemote(botName, deviceId) ?? Promise.resolve(false),
+      } : {}),
+    });
   }
 
   /** Per-bot settings: the core's section and each plugin's `botConfig`, of the current plugin set. */
@@ -354,6 +391,9 @@ export class Bridge {
     if (this.phase !== 'created') throw new BridgeError('BRIDGE_ERR_ALREADY_STARTED', { state: this.phase });
     this.phase = 'starting';
     try {
+      // Cluster mode: NATS first. Unreachable means no start (BRIDGE_ERR_CLUSTER_CONNECT), and
+      // no phone is accepted before the fleet's leases and presence are loaded.
+      if (this.settings.cluster) await this.joinCluster(this.settings.cluster);
       const { url, connectionLimit, queueLimit, connectTimeoutMs, queryTimeoutMs, timeZone } = this.settings.store;
       const opened = this.storeRef ?? await openStore(url, { connectionLimit, queueLimit, connectTimeoutMs, queryTimeoutMs, timeZone });
       this.storeRef = new HealthTrackedStore(opened, this.storeHealth);
@@ -454,8 +494,45 @@ export class Bridge {
     );
   }
 
+  /** This node's clients (in cluster mode each names this node; the fleet's: `admin.fleetClients()`). */
   clients(): ClientInfo[] {
-    return this.connections.clients();
+    const own = this.connections.clients();
+    return this.nodeId === null ? own : own.map((client) => ({ ...client, node: this.nodeId! }));
+  }
+
+  /**
+   * Cluster mode: this node's membership (leases, `isNodeAlive`, `onNodeDead`, presence, the
+   * NATS connection; interface at the top of cluster/cluster-node.ts), null on a single node and
+   * before start(). For the failover part and for tests.
+   */
+  get clusterNode(): ClusterNode | null {
+    return this.cluster?.node ?? null;
+  }
+
+  /** Loaded here only: a single node never imports NATS. */
+  private async joinCluster(cluster: NonNullable<BridgeSettings['cluster']>): Promise<void> {
+    const { ClusterLink } = await import('./cluster/cluster-link.js');
+    this.cluster = await ClusterLink.join({
+      settings: { ...cluster, nodeId: this.nodeId! },
+      log: this.log,
+      counters: this.counters,
+      localClients: () => this.connections.clients(),
+      deliverHere: (out) => this.outbound.deliverHere(out),
+      adminDisconnect: (botName, deviceId) => this.admin.disconnect(botName, deviceId),
+      closeDevice: (botName, deviceId) => this.registry.get(botName, deviceId)?.close('BRIDGE_ERR_REPLACED', 'taken over by another node'),
+      // A connect elsewhere only matters for a device this node has never seen (its status
+      // changes come with their own events); anything else is re-read from SQL.
+      refreshApproval: async (change) => {
+        if (change.reason === 'connect' && this.approvals.deviceStatus(change.botName, change.id) !== undefined) return;
+        await this.approvals.refreshEntry(change.kind, change.botName, change.id);
+      },
+      remoteDevice: (botName) => this.outbox?.deliverBot(botName),
+      leaseInfo: () => ({
+        admin: this.adminUrl,
+        listen: this.boundAddress ? `${this.boundAddress.host}:${this.boundAddress.port}` : null,
+        clients: this.registry.size,
+      }),
+    });
   }
 
   /** The current plugin set's plugins, then those of sets retired by a reload and still finishing jobs. */
@@ -510,6 +587,7 @@ export class Bridge {
   private api(): BridgeApi {
     return {
       clients: () => this.clients(),
+      fleetClients: () => this.admin.fleetClients(),
       reloadApprovals: () => this.approvals.reload(),
       send: (target, reply) => this.send(target, reply),
       appendRow: (table, row) => this.appendRow(table, row),
@@ -591,6 +669,9 @@ export class Bridge {
   }
 
   private async shutdownParts(): Promise<void> {
+    // Cluster: the lease is deleted (the others see this node leave) and NATS drained.
+    await this.cluster?.close().catch((error: unknown) => this.log.warn({ err: reasonOf(error) }, 'cluster: leaving failed'));
+    this.cluster = null;
     // outbox: its running store step (an insert, a delivery, an expiry) ends before the store closes.
     await this.outbox?.close();
     this.security.stop();

@@ -113,10 +113,15 @@ process.on('exit', () => {
  * keys, salts, passwords and tokens are redacted wherever they appear in logged objects. Every
  * line also goes to an in-memory tail (log-tail.ts) that the dashboard reads.
  */
-export function createLogger(settings: Pick<BridgeSettings['log'], 'level' | 'pretty'>, destination?: NodeJS.WritableStream): CoreLogger {
+export function createLogger(
+  settings: Pick<BridgeSettings['log'], 'level' | 'pretty'>,
+  destination?: NodeJS.WritableStream,
+  /** Extra base fields of every line (cluster mode: `node`, the node id). */
+  base: Record<string, string> = {},
+): CoreLogger {
   const options = {
     level: settings.level,
-    base: { service: 'botbridge' },
+    base: { service: 'botbridge', ...base },
     redact: {
       paths: [
         'auth', '*.auth', 'signature', '*.signature', 'secretKey', '*.secretKey', 'salt', '*.salt', 'password', '*.password',

@@ -1,9 +1,9 @@
-import type { BridgeConfig } from '@botbridge/sdk';
+import type { BridgeConfig, BridgeSettings } from '@botbridge/sdk';
 import { createBridge, type Bridge } from './bridge.js';
+import { resolveNodeId } from './cluster/node-id.js';
 import { trackLocalModules } from './config/fresh-import.js';
-import { loadBridgeConfig, type LoadedConfig } from './config/load-config.js';
+import { loadBridgeConfig, resolveConfig, type LoadedConfig } from './config/load-config.js';
 import { adminTokenFromEnv } from './config/env-overrides.js';
-
 import { createAdminServer, type AdminAddress, type AdminServer } from './http/admin-server.js';
 import { createLogger, type CoreLogger } from './logger.js';
 import type { ReloadReport } from './plugins/plugin-reload.js';
@@ -18,6 +18,10 @@ export interface RunServerOptions {
   readonly httpPort?: number;
   /** false: no admin HTTP server (overrides http.enabled). */
   readonly http?: boolean;
+  /** Overrides cluster.url (`--cluster`): joins a cluster through this NATS server. */
+  readonly clusterUrl?: string;
+  /** Overrides cluster.nodeId (`--node-id`). */
+  readonly nodeId?: string;
 }
 
 /** A started `botbridge start` server: the bridge, its admin HTTP server, and one graceful stop. */
@@ -42,21 +46,28 @@ export interface StartedServer {
  */
 export async function startServer(options: RunServerOptions = {}): Promise<StartedServer> {
   const loaded = await loadBridgeConfig(options.configFile);
-  const config = withOverrides(loaded, options);
+  // Resolved once: the logger, the metrics and the cluster module name the same node, and a
+  // reload keeps it (a changed cluster section needs a restart).
+  const cluster = clusterSettings(loaded.settings.cluster, options);
+  const config = withOverrides(loaded, options, cluster);
   const s = loaded.settings;
-  const log = createLogger(s.log);
+  // Cluster mode: every log line names its node.
+  const log = createLogger(s.log, undefined, cluster ? { node: cluster.nodeId } : {});
   log.info({ config: loaded.file ?? '(defaults)' }, 'starting botbridge');
   // A reload reads the same file again, with the same command-line overrides (so they never
   // show as settings needing a restart). Started on the defaults, there is nothing to re-read.
   const file = loaded.file;
-  const configSource = file === null ? undefined : async () => withOverrides(await loadBridgeConfig(file, { fresh: true }), options);
+  const configSource = file === null ? undefined : async () => withOverrides(await loadBridgeConfig(file, { fresh: true }), options, cluster);
   const bridge = createBridge({ config, logger: log, ...(configSource ? { configSource } : {}) });
   // Built before the bridge starts: a non-loopback bind without a token fails before the store opens.
   const admin = bridge.settings.http.enabled ? await createAdminServer({ bridge }) : null;
   let http: AdminAddress | null = null;
   try {
     await bridge.start();
-    if (admin) http = await announce(admin, log);
+    if (admin) {
+      http = await announce(admin, log);
+      bridge.adminUrl = http.url;
+    }
   } catch (error) {
     await admin?.close();
     await bridge.close();
@@ -78,9 +89,9 @@ export async function startServer(options: RunServerOptions = {}): Promise<Start
 }
 
 /** The loaded config with the command line's and the environment's overrides. */
-function withOverrides(loaded: LoadedConfig, options: RunServerOptions): BridgeConfig {
+function withOverrides(loaded: LoadedConfig, options: RunServerOptions, cluster: ClusterSettings | undefined): BridgeConfig {
   const s = loaded.settings;
-  return {
+  const config: BridgeConfig = {
     ...s,
     listen: { ...s.listen, port: options.port ?? s.listen.port },
     store: { ...s.store, url: options.storeUrl ?? (process.env.BOTBRIDGE_STORE || s.store.url) },
@@ -93,6 +104,21 @@ function withOverrides(loaded: LoadedConfig, options: RunServerOptions): BridgeC
     },
     plugins: loaded.plugins,
   };
+  if (cluster) (config as { cluster?: unknown }).cluster = cluster;
+  return config;
+}
+
+type ClusterSettings = NonNullable<BridgeSettings['cluster']> & { nodeId: string };
+
+/**
+ * The cluster section after the command-line overrides, with the node id resolved once (the
+ * logger, the metrics and the cluster module must name the same node). Undefined: single node.
+ */
+function clusterSettings(section: BridgeSettings['cluster'], options: RunServerOptions): ClusterSettings | undefined {
+  const url = options.clusterUrl ?? section?.url;
+  if (url === undefined) return undefined;
+  const base = section ?? resolveConfig({ cluster: { url } }).settings.cluster!;
+  return { ...base, url, nodeId: resolveNodeId(options.nodeId ?? base.nodeId) };
 }
 
 /**

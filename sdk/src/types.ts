@@ -81,6 +81,8 @@ export interface ClientInfo {
   /** The monitoring block of the last ping answer. */
   readonly monitoring: PingMonitoring | null;
   readonly pendingOutputBytes: number;
+  /** Cluster mode: the id of the node holding this connection (absent on a single node). */
+  readonly node?: string;
 }
 
 /** Bridge script protocol lines: v3.2.x (bare handshake, `analyze`) and v3.3.x ("JSON + raw"). */
@@ -219,10 +221,12 @@ export type SendStatus = SendResult['status'];
  * - `device_not_approved`: the only live devices of the bot are not approved (never queued);
  * - `unknown_room`: reserved (not produced yet);
  * - `queue_full`: a proactive send found the send governor's queue for its room or device full
- *   (`replies.governor.maxQueuedPerRoom`, `maxQueuedPerDevice`);
- * - `daily_cap`: the device reached its daily cap of sends (`replies.governor.dailyCap`).
+ *   (`replies.governor.maxQueuedPerRoom`, `maxQueued`);
+ * - `daily_cap`: the device reached its daily cap of sends (`replies.governor.dailyCap`);
+ * - `cluster_timeout`: cluster mode, the node holding the bot's device did not answer within
+ *   `cluster.requestTimeoutMs`; the phone may or may not have it (not queued: no duplicate).
  */
-export type SendRejectReason = 'too_long' | 'invalid' | 'no_client' | 'device_not_approved' | 'unknown_room' | 'queue_full' | 'daily_cap';
+export type SendRejectReason = 'too_long' | 'invalid' | 'no_client' | 'device_not_approved' | 'unknown_room' | 'queue_full' | 'daily_cap' | 'cluster_timeout';
 
 /**
  * A message job's cancellation (processing timeout, shutdown). `signal` makes an AbortSignal
@@ -262,8 +266,14 @@ export interface ReloadResult {
 
 /** The bridge as plugins may steer it. */
 export interface BridgeApi {
-  /** Connected clients that completed the handshake. */
+  /** Connected clients that completed the handshake (cluster mode: this node's only). */
   clients(): ClientInfo[];
+  /**
+   * Cluster mode: every node's clients, each with its `node` (nodes that do not answer within
+   * `cluster.fleetTimeoutMs` are missing). On a single node the same as `clients()`. Optional so
+   * that test doubles of this interface need not implement it.
+   */
+  fleetClients?(): Promise<ClientInfo[]>;
   /** Re-read device and room approvals from the store now. */
   reloadApprovals(): Promise<ReloadResult>;
   /**

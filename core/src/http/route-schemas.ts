@@ -100,6 +100,8 @@ export const ClientDto = z.object({
   rttMs: z.number().nullable(),
   monitoring: monitoring.nullable(),
   pendingOutputBytes: z.number(),
+  /** Cluster mode: the node holding the connection. */
+  node: z.string().optional(),
 });
 
 export const DeviceDto = z.object({
@@ -140,7 +142,7 @@ export const SendReply = z.object({
   traceId: z.string(),
   deviceId: z.string().optional(),
   plugin: z.string().nullable().optional(),
-  reason: z.enum(['too_long', 'invalid', 'no_client', 'device_not_approved', 'unknown_room', 'queue_full', 'daily_cap']).optional(),
+  reason: z.enum(['too_long', 'invalid', 'no_client', 'device_not_approved', 'unknown_room', 'queue_full', 'daily_cap', 'cluster_timeout']).optional(),
   /** true: an earlier request with the same idempotency key made this answer; nothing was sent again. */
   replayed: z.boolean().optional(),
 });
@@ -190,4 +192,10 @@ export const StatsDto = z.object({
 });
 
 export const HealthDto = z.object({ status: z.enum(['ok', 'closing']) });
-export const ReadyDto = z.object({ ready: z.boolean(), store: z.string(), listener: z.string() });
+/** `cluster` only in cluster mode: `degraded` while NATS is lost (the node serves its own phones). */
+export const ReadyDto = z.object({
+  ready: z.boolean(),
+  store: z.string(),
+  listener: z.string(),
+  cluster: z.object({ node: z.string(), nats: z.string(), state: z.enum(['ok', 'degraded']), nodes: z.number() }).optional(),
+});

@@ -37,6 +37,11 @@ export class Outbound {
       readonly outbox?: Outbox;
       /** The room's reply gap (per-bot settings): the governor's default room gap. */
       readonly replyGapMs?: (sequencerKey: string) => number;
+      /**
+       * Cluster mode only: delivers a reply through another node holding a live device of the bot
+       * (null: no other node holds one). Absent on a single node, so that path costs nothing.
+       */
+      readonly remote?: (out: OutgoingReply) => Promise<SendResult | null>;
     },
   ) {
     const governor = deps.settings.replies.governor;
@@ -84,13 +89,15 @@ export class Outbound {
    * a socket or not). Counting is the caller's: ReplyPath publishes every result once as
    * `reply:result`.
    */
-  deliver(out: OutgoingReply): SendResult | Promise<SendResult> {
+  deliver(out: OutgoingReply, mode: 'any' | 'here' = 'any'): SendResult | Promise<SendResult> {
     // A proactive send (no message) waits for its turn; replies go now, spending the device's budget.
-    if (out.message === null && this.governor !== null) return this.governor.enqueue(out, () => this.deliverNow(out));
-    return this.deliverNow(out);
+    // Paced where a device of this node would write it (deviceOf): a send for a device on another
+    // node is paced by its holder (deliverHere), not twice.
+    if (out.message === null && this.governor !== null) return this.governor.enqueue(out, () => this.deliverNow(out, mode));
+    return this.deliverNow(out, mode);
   }
 
-  private deliverNow(out: OutgoingReply): SendResult | Promise<SendResult> {
+  private deliverNow(out: OutgoingReply, mode: 'any' | 'here'): SendResult | Promise<SendResult> {
     const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
     // A room with a backlog: behind it, even when a device is live (the outbox delivers in order).
     const outbox = this.deps.outbox;
@@ -101,8 +108,28 @@ export class Outbound {
       if (written !== 'closed') return this.published(out, route.deviceId, written, started);
     }
     // A session that is closing (replaced by its own reconnect, its socket just ended) took nothing: no client.
-    const result = this.undeliverable(out, typeof route === 'string' ? route : 'no_client');
+    const reason = typeof route === 'string' ? route : 'no_client';
+    // Cluster mode: a device of the bot held by another node takes it there. Its holder writes
+    // it, publishes `reply:sent` (so the chat log records it once, where it was written) and
+    // answers with its result; only when no node holds one does this node decide.
+    const remote = this.deps.remote;
+    if (mode === 'any' && remote) return remote(out).then((hopped) => hopped ?? this.decided(out, reason, mode, started));
+    return this.decided(out, reason, mode, started);
+  }
+
+  private decided(out: OutgoingReply, reason: 'no_client' | 'device_not_approved', mode: 'any' | 'here', started: number): SendResult | Promise<SendResult> {
+    const result = this.undeliverable(out, reason, mode);
+    // A hop's holder without a device after all: the origin decides and publishes, not this node.
+    if (mode === 'here' && reason === 'no_client') return result;
     return result instanceof Promise ? result.then((r) => this.published(out, null, r, started)) : this.published(out, null, result, started);
+  }
+
+  /**
+   * Cluster mode: a reply another node routed here. This node's devices (or its outbox backlog of
+   * the room) only; never sent on to a third node.
+   */
+  deliverHere(out: OutgoingReply): SendResult | Promise<SendResult> {
+    return this.deliver(out, 'here');
   }
 
   /**
@@ -114,7 +141,7 @@ export class Outbound {
   async writeQueued(out: OutgoingReply): Promise<boolean> {
     const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
     const route = this.route(out);
-    if (typeof route === 'string') return false;
+    if (typeof route === 'string') return this.writeQueuedElsewhere(out);
     // Wait for the socket before writing, never past the limit that would close it
     // (limits.maxPendingOutputBytes): a slow phone gets its backlog late, not a disconnect.
     const threshold = Math.min(BACKLOG_PENDING_BYTES, this.deps.settings.limits.maxPendingOutputBytes / 2);
@@ -127,6 +154,18 @@ export class Outbound {
     // Written, or refused for good by this phone's protocol (a retry would be refused again).
     this.published(out, route.deviceId, result, started);
     return true;
+  }
+
+  /**
+   * Cluster mode: a queued reply whose bot has a device on another node goes through that node
+   * (the outbox rows stay with the node that queued them). A hop that timed out is retried by a
+   * later delivery rather than dropped.
+   */
+  private async writeQueuedElsewhere(out: OutgoingReply): Promise<boolean> {
+    if (!this.deps.remote) return false;
+    const result = await this.deps.remote(out);
+    // `reply:sent` was published by the holder, where it was written.
+    return !(result === null || (result.status === 'rejected' && result.reason === 'cluster_timeout'));
   }
 
   /**
@@ -158,7 +197,7 @@ export class Outbound {
   private park(out: OutgoingReply): SendResult | Promise<SendResult> {
     const outbox = this.deps.outbox;
     if (outbox?.accepts(out.target.botName)) return outbox.enqueue(out).then((result) => this.published(out, null, result, 0));
-    return this.deliverNow(out);
+    return this.deliverNow(out, 'any');
   }
 
   /** Whether a live approved device of the bot could take a reply now. */
@@ -199,7 +238,9 @@ export class Outbound {
    * `device_not_approved` stays a rejection: the only live devices are unapproved, and an
    * unapproved device must never get the reply, now or later.
    */
-  private undeliverable(out: OutgoingReply, reason: 'no_client' | 'device_not_approved'): SendResult | Promise<SendResult> {
+  private undeliverable(out: OutgoingReply, reason: 'no_client' | 'device_not_approved', mode: 'any' | 'here'): SendResult | Promise<SendResult> {
+    // A hop's holder has no device after all (it just left): the origin node decides, once.
+    if (mode === 'here' && reason === 'no_client') return { status: 'rejected', traceId: out.traceId, reason };
     if (reason === 'no_client' && this.deps.outbox?.accepts(out.target.botName)) return this.deps.outbox.enqueue(out);
     const code = reason === 'no_client' ? 'BRIDGE_ERR_REPLY_NO_CLIENT' : 'BRIDGE_ERR_REPLY_DEVICE_NOT_APPROVED';
     this.deps.log.warn(

@@ -25,13 +25,13 @@ const list = <T extends z.ZodType>(item: T) => ({ type: 'array', items: jsonSche
 export function registerBridgeRoutes(app: FastifyInstance, { bridge, log }: RouteDeps): void {
   app.get('/api/clients', {
     schema: { querystring: jsonSchema(Empty), response: { 200: list(ClientDto) } },
-  }, async () => bridge.admin.clients());
+  }, async () => bridge.admin.fleetClients());
 
   app.post<{ Params: z.infer<typeof ClientParams> }>('/api/clients/:bot/:device/disconnect', {
     schema: { params: jsonSchema(ClientParams), body: jsonSchema(Empty), response: { 200: jsonSchema(Disconnected, 'output'), 404: jsonSchema(ErrorReply, 'output') } },
   }, async (request, reply) => {
     const { bot, device } = request.params;
-    if (!bridge.admin.disconnect(bot, device)) return sendError(reply, 404, 'BRIDGE_ERR_HTTP_NOT_FOUND', { what: `client ${bot}/${device}` });
+    if (!(await bridge.admin.disconnectAnywhere(bot, device))) return sendError(reply, 404, 'BRIDGE_ERR_HTTP_NOT_FOUND', { what: `client ${bot}/${device}` });
     log.info({ botName: bot, deviceId: device, remote: request.ip }, 'client disconnected through the admin API');
     return { disconnected: true as const };
   });
