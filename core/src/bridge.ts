@@ -1,5 +1,6 @@
 import type {
   BridgeApi,
+  SendOptions,
   BridgeConfig,
   BridgeSettings,
   ClientInfo,
@@ -436,15 +437,16 @@ export class Bridge {
    * Proactive send to a room (admin API, schedulers): passes beforeReply like any reply and takes
    * its place in the room's reply order; resolves once written or definitively not.
    */
-  send(target: ReplyTarget, reply: Reply | string): Promise<SendResult> {
-    return this.replies.send(target, reply);
+  send(target: ReplyTarget, reply: Reply | string, options?: SendOptions): Promise<SendResult> {
+    return this.replies.send(target, reply, options);
   }
 
   private api(): BridgeApi {
     return {
       clients: () => this.clients(),
       reloadApprovals: () => this.approvals.reload(),
-      send: (target, reply) => this.send(target, reply),
+      send: (target, reply, options) => this.send(target, reply, options),
+      database: () => this.store.pluginDatabase(),
       appendRow: (table, row) => this.appendRow(table, row),
     };
   }

@@ -95,10 +95,11 @@ export class Outbound {
    * session is closing and took nothing. A reply this phone cannot take whole is `rejected`.
    */
   private write(route: ClientSession, out: OutgoingReply): SendResult | 'closed' {
-    const written = route.sendReply(this.message(out));
+    const event = out.scheduled === true ? 'scheduleMessage' : 'messageResponse';
+    const written = route.sendReply(this.message(out), event);
     if (written === 'closed') return 'closed';
     if (written === 'written') {
-      this.deps.counters.inc('packets_out', 'messageResponse');
+      this.deps.counters.inc('packets_out', event);
       return { status: 'written', traceId: out.traceId, deviceId: route.deviceId };
     }
     this.deps.log.warn(

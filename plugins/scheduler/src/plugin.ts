@@ -1,0 +1,68 @@
+import { definePlugin } from '@botbridge/sdk';
+import { schedulerConfig } from './config.js';
+import { SCHEDULER_MIGRATIONS } from './migrations.js';
+import { ScheduleStore } from './schedule-store.js';
+import { Scheduler } from './scheduler.js';
+import { createScheduleService } from './service.js';
+import { QueuedWatch } from './queued-watch.js';
+
+export interface SchedulerOptions {
+  /** The scheduler's clock (tests inject one so they do not wait real days). Default: the system clock. */
+  readonly now?: () => Date;
+}
+
+/**
+ * The scheduler plugin: sends kb_schedule's messages (the old server's tables, shared with its
+ * PHP admin) at their times, exactly once across restarts and processes. `createScheduler` makes
+ * one with its own clock; `scheduler` runs on the system clock.
+ */
+export function createScheduler(options: SchedulerOptions = {}) {
+  const now = options.now ?? (() => new Date());
+  return definePlugin({
+    name: 'scheduler',
+    version: '0.1.0',
+    config: schedulerConfig,
+    async setup(ctx, config) {
+      const database = ctx.bridge.database();
+      const applied = await database.migrate('scheduler', SCHEDULER_MIGRATIONS);
+      if (applied.length > 0) ctx.log.info({ migrations: applied }, 'scheduler tables ready');
+      const store = new ScheduleStore(database);
+      const queued = new QueuedWatch(ctx, store);
+      const sleeps = new Set<() => void>();
+      ctx.effect(() => {
+        for (const wake of sleeps) wake();
+      });
+      const scheduler = new Scheduler({
+        store, database, bridge: ctx.bridge, log: ctx.log, now,
+        settings: { timeZone: config.timeZone, catchUpSeconds: config.catchUpSeconds, imageRoot: config.imageRoot, batchSize: config.batchSize },
+        sleep: (ms) => new Promise<void>((resolve) => {
+          const done = () => {
+            sleeps.delete(done);
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(done, ms);
+          sleeps.add(done);
+        }),
+        watchQueued: (traceId, logId) => queued.watch(traceId, logId),
+      });
+      ctx.provide('schedules', () => createScheduleService({ store, database, scheduler, now, timeZone: config.timeZone }));
+      let stopped = false;
+      ctx.effect(() => {
+        stopped = true;
+      });
+      const poll = () => {
+        if (stopped) return;
+        scheduler.tick().catch((error: unknown) => ctx.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'schedule poll failed; retried at the next one'));
+      };
+      // The first poll once the bridge listens (phones may still be connecting: a send for a bot
+      // with no phone yet is queued in the outbox, not lost).
+      ctx.on('onStart', () => {
+        ctx.setTimeout(poll, 0);
+      });
+      ctx.setInterval(poll, config.pollIntervalMs);
+    },
+  });
+}
+
+export const scheduler = createScheduler();
