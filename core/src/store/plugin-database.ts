@@ -15,13 +15,15 @@ const NAMESPACE = /^[a-z][a-z0-9_]{0,40}$/;
  * migrations it was not given). Same rules and the same concurrent-start retry as the core's.
  */
 export function pluginDatabase(db: Kysely<any>, dialect: SchemaDialect, clock: DbClock): PluginDatabase {
-  const schema: PluginSchema = {
+  // Bound to the migration's transaction: SQLite has one connection, so a lookup through the
+  // outer instance would wait for the transaction that waits for it.
+  const schemaOf = (tx: Kysely<any>): PluginSchema => ({
     dialect: dialect.name,
     types: dialect.columnTypes,
     tableOptions: dialect.tableOptions,
-    tableColumns: (table) => dialect.readTableColumns(db, table),
-    ensureIndex: (spec) => ensureIndex(db, dialect, spec),
-  };
+    tableColumns: (table) => dialect.readTableColumns(tx, table),
+    ensureIndex: (spec) => ensureIndex(tx, dialect, spec),
+  });
   return {
     dialect: dialect.name,
     db,
@@ -32,7 +34,7 @@ export function pluginDatabase(db: Kysely<any>, dialect: SchemaDialect, clock: D
         throw new BridgeError('BRIDGE_ERR_STORE_UNAVAILABLE', { reason: `plugin migration namespace ${JSON.stringify(namespace)}: expected lowercase letters, digits and _` });
       }
       const wrapped: Record<string, Migration> = {};
-      for (const [name, up] of Object.entries(migrations)) wrapped[name] = { up: (tx: Kysely<any>) => up(tx, schema) };
+      for (const [name, up] of Object.entries(migrations)) wrapped[name] = { up: (tx: Kysely<any>) => up(tx, schemaOf(tx)) };
       return migrateToLatest(db, dialect, {
         table: `botbridge_migrations_${namespace}`,
         lockTable: `botbridge_migrations_${namespace}_lock`,

@@ -34,6 +34,17 @@ export class ScheduleStore {
     this.db = database.db;
   }
 
+  /**
+   * The claim and its log row in one transaction on MySQL. On SQLite they run as two statements
+   * without one: better-sqlite3 waits for a lock synchronously, so a transaction held open across
+   * an await can block the event loop of a second connection in the same process until its busy
+   * timeout (two bridges in one test process). The claim alone is one atomic UPDATE either way;
+   * a process killed between the two statements leaves the occurrence claimed without its log row.
+   */
+  private atomically<T>(work: (db: Kysely<any>) => Promise<T>): Promise<T> {
+    return this.database.dialect === 'mysql' ? this.db.transaction().execute(work) : work(this.db);
+  }
+
   time(date: Date): string {
     return this.database.toDb(date).slice(0, 19);
   }
@@ -72,7 +83,7 @@ export class ScheduleStore {
    * `next` null: the schedule is over (once, or its validity window ends): status `completed`.
    */
   async claim(row: ScheduleRow, now: Date, next: Date | null, log: LogStart): Promise<number | null> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.atomically(async (tx) => {
       const result = await tx.updateTable('kb_schedule')
         .set((eb) => ({
           last_sent_at: this.time(now),
@@ -109,7 +120,7 @@ export class ScheduleStore {
    * another process handled the occurrence first.
    */
   async skip(row: ScheduleRow, now: Date, next: Date | null, reason: string): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.atomically(async (tx) => {
       const result = await tx.updateTable('kb_schedule')
         .set({ updated_at: this.time(now), ...(next === null ? { status: 'completed' } : { next_send_at: this.time(next) }) })
         .where('id', '=', Number(row.id))
@@ -181,7 +192,7 @@ export class ScheduleStore {
 
   /** Deletes the schedule and its log rows (the old table's ON DELETE CASCADE, which SQLite lacks here). */
   async remove(id: number): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.atomically(async (tx) => {
       await tx.deleteFrom('kb_schedule_logs').where('schedule_id', '=', id).execute();
       const result = await tx.deleteFrom('kb_schedule').where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) === 1;
