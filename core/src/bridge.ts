@@ -270,7 +270,10 @@ export class Bridge {
         events.publish('plugin:error', { plugin: event.plugin, hook: event.hook, code: event.code, message: event.message, traceId: event.traceId ?? null });
       },
     });
-    this.admin = new BridgeAdmin({ bridge: this, registry, approvals: this.approvals, store: () => this.store, counters, botSettings, bans: this.auth.bans });
+    this.admin = new BridgeAdmin({
+      bridge: this, registry, approvals: this.approvals, store: () => this.store, counters, botSettings, bans: this.auth.bans,
+      service: (name) => this.plugins.toolService(name),
+    });
   }
 
   private get store(): Store {

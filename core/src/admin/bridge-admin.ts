@@ -43,6 +43,8 @@ export interface AdminParts {
   readonly botSettings: BotSettings;
   /** Issue 13: the bot port's temporary bans. */
   readonly bans: BanList;
+  /** A service a running plugin provides (PluginHost.toolService), or undefined. */
+  readonly service?: (name: string) => unknown;
 }
 
 /**
@@ -62,6 +64,14 @@ export class BridgeAdmin {
 
   clients(): ClientInfo[] {
     return this.parts.bridge.clients();
+  }
+
+  /**
+   * A service a running plugin provides, for the admin routes that front one (`schedules`:
+   * /api/schedules); undefined when no plugin provides it. Typed by the route that uses it.
+   */
+  service(name: string): unknown {
+    return this.parts.service?.(name);
   }
 
   isConnected(botName: string, deviceId: string): boolean {

@@ -5,6 +5,7 @@ import { addBanCommands } from './ban-commands.js';
 import { EXIT_OK, EXIT_USAGE, processIo, reportFailure } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
 import { addPluginCommands } from './plugin-command.js';
+import { addScheduleCommands } from './schedule-commands.js';
 import { addStartCommand } from './start-command.js';
 
 function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -18,6 +19,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   addApprovalCommands(program, io);
   addPluginCommands(program, io);
   addBanCommands(program, io);
+  addScheduleCommands(program, io);
   return program;
 }
 

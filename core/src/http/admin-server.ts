@@ -17,6 +17,7 @@ import { registerBridgeRoutes } from './routes/bridge-routes.js';
 import { loginPage, registerDashboardRoutes } from './routes/dashboard-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerMetricsRoutes } from './routes/metrics-routes.js';
+import { registerScheduleRoutes } from './routes/schedule-routes.js';
 import type { RouteDeps } from './routes/route-deps.js';
 import { registerDebugChannel } from './ws/debug-channel.js';
 import { EventHub } from './ws/event-hub.js';
@@ -105,6 +106,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     registerMetricsRoutes(app, deps);
     registerBridgeRoutes(app, deps);
     registerApprovalRoutes(app, deps);
+    registerScheduleRoutes(app, deps);
     registerDebugChannel(app, { bridge, hub, log, maxClients: settings.wsMaxClients, maxBufferedBytes: settings.wsMaxBufferedBytes, maxMessagesPerSecond: settings.wsMaxMessagesPerSecond });
     registerDashboardRoutes(app, deps);
     await app.ready();
