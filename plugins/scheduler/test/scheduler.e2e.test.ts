@@ -170,4 +170,21 @@ describe('scheduler over kb_schedule', () => {
     const weekly = (await b.schedules.list({ botName: 'NEW.i' }))[0]!;
     expect(weekly.nextSendAt).toBe(new Date(KST('07:00:00', '2026-12-11')).toISOString());
   });
+
+  it('a scheduled message queued for an offline v3.3 phone survives a restart and still arrives as scheduleMessage', async () => {
+    const clock = new ManualClock(Date.parse(KST('21:59:00')));
+    let b = await start(clock);
+    await registerRoom(b.database, 'NEW.i');
+    const device = { botName: 'NEW.i', deviceId: 'dddd000000000004', protocol: '3.3' as const };
+    await (await b.t.client(device)).close();
+    await expect.poll(() => b.t.bridge.clients().length).toBe(0);
+    await b.schedules.create({ title: 'night', botName: 'NEW.i', roomId: ROOM_ID, type: 'daily', times: ['22:00'], text: '잘 자요' });
+    clock.set(KST('22:00:01'));
+    expect(await b.schedules.runDue()).toMatchObject({ sent: 1 });
+    await stop(b);
+    b = await start(clock);
+    const phone = await b.t.client(device);
+    expect(await phone.waitForReplies(1)).toMatchObject([{ text: '잘 자요' }]);
+    expect(phone.packets.filter((p) => p.event === 'scheduleMessage')).toHaveLength(1);
+  });
 });
