@@ -42,7 +42,7 @@ export type SchedulePatch = z.output<typeof schedulePatch>;
 
 /** A refused input: the admin API answers 400 with these issues. */
 export class ScheduleInputError extends Error {
-  readonly code = 'BRIDGE_ERR_SCHEDULE_INVALID';
+  readonly code = 'SCHEDULE_INVALID';
   readonly statusCode = 400;
   constructor(readonly issues: readonly string[]) {
     super(`invalid schedule: ${issues.join('; ')}`);
