@@ -51,9 +51,20 @@ export function createScheduler(options: SchedulerOptions = {}) {
       ctx.effect(() => {
         stopped = true;
       });
+      // One warning per outage (the store down), not one per poll.
+      let failing = false;
       const poll = () => {
         if (stopped) return;
-        scheduler.tick().catch((error: unknown) => ctx.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'schedule poll failed; retried at the next one'));
+        scheduler.tick().then(
+          () => {
+            if (failing) ctx.log.info('schedule polls work again');
+            failing = false;
+          },
+          (error: unknown) => {
+            if (!failing) ctx.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'schedule poll failed; retried at every poll until it works');
+            failing = true;
+          },
+        );
       };
       // The first poll once the bridge listens (phones may still be connecting: a send for a bot
       // with no phone yet is queued in the outbox, not lost).

@@ -114,6 +114,15 @@ export class ScheduleStore {
     });
   }
 
+  /** Moves a row's next_send_at that lies before its valid_from (a SQL write) to its first valid occurrence. */
+  async reschedule(row: ScheduleRow, next: Date | null, now: Date): Promise<boolean> {
+    const result = await this.db.updateTable('kb_schedule')
+      .set({ updated_at: this.time(now), ...(next === null ? { status: 'completed' } : { next_send_at: this.time(next) }) })
+      .where('id', '=', Number(row.id)).where('status', '=', 'active').where('next_send_at', '=', row.next_send_at as string)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   /**
    * Skips a missed occurrence (found later than its catch-up window): moves next_send_at on
    * without sending and logs the skip, under the same claim condition. Returns false when

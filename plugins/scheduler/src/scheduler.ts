@@ -87,6 +87,11 @@ export class Scheduler {
     const timing = timingOf(row, database);
     const windowSeconds = Math.max(MIN_CATCH_UP_SECONDS, row.catch_up_seconds ?? settings.catchUpSeconds);
     const lateMs = now.getTime() - due.getTime();
+    if (timing.validFrom !== null && due.getTime() < timing.validFrom.getTime()) {
+      // Written by SQL before its window opens (the old server waited for valid_from as well).
+      await store.reschedule(row, nextOccurrence(timing, due, settings.timeZone), now);
+      return;
+    }
     const expired = timing.validUntil !== null && now.getTime() > timing.validUntil.getTime();
     if (lateMs > windowSeconds * 1000 || expired) {
       const next = nextOccurrence(timing, now, settings.timeZone);

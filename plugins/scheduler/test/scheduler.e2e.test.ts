@@ -187,4 +187,21 @@ describe('scheduler over kb_schedule', () => {
     expect(await phone.waitForReplies(1)).toMatchObject([{ text: '잘 자요' }]);
     expect(phone.packets.filter((p) => p.event === 'scheduleMessage')).toHaveLength(1);
   });
+
+  it('a row written by SQL with next_send_at before its valid_from waits for its window; inactive rows are not sent', async () => {
+    const clock = new ManualClock(Date.parse(KST('09:30:00')));
+    const b = await start(clock);
+    await registerRoom(b.database, 'LOA.i');
+    const s = await b.schedules.create({ title: 'later', botName: 'LOA.i', roomId: ROOM_ID, type: 'daily', times: ['10:00'], text: '아직', validFrom: KST('00:00:00', '2026-12-09') });
+    expect(s.nextSendAt).toBe(new Date(KST('10:00:00', '2026-12-09')).toISOString());
+    const paused = await b.schedules.create({ title: 'paused', botName: 'LOA.i', roomId: ROOM_ID, type: 'daily', times: ['10:00'], text: '멈춤' });
+    await b.schedules.pause(paused.id);
+    // As a PHP page might: next_send_at today, before the window opens.
+    await b.database.db.updateTable('kb_schedule').set({ next_send_at: b.database.toDb(new Date(KST('10:00:00'))).slice(0, 19) }).execute();
+    clock.set(KST('10:00:01'));
+    expect(await b.schedules.runDue()).toMatchObject({ sent: 0, skipped: 0 });
+    expect(await b.schedules.get(s.id)).toMatchObject({ nextSendAt: new Date(KST('10:00:00', '2026-12-09')).toISOString(), sendCount: 0 });
+    expect(await b.schedules.get(paused.id)).toMatchObject({ status: 'inactive', sendCount: 0 });
+    expect(await logRows(b.database, s.id)).toHaveLength(0);
+  });
 });
