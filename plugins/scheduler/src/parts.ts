@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Reply } from '@botbridge/sdk';
 import { imagesOf, type ImageRef, type ScheduleRow } from './schedule-row.js';
@@ -41,16 +41,23 @@ async function imagePart(component: 'images_1' | 'images_2', images: readonly Im
     }
     if (typeof image.path !== 'string' || image.path === '') return { component, reply: null, error: `${component}: an image has neither path nor base64 (a URL cannot be mixed with files)` };
     if (imageRoot === null) return { component, reply: null, error: `${component}: image files need the scheduler's imageRoot setting` };
-    const file = resolve(imageRoot, image.path);
-    const inside = relative(resolve(imageRoot), file);
-    if (inside.startsWith('..') || isAbsolute(inside)) return { component, reply: null, error: `${component}: ${image.path} is outside imageRoot` };
+    const outside = { component, reply: null, error: `${component}: ${image.path} is outside imageRoot` };
+    if (!isInside(resolve(imageRoot), resolve(imageRoot, image.path))) return outside;
     try {
+      // Symbolic links resolved too: a link in the upload folder must not reach outside it.
+      const file = await realpath(resolve(imageRoot, image.path));
+      if (!isInside(await realpath(imageRoot), file)) return outside;
       items.push((await readFile(file)).toString('base64'));
     } catch (error) {
       return { component, reply: null, error: `${component}: cannot read ${image.path} (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
     }
   }
   return { component, reply: { kind: 'media', form: 'base64', items, ...(waitMs > 0 ? { waitMs } : {}) }, error: null };
+}
+
+function isInside(root: string, file: string): boolean {
+  const inside = relative(root, file);
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
 }
 
 /** What a log row records of an image group: names and sizes, never the image data (as the old server). */

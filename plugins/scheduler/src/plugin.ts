@@ -54,7 +54,8 @@ export function createScheduler(options: SchedulerOptions = {}) {
       // One warning per outage (the store down), not one per poll.
       let failing = false;
       const poll = () => {
-        if (stopped) return;
+        // A poll still running (slow store, many sends) is not queued behind: the next timer tick tries again.
+        if (stopped || scheduler.busy) return;
         scheduler.tick().then(
           () => {
             if (failing) ctx.log.info('schedule polls work again');

@@ -52,11 +52,21 @@ export interface SchedulerDeps {
  */
 export class Scheduler {
   private running: Promise<TickReport> | null = null;
+  private pending = 0;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
+  /** A poll is running or waiting for one that runs. */
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
+  /** Polls once, after any poll still running (never two at a time in one process). */
   tick(): Promise<TickReport> {
-    const next = (this.running ?? Promise.resolve(null)).catch(() => null).then(() => this.poll());
+    this.pending += 1;
+    const next = (this.running ?? Promise.resolve(null)).catch(() => null).then(() => this.poll()).finally(() => {
+      this.pending -= 1;
+    });
     this.running = next;
     return next;
   }
