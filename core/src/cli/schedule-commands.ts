@@ -83,6 +83,7 @@ export function addScheduleCommands(program: Command, io: CliIo): void {
   common(schedules.command('add').description('add a schedule (times in the scheduler\'s time zone)')
     .requiredOption('--bot <name>', 'target bot name')
     .requiredOption('--room <channelId>', 'target room (its channelId, as kb_rooms.room_id)')
+    .option('--device <deviceId>', 'the preferred phone (another phone of the bot takes it when this one is away)')
     .requiredOption('--type <type>', 'once, daily or weekly')
     .requiredOption('--time <HH:MM>', 'time of day; repeat or comma-separate for several', collect)
     .option('--date <YYYY-MM-DD>', 'the day of a once schedule')
@@ -94,13 +95,14 @@ export function addScheduleCommands(program: Command, io: CliIo): void {
     .option('--until <date-time>', 'valid until (ISO 8601; default 2099-12-31)')
     .option('--catch-up <seconds>', 'send late by at most this much after a downtime (default: the plugin\'s; at least 60)', parseCount))
     .action(async (options: Partial<AdminOptions> & {
-      bot: string; room: string; type: string; time: string[]; date?: string; weekdays?: string[]; text?: string; imageUrl?: string[];
+      bot: string; room: string; device?: string; type: string; time: string[]; date?: string; weekdays?: string[]; text?: string; imageUrl?: string[];
       title?: string; from?: string; until?: string; catchUp?: number;
     }) => {
       const body = {
         title: options.title ?? (options.text ?? 'schedule').slice(0, 40),
         botName: options.bot,
         roomId: options.room,
+        ...(options.device !== undefined ? { deviceId: options.device } : {}),
         type: options.type,
         times: options.time,
         ...(options.date !== undefined ? { date: options.date } : {}),

@@ -39,6 +39,8 @@ async function createTables(db: Kysely<any>, schema: PluginSchema): Promise<void
     .addColumn('created_by_id', 'varchar(50)', (c) => c.notNull())
     .addColumn('created_by_mb_id', 'varchar(50)', (c) => c.notNull())
     .addColumn('target_bot_name', 'varchar(30)', (c) => c.notNull())
+    // The old server's later head (its 016_add_device_id_to_schedule.sql): the preferred phone.
+    .addColumn('target_device_id', 'varchar(100)')
     .addColumn('target_room_id', 'varchar(100)', (c) => c.notNull())
     .addColumn('message_text', 'text')
     .addColumn('message_images_1', t.json)

@@ -11,6 +11,8 @@ const fields = {
   description: z.string().nullable().optional(),
   botName: z.string().min(1).max(30),
   roomId: z.string().min(1).max(100),
+  /** The preferred phone (kb_schedule.target_device_id: tables of the old server's later head and botbridge's own). */
+  deviceId: z.string().min(1).max(100).nullable().optional(),
   type: z.enum(['once', 'daily', 'weekly']),
   date: z.string().refine((d) => parseDate(d) !== null, 'expected YYYY-MM-DD').nullable().optional(),
   times: z.array(time).min(1).max(48),

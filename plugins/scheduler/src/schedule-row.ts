@@ -11,6 +11,8 @@ export interface ScheduleRow {
   readonly created_by_mb_id: string;
   readonly target_bot_name: string;
   readonly target_room_id: string;
+  /** Only in tables of the old server's later head (and those botbridge creates): the preferred phone. */
+  readonly target_device_id?: string | null;
   readonly message_text: string | null;
   readonly message_images_1: unknown;
   readonly message_images_2: unknown;
@@ -45,6 +47,7 @@ export interface ScheduleView {
   readonly title: string;
   readonly botName: string;
   readonly roomId: string;
+  readonly deviceId: string | null;
   readonly type: ScheduleType;
   readonly date: string | null;
   readonly times: readonly string[];
@@ -118,6 +121,7 @@ export function viewOf(row: ScheduleRow, db: PluginDatabase): ScheduleView {
     title: row.title,
     botName: row.target_bot_name,
     roomId: row.target_room_id,
+    deviceId: row.target_device_id ?? null,
     type: timing.type,
     date: timing.date,
     times: timing.times,

@@ -141,7 +141,9 @@ export class Scheduler {
     if (parts.length === 0) return [{ component: 'none', status: 'rejected', reason: 'nothing to send (no text and no images)' }];
     const room = await store.roomName(row.target_bot_name, row.target_room_id);
     if (room === null) return parts.map((p) => ({ component: p.component, status: 'rejected', reason: `room ${row.target_room_id} of ${row.target_bot_name} is not in kb_rooms` }));
-    const target = { botName: row.target_bot_name, room, channelId: row.target_room_id };
+    // The row's device is preferred; the core falls back to another live phone of the bot, then the outbox.
+    const deviceId = row.target_device_id === undefined || row.target_device_id === null || row.target_device_id === '' ? null : row.target_device_id;
+    const target = { botName: row.target_bot_name, room, channelId: row.target_room_id, deviceId };
     const out: PartResult[] = [];
     let previous: Part | null = null;
     for (const part of parts) {

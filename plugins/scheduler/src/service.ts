@@ -52,6 +52,8 @@ export function createScheduleService(deps: {
     if (p.description !== undefined) v.description = p.description;
     if (p.botName !== undefined) v.target_bot_name = p.botName;
     if (p.roomId !== undefined) v.target_room_id = p.roomId;
+    // Only when given: an operator's table from the first DDL has no such column.
+    if (p.deviceId !== undefined) v.target_device_id = p.deviceId;
     if (p.type !== undefined) v.schedule_type = p.type;
     if (p.date !== undefined) v.schedule_date = p.date;
     if (p.times !== undefined) {

@@ -204,4 +204,19 @@ describe('scheduler over kb_schedule', () => {
     expect(await b.schedules.get(paused.id)).toMatchObject({ status: 'inactive', sendCount: 0 });
     expect(await logRows(b.database, s.id)).toHaveLength(0);
   });
+
+  it('target_device_id picks the phone among the bot\'s connected ones', async () => {
+    const clock = new ManualClock(Date.parse(KST('12:59:00')));
+    const b = await start(clock);
+    await registerRoom(b.database, 'LOA.i');
+    const first = await b.t.client({ deviceId: 'eeee000000000005' });
+    const second = await b.t.client({ deviceId: 'ffff000000000006' });
+    const s = await b.schedules.create({ title: 'device', botName: 'LOA.i', roomId: ROOM_ID, deviceId: 'ffff000000000006', type: 'daily', times: ['13:00'], text: '두 번째 폰으로' });
+    expect(s.deviceId).toBe('ffff000000000006');
+    clock.set(KST('13:00:00'));
+    expect(await b.schedules.runDue()).toMatchObject({ sent: 1 });
+    expect(await second.waitForReplies(1)).toMatchObject([{ text: '두 번째 폰으로' }]);
+    expect(first.replies).toHaveLength(0);
+    expect(json((await logRows(b.database, s.id))[0]!.api_response)).toMatchObject({ parts: [{ status: 'written', deviceId: 'ffff000000000006' }] });
+  });
 });
