@@ -31,8 +31,10 @@ function types(schema: PluginSchema) {
 async function createTables(db: Kysely<any>, schema: PluginSchema): Promise<void> {
   const t = types(schema);
   const logsExisted = (await schema.tableColumns('kb_schedule_logs')).size > 0;
+  // int ids as in the PHP admin's DDL (the log's schedule_id references it); `integer` is also
+  // the one type SQLite accepts for AUTOINCREMENT.
   await db.schema.createTable('kb_schedule').ifNotExists()
-    .addColumn('id', schema.types.id, (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('title', 'varchar(255)', (c) => c.notNull())
     .addColumn('description', 'text')
     .addColumn('created_by_type', t.creatorType, (c) => c.notNull())
@@ -68,7 +70,7 @@ async function createTables(db: Kysely<any>, schema: PluginSchema): Promise<void
     .modifyEnd(schema.tableOptions)
     .execute();
   await db.schema.createTable('kb_schedule_logs').ifNotExists()
-    .addColumn('id', schema.types.id, (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
     .addColumn('schedule_id', 'integer', (c) => c.notNull())
     .addColumn('target_room_id', 'varchar(100)', (c) => c.notNull())
     .addColumn('sent_message_text', 'text')
@@ -83,10 +85,13 @@ async function createTables(db: Kysely<any>, schema: PluginSchema): Promise<void
     .addColumn('completed_at', t.datetime)
     .addColumn('duration_ms', 'integer')
     .addColumn('created_at', t.datetime, (c) => c.notNull().defaultTo(t.now))
+    .addForeignKeyConstraint('fk_schedule_logs_schedule', ['schedule_id'], 'kb_schedule', ['id'], (fk) => fk.onDelete('cascade'))
     .modifyEnd(schema.tableOptions)
     .execute();
   await schema.ensureIndex({ name: 'idx_schedule_polling', table: 'kb_schedule', columns: ['status', 'next_send_at', 'valid_from', 'valid_until'] });
   await schema.ensureIndex({ name: 'idx_target_bot', table: 'kb_schedule', columns: ['target_bot_name', 'target_room_id'] });
+  await schema.ensureIndex({ name: 'idx_target_room', table: 'kb_schedule', columns: ['target_room_id', 'target_bot_name'] });
+  await schema.ensureIndex({ name: 'idx_created_by', table: 'kb_schedule', columns: ['created_by_type', 'created_by_id'] });
   if (!logsExisted) {
     // The old table's foreign key is an index too; a log table of an old deployment already has one.
     await schema.ensureIndex({ name: 'idx_schedule_logs_schedule', table: 'kb_schedule_logs', columns: ['schedule_id', 'scheduled_at'] });
