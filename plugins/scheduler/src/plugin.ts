@@ -2,7 +2,7 @@ import { definePlugin } from '@botbridge/sdk';
 import { schedulerConfig } from './config.js';
 import { SCHEDULER_MIGRATIONS } from './migrations.js';
 import { ScheduleStore } from './schedule-store.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type TickReport } from './scheduler.js';
 import { createScheduleService } from './service.js';
 import { QueuedWatch } from './queued-watch.js';
 
@@ -46,7 +46,19 @@ export function createScheduler(options: SchedulerOptions = {}) {
         }),
         watchQueued: (traceId, logId) => queued.watch(traceId, logId),
       });
-      ctx.provide('schedules', () => createScheduleService({ store, database, scheduler, now, timeZone: config.timeZone }));
+      const handled = ctx.metrics.counter({
+        name: 'botbridge_scheduler_occurrences_total',
+        help: 'Schedule occurrences handled by this process: sent (whatever the send result; see kb_schedule_logs), skipped (past the catch-up window), lost (another process claimed it first), failed (store error, retried).',
+        labelNames: ['outcome'],
+      });
+      const count = (report: TickReport) => {
+        for (const outcome of ['sent', 'skipped', 'lost', 'failed'] as const) if (report[outcome] > 0) handled.inc({ outcome }, report[outcome]);
+      };
+      const runDue = () => scheduler.tick().then((report) => {
+        count(report);
+        return report;
+      });
+      ctx.provide('schedules', () => createScheduleService({ store, database, runDue, now, timeZone: config.timeZone }));
       let stopped = false;
       ctx.effect(() => {
         stopped = true;
@@ -56,7 +68,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       const poll = () => {
         // A poll still running (slow store, many sends) is not queued behind: the next timer tick tries again.
         if (stopped || scheduler.busy) return;
-        scheduler.tick().then(
+        runDue().then(
           () => {
             if (failing) ctx.log.info('schedule polls work again');
             failing = false;

@@ -3,7 +3,7 @@ import { firstOccurrence } from './schedule.js';
 import { parseInput, scheduleInput, schedulePatch, type SchedulePatch } from './schedule-input.js';
 import { timingOf, viewOf, type ScheduleView } from './schedule-row.js';
 import type { ScheduleStore } from './schedule-store.js';
-import type { Scheduler, TickReport } from './scheduler.js';
+import type { TickReport } from './scheduler.js';
 
 /**
  * The `schedules` service: what the admin API (`/api/schedules`, core/src/http/routes/
@@ -36,7 +36,7 @@ const FAR_FUTURE = new Date('2099-12-31T23:59:59Z');
 export function createScheduleService(deps: {
   readonly store: ScheduleStore;
   readonly database: PluginDatabase;
-  readonly scheduler: Scheduler;
+  readonly runDue: () => Promise<TickReport>;
   readonly now: () => Date;
   readonly timeZone: string;
 }): ScheduleService {
@@ -121,7 +121,7 @@ export function createScheduleService(deps: {
     },
     remove: (id) => store.remove(id),
     logs: (id, limit) => store.logs(id, limit),
-    runDue: () => deps.scheduler.tick(),
+    runDue: deps.runDue,
   };
 }
 

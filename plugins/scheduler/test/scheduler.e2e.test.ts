@@ -89,6 +89,9 @@ describe('scheduler over kb_schedule', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(phoneA.replies.length + phoneB.replies.length).toBe(5);
     expect(new Set([...phoneA.replies, ...phoneB.replies].map((r) => r.text)).size).toBe(5);
+    const sentBy = async (x: SchedBridge) => (await x.t.bridge.metricsRegistry.getSingleMetric('botbridge_scheduler_occurrences_total')!.get()).values
+      .filter((v) => v.labels.outcome === 'sent').reduce((n, v) => n + v.value, 0);
+    expect((await sentBy(a)) + (await sentBy(b))).toBe(5);
     for (const id of ids) {
       expect(await logRows(a.database, id)).toHaveLength(1);
       expect(await a.schedules.get(id)).toMatchObject({ sendCount: 1 });
