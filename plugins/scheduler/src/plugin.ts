@@ -28,6 +28,8 @@ export function createScheduler(options: SchedulerOptions = {}) {
       if (applied.length > 0) ctx.log.info({ migrations: applied }, 'scheduler tables ready');
       const store = new ScheduleStore(database);
       const queued = new QueuedWatch(ctx, store);
+      // Outbox rows outlive restarts; their log rows are amended by whichever process delivers them.
+      await queued.restore(new Date(now().getTime() - 86_400_000));
       const sleeps = new Set<() => void>();
       ctx.effect(() => {
         for (const wake of sleeps) wake();

@@ -8,8 +8,8 @@ const MAX_WATCHED = 10_000;
  * A scheduled send answered `queued` is in the outbox; its log row says so. When the outbox
  * delivers it (`reply:sent` written) or expires it (`reply:result` expired), the row is amended.
  * Subscribed only while something is watched (each subscription makes the core build those
- * events for every reply). Known only to the process that queued it: after a restart the row
- * keeps its `queued` note, and the expiry is in the bridge's log and metrics.
+ * events for every reply). After a restart, `restore` finds the rows of the last day whose
+ * parts still wait (their note and the trace ids in `api_response`).
  */
 export class QueuedWatch {
   private readonly pending = new Map<string, number>();
@@ -19,6 +19,25 @@ export class QueuedWatch {
     private readonly ctx: PluginContext,
     private readonly store: ScheduleStore,
   ) {}
+
+  /**
+   * After a restart: the recent log rows whose parts still wait in the outbox (the outbox keeps
+   * its rows across restarts, with their trace ids) are watched again.
+   */
+  async restore(since: Date): Promise<number> {
+    let restored = 0;
+    for (const row of await this.store.pendingQueued(since, MAX_WATCHED)) {
+      const response = typeof row.apiResponse === 'string' ? safeParse(row.apiResponse) : row.apiResponse;
+      const parts = (response as { parts?: { status?: string; traceId?: string }[] } | null)?.parts ?? [];
+      for (const part of parts) {
+        if (part.status === 'queued' && typeof part.traceId === 'string') {
+          this.watch(part.traceId, row.id);
+          restored += 1;
+        }
+      }
+    }
+    return restored;
+  }
 
   watch(traceId: string, logId: number): void {
     if (this.pending.size >= MAX_WATCHED) this.pending.delete(this.pending.keys().next().value!);
@@ -43,5 +62,13 @@ export class QueuedWatch {
       for (const off of this.off) void off();
       this.off = [];
     }
+  }
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }

@@ -13,6 +13,9 @@ export interface LogStart {
   readonly components: string;
 }
 
+/** How a log row notes a part kept in the outbox (scheduler.ts); QueuedWatch finds such rows again after a restart. */
+export const QUEUED_NOTE = 'queued (no phone of the bot connected; delivered from the outbox when one is back)';
+
 /** The text a log row holds between its claim and its result: left like this, the process stopped mid-send. */
 export const CLAIMED_NOTE = 'claimed; sending (if this stays, the process stopped before the result was known)';
 
@@ -163,6 +166,15 @@ export class ScheduleStore {
       completed_at: this.time(result.completedAt),
       duration_ms: Math.round(result.durationMs),
     }).where('id', '=', id).execute();
+  }
+
+  /** Log rows of recent sends still waiting in the outbox (their note says `queued (…)`), to watch again after a restart. */
+  async pendingQueued(since: Date, limit: number): Promise<{ id: number; apiResponse: unknown }[]> {
+    const rows = await this.db.selectFrom('kb_schedule_logs').select(['id', 'api_response'])
+      .where('started_at', '>=', this.time(since))
+      .where('error_message', 'like', `%${QUEUED_NOTE}%`)
+      .orderBy('id').limit(limit).execute() as { id: number | string; api_response: unknown }[];
+    return rows.map((r) => ({ id: Number(r.id), apiResponse: r.api_response }));
   }
 
   /** A later verdict on a queued send (delivered from the outbox, or expired there). */

@@ -1,5 +1,5 @@
 import type { BridgeApi, Logger, SendResult } from '@botbridge/sdk';
-import { CLAIMED_NOTE, type LogStatus, type ScheduleStore } from './schedule-store.js';
+import { CLAIMED_NOTE, QUEUED_NOTE, type LogStatus, type ScheduleStore } from './schedule-store.js';
 import type { ScheduleRow } from './schedule-row.js';
 import { timingOf } from './schedule-row.js';
 import { firstOccurrence, nextOccurrence } from './schedule.js';
@@ -194,7 +194,7 @@ export function summarise(results: readonly PartResult[]): { status: LogStatus; 
   const result = statuses.length === 1 ? statuses[0]! : statuses.join(',');
   const notes = results.filter((r) => r.status !== 'written').map((r) =>
     r.status === 'queued'
-      ? `${r.component}: queued (no phone of the bot connected; delivered from the outbox when one is back)`
+      ? `${r.component}: ${QUEUED_NOTE}`
       : `${r.component}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
   return { status, result, error: notes.length === 0 ? null : notes.join('; ') };
 }

@@ -189,6 +189,9 @@ describe('scheduler over kb_schedule', () => {
     const phone = await b.t.client(device);
     expect(await phone.waitForReplies(1)).toMatchObject([{ text: '잘 자요' }]);
     expect(phone.packets.filter((p) => p.event === 'scheduleMessage')).toHaveLength(1);
+    // The restarted process found the log row again and amended it on delivery.
+    const [night] = (await b.schedules.list({ botName: 'NEW.i' }));
+    await expect.poll(async () => String((await logRows(b.database, night!.id))[0]!.error_message)).toMatch(/^queued, then delivered from the outbox/);
   });
 
   it('a row written by SQL with next_send_at before its valid_from waits for its window; inactive rows are not sent', async () => {
