@@ -171,7 +171,9 @@ export class ScheduleStore {
   /** Log rows of recent sends still waiting in the outbox (their note says `queued (…)`), to watch again after a restart. */
   async pendingQueued(since: Date, limit: number): Promise<{ id: number; apiResponse: unknown }[]> {
     const rows = await this.db.selectFrom('kb_schedule_logs').select(['id', 'api_response'])
-      .where('started_at', '>=', this.time(since))
+      // (status, scheduled_at) is the old table's idx_status_time: a bounded range, not a scan of every log row.
+      .where('status', 'in', ['success', 'partial'])
+      .where('scheduled_at', '>=', this.time(since))
       .where('error_message', 'like', `%${QUEUED_NOTE}%`)
       .orderBy('id').limit(limit).execute() as { id: number | string; api_response: unknown }[];
     return rows.map((r) => ({ id: Number(r.id), apiResponse: r.api_response }));
