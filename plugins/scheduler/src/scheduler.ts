@@ -103,18 +103,26 @@ export class Scheduler {
       return;
     }
     const expired = timing.validUntil !== null && now.getTime() > timing.validUntil.getTime();
-    if (lateMs > windowSeconds * 1000 || expired) {
-      const next = nextOccurrence(timing, now, settings.timeZone);
+    // After a long downtime a later occurrence may be due too: only the latest is sent late.
+    const next = nextOccurrence(timing, due, settings.timeZone);
+    const superseded = next !== null && next.getTime() <= now.getTime();
+    if (lateMs > windowSeconds * 1000 || expired || superseded) {
       const reason = expired
         ? `skipped: due at ${due.toISOString()}, found after its validity ended (${timing.validUntil!.toISOString()})`
-        : `skipped: due at ${due.toISOString()}, found ${Math.round(lateMs / 1000)} s late, beyond its catch-up window of ${windowSeconds} s (the server was down)`;
-      if (await store.skip(row, now, next, reason)) {
+        : lateMs > windowSeconds * 1000
+          ? `skipped: due at ${due.toISOString()}, found ${Math.round(lateMs / 1000)} s late, beyond its catch-up window of ${windowSeconds} s (the server was down)`
+          : `skipped: due at ${due.toISOString()}, superseded by the occurrence at ${next!.toISOString()}, also due (the server was down)`;
+      // On to the first occurrence still inside the window (handled at the next poll: sent, or
+      // superseded in turn), else the first after now. A long downtime costs one skip row, plus
+      // one per occurrence inside the window, not one per missed day.
+      const windowStart = new Date(now.getTime() - windowSeconds * 1000 - 1);
+      const after = nextOccurrence(timing, due.getTime() > windowStart.getTime() ? due : windowStart, settings.timeZone);
+      if (await store.skip(row, now, after, reason)) {
         report.skipped += 1;
         log.warn({ scheduleId: Number(row.id), due: due.toISOString(), lateSeconds: Math.round(lateMs / 1000), windowSeconds }, 'scheduled message skipped');
       } else report.lost += 1;
       return;
     }
-    const next = nextOccurrence(timing, due, settings.timeZone);
     const components = [row.message_text ? 'text' : null, imagesSummary(row.message_images_1) ? 'images_1' : null, imagesSummary(row.message_images_2) ? 'images_2' : null].filter((c) => c !== null).join(',');
     const logId = await store.claim(row, now, next, {
       text: row.message_text, images1: imagesSummary(row.message_images_1), images2: imagesSummary(row.message_images_2), components,
@@ -124,7 +132,13 @@ export class Scheduler {
       return;
     }
     const started = this.deps.now();
-    const results = await this.send(row, logId);
+    let results: PartResult[];
+    try {
+      results = await this.send(row, logId);
+    } catch (error) {
+      // Claimed, so not retried (at most once); the log row says what happened.
+      results = [{ component: 'all', status: 'rejected', reason: `send failed: ${error instanceof Error ? error.message : String(error)}` }];
+    }
     const outcome = summarise(results);
     await store.finishLog(logId, {
       status: outcome.status, error: outcome.error, response: { result: outcome.result, parts: results },

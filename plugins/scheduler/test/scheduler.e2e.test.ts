@@ -225,4 +225,32 @@ describe('scheduler over kb_schedule', () => {
     expect(first.replies).toHaveLength(0);
     expect(json((await logRows(b.database, s.id))[0]!.api_response)).toMatchObject({ parts: [{ status: 'written', deviceId: 'ffff000000000006' }] });
   });
+
+  it('after a long downtime only the latest due occurrence inside the window is sent; earlier ones are logged as skipped', async () => {
+    const clock = new ManualClock(Date.parse(KST('08:00:00')));
+    let b = await start(clock);
+    await registerRoom(b.database, 'LOA.i');
+    const twice = await b.schedules.create({ title: 'twice', botName: 'LOA.i', roomId: ROOM_ID, type: 'daily', times: ['09:00', '09:30'], text: '하루 두 번', catchUpSeconds: 600 });
+    const days = await b.schedules.create({ title: 'days', botName: 'LOA.i', roomId: ROOM_ID, type: 'daily', times: ['07:00'], text: '사흘 창', catchUpSeconds: 3 * 86_400 });
+    await (await b.t.client()).close();
+    await stop(b);
+
+    // Down until 09:35 two days later: 'twice' missed 6 times, 'days' twice (both inside its window).
+    clock.set(KST('09:35:00', '2026-12-09'));
+    b = await start(clock);
+    const phone = await b.t.client();
+    for (let i = 0; i < 6; i += 1) await b.schedules.runDue();
+    expect((await phone.waitForReplies(2)).map((r) => r.text).sort()).toEqual(['사흘 창', '하루 두 번']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(phone.replies).toHaveLength(2);
+
+    const twiceLogs = await logRows(b.database, twice.id);
+    expect(twiceLogs.map((l) => l.status)).toEqual(['failed', 'success']);
+    expect(String(twiceLogs[0]!.error_message)).toMatch(/beyond its catch-up window of 600 s/);
+    expect(await b.schedules.get(twice.id)).toMatchObject({ sendCount: 1, nextSendAt: new Date(KST('09:00:00', '2026-12-10')).toISOString() });
+    const dayLogs = await logRows(b.database, days.id);
+    expect(dayLogs.map((l) => l.status)).toEqual(['failed', 'success']);
+    expect(String(dayLogs[0]!.error_message)).toMatch(/superseded by the occurrence at/);
+    expect(await b.schedules.get(days.id)).toMatchObject({ sendCount: 1, nextSendAt: new Date(KST('07:00:00', '2026-12-10')).toISOString() });
+  });
 });
