@@ -86,6 +86,8 @@ describe('scheduler over kb_schedule', () => {
     // Both poll at once, several times, as two processes would.
     const reports = await Promise.all([a.schedules.runDue(), b.schedules.runDue(), a.schedules.runDue(), b.schedules.runDue()]);
     expect(reports.reduce((n, r) => n + r.sent, 0)).toBe(5);
+    await expect.poll(() => phoneA.replies.length + phoneB.replies.length, { timeout: 10_000 }).toBe(5);
+    // And no sixth one after a moment.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(phoneA.replies.length + phoneB.replies.length).toBe(5);
     expect(new Set([...phoneA.replies, ...phoneB.replies].map((r) => r.text)).size).toBe(5);
@@ -135,7 +137,7 @@ describe('scheduler over kb_schedule', () => {
     await first.close();
     const s = await b.schedules.create({ title: 'offline', botName: 'LOA.i', roomId: ROOM_ID, type: 'once', date: '2026-12-07', times: ['19:00'], text: '퇴근 시간입니다' });
     clock.set(KST('19:00:03'));
-    await expect.poll(() => b.t.bridge.clients().length).toBe(0);
+    await expect.poll(() => b.t.bridge.clients().length, { timeout: 10_000 }).toBe(0);
     expect(await b.schedules.runDue()).toMatchObject({ sent: 1 });
     let [log] = await logRows(b.database, s.id);
     expect(log).toMatchObject({ status: 'success' });
@@ -145,7 +147,7 @@ describe('scheduler over kb_schedule', () => {
     const back = await b.t.client();
     const [reply] = await back.waitForReplies(1);
     expect(reply).toMatchObject({ text: '퇴근 시간입니다', room: ROOM_NAME });
-    await expect.poll(async () => String((await logRows(b.database, s.id))[0]!.error_message)).toMatch(/delivered from the outbox/);
+    await expect.poll(async () => String((await logRows(b.database, s.id))[0]!.error_message), { timeout: 10_000 }).toMatch(/delivered from the outbox/);
     [log] = await logRows(b.database, s.id);
     expect(await b.schedules.get(s.id)).toMatchObject({ status: 'completed', sendCount: 1 });
   });
@@ -180,7 +182,7 @@ describe('scheduler over kb_schedule', () => {
     await registerRoom(b.database, 'NEW.i');
     const device = { botName: 'NEW.i', deviceId: 'dddd000000000004', protocol: '3.3' as const };
     await (await b.t.client(device)).close();
-    await expect.poll(() => b.t.bridge.clients().length).toBe(0);
+    await expect.poll(() => b.t.bridge.clients().length, { timeout: 10_000 }).toBe(0);
     await b.schedules.create({ title: 'night', botName: 'NEW.i', roomId: ROOM_ID, type: 'daily', times: ['22:00'], text: '잘 자요' });
     clock.set(KST('22:00:01'));
     expect(await b.schedules.runDue()).toMatchObject({ sent: 1 });
@@ -191,7 +193,7 @@ describe('scheduler over kb_schedule', () => {
     expect(phone.packets.filter((p) => p.event === 'scheduleMessage')).toHaveLength(1);
     // The restarted process found the log row again and amended it on delivery.
     const [night] = (await b.schedules.list({ botName: 'NEW.i' }));
-    await expect.poll(async () => String((await logRows(b.database, night!.id))[0]!.error_message)).toMatch(/^queued, then delivered from the outbox/);
+    await expect.poll(async () => String((await logRows(b.database, night!.id))[0]!.error_message), { timeout: 10_000 }).toMatch(/^queued, then delivered from the outbox/);
   });
 
   it('a row written by SQL with next_send_at before its valid_from waits for its window; inactive rows are not sent', async () => {
