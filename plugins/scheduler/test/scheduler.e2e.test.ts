@@ -255,4 +255,22 @@ describe('scheduler over kb_schedule', () => {
     expect(String(dayLogs[0]!.error_message)).toMatch(/superseded by the occurrence at/);
     expect(await b.schedules.get(days.id)).toMatchObject({ sendCount: 1, nextSendAt: new Date(KST('07:00:00', '2026-12-10')).toISOString() });
   });
+
+  it('a row the old server claimed (last_sent_at at or after next_send_at) is left alone until resumed', async () => {
+    const clock = new ManualClock(Date.parse(KST('14:59:00')));
+    const b = await start(clock);
+    await registerRoom(b.database, 'LOA.i');
+    const phone = await b.t.client();
+    const s = await b.schedules.create({ title: 'old claim', botName: 'LOA.i', roomId: ROOM_ID, type: 'daily', times: ['15:00'], text: '옛 서버가 보냄' });
+    // The Python server's claim: SET last_sent_at = NOW() WHERE last_sent_at IS NULL OR last_sent_at < next_send_at.
+    await b.database.db.updateTable('kb_schedule').set({ last_sent_at: b.database.toDb(new Date(KST('15:00:01'))).slice(0, 19) }).where('id', '=', s.id).execute();
+    clock.set(KST('15:00:02'));
+    expect(await b.schedules.runDue()).toMatchObject({ sent: 0, skipped: 0 });
+    expect(await logRows(b.database, s.id)).toHaveLength(0);
+    // An operator frees a row such a server left claimed: next_send_at from now, sent tomorrow.
+    expect(await b.schedules.resume(s.id)).toMatchObject({ nextSendAt: new Date(KST('15:00:00', '2026-12-08')).toISOString() });
+    clock.set(KST('15:00:01', '2026-12-08'));
+    expect(await b.schedules.runDue()).toMatchObject({ sent: 1 });
+    expect(await phone.waitForReplies(1)).toMatchObject([{ text: '옛 서버가 보냄' }]);
+  });
 });
