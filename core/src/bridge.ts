@@ -1,5 +1,6 @@
 import type {
   BridgeApi,
+  SendOptions,
   BridgeConfig,
   BridgeSettings,
   ClientInfo,
@@ -321,6 +322,8 @@ export class Bridge {
       counters,
       botSettings: perBot,
       bans: this.auth.bans,
+      // The scheduler's admin routes reach it through the current plugin set.
+      service: (name: string) => this.generations.active.host.toolService(name),
       ...(settings.cluster ? {
         announceApproval: (kind: 'device' | 'room', botName: string, id: string) => this.cluster?.publishApproval({ kind, botName, id }),
         fleetClients: () => this.cluster?.fleetClients() ?? Promise.resolve(this.clients()),
@@ -517,7 +520,7 @@ export class Bridge {
       log: this.log,
       counters: this.counters,
       localClients: () => this.connections.clients(),
-      deliverHere: (out) => this.outbound.deliverHere(out),
+      deliverHere: (out, paced) => this.outbound.deliverHere(out, paced),
       adminDisconnect: (botName, deviceId) => this.admin.disconnect(botName, deviceId),
       closeDevice: (botName, deviceId) => this.registry.get(botName, deviceId)?.close('BRIDGE_ERR_REPLACED', 'taken over by another node'),
       // A connect elsewhere only matters for a device this node has never seen (its status
@@ -580,8 +583,8 @@ export class Bridge {
    * Proactive send to a room (admin API, schedulers): passes beforeReply like any reply and takes
    * its place in the room's reply order; resolves once written or definitively not.
    */
-  send(target: ReplyTarget, reply: Reply | string): Promise<SendResult> {
-    return this.replies.send(target, reply);
+  send(target: ReplyTarget, reply: Reply | string, options?: SendOptions): Promise<SendResult> {
+    return this.replies.send(target, reply, options);
   }
 
   private api(): BridgeApi {
@@ -589,7 +592,8 @@ export class Bridge {
       clients: () => this.clients(),
       fleetClients: () => this.admin.fleetClients(),
       reloadApprovals: () => this.approvals.reload(),
-      send: (target, reply) => this.send(target, reply),
+      send: (target, reply, options) => this.send(target, reply, options),
+      database: () => this.store.pluginDatabase(),
       appendRow: (table, row) => this.appendRow(table, row),
     };
   }

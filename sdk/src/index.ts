@@ -8,4 +8,5 @@ export { BRIDGE_HOOKS, CORE_EVENTS, CORE_EVENT_NAMES, BRIDGE_EVENT_CHANNEL_PREFI
 export type * from './hooks.js';
 export type * from './bot-config.js';
 export type * from './metrics.js';
+export type * from './database.js';
 export { z } from 'zod';

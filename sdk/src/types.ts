@@ -1,3 +1,4 @@
+import type { PluginDatabase } from './database.js';
 import type { BotConfigProvider } from './bot-config.js';
 import type { BridgeEvents, ExtensionHandler, ExtensionName, HookHandler } from './hooks.js';
 import type { PluginMetrics } from './metrics.js';
@@ -142,6 +143,11 @@ export interface OutgoingReply {
   readonly traceId: string;
   /** Position among the replies of one message (0-based). */
   readonly index: number;
+  /**
+   * A scheduled message (`ctx.bridge.send(…, { scheduled: true })`): v3.3 phones get it as a
+   * `scheduleMessage` packet, v3.2 phones as a `messageResponse` (they know no other).
+   */
+  readonly scheduled?: boolean;
 }
 
 export interface SentReply extends OutgoingReply {
@@ -282,9 +288,20 @@ export interface BridgeApi {
    * send governor (`replies.governor`: behind replies, the room gap, the phone's rate). Resolves
    * once written or definitively not (`queue_full` / `daily_cap` when the governor refuses it).
    */
-  send(target: ReplyTarget, reply: Reply | string): Promise<SendResult>;
+  send(target: ReplyTarget, reply: Reply | string, options?: SendOptions): Promise<SendResult>;
+  /**
+   * The bridge's database, for plugins with tables of their own (docs/plugins.md, "Tables of
+   * your own"). Throws BRIDGE_ERR_STORE_UNAVAILABLE before the bridge has opened its store.
+   */
+  database(): PluginDatabase;
   /** Queues a row for one of the core's batched tables (see BatchedTables); never blocks the pipeline. */
   appendRow<Table extends keyof BatchedTables>(table: Table, row: BatchedTables[Table]): void;
+}
+
+/** How a proactive send goes out. */
+export interface SendOptions {
+  /** A scheduled message: `scheduleMessage` to v3.3 phones (kept through the outbox), `messageResponse` to v3.2. */
+  readonly scheduled?: boolean;
 }
 
 export type Disposer = () => void | Promise<void>;

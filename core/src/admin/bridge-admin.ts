@@ -53,6 +53,8 @@ export interface AdminParts {
   readonly disconnectRemote?: (botName: string, deviceId: string) => Promise<boolean>;
   /** Cluster mode: this node's NATS link for /ready and the dashboard. */
   readonly clusterStatus?: () => { node: string; nats: string; state: 'ok' | 'degraded'; nodes: number } | null;
+  /** A service a running plugin provides (PluginHost.toolService), or undefined. */
+  readonly service?: (name: string) => unknown;
 }
 
 /**
@@ -91,6 +93,14 @@ export class BridgeAdmin {
 
   clients(): ClientInfo[] {
     return this.parts.bridge.clients();
+  }
+
+  /**
+   * A service a running plugin provides, for the admin routes that front one (`schedules`:
+   * /api/schedules); undefined when no plugin provides it. Typed by the route that uses it.
+   */
+  service(name: string): unknown {
+    return this.parts.service?.(name);
   }
 
   isConnected(botName: string, deviceId: string): boolean {

@@ -10,7 +10,7 @@ import { formatLocalTime, formatTable } from './format-table.js';
  * to the store. The token comes from --token or BOTBRIDGE_ADMIN_TOKEN and is never printed.
  */
 
-interface AdminOptions {
+export interface AdminOptions {
   readonly url: string;
   readonly token?: string;
 }
@@ -58,12 +58,12 @@ function parseKind(value: string): string {
   return value;
 }
 
-function resolve(options: Partial<AdminOptions>): AdminOptions {
+export function resolve(options: Partial<AdminOptions>): AdminOptions {
   const token = options.token ?? process.env.BOTBRIDGE_ADMIN_TOKEN;
   return { url: options.url ?? process.env.BOTBRIDGE_ADMIN_URL ?? DEFAULT_URL, ...(token ? { token } : {}) };
 }
 
-async function call(admin: AdminOptions, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+export async function call(admin: AdminOptions, method: string, path: string, body?: unknown): Promise<unknown> {
   const headers: Record<string, string> = {};
   if (admin.token !== undefined) headers.authorization = `Bearer ${admin.token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';

@@ -8,6 +8,7 @@ import { EXIT_OK, EXIT_USAGE, processIo, reportFailure } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
 import { addPluginCommands } from './plugin-command.js';
 import { addReloadCommand } from './reload-command.js';
+import { addScheduleCommands } from './schedule-commands.js';
 import { addStartCommand } from './start-command.js';
 
 function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -24,6 +25,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   addReloadCommand(program, io, setExitCode);
   addBackupCommand(program, io);
   addDoctorCommand(program, io, setExitCode);
+  addScheduleCommands(program, io);
   return program;
 }
 

@@ -30,6 +30,10 @@ interface HopRequest {
   readonly index: number;
   /** The device the origin would have preferred (the message's), else any device of the bot. */
   readonly from: string;
+  /** A proactive send (no message behind it): paced by the holder's send governor. */
+  readonly proactive?: boolean;
+  /** A scheduled message (v3.3 phones get a `scheduleMessage` packet). */
+  readonly scheduled?: boolean;
 }
 
 export interface ClusterLinkDeps {
@@ -39,7 +43,8 @@ export interface ClusterLinkDeps {
   /** This node's own clients (not the fleet's). */
   readonly localClients: () => ClientInfo[];
   /** A reply routed here by another node: delivered to this node's devices only, never hopped again. */
-  readonly deliverHere: (out: OutgoingReply) => SendResult | Promise<SendResult>;
+  /** `paced`: a proactive send, which waits its turn in this node's send governor; a reply does not. */
+  readonly deliverHere: (out: OutgoingReply, paced: boolean) => SendResult | Promise<SendResult>;
   /** Another node took this device over: close its connection here (BRIDGE_ERR_REPLACED). */
   readonly closeDevice: (botName: string, deviceId: string) => void;
   /** An operator on another node disconnected this device (BRIDGE_ERR_ADMIN_DISCONNECT); false when it is not here. */
@@ -144,7 +149,10 @@ export class ClusterLink {
   }
 
   private async hop(nodeId: string, out: OutgoingReply): Promise<SendResult | null> {
-    const body: HopRequest = { reply: out.reply, target: out.target, traceId: out.traceId, index: out.index, from: this.nodeId };
+    const body: HopRequest = {
+      reply: out.reply, target: out.target, traceId: out.traceId, index: out.index, from: this.nodeId,
+      proactive: out.message === null, ...(out.scheduled === true ? { scheduled: true } : {}),
+    };
     const payload = JSON.stringify(body);
     const h = headers();
     h.set(TRACE_HEADER, out.traceId);
@@ -182,7 +190,8 @@ export class ClusterLink {
     }
     this.deps.counters.inc('cluster', 'hop_served');
     try {
-      const result = await this.deps.deliverHere({ reply: body.reply, target: body.target, traceId: body.traceId, index: body.index, message: null });
+      const hopped: OutgoingReply = { reply: body.reply, target: body.target, traceId: body.traceId, index: body.index, message: null, ...(body.scheduled === true ? { scheduled: true } : {}) };
+      const result = await this.deps.deliverHere(hopped, body.proactive !== false);
       const noClient = result.status === 'rejected' && result.reason === 'no_client';
       msg.respond(JSON.stringify(noClient ? null : result));
       this.deps.log.debug({ traceId: body.traceId, from: body.from, botName: body.target.botName, room: body.target.room, status: noClient ? 'no_client' : result.status }, 'cluster: reply delivered for another node');

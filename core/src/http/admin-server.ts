@@ -22,6 +22,7 @@ import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerLogRoutes } from './routes/log-routes.js';
 import { registerMetricsRoutes } from './routes/metrics-routes.js';
 import { registerReloadRoutes } from './routes/reload-routes.js';
+import { registerScheduleRoutes } from './routes/schedule-routes.js';
 import type { RouteDeps } from './routes/route-deps.js';
 import { registerDebugChannel } from './ws/debug-channel.js';
 import { EventHub } from './ws/event-hub.js';
@@ -118,6 +119,7 @@ export async function createAdminServer(options: AdminServerOptions): Promise<Ad
     registerApprovalRoutes(app, deps);
     registerReloadRoutes(app, deps);
     registerLogRoutes(app, logTail);
+    registerScheduleRoutes(app, deps);
     registerDebugChannel(app, { bridge, hub, log, maxClients: settings.wsMaxClients, maxBufferedBytes: settings.wsMaxBufferedBytes, maxMessagesPerSecond: settings.wsMaxMessagesPerSecond });
     registerDashboardRoutes(app, deps);
     await app.ready();

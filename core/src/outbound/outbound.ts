@@ -128,8 +128,9 @@ export class Outbound {
    * Cluster mode: a reply another node routed here. This node's devices (or its outbox backlog of
    * the room) only; never sent on to a third node.
    */
-  deliverHere(out: OutgoingReply): SendResult | Promise<SendResult> {
-    return this.deliver(out, 'here');
+  deliverHere(out: OutgoingReply, paced = true): SendResult | Promise<SendResult> {
+    // A hopped reply to a message is not paced (replies never wait for the governor), as on its origin.
+    return paced ? this.deliver(out, 'here') : this.deliverNow(out, 'here');
   }
 
   /**
@@ -173,13 +174,14 @@ export class Outbound {
    * session is closing and took nothing. A reply this phone cannot take whole is `rejected`.
    */
   private write(route: ClientSession, out: OutgoingReply): SendResult | 'closed' {
-    const written = route.sendReply(this.message(out));
+    const event = out.scheduled === true ? 'scheduleMessage' : 'messageResponse';
+    const written = route.sendReply(this.message(out), event);
     if (written === 'closed') {
       this.governor?.failed(out.target.botName, route.deviceId);
       return 'closed';
     }
     if (written === 'written') {
-      this.deps.counters.inc('packets_out', 'messageResponse');
+      this.deps.counters.inc('packets_out', event);
       this.governor?.sent(out.target.botName, route.deviceId, roomKeyOf(out.target));
       return { status: 'written', traceId: out.traceId, deviceId: route.deviceId };
     }

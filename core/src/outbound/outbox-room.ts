@@ -30,18 +30,21 @@ export function sequencerKey(target: ReplyTarget): string {
 
 /** A row queued by an earlier process: no message context any more (a proactive-looking reply). */
 export function restored(row: OutboxRow): OutgoingReply | null {
-  let reply: Reply;
+  let stored: Reply & { scheduled?: unknown };
   try {
-    reply = JSON.parse(row.reply) as Reply;
+    stored = JSON.parse(row.reply) as Reply & { scheduled?: unknown };
   } catch {
     return null;
   }
-  if (reply === null || typeof reply !== 'object' || (reply.kind !== 'text' && reply.kind !== 'media')) return null;
-  return {
-    reply,
+  if (stored === null || typeof stored !== 'object' || (stored.kind !== 'text' && stored.kind !== 'media')) return null;
+  // `scheduled` rides in the row's JSON beside the Reply (outbox.ts, enqueue); it is not part of the Reply.
+  const { scheduled, ...reply } = stored;
+  const out: OutgoingReply = {
+    reply: reply as Reply,
     target: { botName: row.botName, room: row.room, channelId: row.channelId, deviceId: row.deviceId },
     message: null,
     traceId: row.traceId,
     index: row.index,
   };
+  return scheduled === true ? { ...out, scheduled: true } : out;
 }

@@ -125,7 +125,8 @@ export class Outbox {
           room: target.room,
           channelId: target.channelId,
           deviceId: target.deviceId ?? null,
-          reply: JSON.stringify(out.reply),
+          // A scheduled reply keeps its packet kind across restarts in the row's JSON (outbox-room.ts, restored).
+          reply: JSON.stringify(out.scheduled === true ? { ...out.reply, scheduled: true } : out.reply),
           traceId: out.traceId,
           index: out.index,
           queuedAt: new Date(queuedAt),

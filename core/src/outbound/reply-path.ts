@@ -1,4 +1,4 @@
-import type { OutgoingReply, Reply, ReplyTarget, SendResult } from '@botbridge/sdk';
+import type { OutgoingReply, Reply, ReplyTarget, SendOptions, SendResult } from '@botbridge/sdk';
 import { BridgeError, isBridgeError, reasonOf } from '../errors.js';
 import { eventTime, type EventBus } from '../events/bridge-events.js';
 import type { BridgeHooks } from '../hooks.js';
@@ -227,12 +227,13 @@ export class ReplyPath {
    * Outbound for its turn, and replies of later messages may overtake it. Rooms are keyed as admission keys them, so a target without its
    * channelId is ordered with messages that had none.
    */
-  async send(target: ReplyTarget, reply: Reply | string): Promise<SendResult> {
+  async send(target: ReplyTarget, reply: Reply | string, options?: SendOptions): Promise<SendResult> {
     const body: Reply = typeof reply === 'string' ? { kind: 'text', text: reply } : reply;
     const ticket = this.open(`${target.botName}\u0000${target.channelId ?? `name:${target.room}`}`);
     let batch: ReplyBatch;
     try {
-      batch = await this.reply(ticket, [{ reply: body, target, message: null, traceId: this.proactiveTraces.next(), index: 0 }], true);
+      const out: OutgoingReply = { reply: body, target, message: null, traceId: this.proactiveTraces.next(), index: 0 };
+      batch = await this.reply(ticket, [options?.scheduled === true ? { ...out, scheduled: true } : out], true);
     } finally {
       // Finished before waiting for the result: later messages of the room must not wait for our write.
       this.finish(ticket);

@@ -1,4 +1,4 @@
-import type { BridgeApi, BridgeSettings, Logger, PluginDefinition, PluginEntry } from '@botbridge/sdk';
+import type { BridgeApi, BridgeSettings, Logger, PluginDefinition, PluginEntry, ServiceName } from '@botbridge/sdk';
 import { Registry } from 'prom-client';
 import { BotSettings } from '../bots/bot-settings.js';
 import { describeIssues, firstPath } from '../config/config-issues.js';
@@ -64,6 +64,16 @@ export class PluginHost {
     this.metricsRegistry = deps.metricsRegistry ?? new Registry();
     this.loaded = validateEntries(entries);
     for (const plugin of this.loaded) this.botSettings.registerPlugin(plugin.definition, plugin.config);
+  }
+
+  /**
+   * A service as an operator's tool uses it (the admin API's /api/schedules uses the scheduler's
+   * `schedules`), or undefined when no running plugin provides it. The tool registers nothing
+   * through it, so its effects are ignored.
+   */
+  toolService(name: string): unknown {
+    if (!this.services.has(name)) return undefined;
+    return this.services.inject({ plugin: 'admin', log: this.deps.log, effect: () => undefined }, name as ServiceName);
   }
 
   list(): PluginState[] {

@@ -1,3 +1,4 @@
+import type { PluginDatabase } from '@botbridge/sdk';
 import type { ApprovalStatus } from '@botbridge/sdk';
 import type { StoreHealth } from './store-health.js';
 import type {
@@ -35,6 +36,11 @@ export class HealthTrackedStore implements Store {
 
   migrate(): Promise<void> {
     return this.track(() => this.inner.migrate());
+  }
+
+  /** Not tracked: a plugin's own queries report their errors to the plugin. */
+  pluginDatabase(): PluginDatabase {
+    return this.inner.pluginDatabase();
   }
 
   healthCheck(): Promise<void> {

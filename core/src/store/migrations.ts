@@ -144,14 +144,23 @@ function migrationsFor(dialect: SchemaDialect): Record<string, Migration> {
   };
 }
 
-export function createMigrator(db: Kysely<any>, dialect: SchemaDialect): Migrator {
-  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
-  return new Migrator({ db, provider, migrationTableName: MIGRATION_TABLE, migrationLockTableName: MIGRATION_LOCK_TABLE });
+/** A set of migrations and the table that records them (the core's, or one plugin's: plugin-database.ts). */
+export interface MigrationSet {
+  readonly table: string;
+  readonly lockTable: string;
+  readonly migrations: (dialect: SchemaDialect) => Record<string, Migration>;
+}
+
+const CORE_MIGRATIONS: MigrationSet = { table: MIGRATION_TABLE, lockTable: MIGRATION_LOCK_TABLE, migrations: migrationsFor };
+
+export function createMigrator(db: Kysely<any>, dialect: SchemaDialect, set: MigrationSet = CORE_MIGRATIONS): Migrator {
+  const provider: MigrationProvider = { getMigrations: async () => set.migrations(dialect) };
+  return new Migrator({ db, provider, migrationTableName: set.table, migrationLockTableName: set.lockTable });
 }
 
 /** Names of migrations not yet applied to this database. */
-export async function pendingMigrations(db: Kysely<any>, dialect: SchemaDialect): Promise<string[]> {
-  const all = await createMigrator(db, dialect).getMigrations();
+export async function pendingMigrations(db: Kysely<any>, dialect: SchemaDialect, set: MigrationSet = CORE_MIGRATIONS): Promise<string[]> {
+  const all = await createMigrator(db, dialect, set).getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
@@ -165,11 +174,11 @@ export async function pendingMigrations(db: Kysely<any>, dialect: SchemaDialect)
  * the winner is still applying a later migration, the loser tries again (every migration here
  * is idempotent: it looks before it creates).
  */
-export async function migrateToLatest(db: Kysely<any>, dialect: SchemaDialect): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<any>, dialect: SchemaDialect, set: MigrationSet = CORE_MIGRATIONS): Promise<string[]> {
   for (let attempt = 1; ; attempt += 1) {
-    const { error, results = [] } = await createMigrator(db, dialect).migrateToLatest();
+    const { error, results = [] } = await createMigrator(db, dialect, set).migrateToLatest();
     if (error === undefined) return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    const pending = await pendingMigrations(db, dialect).catch(() => undefined);
+    const pending = await pendingMigrations(db, dialect, set).catch(() => undefined);
     if (pending?.length === 0) return [];
     if (pending !== undefined && attempt < MIGRATE_ATTEMPTS) {
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { CompiledQuery, Kysely } from 'kysely';
-import type { ApprovalStatus } from '@botbridge/sdk';
+import type { ApprovalStatus, PluginDatabase } from '@botbridge/sdk';
+import { pluginDatabase } from './plugin-database.js';
 import { BridgeError, reasonOf } from '../errors.js';
 import { UTC_CLOCK } from './db-time.js';
 import type { Dialect } from './dialects/dialect.js';
@@ -379,6 +380,13 @@ export class SqlStore implements Store {
 
   async outboxRooms(): Promise<OutboxRoom[]> {
     return outbox.outboxRooms(this.#live);
+  }
+
+  #pluginDatabase: PluginDatabase | undefined;
+
+  pluginDatabase(): PluginDatabase {
+    this.#pluginDatabase ??= pluginDatabase(this.#live, this.#dialect, this.clock);
+    return this.#pluginDatabase;
   }
 
   async close(): Promise<void> {

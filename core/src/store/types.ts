@@ -1,4 +1,4 @@
-import type { ApprovalStatus } from '@botbridge/sdk';
+import type { ApprovalStatus, PluginDatabase } from '@botbridge/sdk';
 
 /**
  * The store interface: everything the core persists. One implementation over Kysely serves
@@ -238,6 +238,8 @@ export interface Store {
   deleteOutbox(ids: readonly number[]): Promise<number>;
   /** Rooms with queued rows and their counts. */
   outboxRooms(): Promise<OutboxRoom[]>;
+  /** The database for plugins with tables of their own (`ctx.bridge.database()`). */
+  pluginDatabase(): PluginDatabase;
   /** Closes the connection(s); later calls reject. */
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ const bridge: BridgeApi = {
   clients: () => [],
   reloadApprovals: async () => ({ devices: 0, changed: 0 }),
   send: async () => ({ status: 'written', traceId: 'p-1', deviceId: 'd-1' }),
+  database: () => { throw new Error('no database in this test'); },
   appendRow: () => undefined,
 };
 const settings = { setupTimeoutMs: 200, hookTimeoutMs: 100, teardownTimeoutMs: 100 };

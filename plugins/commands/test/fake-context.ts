@@ -81,6 +81,7 @@ export function fakeBridge(overrides: Partial<BridgeApi> = {}): BridgeApi {
     clients: () => [],
     reloadApprovals: async (): Promise<ReloadResult> => ({ devices: 0, changed: 0 }),
     send: async () => ({ status: 'written', traceId: 'p-1', deviceId: 'd-1' }),
+    database: () => { throw new Error('no database in this test'); },
     appendRow: () => {},
     ...overrides,
   };

@@ -1,0 +1,10 @@
+export { createScheduler, scheduler } from './plugin.js';
+export type { SchedulerOptions } from './plugin.js';
+export { schedulerConfig } from './config.js';
+export type { SchedulerConfig } from './config.js';
+export type { ScheduleService } from './service.js';
+export type { ScheduleView, ImageRef } from './schedule-row.js';
+export type { TickReport } from './scheduler.js';
+export { ScheduleInputError } from './schedule-input.js';
+export { nextOccurrence, firstOccurrence } from './schedule.js';
+export type { Timing, ScheduleType, WeekdayName } from './schedule.js';
