@@ -110,7 +110,7 @@ describe('secrets', () => {
     expect(counter(t, 'auth_failures')).toBe(0);
 
     // An invalid edit (a weak key) keeps the previous keyring: nothing is locked out.
-    await writeFile(file, JSON.stringify({ secrets: [{ key: 'weak' }] }));
+    await writeFile(file, JSON.stringify({ secrets: [{ key: 'zz-tiny-key' }] }));
     await t.waitForLog('secrets file not reloaded; keeping the previous secrets');
     await oldPhone.shouldReply('still old', '에코: still old');
 
@@ -125,7 +125,7 @@ describe('secrets', () => {
     const metrics = createBridgeMetrics(t.bridge);
     const outputs = [...t.rawLogs, JSON.stringify(t.bridge.stats()), await metrics.scrape()].join('\n');
     metrics.close();
-    for (const key of [OLD, NEW, 'weak']) expect(outputs.includes(`"${key}"`) || outputs.includes(key.slice(0, 12))).toBe(false);
+    for (const key of [OLD, NEW, 'zz-tiny-key']) expect(outputs.includes(`"${key}"`) || outputs.includes(key.slice(0, 12))).toBe(false);
   });
 
   it('honours validity windows: a secret not yet valid or expired is refused', async () => {

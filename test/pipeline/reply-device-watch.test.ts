@@ -20,6 +20,7 @@ function replyPath() {
   const delivered: string[] = [];
   const outbound = {
     refusal: () => null,
+    drainPaced: () => Promise.resolve(),
     deliver: (out: OutgoingReply): SendResult => {
       delivered.push(`${out.target.deviceId}:${out.reply.kind === 'text' ? out.reply.text : ''}`);
       return { status: 'written', traceId: out.traceId, deviceId: out.target.deviceId ?? '' };
