@@ -17,6 +17,8 @@ import { EventBus, eventTime } from './events/bridge-events.js';
 import { createHooks, type BridgeHooks } from './hooks.js';
 import { Journal } from './journal/journal.js';
 import { JournalReplay } from './journal/journal-replay.js';
+import { JournalAdoption } from './journal/journal-adoption.js';
+import { DeviceDedupLoader } from './journal/device-dedup.js';
 import { LogCategories } from './log-categories.js';
 import { createLogger, flushLogger, type CoreLogger } from './logger.js';
 import { Counters } from './metrics/counters.js';
@@ -50,6 +52,12 @@ export interface CreateBridgeOptions {
   /** A store to use instead of opening `store.url` (the bridge does not close it). */
   readonly store?: Store;
   readonly logger?: CoreLogger;
+  /**
+   * Cluster mode's node id: the journal's rows are this node's, the start replays only them,
+   * each handshake loads the device's dedup keys from every node, and `adoptNode` takes over a
+   * dead node's rows. Undefined: a single process (rows under 'local', every row its own).
+   */
+  readonly nodeId?: string;
 }
 
 export type BridgePhase = 'created' | 'starting' | 'running' | 'closing' | 'closed';
@@ -105,6 +113,8 @@ export class Bridge {
   private readonly relief: MemoryRelief | null;
   /** journal: the previous run's unanswered messages, admitted as their phones come back. */
   private readonly replay: JournalReplay | null;
+  /** Cluster mode: claims and replays a dead node's unanswered messages (null in a single process). */
+  private readonly adoption: JournalAdoption | null;
   private boundAddress: { host: string; port: number } | null = null;
 
   constructor(options: CreateBridgeOptions = {}) {
@@ -139,6 +149,7 @@ export class Bridge {
       pruneBatchSize: j.pruneBatchSize,
       events,
       log: logs.get('store'),
+      ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
     });
     const replyLog = logs.get('reply');
     const queueLog = logs.get('queue');
@@ -236,6 +247,14 @@ export class Bridge {
       log: logs.get('message'),
       waitMs: j.replayWaitMs,
       maxAgeMs: j.replayMaxAgeMs,
+      ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+    });
+    this.adoption = this.replay === null || options.nodeId === undefined ? null : new JournalAdoption({
+      store: () => this.store, nodeId: options.nodeId, replay: this.replay, events, log: logs.get('message'),
+    });
+    const deviceDedup = this.journal === null || options.nodeId === undefined ? null : new DeviceDedupLoader({
+      journal: this.journal, dedup: this.dedup, windowMs: p.dedupWindowMs, limit: DEVICE_DEDUP_LIMIT,
+      timeoutMs: settings.store.queryTimeoutMs, log: logs.get('message'),
     });
     this.auth = new AuthGuard(settings.auth, settings.bans);
     this.security = new SecurityServices(settings, this.auth, logs.get('connection'));
@@ -253,6 +272,7 @@ export class Bridge {
       serverVersion: SERVER_VERSION,
       admission: this.admission,
       ...(this.replay ? { journalReplay: this.replay } : {}),
+      ...(deviceDedup ? { deviceDedup } : {}),
       pings: new PingRecorder({ events, writer: this.monitor.pings }),
     });
     this.plugins = new PluginHost(plugins, {
@@ -518,6 +538,16 @@ export class Bridge {
     }
   }
 
+  /**
+   * Cluster failover: takes over the unanswered messages of a node whose lease is gone (called
+   * by the cluster core's `onNodeDead`, and by tests). Resolves to how many rows this node won;
+   * 0 in a single process, for this node's own id, or while not running.
+   */
+  async adoptNode(deadNodeId: string): Promise<number> {
+    if (this.adoption === null || this.phase !== 'running') return 0;
+    return this.adoption.adoptNode(deadNodeId);
+  }
+
   /** The bound TLS port (listen.tls), or null. */
   get tlsAddress(): { host: string; port: number } | null {
     return this.security.tlsAddress;
@@ -531,6 +561,7 @@ export class Bridge {
     this.relief?.stop();
     this.dedup.stop();
     this.replay?.close();
+    this.adoption?.close();
     await this.journal?.close();
     await this.plugins.teardown();
     this.approvals.stop();
@@ -538,6 +569,9 @@ export class Bridge {
     if (this.ownsStore && this.storeRef) await this.storeRef.close().catch(() => undefined);
   }
 }
+
+/** Device keys loaded per handshake in cluster mode at most: 20 msg/s for the 2-minute window is 2,400. */
+const DEVICE_DEDUP_LIMIT = 10_000;
 
 /** Resolves when `work` does or after `ms`, whichever is first. */
 async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {

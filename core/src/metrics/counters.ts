@@ -47,7 +47,7 @@ export const COUNTERS = Object.freeze({
   journal_rows: { metric: 'botbridge_journal_rows_total', help: 'Journal rows written, by kind (admitted, done).', labels: ['kind'] },
   journal_errors: { metric: 'botbridge_journal_errors_total', help: 'Journal commits that failed (retried).', labels: [] },
   journal_dropped: { metric: 'botbridge_journal_dropped_total', help: 'Journal entries dropped while the store was down past journal.bufferLimit.', labels: ['reason'] },
-  journal_replay: { metric: 'botbridge_journal_replay_total', help: 'Journal rows at start: replayed, expired (too old), or not replayed (no phone).', labels: ['result'] },
+  journal_replay: { metric: 'botbridge_journal_replay_total', help: 'Journal rows at start: replayed, expired (too old), or not replayed (no phone); adopted from a dead cluster node.', labels: ['result'] },
   http_auth_failures: { metric: 'botbridge_http_auth_failures_total', help: 'Admin HTTP requests with a wrong or stale credential, by reason.', labels: ['reason'] },
 } as const satisfies Record<string, CounterSpec>);
 

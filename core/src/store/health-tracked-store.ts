@@ -105,8 +105,16 @@ export class HealthTrackedStore implements Store {
     return this.track(() => this.inner.journalKeysSince(since, limit));
   }
 
-  journalPending(limit: number): Promise<JournalEntry[]> {
-    return this.track(() => this.inner.journalPending(limit));
+  journalPending(limit: number, nodeId?: string): Promise<JournalEntry[]> {
+    return this.track(() => this.inner.journalPending(limit, nodeId));
+  }
+
+  journalKeysOfDevice(botName: string, deviceId: string, since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]> {
+    return this.track(() => this.inner.journalKeysOfDevice(botName, deviceId, since, limit));
+  }
+
+  claimJournal(deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]> {
+    return this.track(() => this.inner.claimJournal(deadNodeId, nodeId, limit));
   }
 
   expireJournal(before: Date): Promise<number> {

@@ -5,6 +5,7 @@ import type { SchemaDialect } from './dialects/dialect.js';
 import { kbCompat } from './migration-compat.js';
 import { ensureIndex } from './migration-helpers.js';
 import { journalTable } from './migration-journal.js';
+import { journalOwnerColumns } from './migration-journal-owner.js';
 import { outboxTable } from './migration-outbox.js';
 
 /**
@@ -137,7 +138,7 @@ function kbTables(dialect: SchemaDialect): Migration {
 function migrationsFor(dialect: SchemaDialect): Record<string, Migration> {
   return {
     '0001_kb_tables': kbTables(dialect), '0002_kb_compat': kbCompat(dialect), '0003_journal': journalTable(dialect),
-    '0004_outbox': outboxTable(dialect),
+    '0004_outbox': outboxTable(dialect), '0005_journal_owner': journalOwnerColumns(dialect),
   };
 }
 

@@ -133,6 +133,10 @@ export interface BotbridgeJournalTable {
   state: string;
   admitted_at: DbTime;
   done_at: DbTime | null;
+  /** The node that admitted or adopted the row ('local' for a single-process bridge; migration-journal-owner.ts). */
+  node_id: Generated<string>;
+  /** How many times the row was adopted from a dead node (the fence of the adoption's CAS). */
+  owner_epoch: Generated<number>;
 }
 
 /** Replies kept for offline devices (migration-outbox.ts, core/src/outbound/outbox.ts). */

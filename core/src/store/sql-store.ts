@@ -324,8 +324,16 @@ export class SqlStore implements Store {
     return journal.journalKeysSince(this.#live, this.clock, since, limit);
   }
 
-  async journalPending(limit: number): Promise<JournalEntry[]> {
-    return journal.journalPending(this.#live, this.clock, limit);
+  async journalPending(limit: number, nodeId?: string): Promise<JournalEntry[]> {
+    return journal.journalPending(this.#live, this.clock, limit, nodeId);
+  }
+
+  async journalKeysOfDevice(botName: string, deviceId: string, since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]> {
+    return journal.journalKeysOfDevice(this.#live, this.clock, botName, deviceId, since, limit);
+  }
+
+  async claimJournal(deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]> {
+    return journal.claimJournal(this.#live, this.clock, deadNodeId, nodeId, limit);
   }
 
   async expireJournal(before: Date): Promise<number> {

@@ -130,6 +130,8 @@ export interface JournalCommit {
   readonly admitted: readonly JournalEntry[];
   readonly done: readonly JournalKey[];
   readonly at: Date;
+  /** The node the new rows belong to (cluster mode's node id; 'local' when absent). */
+  readonly nodeId?: string;
 }
 
 /** A reply kept for an offline device (core/src/outbound/outbox.ts), as it is queued. */
@@ -203,8 +205,15 @@ export interface Store {
   writeJournal(commit: JournalCommit): Promise<void>;
   /** Keys of rows admitted at or after `since`, oldest first, at most `limit` (the newest kept). */
   journalKeysSince(since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]>;
-  /** Rows still 'admitted' (not done), oldest first, at most `limit`. */
-  journalPending(limit: number): Promise<JournalEntry[]>;
+  /** Rows still 'admitted' (not done), oldest first, at most `limit`; only `nodeId`'s rows when given. */
+  journalPending(limit: number, nodeId?: string): Promise<JournalEntry[]>;
+  /** Keys of one device's rows admitted at or after `since` (any node, any state), oldest first, at most `limit`. */
+  journalKeysOfDevice(botName: string, deviceId: string, since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]>;
+  /**
+   * Moves up to `limit` of a dead node's 'admitted' rows to `nodeId` by compare-and-set on
+   * (node_id, owner_epoch) and returns the rows this call won, oldest first (cluster failover).
+   */
+  claimJournal(deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]>;
   /** Marks 'admitted' rows admitted before `before` as 'expired'; returns how many. */
   expireJournal(before: Date): Promise<number>;
   /** Deletes at most `limit` rows admitted before `before`; returns how many. */
