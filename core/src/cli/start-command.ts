@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
@@ -25,8 +26,16 @@ export function addStartCommand(program: Command, setExitCode: (code: number) =>
     .option('--http-port <n>', 'admin HTTP server port (overrides http.port)', parsePort)
     .option('--no-http', 'run without the admin HTTP server (overrides http.enabled)')
     .option('--defaults', 'run on the built-in defaults when there is no ./bridge.config.ts (no plugins)')
-    .action(async (options: { config?: string; port?: number; store?: string; autoApprove?: boolean; httpPort?: number; http: boolean; defaults?: boolean }) => {
+    .option('--workers <n>', 'run n cluster nodes in this service, one process each sharing the port (auto: one per core; needs cluster.url; docs/cluster.md)', '1')
+    .action(async (options: StartOptions) => {
       if (options.config === undefined && options.defaults !== true) requireDefaultConfig();
+      const { parseWorkerCount } = await import('../workers/worker-plan.js');
+      const workers = parseWorkerCount(options.workers);
+      if (workers > 1) {
+        const { runWorkers } = await import('../workers/run-workers.js');
+        setExitCode(await runWorkers({ ...options, count: workers }, process.argv.slice(2)));
+        return;
+      }
       const { runServer } = await import('../server.js');
       const outcome: unknown = await runServer({
         configFile: options.config,
@@ -37,7 +46,20 @@ export function addStartCommand(program: Command, setExitCode: (code: number) =>
         http: options.http,
       });
       setExitCode(typeof outcome === 'number' ? outcome : 0);
+      // A worker of `--workers`: its IPC channel to the supervisor would keep it alive.
+      if (cluster.isWorker) cluster.worker?.disconnect();
     });
+}
+
+export interface StartOptions {
+  config?: string;
+  port?: number;
+  store?: string;
+  autoApprove?: boolean;
+  httpPort?: number;
+  http: boolean;
+  defaults?: boolean;
+  workers: string;
 }
 
 /**
