@@ -3,12 +3,15 @@ import type {
   BridgeConfig,
   BridgeSettings,
   ClientInfo,
+  OutgoingReply,
   Reply,
   ReplyTarget,
   SendResult,
 } from '@botbridge/sdk';
 import { Registry } from 'prom-client';
 import { BridgeAdmin } from './admin/bridge-admin.js';
+import type { ClusterLink } from './cluster/cluster-link.js';
+import { resolveNodeId } from './cluster/node-id.js';
 import { ApprovalCache } from './approval/approval-cache.js';
 import { BotSettings } from './bots/bot-settings.js';
 import { resolveConfig } from './config/load-config.js';
@@ -97,6 +100,7 @@ export class Bridge {
   private readonly plugins: PluginHost;
   private readonly dispatcher: Dispatcher<MessageJob>;
   private readonly replies: ReplyPath;
+  private readonly outbound: Outbound;
   /** Replies kept for bots with no live device (null when replies.outbox.enabled is false). */
   private readonly outbox: Outbox | null;
   private readonly monitor: MonitorServices;
@@ -116,6 +120,12 @@ export class Bridge {
   /** Cluster mode: claims and replays a dead node's unanswered messages (null in a single process). */
   private readonly adoption: JournalAdoption | null;
   private boundAddress: { host: string; port: number } | null = null;
+  /** Cluster mode: this node's id (null on a single node). */
+  readonly nodeId: string | null;
+  /** Cluster mode: the NATS link, joined first in start() (the module is loaded only then). */
+  private cluster: ClusterLink | null = null;
+  /** The admin HTTP server's URL, for this node's lease (set by `botbridge start`). */
+  adminUrl: string | null = null;
 
   constructor(options: CreateBridgeOptions = {}) {
     const { settings, plugins } = resolveConfig(options.config ?? {});
@@ -125,6 +135,9 @@ export class Bridge {
     this.botSettings = new BotSettings({ replyGapMs: settings.pipeline.replyGapMs, outboxTtlMs: settings.replies.outbox.ttlMs, rooms: settings.pipeline.rooms });
     this.storeRef = options.store;
     this.ownsStore = options.store === undefined;
+    this.nodeId = settings.cluster ? resolveNodeId(settings.cluster.nodeId) : null;
+    // Cluster mode: every metric of this node carries its id (fleet dashboards sum over nodes).
+    if (this.nodeId !== null) this.metricsRegistry.setDefaultLabels({ node: this.nodeId });
     const { counters, log, logs, hooks, registry, events, botSettings } = this;
     const p = settings.pipeline;
     this.storeHealth = new StoreHealth({ onChange: (state, reason) => this.storeHealthChanged(state, reason) });
@@ -166,7 +179,16 @@ export class Bridge {
       canDeliver: (botName): boolean => outbound.canDeliver(botName),
       write: (out): Promise<boolean> => outbound.writeQueued(out),
     });
-    const outbound: Outbound = new Outbound({ registry, counters, log: replyLog, settings, events, ...(this.outbox ? { outbox: this.outbox } : {}) });
+    const outbound: Outbound = new Outbound({
+      registry,
+      counters,
+      log: replyLog,
+      settings,
+      events,
+      ...(this.outbox ? { outbox: this.outbox } : {}),
+      ...(settings.cluster ? { remote: (out: OutgoingReply) => this.cluster?.deliverRemote(out) ?? Promise.resolve(null) } : {}),
+    });
+    this.outbound = outbound;
     this.replies = new ReplyPath({
       outbound,
       hooks,
@@ -274,6 +296,12 @@ export class Bridge {
       ...(this.replay ? { journalReplay: this.replay } : {}),
       ...(deviceDedup ? { deviceDedup } : {}),
       pings: new PingRecorder({ events, writer: this.monitor.pings }),
+      ...(settings.cluster ? {
+        presence: {
+          ready: (botName: string, deviceId: string) => this.cluster?.sessionReady(botName, deviceId),
+          gone: (botName: string, deviceId: string) => this.cluster?.sessionGone(botName, deviceId),
+        },
+      } : {}),
     });
     this.plugins = new PluginHost(plugins, {
       hooks,
@@ -289,7 +317,20 @@ export class Bridge {
         events.publish('plugin:error', { plugin: event.plugin, hook: event.hook, code: event.code, message: event.message, traceId: event.traceId ?? null });
       },
     });
-    this.admin = new BridgeAdmin({ bridge: this, registry, approvals: this.approvals, store: () => this.store, counters, botSettings, bans: this.auth.bans });
+    this.admin = new BridgeAdmin({
+      bridge: this,
+      registry,
+      approvals: this.approvals,
+      store: () => this.store,
+      counters,
+      botSettings,
+      bans: this.auth.bans,
+      ...(settings.cluster ? {
+        announceApproval: (kind: 'device' | 'room', botName: string, id: string) => this.cluster?.publishApproval({ kind, botName, id }),
+        fleetClients: () => this.cluster?.fleetClients() ?? Promise.resolve(this.clients()),
+        clusterStatus: () => this.cluster?.status() ?? null,
+      } : {}),
+    });
   }
 
   private get store(): Store {
@@ -311,6 +352,9 @@ export class Bridge {
     if (this.phase !== 'created') throw new BridgeError('BRIDGE_ERR_ALREADY_STARTED', { state: this.phase });
     this.phase = 'starting';
     try {
+      // Cluster mode: NATS first. Unreachable means no start (BRIDGE_ERR_CLUSTER_CONNECT), and
+      // no phone is accepted before the fleet's leases and presence are loaded.
+      if (this.settings.cluster) await this.joinCluster(this.settings.cluster);
       const { url, connectionLimit, queueLimit, connectTimeoutMs, queryTimeoutMs, timeZone } = this.settings.store;
       const opened = this.storeRef ?? await openStore(url, { connectionLimit, queueLimit, connectTimeoutMs, queryTimeoutMs, timeZone });
       this.storeRef = new HealthTrackedStore(opened, this.storeHealth);
@@ -411,8 +455,29 @@ export class Bridge {
     );
   }
 
+  /** This node's clients (in cluster mode each names this node; the fleet's: `admin.fleetClients()`). */
   clients(): ClientInfo[] {
-    return this.connections.clients();
+    const own = this.connections.clients();
+    return this.nodeId === null ? own : own.map((client) => ({ ...client, node: this.nodeId! }));
+  }
+
+  /** Loaded here only: a single node never imports NATS. */
+  private async joinCluster(cluster: NonNullable<BridgeSettings['cluster']>): Promise<void> {
+    const { ClusterLink } = await import('./cluster/cluster-link.js');
+    this.cluster = await ClusterLink.join({
+      settings: { ...cluster, nodeId: this.nodeId! },
+      log: this.log,
+      counters: this.counters,
+      localClients: () => this.connections.clients(),
+      deliverHere: (out) => this.outbound.deliverHere(out),
+      closeDevice: (botName, deviceId) => this.registry.get(botName, deviceId)?.close('BRIDGE_ERR_REPLACED', 'taken over by another node'),
+      refreshApproval: (change) => this.approvals.refreshEntry(change.kind, change.botName, change.id),
+      leaseInfo: () => ({
+        admin: this.adminUrl,
+        listen: this.boundAddress ? `${this.boundAddress.host}:${this.boundAddress.port}` : null,
+        clients: this.registry.size,
+      }),
+    });
   }
 
   pluginStates(): PluginState[] {
@@ -554,6 +619,9 @@ export class Bridge {
   }
 
   private async shutdownParts(): Promise<void> {
+    // Cluster: the lease is deleted (the others see this node leave) and NATS drained.
+    await this.cluster?.close().catch((error: unknown) => this.log.warn({ err: reasonOf(error) }, 'cluster: leaving failed'));
+    this.cluster = null;
     // outbox: its running store step (an insert, a delivery, an expiry) ends before the store closes.
     await this.outbox?.close();
     this.security.stop();

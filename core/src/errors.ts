@@ -68,6 +68,10 @@ export const errorCatalogue = {
   BRIDGE_ERR_ALREADY_STARTED: 'the bridge is already {state}',
   BRIDGE_ERR_NOT_RUNNING: 'the bridge is {state}, not running',
   BRIDGE_ERR_SHUTTING_DOWN: 'the bridge is shutting down; retry in {retryAfterSec} s',
+  // cluster
+  BRIDGE_ERR_CLUSTER_CONNECT: 'cluster mode: cannot reach NATS at {url}: {reason}; start nats-server with JetStream (nats-server -js) or remove the cluster key to run as a single node',
+  BRIDGE_ERR_CLUSTER_NODE_ID_TAKEN: 'cluster mode: node id {nodeId} is held by a live node (lease refreshed {ageMs} ms ago); give this node another cluster.nodeId or --node-id',
+  BRIDGE_ERR_CLUSTER_UNAVAILABLE: 'cluster mode: NATS is {state}: {reason}',
   // admin HTTP server
   BRIDGE_ERR_HTTP_NO_TOKEN: 'the admin HTTP server would listen on {host}, which is not a loopback address, without an admin token (set http.adminToken or BOTBRIDGE_ADMIN_TOKEN)',
   BRIDGE_ERR_HTTP_LISTEN: 'the admin HTTP server cannot listen on {host}:{port}: {reason}',

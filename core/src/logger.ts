@@ -111,10 +111,15 @@ process.on('exit', () => {
  * Structured JSON logs (pino). Secrets never reach a log line: auth blocks, signatures, secret
  * keys and salts are redacted wherever they appear in logged objects.
  */
-export function createLogger(settings: Pick<BridgeSettings['log'], 'level' | 'pretty'>, destination?: NodeJS.WritableStream): CoreLogger {
+export function createLogger(
+  settings: Pick<BridgeSettings['log'], 'level' | 'pretty'>,
+  destination?: NodeJS.WritableStream,
+  /** Extra base fields of every line (cluster mode: `node`, the node id). */
+  base: Record<string, string> = {},
+): CoreLogger {
   const options = {
     level: settings.level,
-    base: { service: 'botbridge' },
+    base: { service: 'botbridge', ...base },
     redact: {
       paths: ['auth', '*.auth', 'signature', '*.signature', 'secretKey', '*.secretKey', 'salt', '*.salt', 'password', '*.password'],
       censor: '[redacted]',

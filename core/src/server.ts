@@ -1,6 +1,7 @@
-import type { BridgeConfig } from '@botbridge/sdk';
+import type { BridgeConfig, BridgeSettings } from '@botbridge/sdk';
 import { createBridge, type Bridge } from './bridge.js';
-import { loadBridgeConfig } from './config/load-config.js';
+import { resolveNodeId } from './cluster/node-id.js';
+import { loadBridgeConfig, resolveConfig } from './config/load-config.js';
 import { createAdminServer, type AdminAddress, type AdminServer } from './http/admin-server.js';
 import { createLogger, type CoreLogger } from './logger.js';
 import { packageManagerParent, runUntilStopped } from './stop-signals.js';
@@ -14,6 +15,10 @@ export interface RunServerOptions {
   readonly httpPort?: number;
   /** false: no admin HTTP server (overrides http.enabled). */
   readonly http?: boolean;
+  /** Overrides cluster.url (`--cluster`): joins a cluster through this NATS server. */
+  readonly clusterUrl?: string;
+  /** Overrides cluster.nodeId (`--node-id`). */
+  readonly nodeId?: string;
 }
 
 /** A started `botbridge start` server: the bridge, its admin HTTP server, and one graceful stop. */
@@ -50,7 +55,10 @@ export async function startServer(options: RunServerOptions = {}): Promise<Start
     },
     plugins: loaded.plugins,
   };
-  const log = createLogger(s.log);
+  const cluster = clusterSettings(s.cluster, options);
+  if (cluster) (config as { cluster?: unknown }).cluster = cluster;
+  // Cluster mode: every log line names its node.
+  const log = createLogger(s.log, undefined, cluster ? { node: cluster.nodeId } : {});
   log.info({ config: loaded.file ?? '(defaults)' }, 'starting botbridge');
   const bridge = createBridge({ config, logger: log });
   // Built before the bridge starts: a non-loopback bind without a token fails before the store opens.
@@ -58,7 +66,10 @@ export async function startServer(options: RunServerOptions = {}): Promise<Start
   let http: AdminAddress | null = null;
   try {
     await bridge.start();
-    if (admin) http = await announce(admin, log);
+    if (admin) {
+      http = await announce(admin, log);
+      bridge.adminUrl = http.url;
+    }
   } catch (error) {
     await admin?.close();
     await bridge.close();
@@ -76,6 +87,17 @@ export async function startServer(options: RunServerOptions = {}): Promise<Start
       }
     },
   };
+}
+
+/**
+ * The cluster section after the command-line overrides, with the node id resolved once (the
+ * logger, the metrics and the cluster module must name the same node). Undefined: single node.
+ */
+function clusterSettings(section: BridgeSettings['cluster'], options: RunServerOptions): (NonNullable<BridgeSettings['cluster']> & { nodeId: string }) | undefined {
+  const url = options.clusterUrl ?? section?.url;
+  if (url === undefined) return undefined;
+  const base = section ?? resolveConfig({ cluster: { url } }).settings.cluster!;
+  return { ...base, url, nodeId: resolveNodeId(options.nodeId ?? base.nodeId) };
 }
 
 /**

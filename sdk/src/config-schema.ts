@@ -313,6 +313,31 @@ export const bridgeConfigSchema = z.strictObject({
     /** Level per category (LOG_CATEGORIES or `plugin:<name>`), overriding `level` for it. */
     categories: z.record(logCategory, logLevel).default({}),
   }).prefault({}),
+  /**
+   * Cluster mode (docs/cluster.md): several nodes serve one fleet, coordinated through NATS with
+   * JetStream (presence, routing, leases, approval events); durable state stays in the SQL store.
+   * Absent: one process, exactly as before (the cluster module is not even loaded).
+   */
+  cluster: z.strictObject({
+    /** NATS server URL(s), comma-separated: `nats://127.0.0.1:4222`. */
+    url: z.string().min(1),
+    /** This node's id (letters, digits, `-`, `_`); default `<hostname>-<pid>`. Shown in logs, metrics, /api/clients. */
+    nodeId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { message: 'letters, digits, - and _ only (at most 64)' }).optional(),
+    /** Prefix of this fleet's subjects and KV buckets: fleets sharing one NATS server use different prefixes. */
+    prefix: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, { message: 'letters, digits, - and _ only (at most 32)' }).default('botbridge'),
+    /** A node whose lease is older than this is dead (the lease bucket's TTL). */
+    leaseTtlMs: positiveInt.default(10_000),
+    /** How often a node refreshes its lease. */
+    leaseRefreshMs: positiveInt.default(3_000),
+    /** Longest wait for NATS at start (then the node refuses to start) and for one KV operation. */
+    connectTimeoutMs: positiveInt.default(5_000),
+    /** Longest wait for a reply delivered through its holder node. */
+    requestTimeoutMs: positiveInt.default(2_000),
+    /** Fleet views (`/api/clients` of every node) wait this long for the other nodes' answers. */
+    fleetTimeoutMs: positiveInt.default(500),
+    /** NATS ping interval: a dead NATS connection is noticed within about two of these. */
+    pingIntervalMs: positiveInt.default(2_000),
+  }).optional(),
   /** The admin HTTP server of `botbridge start`: admin API, /metrics, debug channel, dashboard. */
   http: z.strictObject({
     enabled: z.boolean().default(true),

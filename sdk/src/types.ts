@@ -81,6 +81,8 @@ export interface ClientInfo {
   /** The monitoring block of the last ping answer. */
   readonly monitoring: PingMonitoring | null;
   readonly pendingOutputBytes: number;
+  /** Cluster mode: the id of the node holding this connection (absent on a single node). */
+  readonly node?: string;
 }
 
 /** Bridge script protocol lines: v3.2.x (bare handshake, `analyze`) and v3.3.x ("JSON + raw"). */
@@ -217,9 +219,11 @@ export type SendStatus = SendResult['status'];
  * - `no_client`: no live device of the bot, and none to wait for (the bot has no approved device,
  *   the outbox is off, or it could not store the reply); otherwise the reply is `queued`;
  * - `device_not_approved`: the only live devices of the bot are not approved (never queued);
- * - `unknown_room`: reserved (not produced yet).
+ * - `unknown_room`: reserved (not produced yet);
+ * - `cluster_timeout`: cluster mode, the node holding the bot's device did not answer within
+ *   `cluster.requestTimeoutMs`; the phone may or may not have it (not queued: no duplicate).
  */
-export type SendRejectReason = 'too_long' | 'invalid' | 'no_client' | 'device_not_approved' | 'unknown_room';
+export type SendRejectReason = 'too_long' | 'invalid' | 'no_client' | 'device_not_approved' | 'unknown_room' | 'cluster_timeout';
 
 /**
  * A message job's cancellation (processing timeout, shutdown). `signal` makes an AbortSignal

@@ -43,6 +43,12 @@ export interface AdminParts {
   readonly botSettings: BotSettings;
   /** Issue 13: the bot port's temporary bans. */
   readonly bans: BanList;
+  /** Cluster mode: tells the other nodes an approval changed here (they re-read it from SQL). */
+  readonly announceApproval?: (kind: 'device' | 'room', botName: string, id: string) => void;
+  /** Cluster mode: every node's clients, each with its node id. */
+  readonly fleetClients?: () => Promise<ClientInfo[]>;
+  /** Cluster mode: this node's NATS link for /ready and the dashboard. */
+  readonly clusterStatus?: () => { node: string; nats: string; state: 'ok' | 'degraded'; nodes: number } | null;
 }
 
 /**
@@ -58,6 +64,16 @@ export class BridgeAdmin {
 
   constructor(private readonly parts: AdminParts) {
     this.counters = parts.counters;
+  }
+
+  /** Every node's clients in cluster mode (each with its `node`), else this node's. */
+  fleetClients(): Promise<ClientInfo[]> {
+    return this.parts.fleetClients?.() ?? Promise.resolve(this.clients());
+  }
+
+  /** Cluster mode: node id, NATS state, live nodes; null on a single node. */
+  clusterStatus(): { node: string; nats: string; state: 'ok' | 'degraded'; nodes: number } | null {
+    return this.parts.clusterStatus?.() ?? null;
   }
 
   clients(): ClientInfo[] {
@@ -133,19 +149,27 @@ export class BridgeAdmin {
   /** Sets a device's approval; false when the device is unknown (and `register` is not set). */
   async setDeviceStatus(botName: string, deviceId: string, status: ApprovalStatus, options: SetStatusOptions = {}): Promise<boolean> {
     const { approvals, store } = this.parts;
-    if (await approvals.setDeviceStatus(botName, deviceId, status, options.reason)) return true;
+    if (await approvals.setDeviceStatus(botName, deviceId, status, options.reason)) {
+      this.parts.announceApproval?.('device', botName, deviceId);
+      return true;
+    }
     if (!options.register) return false;
     await store().registerDevice({ botName, deviceId, ipAddress: null, clientType: null, clientVersion: null, initialStatus: status });
     await approvals.reload();
+    this.parts.announceApproval?.('device', botName, deviceId);
     return true;
   }
 
   /** Sets a room's approval; false when the room is unknown (and `register` is not set). */
   async setRoomStatus(botName: string, roomId: string, status: ApprovalStatus, options: SetStatusOptions = {}): Promise<boolean> {
     const { approvals, store } = this.parts;
-    if (await approvals.setRoomStatus(botName, roomId, status, options.reason)) return true;
+    if (await approvals.setRoomStatus(botName, roomId, status, options.reason)) {
+      this.parts.announceApproval?.('room', botName, roomId);
+      return true;
+    }
     if (!options.register) return false;
     await store().registerRoom({ botName, roomId, roomName: roomId, initialStatus: status });
+    this.parts.announceApproval?.('room', botName, roomId);
     return true;
   }
 

@@ -253,6 +253,21 @@ export class ApprovalCache {
     }
   }
 
+  /**
+   * Cluster mode: a node or the CLI announced a change of this device's or room's approval on
+   * NATS; its row is re-read now instead of at the next poll. The row decides, never the event,
+   * so a revocation always wins (the poll stays as the fallback while NATS is down).
+   */
+  async refreshEntry(kind: 'device' | 'room', botName: string, id: string): Promise<void> {
+    if (kind === 'device') {
+      const row = await this.options.store().getDevice(botName, id);
+      if (row) this.applyDevice(botName, id, row.status);
+      return;
+    }
+    const room = await this.options.store().getRoom(botName, id);
+    if (room) this.rememberRoom(room);
+  }
+
   private setDevice(k: string, status: ApprovalStatus): void {
     this.version += 1;
     this.devices.set(k, { value: status, version: this.version });

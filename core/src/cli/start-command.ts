@@ -11,6 +11,11 @@ function parsePort(value: string): number {
   return port;
 }
 
+function parseNodeId(value: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new InvalidArgumentError('expected letters, digits, - and _ (at most 64).');
+  return value;
+}
+
 /**
  * `botbridge start`: runs the server until SIGTERM/SIGINT. The server module is imported only
  * here, so the approval commands load none of it. `setExitCode` receives the server's exit code
@@ -26,6 +31,8 @@ export function addStartCommand(program: Command, setExitCode: (code: number) =>
     .option('--http-port <n>', 'admin HTTP server port (overrides http.port)', parsePort)
     .option('--no-http', 'run without the admin HTTP server (overrides http.enabled)')
     .option('--defaults', 'run on the built-in defaults when there is no ./bridge.config.ts (no plugins)')
+    .option('--cluster <url>', 'join a cluster through this NATS server (overrides cluster.url; docs/cluster.md)')
+    .option('--node-id <id>', 'this node\'s id in the cluster (overrides cluster.nodeId; default <hostname>-<pid>)', parseNodeId)
     .option('--workers <n>', 'run n cluster nodes in this service, one process each sharing the port (auto: one per core; needs cluster.url; docs/cluster.md)', '1')
     .action(async (options: StartOptions) => {
       if (options.config === undefined && options.defaults !== true) requireDefaultConfig();
@@ -44,6 +51,8 @@ export function addStartCommand(program: Command, setExitCode: (code: number) =>
         autoApprove: options.autoApprove === true ? true : undefined,
         httpPort: options.httpPort,
         http: options.http,
+        clusterUrl: options.cluster,
+        nodeId: options.nodeId,
       });
       setExitCode(typeof outcome === 'number' ? outcome : 0);
       // A worker of `--workers`: its IPC channel to the supervisor would keep it alive.
@@ -59,6 +68,8 @@ export interface StartOptions {
   httpPort?: number;
   http: boolean;
   defaults?: boolean;
+  cluster?: string;
+  nodeId?: string;
   workers: string;
 }
 

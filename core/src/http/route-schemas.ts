@@ -74,6 +74,8 @@ export const ClientDto = z.object({
   rttMs: z.number().nullable(),
   monitoring: monitoring.nullable(),
   pendingOutputBytes: z.number(),
+  /** Cluster mode: the node holding the connection. */
+  node: z.string().optional(),
 });
 
 export const DeviceDto = z.object({
@@ -114,7 +116,7 @@ export const SendReply = z.object({
   traceId: z.string(),
   deviceId: z.string().optional(),
   plugin: z.string().nullable().optional(),
-  reason: z.enum(['too_long', 'invalid', 'no_client', 'device_not_approved', 'unknown_room']).optional(),
+  reason: z.enum(['too_long', 'invalid', 'no_client', 'device_not_approved', 'unknown_room', 'cluster_timeout']).optional(),
 });
 export const InjectReply = z.object({ traceId: z.string().optional(), dropped: z.string().optional() });
 export const ReloadReply = z.object({ devices: z.number(), changed: z.number() });
@@ -154,4 +156,10 @@ export const StatsDto = z.object({
 });
 
 export const HealthDto = z.object({ status: z.enum(['ok', 'closing']) });
-export const ReadyDto = z.object({ ready: z.boolean(), store: z.string(), listener: z.string() });
+/** `cluster` only in cluster mode: `degraded` while NATS is lost (the node serves its own phones). */
+export const ReadyDto = z.object({
+  ready: z.boolean(),
+  store: z.string(),
+  listener: z.string(),
+  cluster: z.object({ node: z.string(), nats: z.string(), state: z.enum(['ok', 'degraded']), nodes: z.number() }).optional(),
+});

@@ -30,6 +30,11 @@ export class Outbound {
       readonly events: EventBus;
       /** Keeps replies for a bot with no live device (replies.outbox.enabled); absent: they are rejected. */
       readonly outbox?: Outbox;
+      /**
+       * Cluster mode only: delivers a reply through another node holding a live device of the bot
+       * (null: no other node holds one). Absent on a single node, so that path costs nothing.
+       */
+      readonly remote?: (out: OutgoingReply) => Promise<SendResult | null>;
     },
   ) {}
 
@@ -51,7 +56,7 @@ export class Outbound {
    * a socket or not). Counting is the caller's: ReplyPath publishes every result once as
    * `reply:result`.
    */
-  deliver(out: OutgoingReply): SendResult | Promise<SendResult> {
+  deliver(out: OutgoingReply, mode: 'any' | 'here' = 'any'): SendResult | Promise<SendResult> {
     const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
     // A room with a backlog: behind it, even when a device is live (the outbox delivers in order).
     const outbox = this.deps.outbox;
@@ -62,8 +67,16 @@ export class Outbound {
       if (written !== 'closed') return this.published(out, route.deviceId, written, started);
     }
     // A session that is closing (replaced by its own reconnect, its socket just ended) took nothing: no client.
-    const result = this.undeliverable(out, typeof route === 'string' ? route : 'no_client');
+    const result = this.undeliverable(out, typeof route === 'string' ? route : 'no_client', mode);
     return result instanceof Promise ? result.then((r) => this.published(out, null, r, started)) : this.published(out, null, result, started);
+  }
+
+  /**
+   * Cluster mode: a reply another node routed here. This node's devices (or its outbox backlog of
+   * the room) only; never sent on to a third node.
+   */
+  deliverHere(out: OutgoingReply): SendResult | Promise<SendResult> {
+    return this.deliver(out, 'here');
   }
 
   /**
@@ -146,7 +159,13 @@ export class Outbound {
    * `device_not_approved` stays a rejection: the only live devices are unapproved, and an
    * unapproved device must never get the reply, now or later.
    */
-  private undeliverable(out: OutgoingReply, reason: 'no_client' | 'device_not_approved'): SendResult | Promise<SendResult> {
+  private undeliverable(out: OutgoingReply, reason: 'no_client' | 'device_not_approved', mode: 'any' | 'here' | 'decide' = 'decide'): SendResult | Promise<SendResult> {
+    // Cluster mode: a device of the bot held by another node takes it there (its holder decides
+    // written / queued / rejected); only when no node holds one does this node decide below.
+    const remote = this.deps.remote;
+    if (mode === 'any' && remote) return remote(out).then((result) => result ?? this.undeliverable(out, reason));
+    // A hop's holder has no device after all (it just left): the origin node decides, once.
+    if (mode === 'here' && reason === 'no_client') return { status: 'rejected', traceId: out.traceId, reason };
     if (reason === 'no_client' && this.deps.outbox?.accepts(out.target.botName)) return this.deps.outbox.enqueue(out);
     const code = reason === 'no_client' ? 'BRIDGE_ERR_REPLY_NO_CLIENT' : 'BRIDGE_ERR_REPLY_DEVICE_NOT_APPROVED';
     this.deps.log.warn(

@@ -16,7 +16,13 @@ const REFUSAL_LABELS = {
 } as const;
 
 /** Everything a session needs except the two callbacks the manager itself provides. */
-export type ConnectionManagerOptions = Omit<SessionDeps, 'onReady' | 'onClosed'>;
+export type ConnectionManagerOptions = Omit<SessionDeps, 'onReady' | 'onClosed'> & {
+  /**
+   * Cluster mode only: told when a device's connection becomes ready here, and when the device
+   * has no connection here any more (not when a newer connection of it here replaced it).
+   */
+  readonly presence?: { ready(botName: string, deviceId: string): void; gone(botName: string, deviceId: string): void };
+};
 
 /**
  * The connection side of the bridge: the TCP listener, every live session (in handshake or
@@ -37,6 +43,7 @@ export class ConnectionManager {
       onReady: (session) => {
         session.conn.markHandshaken();
         for (const reason of this.heldReasons) session.conn.pauseReading(reason);
+        deps.presence?.ready(session.botName, session.deviceId);
       },
       onClosed: (session, wasReady, reason) => this.sessionClosed(session, wasReady, reason),
     };
@@ -208,6 +215,7 @@ export class ConnectionManager {
     });
     if (!wasReady) return;
     registry.remove(session);
+    if (this.deps.presence && registry.get(session.botName, session.deviceId) === undefined) this.deps.presence.gone(session.botName, session.deviceId);
     log.info({ botName: session.botName, deviceId: session.deviceId, reason }, 'client disconnected');
   }
 }

@@ -13,14 +13,14 @@ const PER_WORKER = new Set(['--workers', '--node-id', '--http-port']);
  * node ids and admin ports, and supervises them until a signal (supervisor.ts). Every worker
  * runs the same command line without `--workers`, plus its own `--node-id` and `--http-port`.
  */
-export async function runWorkers(options: StartOptions & { count: number; cluster?: string; nodeId?: string }, argv: readonly string[]): Promise<number> {
+export async function runWorkers(options: StartOptions & { count: number }, argv: readonly string[]): Promise<number> {
   const loaded = await loadBridgeConfig(options.config);
-  const settings = loaded.settings as typeof loaded.settings & { cluster?: { url?: string; nodeId?: string } };
+  const settings = loaded.settings;
   const clusterUrl = options.cluster ?? settings.cluster?.url;
   if (clusterUrl === undefined) {
     throw new CliError(`--workers ${options.workers} runs several cluster nodes joined through NATS: set cluster.url in bridge.config.ts or pass --cluster nats://HOST:4222 (docs/cluster.md).`);
   }
-  const log = createLogger(settings.log).child({ node: 'supervisor' });
+  const log = createLogger(settings.log, undefined, { node: 'supervisor' });
   const http = options.http !== false && settings.http.enabled;
   const slots = planWorkers(options.count, options.nodeId ?? settings.cluster?.nodeId, http ? options.httpPort ?? settings.http.port : 0);
   const base = withoutPerWorker(argv);

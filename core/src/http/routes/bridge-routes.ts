@@ -27,7 +27,7 @@ const list = <T extends z.ZodType>(item: T) => ({ type: 'array', items: jsonSche
 export function registerBridgeRoutes(app: FastifyInstance, { bridge, log }: RouteDeps): void {
   app.get('/api/clients', {
     schema: { querystring: jsonSchema(Empty), response: { 200: list(ClientDto) } },
-  }, async () => bridge.admin.clients());
+  }, async () => bridge.admin.fleetClients());
 
   app.post<{ Params: z.infer<typeof ClientParams> }>('/api/clients/:bot/:device/disconnect', {
     schema: { params: jsonSchema(ClientParams), body: jsonSchema(Empty), response: { 200: jsonSchema(Disconnected, 'output'), 404: jsonSchema(ErrorReply, 'output') } },

@@ -26,7 +26,9 @@ export function registerHealthRoutes(app: FastifyInstance, { bridge }: RouteDeps
     const listener = phase === 'closing' ? 'closing' : bridge.address !== null && phase === 'running' ? 'up' : 'down';
     const store = await probeStore(() => bridge.admin.checkStore());
     const ready = listener === 'up' && store === 'ok';
-    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, store, listener });
+    // Cluster mode: a lost NATS leaves the node ready (it serves its own phones) but degraded.
+    const cluster = bridge.admin.clusterStatus();
+    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ ready, store, listener, ...(cluster ? { cluster } : {}) });
   });
 }
 
