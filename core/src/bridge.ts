@@ -56,9 +56,10 @@ export interface CreateBridgeOptions {
   readonly store?: Store;
   readonly logger?: CoreLogger;
   /**
-   * Cluster mode's node id: the journal's rows are this node's, the start replays only them,
+   * The journal's node id without NATS (tests of failover on one store); cluster mode uses
+   * `cluster.nodeId`. With one, the journal's rows are this node's, the start replays only them,
    * each handshake loads the device's dedup keys from every node, and `adoptNode` takes over a
-   * dead node's rows. Undefined: a single process (rows under 'local', every row its own).
+   * dead node's rows. Neither: a single process (rows under 'local', every row its own).
    */
   readonly nodeId?: string;
 }
@@ -119,6 +120,7 @@ export class Bridge {
   private readonly replay: JournalReplay | null;
   /** Cluster mode: claims and replays a dead node's unanswered messages (null in a single process). */
   private readonly adoption: JournalAdoption | null;
+  private stopAdopting: (() => void) | undefined;
   private boundAddress: { host: string; port: number } | null = null;
   /** Cluster mode: this node's id (null on a single node). */
   readonly nodeId: string | null;
@@ -139,6 +141,8 @@ export class Bridge {
     // Cluster mode: every metric of this node carries its id (fleet dashboards sum over nodes).
     if (this.nodeId !== null) this.metricsRegistry.setDefaultLabels({ node: this.nodeId });
     const { counters, log, logs, hooks, registry, events, botSettings } = this;
+    // The journal's owner: the cluster node, or (tests of failover without NATS) the option.
+    const journalNode = this.nodeId ?? options.nodeId;
     const p = settings.pipeline;
     this.storeHealth = new StoreHealth({ onChange: (state, reason) => this.storeHealthChanged(state, reason) });
     this.approvals = new ApprovalCache({
@@ -162,7 +166,7 @@ export class Bridge {
       pruneBatchSize: j.pruneBatchSize,
       events,
       log: logs.get('store'),
-      ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+      ...(journalNode === undefined ? {} : { nodeId: journalNode }),
     });
     const replyLog = logs.get('reply');
     const queueLog = logs.get('queue');
@@ -269,12 +273,12 @@ export class Bridge {
       log: logs.get('message'),
       waitMs: j.replayWaitMs,
       maxAgeMs: j.replayMaxAgeMs,
-      ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+      ...(journalNode === undefined ? {} : { nodeId: journalNode }),
     });
-    this.adoption = this.replay === null || options.nodeId === undefined ? null : new JournalAdoption({
-      store: () => this.store, nodeId: options.nodeId, replay: this.replay, events, log: logs.get('message'),
+    this.adoption = this.replay === null || journalNode === undefined ? null : new JournalAdoption({
+      store: () => this.store, nodeId: journalNode, replay: this.replay, events, log: logs.get('message'),
     });
-    const deviceDedup = this.journal === null || options.nodeId === undefined ? null : new DeviceDedupLoader({
+    const deviceDedup = this.journal === null || journalNode === undefined ? null : new DeviceDedupLoader({
       journal: this.journal, dedup: this.dedup, windowMs: p.dedupWindowMs, limit: DEVICE_DEDUP_LIMIT,
       timeoutMs: settings.store.queryTimeoutMs, log: logs.get('message'),
     });
@@ -386,6 +390,7 @@ export class Bridge {
     }
     this.log.info({ ...this.boundAddress, store: this.store.description, plugins: this.plugins.list().map((p) => p.name) }, 'botbridge listening');
     this.replay?.start();
+    this.watchDeadNodes();
     return this.boundAddress;
   }
 
@@ -613,15 +618,31 @@ export class Bridge {
     return this.adoption.adoptNode(deadNodeId);
   }
 
+  /**
+   * Cluster mode, once running: every node whose lease is gone has its unanswered rows adopted
+   * (the survivors race for each row by CAS; see journal/journal-adoption.ts), and at start the
+   * rows of owners that are already dead (they died while no node was watching).
+   */
+  private watchDeadNodes(): void {
+    const node = this.cluster?.node;
+    if (node === undefined || this.adoption === null) return;
+    const adopt = (id: string) => void this.adoptNode(id).catch(() => undefined);
+    this.stopAdopting = node.onNodeDead((id) => adopt(id));
+    void this.store.journalOwners().then(
+      (owners) => {
+        for (const id of owners) if (id !== this.nodeId && !node.isNodeAlive(id)) adopt(id);
+      },
+      (error: unknown) => this.log.warn({ err: reasonOf(error) }, 'journal: owners of unanswered rows could not be read; dead nodes\' rows wait for their death notice'),
+    );
+  }
+
   /** The bound TLS port (listen.tls), or null. */
   get tlsAddress(): { host: string; port: number } | null {
     return this.security.tlsAddress;
   }
 
   private async shutdownParts(): Promise<void> {
-    // Cluster: the lease is deleted (the others see this node leave) and NATS drained.
-    await this.cluster?.close().catch((error: unknown) => this.log.warn({ err: reasonOf(error) }, 'cluster: leaving failed'));
-    this.cluster = null;
+    this.stopAdopting?.();
     // outbox: its running store step (an insert, a delivery, an expiry) ends before the store closes.
     await this.outbox?.close();
     this.security.stop();
@@ -631,6 +652,11 @@ export class Bridge {
     this.replay?.close();
     this.adoption?.close();
     await this.journal?.close();
+    // Cluster: the lease is deleted (the others see this node leave, and adopt what it left
+    // unanswered) only after the journal's last commit: a done mark still buffered would make a
+    // survivor answer that message again.
+    await this.cluster?.close().catch((error: unknown) => this.log.warn({ err: reasonOf(error) }, 'cluster: leaving failed'));
+    this.cluster = null;
     await this.plugins.teardown();
     this.approvals.stop();
     await this.monitor.close();

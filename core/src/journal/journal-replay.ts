@@ -77,7 +77,10 @@ export class JournalReplay {
       deps.events.publish('journal:replay', { result: 'expired', rows: expired });
       deps.log.warn({ count: expired, maxAgeMs: deps.maxAgeMs }, 'journal: unanswered messages too old to replay; expired');
     }
-    const rows = await store.journalPending(REPLAY_LIMIT, deps.nodeId);
+    // Cluster mode: this node's own rows, claimed by CAS like an adoption, so a survivor
+    // adopting them at this moment (it saw this id's previous run die) and this start never
+    // both replay one.
+    const rows = deps.nodeId === undefined ? await store.journalPending(REPLAY_LIMIT) : await store.claimJournal(deps.nodeId, deps.nodeId, REPLAY_LIMIT);
     for (const [seq, entry] of rows.entries()) {
       let devices = this.pending.get(entry.botName);
       if (devices === undefined) this.pending.set(entry.botName, (devices = new Map()));

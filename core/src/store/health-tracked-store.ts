@@ -113,6 +113,10 @@ export class HealthTrackedStore implements Store {
     return this.track(() => this.inner.journalKeysOfDevice(botName, deviceId, since, limit));
   }
 
+  journalOwners(): Promise<string[]> {
+    return this.track(() => this.inner.journalOwners());
+  }
+
   claimJournal(deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]> {
     return this.track(() => this.inner.claimJournal(deadNodeId, nodeId, limit));
   }

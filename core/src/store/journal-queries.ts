@@ -121,10 +121,17 @@ export async function journalKeysOfDevice(
  * owner epoch found (`WHERE id IN (…) AND node_id = dead AND owner_epoch = e AND state =
  * 'admitted'`), then read back which of those ids are now ours. A row another survivor claimed
  * first, or that its zombie owner marked done meanwhile, fails the CAS and is not returned, so
- * two nodes never both replay a row. No transaction is needed: each UPDATE is atomic.
+ * two nodes never both replay a row. No transaction is needed: each UPDATE is atomic. A node
+ * restarting under its old id claims its own rows the same way (`deadNodeId === nodeId`: the
+ * epoch moves on), so it never replays a row a survivor is adopting at that moment.
  */
+
+/** The nodes that own unanswered rows (a cluster node's start adopts those without a lease). */
+export async function journalOwners(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('botbridge_journal').select('node_id').distinct().where('state', '=', 'admitted').execute();
+  return rows.map((r) => r.node_id);
+}
 export async function claimJournal(db: Kysely<Database>, clock: DbClock, deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]> {
-  if (deadNodeId === nodeId) return [];
   const candidates = await db.selectFrom('botbridge_journal').select(['id', 'owner_epoch'])
     .where('node_id', '=', deadNodeId).where('state', '=', 'admitted')
     .orderBy('admitted_at').orderBy('id')

@@ -332,6 +332,10 @@ export class SqlStore implements Store {
     return journal.journalKeysOfDevice(this.#live, this.clock, botName, deviceId, since, limit);
   }
 
+  async journalOwners(): Promise<string[]> {
+    return journal.journalOwners(this.#live);
+  }
+
   async claimJournal(deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]> {
     return journal.claimJournal(this.#live, this.clock, deadNodeId, nodeId, limit);
   }

@@ -211,9 +211,12 @@ export interface Store {
   journalKeysOfDevice(botName: string, deviceId: string, since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]>;
   /**
    * Moves up to `limit` of a dead node's 'admitted' rows to `nodeId` by compare-and-set on
-   * (node_id, owner_epoch) and returns the rows this call won, oldest first (cluster failover).
+   * (node_id, owner_epoch) and returns the rows this call won, oldest first (cluster failover;
+   * with `deadNodeId === nodeId`, a restarting node's claim of its own rows).
    */
   claimJournal(deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]>;
+  /** The node ids that own 'admitted' rows. */
+  journalOwners(): Promise<string[]>;
   /** Marks 'admitted' rows admitted before `before` as 'expired'; returns how many. */
   expireJournal(before: Date): Promise<number>;
   /** Deletes at most `limit` rows admitted before `before`; returns how many. */
