@@ -66,10 +66,11 @@ export class JournalAdoption {
       for (;;) {
         if (this.closed) break;
         const rows = await deps.store().claimJournal(deadNodeId, deps.nodeId, batch);
+        // Nothing won: nothing is left (a batch split with another survivor wins part of it,
+        // so only an empty claim says the dead node's rows are all taken).
+        if (rows.length === 0) break;
         won += rows.length;
         admitted += deps.replay.admitAdopted(rows);
-        // Fewer than a batch won: the rest went to another survivor, or there is no more.
-        if (rows.length < batch) break;
       }
     } catch (error) {
       deps.log.error({ deadNodeId, adopted: won, err: reasonOf(error) }, 'journal: adopting a dead node\'s messages failed; retrying');
