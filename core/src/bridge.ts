@@ -11,6 +11,7 @@ import type {
 import { Registry } from 'prom-client';
 import { BridgeAdmin } from './admin/bridge-admin.js';
 import type { ClusterLink } from './cluster/cluster-link.js';
+import type { ClusterNode } from './cluster/cluster-node.js';
 import { resolveNodeId } from './cluster/node-id.js';
 import { ApprovalCache } from './approval/approval-cache.js';
 import { BotSettings } from './bots/bot-settings.js';
@@ -180,7 +181,8 @@ export class Bridge {
       sweepIntervalMs: ob.sweepIntervalMs,
       sweepBatchSize: ob.sweepBatchSize,
       hasApprovedDevice: (botName) => this.approvals.hasApprovedDevice(botName),
-      canDeliver: (botName): boolean => outbound.canDeliver(botName),
+      // Cluster mode: a device of the bot on another node can take the backlog too (through it).
+      canDeliver: (botName): boolean => outbound.canDeliver(botName) || (this.cluster?.holdsBot(botName) ?? false),
       write: (out): Promise<boolean> => outbound.writeQueued(out),
     });
     const outbound: Outbound = new Outbound({
@@ -466,6 +468,15 @@ export class Bridge {
     return this.nodeId === null ? own : own.map((client) => ({ ...client, node: this.nodeId! }));
   }
 
+  /**
+   * Cluster mode: this node's membership (leases, `isNodeAlive`, `onNodeDead`, presence, the
+   * NATS connection; interface at the top of cluster/cluster-node.ts), null on a single node and
+   * before start(). For the failover part and for tests.
+   */
+  get clusterNode(): ClusterNode | null {
+    return this.cluster?.node ?? null;
+  }
+
   /** Loaded here only: a single node never imports NATS. */
   private async joinCluster(cluster: NonNullable<BridgeSettings['cluster']>): Promise<void> {
     const { ClusterLink } = await import('./cluster/cluster-link.js');
@@ -476,7 +487,13 @@ export class Bridge {
       localClients: () => this.connections.clients(),
       deliverHere: (out) => this.outbound.deliverHere(out),
       closeDevice: (botName, deviceId) => this.registry.get(botName, deviceId)?.close('BRIDGE_ERR_REPLACED', 'taken over by another node'),
-      refreshApproval: (change) => this.approvals.refreshEntry(change.kind, change.botName, change.id),
+      // A connect elsewhere only matters for a device this node has never seen (its status
+      // changes come with their own events); anything else is re-read from SQL.
+      refreshApproval: async (change) => {
+        if (change.reason === 'connect' && this.approvals.deviceStatus(change.botName, change.id) !== undefined) return;
+        await this.approvals.refreshEntry(change.kind, change.botName, change.id);
+      },
+      remoteDevice: (botName) => this.outbox?.deliverBot(botName),
       leaseInfo: () => ({
         admin: this.adminUrl,
         listen: this.boundAddress ? `${this.boundAddress.host}:${this.boundAddress.port}` : null,
@@ -533,6 +550,7 @@ export class Bridge {
   private api(): BridgeApi {
     return {
       clients: () => this.clients(),
+      fleetClients: () => this.admin.fleetClients(),
       reloadApprovals: () => this.approvals.reload(),
       send: (target, reply) => this.send(target, reply),
       appendRow: (table, row) => this.appendRow(table, row),

@@ -263,8 +263,14 @@ export interface ReloadResult {
 
 /** The bridge as plugins may steer it. */
 export interface BridgeApi {
-  /** Connected clients that completed the handshake. */
+  /** Connected clients that completed the handshake (cluster mode: this node's only). */
   clients(): ClientInfo[];
+  /**
+   * Cluster mode: every node's clients, each with its `node` (nodes that do not answer within
+   * `cluster.fleetTimeoutMs` are missing). On a single node the same as `clients()`. Optional so
+   * that test doubles of this interface need not implement it.
+   */
+  fleetClients?(): Promise<ClientInfo[]>;
   /** Re-read device and room approvals from the store now. */
   reloadApprovals(): Promise<ReloadResult>;
   /**

@@ -59,7 +59,7 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode (real NATS, real MariaDB)', (
     const [a, b] = await fleet(2);
     const onA = await phone(a!, 'shop', 'dev-a');
     await onA.shouldReply('hello', '에코: hello');
-    await until(() => b!.bridge.admin.clusterStatus() !== null && (b!.bridge as unknown as { cluster: { node: { presence: { holderOf(b: string, d: string): string | null } } } }).cluster.node.presence.holderOf('shop', 'dev-a') === 'n0', 3_000, 'presence seen on B');
+    await until(() => b!.bridge.admin.clusterStatus() !== null && b!.bridge.clusterNode!.presence.holderOf('shop', 'dev-a') === 'n0', 3_000, 'presence seen on B');
     const traces: string[] = [];
     const scope = a!.bridge.events.scope();
     cleanups.push(async () => scope.dispose());
@@ -74,17 +74,33 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode (real NATS, real MariaDB)', (
     expect(a!.bridge.stats().counters['cluster{hop_served}']).toBe(1);
   });
 
-  it('a send for a bot no node holds is queued in the shared outbox (approved device known), or rejected (unknown bot)', async () => {
+  it('keeps a room\'s order across the hop: sends started together on B arrive on A\'s phone in order', async () => {
+    const [a, b] = await fleet(2, { pipeline: { replyGapMs: 0 } });
+    const onA = await phone(a!, 'shop', 'dev-a');
+    await onA.shouldReply('hello', '에코: hello');
+    await until(() => b!.bridge.clusterNode!.presence.remoteHolders('shop', null).length > 0, 3_000, 'B sees the phone');
+    const texts = Array.from({ length: 30 }, (_, i) => `m${i}`);
+    const results = await Promise.all(texts.map((text) => b!.bridge.send({ botName: 'shop', room: '테스트방', channelId: '18445682959392711', deviceId: null }, text)));
+    expect(results.every((r) => r.status === 'written')).toBe(true);
+    const got = await onA.waitForReplies(texts.length);
+    expect(got.map((r) => r.text)).toEqual(texts);
+  });
+
+  it('a send for a bot no node holds is queued (approved device known) and delivered through the node its phone comes back to; an unknown bot is rejected', async () => {
     const [a, b] = await fleet(2);
     const onA = await phone(a!, 'shop', 'dev-a');
     await onA.shouldReply('hi', '에코: hi');
     await onA.close();
     await until(() => a!.bridge.clients().length === 0);
-    await until(() => (b!.bridge as unknown as { cluster: { node: { presence: { holderOf(b: string, d: string): string | null } } } }).cluster.node.presence.holderOf('shop', 'dev-a') === null, 3_000, 'presence released');
+    await until(() => b!.bridge.clusterNode!.presence.holderOf('shop', 'dev-a') === null, 3_000, 'presence released');
     const queued = await b!.bridge.send({ botName: 'shop', room: '테스트방', channelId: '18445682959392711', deviceId: null }, 'later');
     expect(queued.status).toBe('queued');
     const nobody = await b!.bridge.send({ botName: 'no-such-bot', room: 'r', channelId: null, deviceId: null }, 'x');
     expect(nobody).toMatchObject({ status: 'rejected', reason: 'no_client' });
+    // The phone is back, on node A: B's backlog for the bot goes out through A.
+    const back = await phone(a!, 'shop', 'dev-a');
+    expect((await back.nextReply(5_000)).text).toBe('later');
+    await until(() => b!.bridge.stats().outbox.queued === 0, 3_000, 'B\'s outbox empty');
   });
 
   it('a handshake on node B for a device held by node A takes it over: A closes its connection, one holder fleet-wide', async () => {
@@ -102,6 +118,41 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode (real NATS, real MariaDB)', (
     expect(result.status).toBe('written');
     expect((await second.nextReply()).text).toBe('moved');
     expect(first.replies.length).toBe(before);
+  });
+
+  it('a message answered after its phone moved to another node is delivered there, once', async () => {
+    const db = await createTestDatabase(MYSQL_URL);
+    cleanups.push(() => db.drop());
+    const prefix = testPrefix();
+    cleanups.push(() => dropFleet(prefix));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = definePlugin({
+      name: 'cluster-slow',
+      setup(ctx) {
+        ctx.onMessage(async ({ message }) => {
+          await gate;
+          return `늦은 답: ${message.text}`;
+        });
+      },
+    });
+    const make = async (nodeId: string) => {
+      const t = await createTestBridge({ plugins: [slow], config: { store: { url: db.url }, cluster: { url: NATS_URL, nodeId, prefix } } });
+      bridges.push(t);
+      return t;
+    };
+    const a = await make('a');
+    const b = await make('b');
+    const first = await phone(a, 'shop', 'dev-m');
+    first.analyze('question');
+    await until(() => a.bridge.stats().dispatcher.running === 1, 3_000, 'the message runs on A');
+    const moved = await phone(b, 'shop', 'dev-m');
+    await until(() => first.closeReason !== null, 3_000, 'A let the device go');
+    release();
+    expect((await moved.nextReply()).text).toBe('늦은 답: question');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(moved.replies.filter((r) => r.text === '늦은 답: question')).toHaveLength(1);
+    expect(first.replies).toHaveLength(0);
   });
 
   it('approving a device on node B reaches its live connection on node A within 1 s (event, not the poll)', async () => {

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { reasonOf } from '../errors.js';
 import type { Command } from 'commander';
 import type { ApprovalStatus } from '@botbridge/sdk';
 import { openStore } from '../store/open-store.js';
@@ -70,6 +72,28 @@ async function withStore<T>(options: StoreOptions, run: (store: Store) => Promis
   }
 }
 
+/**
+ * Cluster mode: tells every node at once (they re-read the row from SQL); without a cluster, or
+ * when NATS does not answer, the servers pick the change up at their next poll.
+ */
+async function announce(options: StoreOptions & { cluster?: string }, change: { kind: 'device' | 'room'; botName: string; id: string }, io: CliIo): Promise<void> {
+  let url = options.cluster;
+  let prefix = 'botbridge';
+  if (url === undefined) {
+    const { loadBridgeConfig } = await import('../config/load-config.js');
+    const cluster = options.config !== undefined || existsSync('bridge.config.ts') ? (await loadBridgeConfig(options.config)).settings.cluster : undefined;
+    if (cluster === undefined) return;
+    url = cluster.url;
+    prefix = cluster.prefix;
+  }
+  try {
+    const { announceApprovalChange } = await import('../cluster/announce.js');
+    await announceApprovalChange(url, prefix, change);
+  } catch (error) {
+    io.err(`warning: the cluster at ${url} was not told (${reasonOf(error)}); its nodes apply the change at their next poll\n`);
+  }
+}
+
 function addStoreOptions(command: Command): Command {
   return command
     .option('--store <url>', 'store URL (default: $BOTBRIDGE_STORE, store.url of the config, sqlite:./data/botbridge.db); must exist')
@@ -96,7 +120,8 @@ function addSubject<R>(program: Command, subject: Subject<R>, io: CliIo): void {
     addStoreOptions(group.command(`${verb} <bot> <${subject.idArgument}>`).description(`set a ${subject.noun} to ${status}`))
       .addHelpText('after', `\n<${subject.idArgument}>: ${subject.idHelp}.\nA running server applies the change within approval.refreshIntervalMs.`)
       .option('--reason <text>', 'why (kept in rejection_reason; ignored when approving)')
-      .action(async (botName: string, id: string, options: StoreOptions & { reason?: string }) => {
+      .option('--cluster <url>', 'NATS of a cluster to announce the change on (default: cluster.url of the config)')
+      .action(async (botName: string, id: string, options: StoreOptions & { reason?: string; cluster?: string }) => {
         await withStore(options, async (store) => {
           const found = await subject.setStatus(store, botName, id, status, options.reason ?? null);
           if (!found) {
@@ -104,6 +129,7 @@ function addSubject<R>(program: Command, subject: Subject<R>, io: CliIo): void {
           }
         });
         io.out(`${subject.noun} ${botName}/${id}: ${status}\n`);
+        await announce(options, { kind: subject.noun === 'device' ? 'device' : 'room', botName, id }, io);
       });
   }
 }

@@ -18,6 +18,8 @@ export interface ApprovalChange {
   readonly id: string;
   /** The node that announced it (it skips its own announcement: its cache is already current). */
   readonly from?: string;
+  /** `connect`: a device completed a handshake there; nodes that already know the device skip it. */
+  readonly reason?: 'connect';
 }
 
 /** The fields of OutgoingReply that cross a hop (the message context stays on its node). */
@@ -42,6 +44,8 @@ export interface ClusterLinkDeps {
   readonly closeDevice: (botName: string, deviceId: string) => void;
   /** An approval changed on another node or in the CLI: re-read it from SQL. */
   readonly refreshApproval: (change: ApprovalChange) => Promise<void>;
+  /** A device of this bot was connected on another node: this node's outbox backlog of the bot can go through it. */
+  readonly remoteDevice?: (botName: string) => void;
   readonly leaseInfo: () => { admin: string | null; listen: string | null; clients: number };
 }
 
@@ -83,6 +87,7 @@ export class ClusterLink {
 
   private listen(): void {
     const { nc, names, presence } = this.node;
+    presence.onRemoteHolder = (botName) => this.deps.remoteDevice?.(botName);
     presence.onLost = (botName, deviceId) => {
       this.deps.counters.inc('cluster', 'device_lost');
       this.deps.closeDevice(botName, deviceId);
@@ -98,7 +103,7 @@ export class ClusterLink {
   sessionReady(botName: string, deviceId: string): void {
     // A device first seen here was just registered (or auto-approved) in SQL: the other nodes
     // re-read its row now, so they can queue replies for its bot at once.
-    this.publishApproval({ kind: 'device', botName, id: deviceId });
+    this.publishApproval({ kind: 'device', botName, id: deviceId, reason: 'connect' });
     this.node.presence.claim(botName, deviceId).then(({ tookOverFrom }) => {
       if (tookOverFrom === null) return;
       this.deps.counters.inc('cluster', 'takeover');
@@ -181,6 +186,11 @@ export class ClusterLink {
       this.deps.log.error({ traceId: body.traceId, from: body.from, err: reasonOf(error) }, 'cluster: delivering a hopped reply failed');
       msg.respond(JSON.stringify(null));
     }
+  }
+
+  /** Whether a live node other than this one holds a device of the bot. */
+  holdsBot(botName: string): boolean {
+    return this.node.natsState === 'connected' && this.node.presence.remoteHolders(botName, null).length > 0;
   }
 
   /** Announces an approval change to every node (they re-read it from SQL). */

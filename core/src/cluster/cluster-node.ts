@@ -142,7 +142,7 @@ export class ClusterNode {
     await this.leases.put(nodeId, this.encodeLease());
     this.leaseMirror = new KvMirror<NodeLease>(this.leases, decodeLease, (key, value) => this.leaseChanged(key, value));
     await this.leaseMirror.start(connectTimeoutMs);
-    this.presence = new Presence({ kv: presenceKv, nodeId, epoch: this.epoch, isNodeAlive: (id) => this.isNodeAlive(id), log });
+    this.presence = new Presence({ kv: presenceKv, nodeId, epoch: this.epoch, isNodeAlive: (id) => this.isNodeAlive(id), connected: () => this.state === 'connected', log });
     await this.presence.start(connectTimeoutMs);
     this.refreshTimer = setInterval(() => void this.refresh(), this.options.leaseRefreshMs);
     this.refreshTimer.unref();

@@ -17,8 +17,11 @@ export interface Holder {
   readonly epoch: number;
 }
 
+/** Compare-and-set retries of one presence write (each conflict means another node just wrote). */
+const MAX_CAS_ATTEMPTS = 50;
+
 /** A device held here: the revision of our presence write (null while it is being written). */
-type Claim = { revision: number | null; foreign: number };
+type Claim = { revision: number | null; foreign: number; failed: boolean };
 
 /**
  * The fleet-wide map (bot, device) → holder node, in one KV bucket without TTL: a key is written
@@ -40,6 +43,8 @@ export class Presence {
   private readonly chains = new Map<string, Promise<unknown>>();
   /** Called when another node took over a device this node holds: close its connection here. */
   onLost: (botName: string, deviceId: string, byNode: string) => void = () => {};
+  /** Called when another node names itself holder of a device (a phone connected there). */
+  onRemoteHolder: (botName: string, deviceId: string, node: string) => void = () => {};
   takeovers = 0;
 
   constructor(
@@ -48,6 +53,8 @@ export class Presence {
       readonly nodeId: string;
       readonly epoch: number;
       readonly isNodeAlive: (nodeId: string) => boolean;
+      /** Whether NATS is connected now (a claim made while it is not waits for republish()). */
+      readonly connected: () => boolean;
       readonly log: CoreLogger;
     },
   ) {
@@ -74,6 +81,7 @@ export class Presence {
       bot.set(ids.deviceId, { deviceId: ids.deviceId, node: value.node, epoch: value.epoch });
     }
     if (value === null || value.node === this.deps.nodeId) return;
+    this.onRemoteHolder(ids.botName, ids.deviceId, value.node);
     const claim = this.claims.get(key);
     if (!claim) return;
     if (claim.revision === null) claim.foreign = Math.max(claim.foreign, revision);
@@ -93,39 +101,57 @@ export class Presence {
    */
   claim(botName: string, deviceId: string): Promise<{ tookOverFrom: string | null }> {
     const key = presenceKey(botName, deviceId);
-    const claim: Claim = { revision: null, foreign: 0 };
+    const claim: Claim = { revision: null, foreign: 0, failed: false };
     this.claims.set(key, claim);
-    return this.chain(key, async () => {
-      const value = JSON.stringify({ node: this.deps.nodeId, epoch: this.deps.epoch, at: Date.now() } satisfies PresenceValue);
-      for (let attempt = 0; ; attempt += 1) {
+    return this.chain(key, () => this.write(key, claim, botName, deviceId));
+  }
+
+  /** The compare-and-set write of a claim: read, then create or update at that revision; retried on conflict. */
+  private async write(key: string, claim: Claim, botName: string, deviceId: string): Promise<{ tookOverFrom: string | null }> {
+    // NATS away: nothing to wait for; the claim is written by republish() when NATS is back.
+    if (!this.deps.connected()) {
+      claim.failed = true;
+      throw new Error('NATS is disconnected; presence is written when it is back');
+    }
+    const value = JSON.stringify({ node: this.deps.nodeId, epoch: this.deps.epoch, at: Date.now() } satisfies PresenceValue);
+    for (let attempt = 0; ; attempt += 1) {
+      let previous: PresenceValue | null = null;
+      let revision: number;
+      try {
         const current = await this.deps.kv.get(key);
-        let previous: PresenceValue | null = null;
-        let revision: number;
-        try {
-          if (current === null || current.operation !== 'PUT') {
-            revision = await this.deps.kv.create(key, value);
-          } else {
-            previous = decodePresence(current);
-            revision = await this.deps.kv.update(key, value, current.revision);
-          }
-        } catch (error) {
-          // Another node wrote between our read and our write: read again and overwrite (the
-          // latest handshake wins), a bounded number of times.
-          if (attempt < 8 && isConflict(error)) continue;
-          throw error;
+        if (current === null || current.operation !== 'PUT') {
+          revision = await this.deps.kv.create(key, value);
+        } else {
+          previous = decodePresence(current);
+          revision = await this.deps.kv.update(key, value, current.revision);
         }
-        if (this.claims.get(key) !== claim) return { tookOverFrom: null };
-        claim.revision = revision;
-        if (claim.foreign > revision) {
-          const holder = this.byBot.get(botName)?.get(deviceId);
-          this.lose(key, botName, deviceId, holder?.node ?? 'unknown');
-          return { tookOverFrom: null };
+      } catch (error) {
+        // Another node wrote between our read and our write: read again and overwrite (the
+        // latest handshake wins), a bounded number of times, after a short random pause so
+        // that contending nodes do not collide in lockstep.
+        if (attempt < MAX_CAS_ATTEMPTS && isConflict(error)) {
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+          continue;
         }
-        const from = previous && previous.node !== this.deps.nodeId ? previous.node : null;
-        if (from !== null) this.takeovers += 1;
-        return { tookOverFrom: from };
+        claim.failed = true;
+        throw error;
       }
-    });
+      claim.failed = false;
+      if (this.claims.get(key) !== claim) {
+        // Released while being written: remove what we just wrote (unless someone wrote since).
+        await this.deps.kv.delete(key, { previousSeq: revision }).catch(() => undefined);
+        return { tookOverFrom: null };
+      }
+      claim.revision = revision;
+      if (claim.foreign > revision) {
+        const holder = this.byBot.get(botName)?.get(deviceId);
+        this.lose(key, botName, deviceId, holder?.node ?? 'unknown');
+        return { tookOverFrom: null };
+      }
+      const from = previous && previous.node !== this.deps.nodeId ? previous.node : null;
+      if (from !== null) this.takeovers += 1;
+      return { tookOverFrom: from };
+    }
   }
 
   /** This node no longer holds (bot, device): deletes its entry unless another node wrote since. */
@@ -144,17 +170,27 @@ export class Presence {
     });
   }
 
-  /** After NATS came back: names this node again for every device it holds (a takeover meanwhile wins: CAS). */
+  /**
+   * After NATS came back: names this node again for every device it holds, including devices
+   * that connected while NATS was away (their claims could not be written). Compare-and-set: a
+   * takeover made meanwhile wins (the watch then closes our connection).
+   */
   async republish(): Promise<void> {
     for (const [key, claim] of [...this.claims]) {
       const ids = parsePresenceKey(key);
-      if (!ids || claim.revision === null) continue;
+      if (!ids) continue;
       await this.chain(key, async () => {
+        if (this.claims.get(key) !== claim) return;
+        if (claim.revision === null) {
+          await this.write(key, claim, ids.botName, ids.deviceId);
+          return;
+        }
         try {
-          claim.revision = await this.deps.kv.update(key, JSON.stringify({ node: this.deps.nodeId, epoch: this.deps.epoch, at: Date.now() }), claim.revision!);
+          claim.revision = await this.deps.kv.update(key, JSON.stringify({ node: this.deps.nodeId, epoch: this.deps.epoch, at: Date.now() }), claim.revision);
         } catch (error) {
           if (!isConflict(error)) throw error;
-          // Someone wrote meanwhile: a newer holder (the watch closes ours), or the key was deleted.
+          // Someone wrote meanwhile: a newer holder (the watch closes ours), or the key was
+          // deleted (a node judged this one dead): then this node names itself again.
           const current = await this.deps.kv.get(key);
           if (current === null || current.operation !== 'PUT') claim.revision = await this.deps.kv.create(key, JSON.stringify({ node: this.deps.nodeId, epoch: this.deps.epoch, at: Date.now() }));
         }

@@ -33,6 +33,25 @@ export function registerStateMetrics(registry: Registry, bridge: Bridge): void {
       this.set({ version: SERVER_VERSION }, 1);
     },
   });
+  // Cluster mode only: the NATS link and the fleet as this node sees it (docs/cluster.md).
+  if (bridge.settings.cluster !== undefined) {
+    new Gauge({
+      name: 'botbridge_cluster_nats_connected',
+      help: 'Cluster mode: 1 while this node is connected to NATS, 0 while it is lost (degraded).',
+      registers,
+      collect() {
+        this.set(bridge.admin.clusterStatus()?.nats === 'connected' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'botbridge_cluster_nodes',
+      help: 'Cluster mode: live nodes this node sees (itself included).',
+      registers,
+      collect() {
+        this.set(bridge.admin.clusterStatus()?.nodes ?? 0);
+      },
+    });
+  }
   new Gauge({
     name: 'botbridge_connections',
     help: 'Open bridge-script connections, by state (handshaking or ready).',

@@ -67,7 +67,19 @@ export class Outbound {
       if (written !== 'closed') return this.published(out, route.deviceId, written, started);
     }
     // A session that is closing (replaced by its own reconnect, its socket just ended) took nothing: no client.
-    const result = this.undeliverable(out, typeof route === 'string' ? route : 'no_client', mode);
+    const reason = typeof route === 'string' ? route : 'no_client';
+    // Cluster mode: a device of the bot held by another node takes it there. Its holder writes
+    // it, publishes `reply:sent` (so the chat log records it once, where it was written) and
+    // answers with its result; only when no node holds one does this node decide.
+    const remote = this.deps.remote;
+    if (mode === 'any' && remote) return remote(out).then((hopped) => hopped ?? this.decided(out, reason, mode, started));
+    return this.decided(out, reason, mode, started);
+  }
+
+  private decided(out: OutgoingReply, reason: 'no_client' | 'device_not_approved', mode: 'any' | 'here', started: number): SendResult | Promise<SendResult> {
+    const result = this.undeliverable(out, reason, mode);
+    // A hop's holder without a device after all: the origin decides and publishes, not this node.
+    if (mode === 'here' && reason === 'no_client') return result;
     return result instanceof Promise ? result.then((r) => this.published(out, null, r, started)) : this.published(out, null, result, started);
   }
 
@@ -88,7 +100,7 @@ export class Outbound {
   async writeQueued(out: OutgoingReply): Promise<boolean> {
     const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
     const route = this.route(out);
-    if (typeof route === 'string') return false;
+    if (typeof route === 'string') return this.writeQueuedElsewhere(out);
     // Wait for the socket before writing, never past the limit that would close it
     // (limits.maxPendingOutputBytes): a slow phone gets its backlog late, not a disconnect.
     const threshold = Math.min(BACKLOG_PENDING_BYTES, this.deps.settings.limits.maxPendingOutputBytes / 2);
@@ -101,6 +113,18 @@ export class Outbound {
     // Written, or refused for good by this phone's protocol (a retry would be refused again).
     this.published(out, route.deviceId, result, started);
     return true;
+  }
+
+  /**
+   * Cluster mode: a queued reply whose bot has a device on another node goes through that node
+   * (the outbox rows stay with the node that queued them). A hop that timed out is retried by a
+   * later delivery rather than dropped.
+   */
+  private async writeQueuedElsewhere(out: OutgoingReply): Promise<boolean> {
+    if (!this.deps.remote) return false;
+    const result = await this.deps.remote(out);
+    // `reply:sent` was published by the holder, where it was written.
+    return !(result === null || (result.status === 'rejected' && result.reason === 'cluster_timeout'));
   }
 
   /**
@@ -159,11 +183,7 @@ export class Outbound {
    * `device_not_approved` stays a rejection: the only live devices are unapproved, and an
    * unapproved device must never get the reply, now or later.
    */
-  private undeliverable(out: OutgoingReply, reason: 'no_client' | 'device_not_approved', mode: 'any' | 'here' | 'decide' = 'decide'): SendResult | Promise<SendResult> {
-    // Cluster mode: a device of the bot held by another node takes it there (its holder decides
-    // written / queued / rejected); only when no node holds one does this node decide below.
-    const remote = this.deps.remote;
-    if (mode === 'any' && remote) return remote(out).then((result) => result ?? this.undeliverable(out, reason));
+  private undeliverable(out: OutgoingReply, reason: 'no_client' | 'device_not_approved', mode: 'any' | 'here'): SendResult | Promise<SendResult> {
     // A hop's holder has no device after all (it just left): the origin node decides, once.
     if (mode === 'here' && reason === 'no_client') return { status: 'rejected', traceId: out.traceId, reason };
     if (reason === 'no_client' && this.deps.outbox?.accepts(out.target.botName)) return this.deps.outbox.enqueue(out);

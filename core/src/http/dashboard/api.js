@@ -33,6 +33,8 @@ const seg = (value) => encodeURIComponent(value);
 
 export const api = {
   stats: () => getJson('/api/stats'),
+  // 503 while not ready still carries the body (store, listener, cluster).
+  ready: () => fetch('/ready', { headers: { accept: 'application/json' } }).then((r) => r.json()),
   clients: () => getJson('/api/clients'),
   devices: (status) => getJson(status ? `/api/devices?status=${seg(status)}` : '/api/devices'),
   rooms: (status) => getJson(status ? `/api/rooms?status=${seg(status)}` : '/api/rooms'),

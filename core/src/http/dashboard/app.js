@@ -110,6 +110,7 @@ function action(label, kind, run) {
 
 function renderClients() {
   replaceRows($('clients').tBodies[0], clients.map((c) => el('tr', { dataset: { bot: c.botName, device: c.deviceId } },
+    el('td', { class: 'mono', text: c.node ?? '–' }),
     el('td', { text: c.botName }),
     el('td', { class: 'mono', text: c.deviceId }),
     el('td', { class: 'mono', text: c.remoteAddress }),
@@ -119,7 +120,8 @@ function renderClients() {
     el('td', { text: ago(c.lastPingAt) }),
     el('td', { class: 'mono', text: c.rttMs === null ? '–' : `${c.rttMs} ms` }),
     el('td', { class: 'mono', text: bytes(c.pendingOutputBytes) }),
-    el('td', { class: 'actions' }, action('끊기 Disconnect', 'ghost', () => api.disconnect(c.botName, c.deviceId))),
+    // A phone held by another node is disconnected on that node's dashboard.
+    el('td', { class: 'actions' }, ...(c.node && ownNode && c.node !== ownNode ? [] : [action('끊기 Disconnect', 'ghost', () => api.disconnect(c.botName, c.deviceId))])),
   )));
   $('clients-empty').hidden = clients.length > 0;
 }
@@ -264,6 +266,18 @@ function renderWrites(stats) {
   $('kpi-writes-card').classList.toggle('alert', dropped > 0);
 }
 
+// Cluster mode: this node's id, its NATS link and how many nodes it sees; red while degraded.
+let ownNode = null;
+function renderCluster(ready) {
+  const cluster = ready?.cluster;
+  $('kpi-cluster-card').hidden = !cluster;
+  if (!cluster) return;
+  ownNode = cluster.node;
+  $('kpi-cluster').textContent = cluster.node;
+  $('kpi-cluster-nats').textContent = `NATS ${cluster.nats} · 노드 nodes ${cluster.nodes}`;
+  $('kpi-cluster-card').classList.toggle('alert', cluster.state !== 'ok');
+}
+
 // Replies kept for offline devices now, and how many expired before a device came back.
 function renderOutbox(stats) {
   const expired = stats.counters['replies{expired}'] ?? 0;
@@ -278,6 +292,7 @@ async function header() {
     $('version').textContent = `v${stats.version} · ${stats.listen ? `TCP :${stats.listen.port}` : stats.phase}`;
     renderWrites(stats);
     renderOutbox(stats);
+    renderCluster(await api.ready().catch(() => null));
   } catch {
     // shown as offline by the socket state
   }

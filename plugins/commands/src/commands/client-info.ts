@@ -23,12 +23,14 @@ export function createClientInfoCommand(options: ClientInfoOptions = {}): Comman
     description: '연결된 클라이언트 상태 요약',
     adminOnly: true,
     parameters: [{ name: 'bot-name', type: 'string', optional: true, description: '이 봇 이름의 클라이언트만 표시' }],
-    run({ bridge, trigger, prompt, params }) {
+    async run({ bridge, trigger, prompt, params }) {
       if (prompt !== '' && prompt !== 'summary') {
         return text(`🔍 클라이언트 정보 명령어 사용법:\n\n${trigger} summary - 클라이언트 요약 정보 조회`);
       }
       const botName = params['bot-name'] === undefined ? undefined : String(params['bot-name']);
-      const clients = bridge.clients().filter((client) => botName === undefined || client.botName === botName);
+      // Cluster mode: every node's phones (each names its node); a single node: its own.
+      const all = bridge.fleetClients ? await bridge.fleetClients() : bridge.clients();
+      const clients = all.filter((client) => botName === undefined || client.botName === botName);
       return text(formatSummary(clients, botName, now()));
     },
   });
@@ -50,6 +52,7 @@ export function formatSummary(clients: readonly ClientInfo[], filter: string | u
 function formatClient(client: ClientInfo, position: number): string {
   let out = `\n${position}. ${client.botName} (v${client.version}${client.protocol === undefined ? '' : `, ${client.protocol}`})`;
   out += `\n   Device: ${client.deviceId}`;
+  if (client.node !== undefined) out += `\n   Node: ${client.node}`;
   const monitoring = client.monitoring;
   if (monitoring !== null && monitoring.memoryUsage) {
     const total = monitoring.totalMemory ?? 0;
