@@ -21,7 +21,7 @@ const f = () => result!.figures as Record<string, any>;
 beforeAll(async () => {
   if (!up) return;
   result = await clusterFailoverScenario(run.options, {
-    phones: 9, nodes: 3, ratePerPhone: 20, delayMs: 20, runBeforeKillMs: 1_500, runAfterKillMs: 3_500,
+    phones: 9, nodes: 3, ratePerPhone: 20, delayMs: 20, runBeforeKillMs: 1_500, runAfterKillMs: 3_000,
     reconnectDelaysMs: [1_000, 2_000], leaseTtlMs: 1_500, leaseRefreshMs: 500, drainBoundMs: 6_000, settleMs: 1_000,
   });
 }, 29_000);

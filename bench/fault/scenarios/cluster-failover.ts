@@ -85,10 +85,9 @@ export function clusterFailoverScenario(options: RunOptions, p: ClusterFailoverP
         FAULT_DELAY_MS: String(p.delayMs), FAULT_CLUSTER_URL: NATS_URL, FAULT_CLUSTER_PREFIX: prefix,
         FAULT_LEASE_TTL_MS: String(p.leaseTtlMs), FAULT_LEASE_REFRESH_MS: String(p.leaseRefreshMs),
       };
-      // The first alone (it migrates the database), then the others together.
+      // Together: concurrent migrations of one database are safe (migrateToLatest).
       const start = (i: number) => scope.startServer({ storeUrl: database.url, env, port: ports[i]!, args: ['--cluster', NATS_URL, '--node-id', `failover-n${i}`] });
-      servers.push(await start(0));
-      servers.push(...(await Promise.all(ports.slice(1).map((_, k) => start(k + 1)))));
+      servers.push(...(await Promise.all(ports.map((_, i) => start(i)))));
       const serversOf = (index: number) => ports.map((_, k) => ports[(index + k) % ports.length]!);
       const phones = scope.track(await connectPhones(p.phones, { port: 0, botName: 'fault-bot', reconnectDelaysMs: p.reconnectDelaysMs, serversOf: (i) => serversOf(i % p.nodes) }));
       const stop = drive(phones, p.ratePerPhone);
@@ -114,8 +113,7 @@ export function clusterFailoverScenario(options: RunOptions, p: ClusterFailoverP
       await sleep(p.settleMs ?? 2_000);
       const survivors = servers.slice(1);
       const counters = await Promise.all(survivors.map((s) => s.metrics()));
-      const exits = [];
-      for (const s of survivors) exits.push(await s.terminate(30_000));
+      const exits = await Promise.all(survivors.map((s) => s.terminate(30_000)));
       const store = await readMysqlStore(database.url);
       const check = checkExactlyOnce({ sent: phones.flatMap((ph) => ph.sent), received: phones.flatMap((ph) => ph.received), journal: store.journal, chatLogged: store.chatLogged, kills: [kill] });
 
