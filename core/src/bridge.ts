@@ -184,6 +184,7 @@ export class Bridge {
       // Cluster mode: a device of the bot on another node can take the backlog too (through it).
       canDeliver: (botName): boolean => outbound.canDeliver(botName) || (this.cluster?.holdsBot(botName) ?? false),
       write: (out): Promise<boolean> => outbound.writeQueued(out),
+      ...(journalNode === undefined ? {} : { nodeId: journalNode }),
     });
     const outbound: Outbound = new Outbound({
       registry,
@@ -633,6 +634,8 @@ export class Bridge {
    */
   async adoptNode(deadNodeId: string): Promise<number> {
     if (this.adoption === null || this.phase !== 'running') return 0;
+    // Its queued replies too: moved to this node by CAS per room and delivered like its own.
+    void this.outbox?.adopt(deadNodeId).catch((error: unknown) => this.log.error({ deadNodeId, err: reasonOf(error) }, 'outbox: taking over a dead node\'s queued replies failed'));
     return this.adoption.adoptNode(deadNodeId);
   }
 

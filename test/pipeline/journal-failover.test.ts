@@ -102,4 +102,29 @@ describe('journal failover between nodes', () => {
     expect(b.bridge.admin.counters.get('journal_replay', 'replayed')).toBe(0);
     expect(phoneOnB.replies.map((r) => r.text)).toEqual(['echo: 셋']);
   });
+
+  it('a survivor takes a dead node\'s queued replies and delivers them, in order, where the phone is now', async () => {
+    const url = await sharedStoreUrl(cleanup, 'failover');
+    const a = await node(url, 'node-a', [echo]);
+    const b = await node(url, 'node-b', [echo]);
+    const target = { botName: device.botName, room: '큐방', channelId: '320' };
+    // The device is known and approved on A, then gone: A keeps the replies in its outbox.
+    const once = await a.client(device);
+    await once.close();
+    const deadline = Date.now() + 5_000;
+    while (a.bridge.clients().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const queued = [await a.bridge.send(target, 'q1'), await a.bridge.send(target, 'q2'), await a.bridge.send(target, 'q3')];
+    expect(queued.map((r) => r.status)).toEqual(['queued', 'queued', 'queued']);
+    await a.close();
+
+    // The phone comes back on B, which never knew A's rows; B adopts them when A is declared dead.
+    const phoneOnB = await b.client(device);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(phoneOnB.replies).toHaveLength(0);
+    // No journal rows were left (the outbox is adopted alongside): 0 messages, 3 queued replies.
+    expect(await b.bridge.adoptNode('node-a')).toBe(0);
+    const replies = await phoneOnB.waitForReplies(3, 10_000);
+    expect(replies.map((r) => r.text)).toEqual(['q1', 'q2', 'q3']);
+    expect(b.bridge.stats().outbox).toEqual({ queued: 0, rooms: 0 });
+  });
 });

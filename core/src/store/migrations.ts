@@ -7,6 +7,7 @@ import { ensureIndex } from './migration-helpers.js';
 import { journalTable } from './migration-journal.js';
 import { journalOwnerColumns } from './migration-journal-owner.js';
 import { outboxTable } from './migration-outbox.js';
+import { outboxOwnerColumn } from './migration-outbox-owner.js';
 
 /**
  * Schema migrations, in code (no migration folder to ship). Rules for every migration here:
@@ -139,6 +140,7 @@ function migrationsFor(dialect: SchemaDialect): Record<string, Migration> {
   return {
     '0001_kb_tables': kbTables(dialect), '0002_kb_compat': kbCompat(dialect), '0003_journal': journalTable(dialect),
     '0004_outbox': outboxTable(dialect), '0005_journal_owner': journalOwnerColumns(dialect),
+    '0006_outbox_owner': outboxOwnerColumn(dialect),
   };
 }
 

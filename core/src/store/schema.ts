@@ -154,6 +154,8 @@ export interface BotbridgeOutboxTable {
   reply_index: number;
   queued_at: DbTime;
   expires_at: DbTime;
+  /** The node that queued the row, or adopted it ('local' for a single process; migration-outbox-owner.ts). */
+  node_id: Generated<string>;
 }
 
 export interface Database {

@@ -149,6 +149,8 @@ export interface OutboxEntry {
   readonly index: number;
   readonly queuedAt: Date;
   readonly expiresAt: Date;
+  /** The node that queues it (cluster mode); 'local' when absent. */
+  readonly nodeId?: string;
 }
 
 /** A stored outbox row; `id` orders the rows of a room. */
@@ -224,15 +226,17 @@ export interface Store {
   /** Stores one outbox row durably; returns its id. */
   insertOutbox(entry: OutboxEntry): Promise<number>;
   /** The oldest `limit` rows of a room, in queue order. */
-  outboxOfRoom(botName: string, roomKey: string, limit: number): Promise<OutboxRow[]>;
+  outboxOfRoom(botName: string, roomKey: string, limit: number, nodeId?: string): Promise<OutboxRow[]>;
   /** Rows of a room whose TTL ran out at `now`, oldest first, at most `limit`. */
-  expiredOutbox(botName: string, roomKey: string, now: Date, limit: number): Promise<{ id: number; traceId: string; room: string }[]>;
+  expiredOutbox(botName: string, roomKey: string, now: Date, limit: number, nodeId?: string): Promise<{ id: number; traceId: string; room: string }[]>;
   /** Rooms with rows whose TTL ran out at `now`, at most `limit`. */
-  outboxRoomsWithExpired(now: Date, limit: number): Promise<{ botName: string; roomKey: string }[]>;
+  outboxRoomsWithExpired(now: Date, limit: number, nodeId?: string): Promise<{ botName: string; roomKey: string }[]>;
   /** Deletes outbox rows by id (delivered or expired); returns how many. */
   deleteOutbox(ids: readonly number[]): Promise<number>;
   /** Rooms with queued rows and their counts. */
-  outboxRooms(): Promise<OutboxRoom[]>;
+  outboxRooms(nodeId?: string): Promise<OutboxRoom[]>;
+  /** Cluster failover: moves a dead node's outbox rows to `nodeId` by CAS per room; the rooms and counts won. */
+  claimOutbox(deadNodeId: string, nodeId: string): Promise<OutboxRoom[]>;
   /** Closes the connection(s); later calls reject. */
   close(): Promise<void>;
 }

@@ -160,6 +160,27 @@ describe.each(testStoreSpecs())('journal ownership on %s', (spec) => {
     expect([...handed[0]!, ...handed[1]!].sort((x, y) => Number(x) - Number(y))).toEqual(Array.from({ length: 60 }, (_, i) => String(i)));
   });
 
+  it('moves a dead node\'s outbox rows to one survivor per room, and each node reads only its own', async () => {
+    const { open } = await setup();
+    const [b, c] = [await open(), await open()];
+    const now = Date.now();
+    const row = (roomKey: string, nodeId: string, i: number) => ({
+      botName: 'obot', roomKey, room: roomKey, channelId: null, deviceId: 'dev', reply: JSON.stringify({ text: `r${i}` }), traceId: `t${i}`, index: 0,
+      queuedAt: new Date(now), expiresAt: new Date(now + 60_000), nodeId,
+    });
+    for (let i = 0; i < 6; i += 1) await b.insertOutbox(row(i % 2 === 0 ? 'room-1' : 'room-2', 'node-a', i));
+    await b.insertOutbox(row('room-1', 'node-b', 9));
+    expect((await b.outboxOfRoom('obot', 'room-1', 10, 'node-b')).map((r) => r.traceId)).toEqual(['t9']);
+    const [wonB, wonC] = await Promise.all([b.claimOutbox('node-a', 'node-b'), c.claimOutbox('node-a', 'node-c')]);
+    const moved = [...wonB, ...wonC].map((r) => [r.roomKey, r.queued]).sort();
+    expect(moved).toEqual([['room-1', 3], ['room-2', 3]]);
+    expect(await b.outboxRooms('node-a')).toEqual([]);
+    const ofB = (await b.outboxRooms('node-b')).reduce((n, r) => n + r.queued, 0);
+    const ofC = (await c.outboxRooms('node-c')).reduce((n, r) => n + r.queued, 0);
+    expect(ofB + ofC).toBe(7);
+    expect((await b.outboxRooms()).reduce((n, r) => n + r.queued, 0)).toBe(7);
+  });
+
   it('JournalAdoption hands the rows it won to replay, once, and never its own', async () => {
     const { open, journalOf, botName } = await setup();
     const store = await open();
