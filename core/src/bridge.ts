@@ -23,6 +23,7 @@ import { Journal } from './journal/journal.js';
 import { JournalReplay } from './journal/journal-replay.js';
 import { JournalAdoption } from './journal/journal-adoption.js';
 import { DeviceDedupLoader } from './journal/device-dedup.js';
+import { LOCAL_NODE_ID } from './store/migration-journal-owner.js';
 import { LogCategories } from './log-categories.js';
 import { createLogger, flushLogger, type CoreLogger } from './logger.js';
 import { Counters } from './metrics/counters.js';
@@ -651,7 +652,8 @@ export class Bridge {
     this.stopAdopting = node.onNodeDead((id) => adopt(id));
     void this.store.journalOwners().then(
       (owners) => {
-        for (const id of owners) if (id !== this.nodeId && !node.isNodeAlive(id)) adopt(id);
+        // 'local': rows a single process left before the switch to cluster mode (journal and outbox).
+        for (const id of new Set([...owners, LOCAL_NODE_ID])) if (id !== this.nodeId && !node.isNodeAlive(id)) adopt(id);
       },
       (error: unknown) => this.log.warn({ err: reasonOf(error) }, 'journal: owners of unanswered rows could not be read; dead nodes\' rows wait for their death notice'),
     );
