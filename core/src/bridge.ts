@@ -337,6 +337,7 @@ export class Bridge {
         announceApproval: (kind: 'device' | 'room', botName: string, id: string) => this.cluster?.publishApproval({ kind, botName, id }),
         fleetClients: () => this.cluster?.fleetClients() ?? Promise.resolve(this.clients()),
         clusterStatus: () => this.cluster?.status() ?? null,
+        disconnectRemote: (botName: string, deviceId: string) => this.cluster?.disconnectRemote(botName, deviceId) ?? Promise.resolve(false),
       } : {}),
     });
   }
@@ -488,6 +489,7 @@ export class Bridge {
       counters: this.counters,
       localClients: () => this.connections.clients(),
       deliverHere: (out) => this.outbound.deliverHere(out),
+      adminDisconnect: (botName, deviceId) => this.admin.disconnect(botName, deviceId),
       closeDevice: (botName, deviceId) => this.registry.get(botName, deviceId)?.close('BRIDGE_ERR_REPLACED', 'taken over by another node'),
       // A connect elsewhere only matters for a device this node has never seen (its status
       // changes come with their own events); anything else is re-read from SQL.

@@ -172,12 +172,18 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode (real NATS, real MariaDB)', (
     await until(() => pending.closeReason !== null, 1_000, 'revoked device closed on A');
   });
 
-  it('the fleet client list on any node names every node\'s phones with their node', async () => {
+  it('the fleet client list on any node names every node\'s phones with their node; a disconnect on one node reaches the holder', async () => {
     const nodes = await fleet(3);
-    for (const [i, t] of nodes.entries()) await phone(t, 'shop', `dev-${i}`);
+    const phones3: FakeBridgeClient[] = [];
+    for (const [i, t] of nodes.entries()) phones3.push(await phone(t, 'shop', `dev-${i}`));
     for (const t of nodes) {
       const all = await t.bridge.admin.fleetClients();
       expect(all.map((c) => `${c.node}:${c.deviceId}`).sort()).toEqual(['n0:dev-0', 'n1:dev-1', 'n2:dev-2']);
     }
+    // An operator on node 0 disconnects the phone held by node 2.
+    await until(() => nodes[0]!.bridge.clusterNode!.presence.holderOf('shop', 'dev-2') === 'n2', 3_000, 'n0 sees dev-2');
+    expect(await nodes[0]!.bridge.admin.disconnectAnywhere('shop', 'dev-2')).toBe(true);
+    await until(() => phones3[2]!.closeReason !== null, 3_000, 'dev-2 closed on n2');
+    expect(await nodes[0]!.bridge.admin.disconnectAnywhere('shop', 'nobody')).toBe(false);
   });
 });

@@ -47,6 +47,8 @@ export interface AdminParts {
   readonly announceApproval?: (kind: 'device' | 'room', botName: string, id: string) => void;
   /** Cluster mode: every node's clients, each with its node id. */
   readonly fleetClients?: () => Promise<ClientInfo[]>;
+  /** Cluster mode: closes a device's connection on the node holding it (false: no node does). */
+  readonly disconnectRemote?: (botName: string, deviceId: string) => Promise<boolean>;
   /** Cluster mode: this node's NATS link for /ready and the dashboard. */
   readonly clusterStatus?: () => { node: string; nats: string; state: 'ok' | 'degraded'; nodes: number } | null;
 }
@@ -69,6 +71,15 @@ export class BridgeAdmin {
   /** Every node's clients in cluster mode (each with its `node`), else this node's. */
   fleetClients(): Promise<ClientInfo[]> {
     return this.parts.fleetClients?.() ?? Promise.resolve(this.clients());
+  }
+
+  /**
+   * Closes a device's connection wherever it is: here, else (cluster mode) on the node holding
+   * it. False when no node holds it.
+   */
+  async disconnectAnywhere(botName: string, deviceId: string): Promise<boolean> {
+    if (this.disconnect(botName, deviceId)) return true;
+    return (await this.parts.disconnectRemote?.(botName, deviceId)) ?? false;
   }
 
   /** Cluster mode: node id, NATS state, live nodes; null on a single node. */

@@ -29,6 +29,8 @@ export interface ClusterNames {
   readonly presenceBucket: string;
   /** Request/reply: a reply delivered through its holder (`<prefix>.node.<id>.deliver`). */
   deliver(nodeId: string): string;
+  /** Request/reply: close a device's connection on its holder (`<prefix>.node.<id>.disconnect`). */
+  disconnect(nodeId: string): string;
   /** Request/reply: a node's own clients, every node answers (scatter-gather). */
   readonly clients: string;
   /** Publish: an approval changed (device or room); every node re-reads it from SQL. */
@@ -40,6 +42,7 @@ export function clusterNames(prefix: string): ClusterNames {
     leaseBucket: `${prefix}_leases`,
     presenceBucket: `${prefix}_presence`,
     deliver: (nodeId) => `${prefix}.node.${nodeId}.deliver`,
+    disconnect: (nodeId) => `${prefix}.node.${nodeId}.disconnect`,
     clients: `${prefix}.clients`,
     approvals: `${prefix}.approvals`,
   };

@@ -42,6 +42,8 @@ export interface ClusterLinkDeps {
   readonly deliverHere: (out: OutgoingReply) => SendResult | Promise<SendResult>;
   /** Another node took this device over: close its connection here (BRIDGE_ERR_REPLACED). */
   readonly closeDevice: (botName: string, deviceId: string) => void;
+  /** An operator on another node disconnected this device (BRIDGE_ERR_ADMIN_DISCONNECT); false when it is not here. */
+  readonly adminDisconnect: (botName: string, deviceId: string) => boolean;
   /** An approval changed on another node or in the CLI: re-read it from SQL. */
   readonly refreshApproval: (change: ApprovalChange) => Promise<void>;
   /** A device of this bot was connected on another node: this node's outbox backlog of the bot can go through it. */
@@ -94,6 +96,7 @@ export class ClusterLink {
     };
     this.subscriptions.push(
       nc.subscribe(names.deliver(this.nodeId), { callback: (error, msg) => { if (!error) void this.answerHop(msg); } }),
+      nc.subscribe(names.disconnect(this.nodeId), { callback: (error, msg) => { if (!error) this.answerDisconnect(msg); } }),
       nc.subscribe(names.clients, { callback: (error, msg) => { if (!error) msg.respond(JSON.stringify({ node: this.nodeId, clients: this.ownClients() })); } }),
       nc.subscribe(names.approvals, { callback: (error, msg) => { if (!error) void this.approvalChanged(msg); } }),
     );
@@ -182,6 +185,7 @@ export class ClusterLink {
       const result = await this.deps.deliverHere({ reply: body.reply, target: body.target, traceId: body.traceId, index: body.index, message: null });
       const noClient = result.status === 'rejected' && result.reason === 'no_client';
       msg.respond(JSON.stringify(noClient ? null : result));
+      this.deps.log.debug({ traceId: body.traceId, from: body.from, botName: body.target.botName, room: body.target.room, status: noClient ? 'no_client' : result.status }, 'cluster: reply delivered for another node');
     } catch (error) {
       this.deps.log.error({ traceId: body.traceId, from: body.from, err: reasonOf(error) }, 'cluster: delivering a hopped reply failed');
       msg.respond(JSON.stringify(null));
@@ -191,6 +195,31 @@ export class ClusterLink {
   /** Whether a live node other than this one holds a device of the bot. */
   holdsBot(botName: string): boolean {
     return this.node.natsState === 'connected' && this.node.presence.remoteHolders(botName, null).length > 0;
+  }
+
+  /** Closes a device's connection on the node holding it; false when no live node does. */
+  async disconnectRemote(botName: string, deviceId: string): Promise<boolean> {
+    const node = this.node.presence.holderOf(botName, deviceId);
+    if (node === null || node === this.nodeId || this.node.natsState !== 'connected') return false;
+    try {
+      const answer = await this.node.nc.request(this.node.names.disconnect(node), JSON.stringify({ botName, deviceId }), { timeout: this.deps.settings.requestTimeoutMs });
+      return answer.json<boolean>() === true;
+    } catch (error) {
+      this.deps.log.warn({ node, botName, deviceId, err: reasonOf(error) }, 'cluster: remote disconnect not confirmed');
+      return false;
+    }
+  }
+
+  private answerDisconnect(msg: Msg): void {
+    let ids: { botName: string; deviceId: string };
+    try {
+      ids = msg.json<{ botName: string; deviceId: string }>();
+    } catch {
+      return;
+    }
+    const done = typeof ids.botName === 'string' && typeof ids.deviceId === 'string' && this.deps.adminDisconnect(ids.botName, ids.deviceId);
+    if (done) this.deps.log.info({ botName: ids.botName, deviceId: ids.deviceId }, 'client disconnected through another node\'s admin API');
+    msg.respond(JSON.stringify(done));
   }
 
   /** Announces an approval change to every node (they re-read it from SQL). */

@@ -11,8 +11,9 @@
  *   node.natsState               'connected' | 'disconnected' | 'closed'
  *   node.isNodeAlive(id)         lease seen within leaseTtlMs (age check, not only the TTL: an
  *                                old server deletes expired keys silently)
- *   node.onNodeDead(fn)          fn(nodeId, lease, reason: 'expired' | 'left') once per death;
- *                                returns a disposer. Never called while this node is away from
+ *   node.onNodeDead(fn)          fn(nodeId, lease, reason: 'expired' | 'left' | 'restarted') once
+ *                                per dead run (`lease.epoch` names the run; 'restarted': a new
+ *                                run under the same id appeared first); returns a disposer. Never called while this node is away from
  *                                NATS, nor within one refresh after it is back (its view is stale)
  *   node.nodes()                 the leases of live nodes (this one included)
  *   node.lease(id)               a node's last lease value, alive or not
@@ -39,12 +40,15 @@ export interface NodeLease {
   /** The bot port (`host:port`). */
   readonly listen: string | null;
   readonly clients: number;
+  /** The holder's refresh interval (a restarting node with the same id waits this long to tell a live holder from a dead one). */
+  readonly refreshMs: number;
   /** When the holder wrote this value (its clock; liveness is judged by when it was seen). */
   readonly at: number;
 }
 
 export type NatsState = 'connected' | 'disconnected' | 'closed';
-export type NodeDeathReason = 'expired' | 'left';
+/** expired: lease too old; left: deleted at a graceful stop; restarted: a new run (epoch) took the id over. */
+export type NodeDeathReason = 'expired' | 'left' | 'restarted';
 
 export interface ClusterOptions {
   readonly url: string;
@@ -132,11 +136,7 @@ export class ClusterNode {
     // delete markers, so an expiry is silent and liveness is judged by the lease's age too.
     this.leases = await withTimeout(kvm.create(this.names.leaseBucket, { ttl: leaseTtlMs, history: 1, timeout: connectTimeoutMs }), connectTimeoutMs, 'lease bucket');
     const presenceKv = await withTimeout(kvm.create(this.names.presenceBucket, { history: 1, timeout: connectTimeoutMs }), connectTimeoutMs, 'presence bucket');
-    const existing = await this.leases.get(nodeId);
-    if (existing && existing.operation === 'PUT') {
-      const ageMs = Date.now() - existing.created.getTime();
-      if (ageMs < leaseTtlMs) throw new BridgeError('BRIDGE_ERR_CLUSTER_NODE_ID_TAKEN', { nodeId, ageMs });
-    }
+    await this.checkIdFree();
     // The first write's revision is this run's epoch; the second carries it in the value.
     this.epoch = await this.leases.put(nodeId, this.encodeLease());
     await this.leases.put(nodeId, this.encodeLease());
@@ -152,9 +152,28 @@ export class ClusterNode {
     log.info({ nats: this.nc.getServer(), epoch: this.epoch, nodes: this.nodes().map((n) => n.node) }, 'cluster: joined');
   }
 
+  /**
+   * A fresh lease under this id is either a live node with the same id (refused) or this node's
+   * previous run, killed less than a TTL ago (a restart after SIGKILL). A live node refreshes
+   * within `leaseRefreshMs`: wait that long once and look again.
+   */
+  private async checkIdFree(): Promise<void> {
+    const { nodeId, leaseTtlMs, leaseRefreshMs } = this.options;
+    const existing = await this.leases.get(nodeId);
+    if (!existing || existing.operation !== 'PUT' || Date.now() - existing.created.getTime() >= leaseTtlMs) return;
+    const refreshMs = decodeLease(existing)?.refreshMs ?? leaseRefreshMs;
+    const waitMs = Math.min(leaseTtlMs, refreshMs + 1_000);
+    this.options.log.info({ waitMs }, 'cluster: a recent lease holds this node id; waiting one refresh to tell a live node from a previous run');
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    const again = await this.leases.get(nodeId);
+    if (again && again.operation === 'PUT' && again.revision !== existing.revision) {
+      throw new BridgeError('BRIDGE_ERR_CLUSTER_NODE_ID_TAKEN', { nodeId, ageMs: Math.max(0, Date.now() - again.created.getTime()) });
+    }
+  }
+
   private encodeLease(): string {
     const info = this.options.leaseInfo?.() ?? { admin: null, listen: null, clients: 0 };
-    const lease: NodeLease = { node: this.options.nodeId, startedAt: this.startedAt, epoch: this.epoch, ...info, at: Date.now() };
+    const lease: NodeLease = { node: this.options.nodeId, startedAt: this.startedAt, epoch: this.epoch, ...info, refreshMs: this.options.leaseRefreshMs, at: Date.now() };
     return JSON.stringify(lease);
   }
 
@@ -174,6 +193,13 @@ export class ClusterNode {
       if (seen && !seen.dead && key !== this.options.nodeId) this.declareDead(key, seen, 'left');
       return;
     }
+    // A run's very first write (its epoch is that write's revision, in the value from the
+    // second write on) says nothing about the run we know under this id.
+    if (value.epoch === 0 && seen && !seen.dead) return;
+    // The same id with another epoch: the run we knew is over (killed and restarted within a TTL).
+    if (seen && !seen.dead && seen.lease.epoch !== 0 && value.epoch !== 0 && value.epoch !== seen.lease.epoch && key !== this.options.nodeId) {
+      this.declareDead(key, seen, 'restarted');
+    }
     // When NATS stored it (a stale lease of a dead node is old at start), never later than now.
     const seenAt = Math.min(Date.now(), this.leaseMirror?.get(key)?.created ?? Date.now());
     this.leasesSeen.set(key, { lease: value, seenAt, dead: false });
@@ -192,7 +218,7 @@ export class ClusterNode {
     seen.dead = true;
     this.leaseMirror.forget(id);
     this.options.log.warn({ deadNode: id, reason, lastSeenMsAgo: Date.now() - seen.seenAt }, 'cluster: node is gone');
-    this.presence.nodeGone(id);
+    this.presence.nodeGone(id, seen.lease.epoch);
     for (const listener of this.deathListeners) {
       try {
         listener(id, seen.lease, reason);

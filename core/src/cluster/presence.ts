@@ -80,7 +80,19 @@ export class Presence {
       if (!bot) this.byBot.set(ids.botName, (bot = new Map()));
       bot.set(ids.deviceId, { deviceId: ids.deviceId, node: value.node, epoch: value.epoch });
     }
-    if (value === null || value.node === this.deps.nodeId) return;
+    if (value === null) {
+      // Our live device's entry was deleted by another node (it judged this node dead: a pause
+      // longer than the lease TTL). The phone is still here: name this node again.
+      const claim = this.claims.get(key);
+      if (claim && claim.revision !== null && revision > claim.revision) {
+        claim.revision = null;
+        void this.chain(key, () => this.write(key, claim, ids.botName, ids.deviceId, true)).catch((error: unknown) => {
+          this.deps.log.warn({ err: reasonOf(error), ...ids }, 'cluster: presence not restored');
+        });
+      }
+      return;
+    }
+    if (value.node === this.deps.nodeId) return;
     this.onRemoteHolder(ids.botName, ids.deviceId, value.node);
     const claim = this.claims.get(key);
     if (!claim) return;
@@ -107,7 +119,7 @@ export class Presence {
   }
 
   /** The compare-and-set write of a claim: read, then create or update at that revision; retried on conflict. */
-  private async write(key: string, claim: Claim, botName: string, deviceId: string): Promise<{ tookOverFrom: string | null }> {
+  private async write(key: string, claim: Claim, botName: string, deviceId: string, onlyIfAbsent = false): Promise<{ tookOverFrom: string | null }> {
     // NATS away: nothing to wait for; the claim is written by republish() when NATS is back.
     if (!this.deps.connected()) {
       claim.failed = true;
@@ -121,6 +133,11 @@ export class Presence {
         const current = await this.deps.kv.get(key);
         if (current === null || current.operation !== 'PUT') {
           revision = await this.deps.kv.create(key, value);
+        } else if (onlyIfAbsent && decodePresence(current)?.node !== this.deps.nodeId) {
+          // Restoring an entry another node deleted, but the phone connected elsewhere since:
+          // that node holds it now and this connection is the stale one.
+          if (this.claims.get(key) === claim) this.lose(key, botName, deviceId, decodePresence(current)?.node ?? 'unknown');
+          return { tookOverFrom: null };
         } else {
           previous = decodePresence(current);
           revision = await this.deps.kv.update(key, value, current.revision);
@@ -198,11 +215,14 @@ export class Presence {
     }
   }
 
-  /** A node died: its entries no longer route anything (the failover part takes its work over). */
-  nodeGone(nodeId: string): void {
+  /**
+   * A node's run died: its entries no longer route anything (the failover part takes its work
+   * over). Entries of a later run under the same id (a restart) are kept.
+   */
+  nodeGone(nodeId: string, epoch: number = Number.MAX_SAFE_INTEGER): void {
     for (const [botName, devices] of this.byBot) {
       for (const [deviceId, holder] of devices) {
-        if (holder.node !== nodeId) continue;
+        if (holder.node !== nodeId || holder.epoch > epoch) continue;
         devices.delete(deviceId);
         const key = presenceKey(botName, deviceId);
         const entry = this.mirror.get(key);

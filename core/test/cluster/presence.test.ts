@@ -39,7 +39,7 @@ describe.skipIf(!natsUp)('cluster node (real NATS)', () => {
 
   it('sees the other nodes alive, refuses a duplicate node id, reports a leaving node as dead', async () => {
     const prefix = fleet();
-    const a = await join(prefix, 'a');
+    const a = await join(prefix, 'a', { leaseRefreshMs: 300 });
     const b = await join(prefix, 'b');
     await until(() => a.isNodeAlive('b') && b.isNodeAlive('a'), 5_000, 'leases seen');
     expect(b.epoch).toBeGreaterThan(a.epoch);
@@ -52,6 +52,24 @@ describe.skipIf(!natsUp)('cluster node (real NATS)', () => {
     await until(() => dead.length > 0, 5_000, 'b reported gone');
     expect(dead).toEqual(['b:left']);
     expect(a.isNodeAlive('b')).toBe(false);
+  });
+
+  it('lets a node restart under its id right after a kill (its old lease is fresh but no longer refreshed)', async () => {
+    const prefix = fleet();
+    const observer = await join(prefix, 'o');
+    const dead: string[] = [];
+    observer.onNodeDead((id, lease, reason) => dead.push(`${id}:${reason}:${lease.epoch}`));
+    const killed = await join(prefix, 'k', { leaseRefreshMs: 300 });
+    await until(() => observer.isNodeAlive('k') && observer.lease('k')?.epoch === killed.epoch, 3_000, 'observer saw k');
+    // A SIGKILL: no lease delete, no more refreshes.
+    (killed as unknown as { refreshTimer: NodeJS.Timeout }).refreshTimer.close();
+    nodes.splice(nodes.indexOf(killed), 1);
+    await killed.nc.close();
+    const restarted = await join(prefix, 'k', { leaseRefreshMs: 300 });
+    expect(restarted.epoch).toBeGreaterThan(killed.epoch);
+    // An observer that saw the old run learns it is over (its work can be taken over by epoch).
+    await until(() => dead.some((d) => d === `k:restarted:${killed.epoch}`), 3_000, 'old run reported');
+    expect(observer.isNodeAlive('k')).toBe(true);
   });
 
   it('reports a node whose lease stopped being refreshed as dead once its lease is older than the TTL', async () => {
@@ -86,6 +104,25 @@ describe.skipIf(!natsUp)('cluster node (real NATS)', () => {
     await a.presence.release(bot, 'dev-1');
     await b.presence.release(bot, 'dev-1');
     await until(() => a.presence.holderOf(bot, 'dev-1') === null, 2_000, 'released');
+  });
+
+  it('presence: a node wrongly judged dead (a long pause) names itself again for the phones it still holds', async () => {
+    const prefix = fleet();
+    const a = await join(prefix, 'a');
+    const b = await join(prefix, 'b');
+    await until(() => a.isNodeAlive('b') && b.isNodeAlive('a'));
+    await a.presence.claim('bot', 'kept');
+    await a.presence.claim('bot', 'moved');
+    await until(() => b.presence.holderOf('bot', 'moved') === 'a');
+    const lostOnA: string[] = [];
+    a.presence.onLost = (_bot, device) => lostOnA.push(device);
+    // B judges A dead and removes its entries; meanwhile `moved` reconnected to B.
+    (b.presence as unknown as { nodeGone(id: string): void }).nodeGone('a');
+    await b.presence.claim('bot', 'moved');
+    await until(() => b.presence.holderOf('bot', 'kept') === 'a', 3_000, 'A restored kept');
+    await until(() => lostOnA.includes('moved'), 3_000, 'A let moved go');
+    expect(b.presence.holderOf('bot', 'moved')).toBe('b');
+    expect(lostOnA).toEqual(['moved']);
   });
 
   it('presence: simultaneous handshakes on three nodes leave exactly one holder, every other node lets go', async () => {

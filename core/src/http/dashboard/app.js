@@ -120,8 +120,8 @@ function renderClients() {
     el('td', { text: ago(c.lastPingAt) }),
     el('td', { class: 'mono', text: c.rttMs === null ? '–' : `${c.rttMs} ms` }),
     el('td', { class: 'mono', text: bytes(c.pendingOutputBytes) }),
-    // A phone held by another node is disconnected on that node's dashboard.
-    el('td', { class: 'actions' }, ...(c.node && ownNode && c.node !== ownNode ? [] : [action('끊기 Disconnect', 'ghost', () => api.disconnect(c.botName, c.deviceId))])),
+    // Cluster mode: the server forwards a disconnect to the node holding the phone.
+    el('td', { class: 'actions' }, action('끊기 Disconnect', 'ghost', () => api.disconnect(c.botName, c.deviceId))),
   )));
   $('clients-empty').hidden = clients.length > 0;
 }
@@ -267,12 +267,10 @@ function renderWrites(stats) {
 }
 
 // Cluster mode: this node's id, its NATS link and how many nodes it sees; red while degraded.
-let ownNode = null;
 function renderCluster(ready) {
   const cluster = ready?.cluster;
   $('kpi-cluster-card').hidden = !cluster;
   if (!cluster) return;
-  ownNode = cluster.node;
   $('kpi-cluster').textContent = cluster.node;
   $('kpi-cluster-nats').textContent = `NATS ${cluster.nats} · 노드 nodes ${cluster.nodes}`;
   $('kpi-cluster-card').classList.toggle('alert', cluster.state !== 'ok');

@@ -33,7 +33,7 @@ export function registerBridgeRoutes(app: FastifyInstance, { bridge, log }: Rout
     schema: { params: jsonSchema(ClientParams), body: jsonSchema(Empty), response: { 200: jsonSchema(Disconnected, 'output'), 404: jsonSchema(ErrorReply, 'output') } },
   }, async (request, reply) => {
     const { bot, device } = request.params;
-    if (!bridge.admin.disconnect(bot, device)) return sendError(reply, 404, 'BRIDGE_ERR_HTTP_NOT_FOUND', { what: `client ${bot}/${device}` });
+    if (!(await bridge.admin.disconnectAnywhere(bot, device))) return sendError(reply, 404, 'BRIDGE_ERR_HTTP_NOT_FOUND', { what: `client ${bot}/${device}` });
     log.info({ botName: bot, deviceId: device, remote: request.ip }, 'client disconnected through the admin API');
     return { disconnected: true as const };
   });
