@@ -651,7 +651,11 @@ export class Bridge {
     const node = this.cluster?.node;
     if (node === undefined || this.adoption === null) return;
     const adopt = (id: string) => void this.adoptNode(id).catch(() => undefined);
-    this.stopAdopting = node.onNodeDead((id) => adopt(id));
+    // 'restarted': a new run of that id is alive and has claimed its previous run's rows itself
+    // (JournalReplay.load's CAS); adopting now would take rows the new run is answering.
+    this.stopAdopting = node.onNodeDead((id, _lease, reason) => {
+      if (reason !== 'restarted' && !node.isNodeAlive(id)) adopt(id);
+    });
     void this.store.journalOwners().then(
       (owners) => {
         // 'local': rows a single process left before the switch to cluster mode (journal and outbox).
