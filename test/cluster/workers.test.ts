@@ -55,8 +55,9 @@ describe.skipIf(!up)('botbridge start --workers', () => {
     for (const [i, p] of phones.entries()) p.analyze({ text: 'x', logId: String(5_000_000 + i), channelId: String(70 + i), room: `방${i}` });
     const replies = await Promise.all(phones.map((p) => p.nextReply(10_000)));
     expect(replies.map((r) => r.text)).toEqual([0, 1, 2, 3].map((i) => `echo ${5_000_000 + i}`));
-    const served = new Set(server.logs.filter((e: LogEntry) => e.msg === 'client connected').map((e) => e.node));
-    expect(served).toEqual(new Set(['wk-w0', 'wk-w1']));
+    // Log lines are written in batches (0.1 s): wait for each worker's line rather than race it.
+    const served = await Promise.all(['wk-w0', 'wk-w1'].map((node) => server.waitForLog((e: LogEntry) => e.msg === 'client connected' && e.node === node, { timeoutMs: 5_000 })));
+    expect(served.map((e) => e.node)).toEqual(['wk-w0', 'wk-w1']);
 
     // A worker that dies is started again under the same node id (once its old lease expired).
     const mark = server.logs.length;
