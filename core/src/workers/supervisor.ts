@@ -37,7 +37,7 @@ interface Life {
  * supervisor exits when they have, 0 when every worker exited 0. A second signal (more than 1 s
  * later) is passed on: workers then exit at once. A worker that dies on its own is started
  * again with the same node id after a delay (1 s, doubling per quick death up to 30 s); while
- * it is away, the others take over its phones and, once its lease expires, its journal.
+ * it is away, the others take over its phones; the new run claims its dead run's journal rows.
  */
 export function runSupervisor(options: SupervisorOptions): Promise<number> {
   const { log } = options;
