@@ -9,12 +9,14 @@ import { lostScenario } from './scenarios/lost.js';
 import { OUTBOX_PENDING, outboxScenario } from './scenarios/outbox.js';
 import { overloadScenario } from './scenarios/overload.js';
 import { sigkillScenario } from './scenarios/sigkill.js';
+import { clusterFailoverScenario } from './scenarios/cluster-failover.js';
 import { sigtermScenario } from './scenarios/sigterm.js';
 
 /**
  * `npm run fault` — issue 11's fault suite against real `botbridge start` processes
  * (docs/fault-tests.md).
- *   --only a,b     scenarios: overload, sigterm, sigkill, outbox, lost (default: all)
+ *   --only a,b     scenarios: overload, sigterm, sigkill, outbox, lost, cluster-failover (default: all;
+ *                  cluster-failover needs NATS and MariaDB)
  *   --quick        short durations (CI-sized); the default is the full length the judge uses
  *   --docs         also write the figures into docs/fault-tests.md (a full run of every scenario always does)
  *   --keep         keep the scratch directory (server logs, SQLite files) even when all pass
@@ -31,6 +33,7 @@ const SCENARIOS = {
   sigkill: (o: RunOptions) => sigkillScenario(o),
   outbox: (o: RunOptions) => outboxScenario(o, undefined, values['outbox-pending'] ? OUTBOX_PENDING : null),
   lost: (o: RunOptions) => lostScenario(o),
+  'cluster-failover': (o: RunOptions) => clusterFailoverScenario(o),
 } as const;
 type Name = keyof typeof SCENARIOS;
 

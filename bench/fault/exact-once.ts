@@ -95,6 +95,10 @@ export function checkExactlyOnce(input: CheckInput): CheckResult {
     if (list) list.push(r);
     else replies.set(message.logId, [r]);
   }
+  // In time order: the phones' histories are concatenated phone by phone, and a reply read by
+  // another phone of the bot (cluster failover: a survivor answers through its own devices)
+  // would otherwise look first although it came after the kill.
+  for (const list of replies.values()) if (list.length > 1) list.sort((a, b) => a.at - b.at);
   const journaled = new Set(input.journal.map((r) => r.log_id));
   const kills = [...(input.kills ?? [])].sort((a, b) => a.at - b.at);
   for (const k of kills) for (const r of k.rows) journaled.add(r.log_id);

@@ -31,6 +31,11 @@ export interface PhoneOptions {
   readonly reconnectDelaysMs?: readonly number[];
   /** First log id of this phone; ids grow by one per message. */
   readonly logIdBase: bigint;
+  /**
+   * The phone's server list (cluster scenario): the fake phone walks it itself after its
+   * reconnect delay (FakeBridgeClient `servers`), staying on the first server that accepts.
+   */
+  readonly servers?: readonly number[];
 }
 
 const DEFAULT_DELAYS = [4_000, 8_000, 16_000, 32_000, 60_000];
@@ -71,11 +76,18 @@ export class FaultPhone {
   }
 
   get connected(): boolean {
+    if (this.options.servers !== undefined) return this.client?.connected ?? false;
     return this.client !== null && this.client.closeReason === null;
+  }
+
+  /** The walking phone's connections (server port, times), for the outage figures. */
+  get connectionRecords() {
+    return this.client?.connections ?? [];
   }
 
   /** Connects once (rejects when refused); with `keep`, reconnects after every close until `stop()`. */
   async connect(keep = true): Promise<void> {
+    if (this.options.servers !== undefined) return this.connectWalking();
     const client = await FakeBridgeClient.connect({ port: this.options.port, botName: this.options.botName, deviceId: this.deviceId });
     this.connections += 1;
     this.attempt = 0;
@@ -90,10 +102,23 @@ export class FaultPhone {
     await client.handshake;
   }
 
+  /** A phone with a server list: one FakeBridgeClient that reconnects and walks the list itself. */
+  private async connectWalking(): Promise<void> {
+    const client = await FakeBridgeClient.connect({
+      port: 0, botName: this.options.botName, deviceId: this.deviceId,
+      servers: this.options.servers!.map((port) => ({ port })), reconnect: { delaysMs: this.delays },
+    });
+    this.client = client;
+    this.connections = 1;
+    void this.readReplies(client, 0);
+    await client.handshake;
+  }
+
   /** Writes one chat line if connected; returns false (and counts a skip) otherwise. */
   send(): boolean {
     const client = this.client;
-    if (client === null || client.closeReason !== null) {
+    if (this.options.servers !== undefined && client !== null) this.connections = client.connections.length;
+    if (client === null || client.closeReason !== null || !this.connected) {
       this.skipped += 1;
       return false;
     }
@@ -144,15 +169,20 @@ export class FaultPhone {
       }
       const logId = reply.text.startsWith('echo ') ? reply.text.slice(5) : null;
       // A reply may be routed to another live device of the bot: its room is the reply's own.
-      this.received.push({ logId, phone: this.index, room: reply.room, at: performance.now(), conn });
+      this.received.push({ logId, phone: this.index, room: reply.room, at: performance.now(), conn: conn === 0 ? client.connections.length : conn });
     }
   }
 }
 
 /** Connects `count` phones of one bot, in parallel batches (the handshake slots are bounded). */
-export async function connectPhones(count: number, options: Omit<PhoneOptions, 'index' | 'logIdBase'> & { runBase?: bigint }): Promise<FaultPhone[]> {
+export async function connectPhones(
+  count: number,
+  options: Omit<PhoneOptions, 'index' | 'logIdBase' | 'servers'> & { runBase?: bigint; serversOf?: (index: number) => readonly number[] },
+): Promise<FaultPhone[]> {
   const base = options.runBase ?? 8_000_000_000_000n;
-  const phones = Array.from({ length: count }, (_, index) => new FaultPhone({ ...options, index, logIdBase: base + BigInt(index) * 10_000_000n }));
+  const phones = Array.from({ length: count }, (_, index) => new FaultPhone({
+    ...options, index, logIdBase: base + BigInt(index) * 10_000_000n, ...(options.serversOf ? { servers: options.serversOf(index) } : {}),
+  }));
   for (let i = 0; i < phones.length; i += 25) await Promise.all(phones.slice(i, i + 25).map((p) => p.connect()));
   return phones;
 }

@@ -20,6 +20,8 @@ export interface ServerOptions {
   readonly logFile: string;
   /** A fixed port (restarts listen where the phones reconnect); default: the config's port 0. */
   readonly port?: number;
+  /** More `botbridge start` arguments (`--cluster URL --node-id ID` for the cluster scenario). */
+  readonly args?: readonly string[];
 }
 
 /** Every server this process started and has not seen exit: killed by PID if the suite dies. */
@@ -58,7 +60,7 @@ export class FaultServer {
 
   static async start(options: ServerOptions): Promise<FaultServer> {
     const token = `fault-${Math.random().toString(36).slice(2)}-${Date.now()}`;
-    const child = spawn(process.execPath, [BIN, 'start', '--config', FAULT_CONFIG, '--store', options.storeUrl, ...(options.port === undefined ? [] : ['--port', String(options.port)])], {
+    const child = spawn(process.execPath, [BIN, 'start', '--config', FAULT_CONFIG, '--store', options.storeUrl, ...(options.port === undefined ? [] : ['--port', String(options.port)]), ...(options.args ?? [])], {
       cwd: ROOT,
       env: { ...process.env, ...options.env, BOTBRIDGE_ADMIN_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -41,3 +41,28 @@ export function readStore(dbFile: string): StoreView {
 export function pendingCount(dbFile: string): number {
   return readStore(dbFile).journal.filter((r) => r.state === 'admitted').length;
 }
+
+/** The same view from a MySQL/MariaDB store (the cluster scenario's shared database). */
+export async function readMysqlStore(url: string): Promise<StoreView> {
+  const { createConnection } = await import('mysql2/promise');
+  const target = new URL(url);
+  const db = await createConnection({
+    host: target.hostname, port: Number(target.port || 3306), user: decodeURIComponent(target.username), password: decodeURIComponent(target.password),
+    database: target.pathname.slice(1), supportBigNumbers: true, bigNumberStrings: true,
+  });
+  try {
+    const [journal] = await db.query('select log_id, state, node_id from botbridge_journal');
+    const [rows] = await db.query('select log_id, message, is_our_bot_response from kb_chat_logs');
+    const chatLogged = new Set<string>();
+    const replyRows = new Map<string, number>();
+    for (const row of rows as { log_id: string | null; message: string; is_our_bot_response: number }[]) {
+      if (row.is_our_bot_response) {
+        const id = row.message.startsWith('echo ') ? row.message.slice(5) : row.message;
+        replyRows.set(id, (replyRows.get(id) ?? 0) + 1);
+      } else if (row.log_id !== null) chatLogged.add(row.log_id);
+    }
+    return { journal: journal as JournalRow[], chatLogged, replyRows, chatLogRows: (rows as unknown[]).length };
+  } finally {
+    await db.end();
+  }
+}

@@ -53,4 +53,15 @@ if (env.FAULT_OUTBOX_TTL_MS) {
   withReplies.replies = { ...withReplies.replies, outbox: { ttlMs: Number(env.FAULT_OUTBOX_TTL_MS) } };
 }
 
+// Cluster failover (scenarios/cluster-failover.ts): the lease timing of the nodes; the NATS URL
+// and the node id come from --cluster and --node-id.
+if (env.FAULT_CLUSTER_URL) {
+  (config as { cluster?: Record<string, unknown> }).cluster = {
+    url: env.FAULT_CLUSTER_URL,
+    prefix: env.FAULT_CLUSTER_PREFIX ?? 'botbridge',
+    leaseTtlMs: int('FAULT_LEASE_TTL_MS', 10_000),
+    leaseRefreshMs: int('FAULT_LEASE_REFRESH_MS', 3_000),
+  };
+}
+
 export default config;

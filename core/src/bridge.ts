@@ -23,6 +23,9 @@ import { EventBus, eventTime } from './events/bridge-events.js';
 import { createHooks, type PluginErrorEvent } from './hooks.js';
 import { Journal } from './journal/journal.js';
 import { JournalReplay } from './journal/journal-replay.js';
+import { JournalAdoption } from './journal/journal-adoption.js';
+import { DeviceDedupLoader } from './journal/device-dedup.js';
+import { LOCAL_NODE_ID } from './store/migration-journal-owner.js';
 import { LogCategories } from './log-categories.js';
 import { createLogger, flushLogger, type CoreLogger } from './logger.js';
 import { Counters } from './metrics/counters.js';
@@ -63,6 +66,13 @@ export interface CreateBridgeOptions {
    * passes a fresh import of bridge.config.ts with its command-line overrides.
    */
   readonly configSource?: () => Promise<BridgeConfig>;
+  /**
+   * The journal's node id without NATS (tests of failover on one store); cluster mode uses
+   * `cluster.nodeId`. With one, the journal's rows are this node's, the start replays only them,
+   * each handshake loads the device's dedup keys from every node, and `adoptNode` takes over a
+   * dead node's rows. Neither: a single process (rows under 'local', every row its own).
+   */
+  readonly nodeId?: string;
 }
 
 export type BridgePhase = 'created' | 'starting' | 'running' | 'closing' | 'closed';
@@ -118,6 +128,9 @@ export class Bridge {
   private readonly relief: MemoryRelief | null;
   /** journal: the previous run's unanswered messages, admitted as their phones come back. */
   private readonly replay: JournalReplay | null;
+  /** Cluster mode: claims and replays a dead node's unanswered messages (null in a single process). */
+  private readonly adoption: JournalAdoption | null;
+  private stopAdopting: (() => void) | undefined;
   private boundAddress: { host: string; port: number } | null = null;
   /** Cluster mode: this node's id (null on a single node). */
   readonly nodeId: string | null;
@@ -147,6 +160,8 @@ export class Bridge {
       isOrdered: (key: string) => this.botSettings.isOrdered(key),
       roomOverride: (botName: string, roomKey: string) => this.botSettings.roomOverride(botName, roomKey),
     };
+    // The journal's owner: the cluster node, or (tests of failover without NATS) the option.
+    const journalNode = this.nodeId ?? options.nodeId;
     const p = settings.pipeline;
     this.storeHealth = new StoreHealth({ onChange: (state, reason) => this.storeHealthChanged(state, reason) });
     this.approvals = new ApprovalCache({
@@ -170,6 +185,7 @@ export class Bridge {
       pruneBatchSize: j.pruneBatchSize,
       events,
       log: logs.get('store'),
+      ...(journalNode === undefined ? {} : { nodeId: journalNode }),
     });
     const replyLog = logs.get('reply');
     const queueLog = logs.get('queue');
@@ -186,6 +202,7 @@ export class Bridge {
       // Cluster mode: a device of the bot on another node can take the backlog too (through it).
       canDeliver: (botName): boolean => outbound.canDeliver(botName) || (this.cluster?.holdsBot(botName) ?? false),
       write: (out): Promise<boolean> => outbound.writeQueued(out),
+      ...(journalNode === undefined ? {} : { nodeId: journalNode }),
     });
     const outbound: Outbound = new Outbound({
       registry,
@@ -278,6 +295,14 @@ export class Bridge {
       log: logs.get('message'),
       waitMs: j.replayWaitMs,
       maxAgeMs: j.replayMaxAgeMs,
+      ...(journalNode === undefined ? {} : { nodeId: journalNode }),
+    });
+    this.adoption = this.replay === null || journalNode === undefined ? null : new JournalAdoption({
+      store: () => this.store, nodeId: journalNode, replay: this.replay, events, log: logs.get('message'),
+    });
+    const deviceDedup = this.journal === null || journalNode === undefined ? null : new DeviceDedupLoader({
+      journal: this.journal, dedup: this.dedup, windowMs: p.dedupWindowMs, limit: DEVICE_DEDUP_LIMIT,
+      timeoutMs: settings.store.queryTimeoutMs, log: logs.get('message'),
     });
     this.auth = new AuthGuard(settings.auth, settings.bans);
     this.security = new SecurityServices(settings, this.auth, logs.get('connection'));
@@ -295,6 +320,7 @@ export class Bridge {
       serverVersion: SERVER_VERSION,
       admission: this.admission,
       ...(this.replay ? { journalReplay: this.replay } : {}),
+      ...(deviceDedup ? { deviceDedup } : {}),
       pings: new PingRecorder({ events, writer: this.monitor.pings }),
       ...(settings.cluster ? {
         presence: {
@@ -428,6 +454,7 @@ export class Bridge {
     }
     this.log.info({ ...this.boundAddress, store: this.store.description, plugins: this.generations.active.host.list().map((p) => p.name) }, 'botbridge listening');
     this.replay?.start();
+    this.watchDeadNodes();
     return this.boundAddress;
   }
 
@@ -667,15 +694,48 @@ export class Bridge {
     }
   }
 
+  /**
+   * Cluster failover: takes over the unanswered messages of a node whose lease is gone (called
+   * by the cluster core's `onNodeDead`, and by tests). Resolves to how many rows this node won;
+   * 0 in a single process, for this node's own id, or while not running.
+   */
+  async adoptNode(deadNodeId: string): Promise<number> {
+    if (this.adoption === null || this.phase !== 'running') return 0;
+    // Its queued replies too: moved to this node by CAS per room and delivered like its own.
+    void this.outbox?.adopt(deadNodeId).catch((error: unknown) => this.log.error({ deadNodeId, err: reasonOf(error) }, 'outbox: taking over a dead node\'s queued replies failed'));
+    return this.adoption.adoptNode(deadNodeId);
+  }
+
+  /**
+   * Cluster mode, once running: every node whose lease is gone has its unanswered rows adopted
+   * (the survivors race for each row by CAS; see journal/journal-adoption.ts), and at start the
+   * rows of owners that are already dead (they died while no node was watching).
+   */
+  private watchDeadNodes(): void {
+    const node = this.cluster?.node;
+    if (node === undefined || this.adoption === null) return;
+    const adopt = (id: string) => void this.adoptNode(id).catch(() => undefined);
+    // 'restarted': a new run of that id is alive and has claimed its previous run's rows itself
+    // (JournalReplay.load's CAS); adopting now would take rows the new run is answering.
+    this.stopAdopting = node.onNodeDead((id, _lease, reason) => {
+      if (reason !== 'restarted' && !node.isNodeAlive(id)) adopt(id);
+    });
+    void this.store.journalOwners().then(
+      (owners) => {
+        // 'local': rows a single process left before the switch to cluster mode (journal and outbox).
+        for (const id of new Set([...owners, LOCAL_NODE_ID])) if (id !== this.nodeId && !node.isNodeAlive(id)) adopt(id);
+      },
+      (error: unknown) => this.log.warn({ err: reasonOf(error) }, 'journal: owners of unanswered rows could not be read; dead nodes\' rows wait for their death notice'),
+    );
+  }
+
   /** The bound TLS port (listen.tls), or null. */
   get tlsAddress(): { host: string; port: number } | null {
     return this.security.tlsAddress;
   }
 
   private async shutdownParts(): Promise<void> {
-    // Cluster: the lease is deleted (the others see this node leave) and NATS drained.
-    await this.cluster?.close().catch((error: unknown) => this.log.warn({ err: reasonOf(error) }, 'cluster: leaving failed'));
-    this.cluster = null;
+    this.stopAdopting?.();
     // outbox: its running store step (an insert, a delivery, an expiry) ends before the store closes.
     await this.outbox?.close();
     this.security.stop();
@@ -683,7 +743,13 @@ export class Bridge {
     this.relief?.stop();
     this.dedup.stop();
     this.replay?.close();
+    this.adoption?.close();
     await this.journal?.close();
+    // Cluster: the lease is deleted (the others see this node leave, and adopt what it left
+    // unanswered) only after the journal's last commit: a done mark still buffered would make a
+    // survivor answer that message again.
+    await this.cluster?.close().catch((error: unknown) => this.log.warn({ err: reasonOf(error) }, 'cluster: leaving failed'));
+    this.cluster = null;
     // A reload in progress ends first (refused: the bridge is not running); retired sets finish tearing down.
     await this.reloader.close();
     await this.generations.active.host.teardown();
@@ -692,6 +758,9 @@ export class Bridge {
     if (this.ownsStore && this.storeRef) await this.storeRef.close().catch(() => undefined);
   }
 }
+
+/** Device keys loaded per handshake in cluster mode at most: 20 msg/s for the 2-minute window is 2,400. */
+const DEVICE_DEDUP_LIMIT = 10_000;
 
 /** Resolves when `work` does or after `ms`, whichever is first. */
 async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {

@@ -71,7 +71,7 @@ describe.skipIf(MYSQL_SERVER === undefined)('an existing kb_* deployment', () =>
     // The old keys stay; the change feed gets an index on updated_at; nothing else changes.
     expect(await indexes(sql, 'kb_bot_devices')).toEqual([...devicesIndexes, 'index idx_kb_bot_devices_updated_at(updated_at)'].sort());
     expect(await indexes(sql, 'kb_rooms')).toEqual([...roomsIndexes, 'index idx_kb_rooms_updated_at(updated_at)'].sort());
-    expect(await rows(sql, 'select name from botbridge_migrations order by name')).toEqual([{ name: '0001_kb_tables' }, { name: '0002_kb_compat' }, { name: '0003_journal' }, { name: '0004_outbox' }, { name: '0006_push_keys' }]);
+    expect(await rows(sql, 'select name from botbridge_migrations order by name')).toEqual([{ name: '0001_kb_tables' }, { name: '0002_kb_compat' }, { name: '0003_journal' }, { name: '0004_outbox' }, { name: '0005_journal_owner' }, { name: '0006_outbox_owner' }, { name: '0007_push_keys' }]);
   });
 
   it('serves the stored approvals and picks up approvals written by SQL on live connections', async () => {

@@ -14,7 +14,7 @@ export function faultRun(name: string): { options: RunOptions; finish: (result: 
   return {
     options: { quick: true, workDir, log: (line) => lines.push(line) },
     finish: (result) => {
-      if (result?.verdict !== 'pass') console.log(`${name}:\n${lines.join('\n')}\n${JSON.stringify(result?.figures ?? null)}`);
+      if (result?.verdict !== "pass" || process.env.FAULT_KEEP) console.log(`${name}:\n${lines.join('\n')}\n${JSON.stringify(result?.figures ?? null)}`);
       if (process.env.FAULT_KEEP) console.log(`${name}: evidence kept in ${workDir}`);
       else rmSync(workDir, { recursive: true, force: true });
     },

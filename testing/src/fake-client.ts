@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { SCRIPT_SALT, SCRIPT_SECRET_KEY, type AuthIdentity, type SigningKey } from './auth-signer.js';
 import { ClientInbox, type Packet } from './client-inbox.js';
 import { LineSplitter } from './line-splitter.js';
@@ -13,6 +13,7 @@ import {
   encodeLine,
 } from './wire-packets.js';
 import { buildV33Handshake, buildV33MessageLine, buildV33PingAnswer, encodeV33Line, type PositionsMode } from './wire-v33.js';
+import { connectSocket, ServerWalk, type ServerAddress } from './server-walk.js';
 import type {
   AnalyzeData,
   AnalyzeInput,
@@ -34,6 +35,7 @@ export type {
 } from './wire-types.js';
 export type { Packet } from './client-inbox.js';
 export type { PositionsMode } from './wire-v33.js';
+export type { ServerAddress } from './server-walk.js';
 
 /**
  * A fake MessengerBot R bridge script speaking docs/protocol.md over real TCP, byte for byte.
@@ -73,40 +75,61 @@ export interface FakeClientOptions {
    * in the same write, as its offline queue sends them after a reconnect.
    */
   readonly queued?: ReadonlyArray<string | AnalyzeInput>;
+  /**
+   * The script's `SERVER_LIST`, in priority order (docs/protocol.md, reconnects). Given, the
+   * phone reconnects like the script: after its reconnect delay it walks the list from the
+   * server that worked last and stays on the first that accepts; `host`/`port` are then unused
+   * except as a default first entry when this is empty.
+   */
+  readonly servers?: readonly ServerAddress[];
+  /**
+   * Reconnect after EOF or an error instead of staying closed (default: true with `servers`,
+   * false without, as before). `delaysMs`: the waits between attempts, the last one repeating
+   * (the script's are 4, 8, 16, 32, 60 s: SCRIPT_RECONNECT_DELAYS_MS, the default). Chat lines
+   * sent while disconnected are queued for 30 s and at most 10 go out after the next handshake.
+   */
+  readonly reconnect?: boolean | { readonly delaysMs?: readonly number[] };
 }
 
-const CONNECT_TIMEOUT_MS = 5_000;
+/** One TCP connection of a reconnecting phone, as the phone saw it (epoch ms). */
+export interface ConnectionRecord {
+  readonly server: ServerAddress;
+  readonly connectedAt: number;
+  /** When its handshakeComplete arrived (null: none yet, or never). */
+  handshakeAt: number | null;
+  closedAt: number | null;
+  closeHow: string | null;
+}
+
 const DEFAULT_WAIT_MS = 5_000;
 const DEFAULT_QUIET_MS = 300;
 const CLOSE_GRACE_MS = 1_000;
 const DEVICE_UUID = 'unknown';
 const MAC_ADDRESS = '02:00:00:00:00:00';
+/** The script's offline queue: lines kept 30 s, at most 10 sent after a reconnect. */
+const OFFLINE_TTL_MS = 30_000;
+const OFFLINE_SENT_MAX = 10;
 
 interface Identity extends AuthIdentity {
   readonly deviceInfo: string;
 }
 
 export class FakeBridgeClient {
-  /** Connects, writes the handshake line at once, resolves without waiting for an answer. */
-  static connect(options: FakeClientOptions): Promise<FakeBridgeClient> {
-    const host = options.host ?? '127.0.0.1';
-    return new Promise((resolve, reject) => {
-      const socket = netConnect({ host, port: options.port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`FakeBridgeClient: no TCP connection to ${host}:${options.port} within ${CONNECT_TIMEOUT_MS} ms`));
-      }, CONNECT_TIMEOUT_MS);
-      const onError = (error: Error) => {
-        clearTimeout(timer);
-        reject(new Error(`FakeBridgeClient: cannot connect to ${host}:${options.port}: ${error.message}`, { cause: error }));
-      };
-      socket.once('error', onError);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.off('error', onError);
-        resolve(new FakeBridgeClient(socket, options));
-      });
-    });
+  /**
+   * Connects, writes the handshake line at once, resolves without waiting for an answer. With
+   * `servers`, the first connect walks the list (the first server that accepts).
+   */
+  static async connect(options: FakeClientOptions): Promise<FakeBridgeClient> {
+    const walk = FakeBridgeClient.#walkOf(options);
+    const socket = walk === null ? await connectSocket(options.host ?? '127.0.0.1', options.port) : await walk.connect();
+    return new FakeBridgeClient(socket, options, walk);
+  }
+
+  static #walkOf(options: FakeClientOptions): ServerWalk | null {
+    const reconnect = options.reconnect ?? options.servers !== undefined;
+    if (reconnect === false) return null;
+    const servers = options.servers !== undefined && options.servers.length > 0 ? options.servers : [{ host: options.host ?? '127.0.0.1', port: options.port }];
+    return new ServerWalk(servers, typeof reconnect === 'object' ? reconnect.delaysMs ?? [] : []);
   }
 
   /** `data` of the server's handshakeComplete; rejects if the connection closes first or it is late. */
@@ -116,7 +139,7 @@ export class FakeBridgeClient {
   readonly botName: string;
   readonly deviceId: string;
 
-  readonly #socket: Socket;
+  #socket: Socket;
   readonly #identity: Identity;
   readonly #key: SigningKey;
   readonly #autoPong: boolean;
@@ -124,14 +147,23 @@ export class FakeBridgeClient {
   readonly #pingAnswer: 'pong' | 'ping';
   readonly #positions: PositionsMode;
   readonly #inbox: ClientInbox;
-  readonly #splitter = new LineSplitter();
+  /** Null: one connection, as before; else how the phone finds a server after a failure. */
+  readonly #walk: ServerWalk | null;
+  readonly #form: NonNullable<FakeClientOptions['handshake']>;
+  readonly #history: ConnectionRecord[] = [];
+  readonly #offline: { line: string; at: number }[] = [];
+  readonly #handshakeWaiters = new Set<() => void>();
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #finalClose: () => void = () => {};
   readonly #knownChannels = new Set<string>();
   readonly #logIdBase = 7_000_000_000_000_000_000n + BigInt(randomInt(0, 2 ** 40)) * 1_000_000n;
   #logIdSeq = 0n;
   #closing: Promise<void> | null = null;
 
-  private constructor(socket: Socket, options: FakeClientOptions) {
+  private constructor(socket: Socket, options: FakeClientOptions, walk: ServerWalk | null = null) {
     this.#socket = socket;
+    this.#walk = walk;
+    this.#form = options.handshake ?? 'full';
     this.botName = options.botName ?? 'LOA.i';
     this.deviceId = options.deviceId ?? 'a1b2c3d4e5f60718';
     this.#identity = {
@@ -153,33 +185,113 @@ export class FakeBridgeClient {
     let answered: (data: HandshakeCompleteData) => void = () => {};
     this.#inbox = new ClientInbox((data) => answered(data), this.#v33);
     this.handshake = this.#awaitHandshake(options.handshakeTimeoutMs ?? DEFAULT_WAIT_MS, (fn) => (answered = fn));
-    this.closed = new Promise((resolve) => {
-      socket.once('end', () => {
-        this.#onEnd();
-        this.#inbox.markClosed('EOF from server');
-      });
-      socket.once('close', () => {
-        this.#onEnd();
-        this.#inbox.markClosed('socket closed');
-        resolve();
-      });
-    });
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    // A reset or a write into a dead socket is an outcome tests look at, never a crash.
-    socket.on('error', (error: NodeJS.ErrnoException) => this.#inbox.markClosed(`error ${error.code ?? error.message}`));
-    socket.setNoDelay(true);
+    // One connection: closed when its socket closes. Reconnecting: only when the test closes it.
+    this.closed = new Promise((resolve) => (this.#finalClose = resolve));
+    this.#attach(socket);
 
-    const form = options.handshake ?? 'full';
+    // v3.3: one write, like the script's queue flush: queued chat lines first, the handshake behind them.
+    const early = this.#v33 ? (options.queued ?? []).map((input) => this.#messageLine(input, {}).line).join('') : '';
+    this.#writeHandshake(early);
+  }
+
+  /** Wires one TCP connection; a reconnecting phone calls it again for each new one. */
+  #attach(socket: Socket): void {
+    const record: ConnectionRecord = {
+      server: this.#walk?.current ?? { host: socket.remoteAddress ?? '127.0.0.1', port: socket.remotePort ?? 0 },
+      connectedAt: Date.now(), handshakeAt: null, closedAt: null, closeHow: null,
+    };
+    this.#history.push(record);
+    const splitter = new LineSplitter();
+    const ended = (how: string) => {
+      record.closeHow ??= how;
+      if (this.#walk === null || this.#closing !== null) this.#inbox.markClosed(how);
+    };
+    socket.once('end', () => {
+      this.#onEnd(splitter);
+      ended('EOF from server');
+    });
+    socket.once('close', () => {
+      this.#onEnd(splitter);
+      ended('socket closed');
+      record.closedAt = Date.now();
+      if (this.#walk === null || this.#closing !== null) this.#finalClose();
+      else this.#scheduleReconnect();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      for (const line of splitter.push(chunk)) this.#onLine(line);
+    });
+    // A reset or a write into a dead socket is an outcome tests look at, never a crash.
+    socket.on('error', (error: NodeJS.ErrnoException) => ended(`error ${error.code ?? error.message}`));
+    socket.setNoDelay(true);
+  }
+
+  #writeHandshake(before: string): void {
+    const form = this.#form;
     const fields = { ...this.#identity, deviceIP: this.#identity.ipAddress };
     if (!this.#v33) {
       if (form === false) return;
       this.#write(encodeLine(typeof form === 'object' ? form : buildHandshake(fields, form)));
       return;
     }
-    // One write, like the script's queue flush: queued chat lines first, the handshake behind them.
-    let lines = (options.queued ?? []).map((input) => this.#messageLine(input, {}).line).join('');
+    let lines = before;
     if (form !== false) lines += encodeLine(typeof form === 'object' ? form : buildV33Handshake(fields, new Date()));
     if (lines !== '') this.#write(lines);
+  }
+
+  #scheduleReconnect(): void {
+    const walk = this.#walk!;
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.#closing !== null) return;
+      walk.connect().then(
+        (socket) => {
+          if (this.#closing !== null) {
+            socket.destroy();
+            return;
+          }
+          this.#socket = socket;
+          this.#attach(socket);
+          // Like the script: the handshake, then what it queued while away (30 s, at most 10).
+          const now = Date.now();
+          const queued = this.#offline.splice(0).filter((q) => now - q.at <= OFFLINE_TTL_MS).slice(0, OFFLINE_SENT_MAX);
+          const lines = queued.map((q) => q.line).join('');
+          if (this.#v33) this.#writeHandshake(lines);
+          else {
+            this.#writeHandshake('');
+            if (lines !== '') this.#write(lines);
+          }
+        },
+        () => this.#scheduleReconnect(),
+      );
+    }, walk.nextDelayMs());
+  }
+
+  /** Every TCP connection so far (a reconnecting phone has one per successful connect). */
+  get connections(): readonly ConnectionRecord[] {
+    return this.#history;
+  }
+
+  /** Whether the current connection is open and its handshake was answered. */
+  get connected(): boolean {
+    const last = this.#history.at(-1);
+    return last !== undefined && last.closedAt === null && last.handshakeAt !== null;
+  }
+
+  /** Resolves at the next handshakeComplete (a reconnect), or at once while `connected` if `orNow`. */
+  nextHandshake(timeoutMs = DEFAULT_WAIT_MS, orNow = false): Promise<void> {
+    if (orNow && this.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#handshakeWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#handshakeWaiters.delete(done);
+        reject(new Error(`no handshakeComplete within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#handshakeWaiters.add(done);
+    });
   }
 
   /** Every messageResponse `data`, in arrival order. */
@@ -212,7 +324,7 @@ export class FakeBridgeClient {
     if (this.#v33) {
       // v3.3 has no legacy twin: the script's response() entry point is dead.
       const { data, line } = this.#messageLine(input, options);
-      this.#write(line);
+      this.#send(line);
       return data;
     }
     const { base, data, now } = this.#chatLine(input, options);
@@ -220,8 +332,17 @@ export class FakeBridgeClient {
     if (options.legacyTwin) {
       lines += encodeLine({ event: 'analyze', data: this.#withAuth(buildLegacyTwin(base), options, now.getTime()) });
     }
-    this.#write(lines);
+    this.#send(lines);
     return data;
+  }
+
+  /** A chat line: written, or (a reconnecting phone between connections) kept in the offline queue. */
+  #send(lines: string): void {
+    if (this.#walk !== null && this.#closing === null && !this.connected) {
+      this.#offline.push({ line: lines, at: Date.now() });
+      return;
+    }
+    this.#write(lines);
   }
 
   /** Writes bytes as they are (no newline added). */
@@ -308,8 +429,12 @@ export class FakeBridgeClient {
     this.#closing ??= new Promise<void>((resolve) => {
       // Pending waits fail now: nothing more will be read.
       this.#inbox.markClosed('closed by the test');
+      clearTimeout(this.#reconnectTimer);
       const socket = this.#socket;
-      if (socket.destroyed) return resolve();
+      if (socket.destroyed) {
+        this.#finalClose();
+        return resolve();
+      }
       const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
       socket.once('close', () => {
         clearTimeout(timer);
@@ -367,17 +492,18 @@ export class FakeBridgeClient {
     return auth === undefined ? data : { ...data, auth };
   }
 
-  #onData(chunk: Buffer): void {
-    for (const line of this.#splitter.push(chunk)) this.#onLine(line);
-  }
-
-  #onEnd(): void {
-    const rest = this.#splitter.end();
+  #onEnd(splitter: LineSplitter): void {
+    const rest = splitter.end();
     if (rest !== undefined) this.#onLine(rest);
   }
 
   #onLine(line: string): void {
     const packet = this.#inbox.acceptLine(line);
+    if (packet?.event === 'handshakeComplete') {
+      const last = this.#history.at(-1);
+      if (last !== undefined) last.handshakeAt ??= Date.now();
+      for (const waiter of [...this.#handshakeWaiters]) waiter();
+    }
     if (packet?.event !== 'ping' || !this.#autoPong) return;
     // Like the script: no answer to a ping without data, and bot_name is echoed, not our own.
     if (packet.data === null || typeof packet.data !== 'object') return;

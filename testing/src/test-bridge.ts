@@ -18,6 +18,8 @@ export interface TestBridgeOptions {
    * `config.log.level` (default `info`; `log.categories` apply too).
    */
   readonly captureLogs?: boolean;
+  /** A cluster node id for the bridge's journal (failover tests: two bridges on one store). */
+  readonly nodeId?: string;
 }
 
 /** One structured log line (pino): `level` (number), `msg`, `category` and the logged fields. */
@@ -88,7 +90,7 @@ export async function createTestBridge(options: TestBridgeOptions = {}): Promise
   let bridge: Bridge;
   let port: number;
   try {
-    bridge = createBridge(logger === undefined ? { config } : { config, logger });
+    bridge = createBridge({ config, ...(logger === undefined ? {} : { logger }), ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }) });
     ({ port } = await bridge.start());
   } catch (error) {
     // An invalid config throws from createBridge: the test database must not outlive it.

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
@@ -32,10 +33,18 @@ export function addStartCommand(program: Command, setExitCode: (code: number) =>
     .option('--defaults', 'run on the built-in defaults when there is no ./bridge.config.ts (no plugins)')
     .option('--cluster <url>', 'join a cluster through this NATS server (overrides cluster.url; docs/cluster.md)')
     .option('--node-id <id>', 'this node\'s id in the cluster (overrides cluster.nodeId; default <hostname>-<pid>)', parseNodeId)
-    .action(async (options: { config?: string; port?: number; store?: string; autoApprove?: boolean; httpPort?: number; http: boolean; defaults?: boolean; cluster?: string; nodeId?: string }) => {
+    .option('--workers <n>', 'run n cluster nodes in this service, one process each sharing the port (auto: one per core; needs cluster.url; docs/cluster.md)', '1')
+    .action(async (options: StartOptions) => {
       // BOTBRIDGE_CONFIG names the file as --config does (read again by loadBridgeConfig).
       const named = options.config ?? (process.env.BOTBRIDGE_CONFIG?.trim() || undefined);
       if (named === undefined && options.defaults !== true) requireDefaultConfig();
+      const { parseWorkerCount } = await import('../workers/worker-plan.js');
+      const workers = parseWorkerCount(options.workers);
+      if (workers > 1) {
+        const { runWorkers } = await import('../workers/run-workers.js');
+        setExitCode(await runWorkers({ ...options, count: workers }, process.argv.slice(2)));
+        return;
+      }
       const { runServer } = await import('../server.js');
       const outcome: unknown = await runServer({
         configFile: options.config,
@@ -48,7 +57,22 @@ export function addStartCommand(program: Command, setExitCode: (code: number) =>
         nodeId: options.nodeId,
       });
       setExitCode(typeof outcome === 'number' ? outcome : 0);
+      // A worker of `--workers`: its IPC channel to the supervisor would keep it alive.
+      if (cluster.isWorker) cluster.worker?.disconnect();
     });
+}
+
+export interface StartOptions {
+  config?: string;
+  port?: number;
+  store?: string;
+  autoApprove?: boolean;
+  httpPort?: number;
+  http: boolean;
+  defaults?: boolean;
+  cluster?: string;
+  nodeId?: string;
+  workers: string;
 }
 
 /**

@@ -18,6 +18,13 @@ export interface ReplayDeps {
   readonly waitMs: number;
   /** journal.replayMaxAgeMs: older unanswered rows are marked expired, not replayed. */
   readonly maxAgeMs: number;
+  /**
+   * Cluster mode: this node's id. The start reads only this node's rows (another node's rows
+   * are that node's, or its adopter's), and a row whose phone is not back here by the fallback
+   * is admitted anyway: its replies go through the reply path to whichever node holds the phone
+   * now, or to the outbox. Undefined: a single process, which reads every row as its own.
+   */
+  readonly nodeId?: string;
 }
 
 /** Rows read for replay at most (oldest first); more would wait for the next start. */
@@ -70,7 +77,10 @@ export class JournalReplay {
       deps.events.publish('journal:replay', { result: 'expired', rows: expired });
       deps.log.warn({ count: expired, maxAgeMs: deps.maxAgeMs }, 'journal: unanswered messages too old to replay; expired');
     }
-    const rows = await store.journalPending(REPLAY_LIMIT);
+    // Cluster mode: this node's own rows, claimed by CAS like an adoption, so a survivor
+    // adopting them at this moment (it saw this id's previous run die) and this start never
+    // both replay one.
+    const rows = deps.nodeId === undefined ? await store.journalPending(REPLAY_LIMIT) : await store.claimJournal(deps.nodeId, deps.nodeId, REPLAY_LIMIT);
     for (const [seq, entry] of rows.entries()) {
       let devices = this.pending.get(entry.botName);
       if (devices === undefined) this.pending.set(entry.botName, (devices = new Map()));
@@ -112,6 +122,27 @@ export class JournalReplay {
     this.admitBot(session.botName, devices, session);
   }
 
+  /**
+   * Cluster failover: rows this node just claimed from a dead node (JournalAdoption). Their
+   * phones are reconnecting to any node, so they are admitted now, per bot in journal order: a
+   * device with a live approved session here answers its own, the others through a sandbox
+   * source whose replies the reply path routes to the phone's current node or to the outbox.
+   * Rows of devices that are not approved stay 'admitted' (under this node) like at a restart.
+   */
+  admitAdopted(rows: readonly JournalEntry[]): number {
+    if (this.closed) return 0;
+    const byBot = new Map<string, Pending[]>();
+    for (const [seq, entry] of rows.entries()) {
+      if (this.deps.approvals.deviceStatus(entry.botName, entry.deviceId) !== 'approved') continue;
+      let list = byBot.get(entry.botName);
+      if (list === undefined) byBot.set(entry.botName, (list = []));
+      list.push({ seq, entry });
+    }
+    let admitted = 0;
+    for (const [botName, list] of byBot) admitted += this.admit(botName, list, (deviceId) => this.sourceOf(botName, deviceId));
+    return admitted;
+  }
+
   /** Clears the fallback clock; rows not admitted stay 'admitted' for the next start. */
   close(): void {
     this.closed = true;
@@ -125,6 +156,7 @@ export class JournalReplay {
     for (const [botName, devices] of [...this.pending]) {
       const phone = this.approvedPhone(botName);
       if (phone !== undefined) this.admitBot(botName, devices, phone);
+      else if (this.deps.nodeId !== undefined) this.admitBot(botName, devices, null);
       for (const list of this.pending.get(botName)?.values() ?? []) waiting += list.length;
     }
     if (waiting > 0) {
@@ -141,7 +173,7 @@ export class JournalReplay {
    * by several phones of the bot keeps its order among the replayed rows. A live approved device
    * answers its own rows; `via` (an approved live phone) stands in for the others.
    */
-  private admitBot(botName: string, devices: Map<string, Pending[]>, via: MessageSource): void {
+  private admitBot(botName: string, devices: Map<string, Pending[]>, via: MessageSource | null): void {
     const merged: Pending[] = [];
     for (const [deviceId, list] of devices) {
       if (this.deps.approvals.deviceStatus(botName, deviceId) !== 'approved') continue;
@@ -155,16 +187,21 @@ export class JournalReplay {
     this.admit(botName, merged, (deviceId) => {
       let source = sources.get(deviceId);
       if (source === undefined) {
-        const own = via.deviceId === deviceId ? via : this.deps.registry.get(botName, deviceId);
-        // Its phone is not back: `via` is live, so outbound routes the replies there.
-        source = own !== undefined && own.approval === 'approved' ? own : new SandboxSource(botName, deviceId, this.deps.approvals);
+        // Its phone is not back: `via` is live, so outbound routes the replies there (in
+        // cluster mode, without `via`, the reply path finds the phone's node or the outbox).
+        source = via?.deviceId === deviceId ? via : this.sourceOf(botName, deviceId);
         sources.set(deviceId, source);
       }
       return source;
     });
   }
 
-  private admit(botName: string, rows: readonly Pending[], sourceOf: (deviceId: string) => MessageSource): void {
+  private sourceOf(botName: string, deviceId: string): MessageSource {
+    const own = this.deps.registry.get(botName, deviceId);
+    return own !== undefined && own.approval === 'approved' ? own : new SandboxSource(botName, deviceId, this.deps.approvals);
+  }
+
+  private admit(botName: string, rows: readonly Pending[], sourceOf: (deviceId: string) => MessageSource): number {
     let replayed = 0;
     for (const { entry } of rows) {
       try {
@@ -177,6 +214,7 @@ export class JournalReplay {
       }
     }
     if (replayed > 0) this.deps.events.publish('journal:replay', { result: 'replayed', rows: replayed });
+    return replayed;
   }
 
   private approvedPhone(botName: string): MessageSource | undefined {

@@ -17,6 +17,8 @@ export interface JournalOptions {
   readonly pruneBatchSize: number;
   readonly events: EventBus;
   readonly log: CoreLogger;
+  /** The node whose rows these are (cluster.nodeId; 'local' for a single-process bridge). */
+  readonly nodeId?: string;
 }
 
 interface Buffered {
@@ -113,6 +115,19 @@ export class Journal {
     return keys.length;
   }
 
+  /**
+   * Cluster mode, at a device's handshake: its keys of the window (from every node's rows,
+   * answered or not) join the deduplicator, so a line it resends after moving here from
+   * another node is not processed again. Per device, never a scan of the whole window.
+   */
+  async seedDeviceDedup(dedup: Deduplicator, botName: string, deviceId: string, windowMs: number, limit: number): Promise<number> {
+    const keys = await this.options.store().journalKeysOfDevice(botName, deviceId, new Date(Date.now() - windowMs), limit);
+    // Age 0: the deduplicator's memory is appended in time order; a key remembered as of now
+    // stays at most one window longer than it had to, which costs nothing but its slot.
+    for (const k of keys) dedup.remember(k.botName, k.channelId, k.logId, 0);
+    return keys.length;
+  }
+
   startPruning(): void {
     this.pruneTimer ??= setInterval(() => void this.prune(), this.options.pruneIntervalMs);
     this.pruneTimer.unref();
@@ -179,7 +194,8 @@ export class Journal {
     // From here a done mark of these rows is an UPDATE in a later commit (commits are serial).
     for (const item of items) this.unwritten.delete(keyString(item.entry));
     const admitted = items.map((item) => item.entry);
-    const run = this.options.store().writeJournal({ admitted, done, at: new Date() }).then(
+    const nodeId = this.options.nodeId;
+    const run = this.options.store().writeJournal({ admitted, done, at: new Date(), ...(nodeId === undefined ? {} : { nodeId }) }).then(
       () => {
         this.options.events.publish('journal:commit', { admitted: admitted.length, done: done.length });
         if (this.droppedSinceLog > 0) {

@@ -25,6 +25,11 @@ export interface OutboxDeps {
    */
   readonly write: (out: OutgoingReply) => Promise<boolean>;
   readonly now?: () => number;
+  /**
+   * Cluster mode: this node's id. Rows are queued under it, and this node reads, delivers and
+   * expires only its own (a dead node's are moved to it by `adopt`). Undefined: every row.
+   */
+  readonly nodeId?: string;
 }
 
 export interface OutboxStats {
@@ -83,7 +88,7 @@ export class Outbox {
 
   /** Loads the rooms with waiting rows (a previous run's), then listens for devices and sweeps. */
   async start(): Promise<void> {
-    for (const row of await this.deps.store().outboxRooms()) {
+    for (const row of await this.deps.store().outboxRooms(this.deps.nodeId)) {
       const room = this.roomOf(row.botName, row.roomKey);
       room.queued += row.queued;
       this.total += row.queued;
@@ -131,6 +136,7 @@ export class Outbox {
           index: out.index,
           queuedAt: new Date(queuedAt),
           expiresAt: new Date(queuedAt + this.deps.ttlMs(target.botName)),
+          ...(this.deps.nodeId === undefined ? {} : { nodeId: this.deps.nodeId }),
         });
         room.inserting -= 1;
         if (id > 0) this.live.set(id, out);
@@ -144,6 +150,28 @@ export class Outbox {
       if (this.deps.canDeliver(target.botName)) this.scheduleDelivery(room);
       return { status: 'queued', traceId: out.traceId };
     });
+  }
+
+  /**
+   * Cluster failover: takes a dead node's queued replies (moved to this node by CAS per room, so
+   * one survivor gets each room's rows) and delivers them like its own. Returns the rows taken.
+   */
+  async adopt(deadNodeId: string): Promise<number> {
+    const nodeId = this.deps.nodeId;
+    if (this.closed || nodeId === undefined || deadNodeId === nodeId) return 0;
+    let taken = 0;
+    for (const row of await this.deps.store().claimOutbox(deadNodeId, nodeId)) {
+      const room = this.roomOf(row.botName, row.roomKey);
+      room.queued += row.queued;
+      this.total += row.queued;
+      taken += row.queued;
+      if (this.deps.canDeliver(row.botName)) this.scheduleDelivery(room);
+    }
+    if (taken > 0) {
+      this.watchHandshakes();
+      this.deps.log.warn({ deadNodeId, queued: taken }, 'outbox: took over a dead node\'s queued replies');
+    }
+    return taken;
   }
 
   /** Delivers every waiting room of the bot (a device of it is back). */
@@ -168,7 +196,7 @@ export class Outbox {
     this.sweeping = true;
     let budget = this.deps.sweepBatchSize;
     try {
-      const due = await this.deps.store().outboxRoomsWithExpired(new Date(this.now()), MAX_ROOMS_PER_SWEEP);
+      const due = await this.deps.store().outboxRoomsWithExpired(new Date(this.now()), MAX_ROOMS_PER_SWEEP, this.deps.nodeId);
       for (const { botName, roomKey } of due) {
         if (budget <= 0 || this.closed) break;
         const room = this.roomOf(botName, roomKey);
@@ -223,7 +251,7 @@ export class Outbox {
     while (room.queued - room.inserting > 0 && !this.closed && this.deps.canDeliver(room.botName)) {
       let rows: OutboxRow[];
       try {
-        rows = await store.outboxOfRoom(room.botName, room.roomKey, DELIVERY_BATCH + this.gone.size);
+        rows = await store.outboxOfRoom(room.botName, room.roomKey, DELIVERY_BATCH + this.gone.size, this.deps.nodeId);
       } catch (error) {
         this.deps.log.error({ botName: room.botName, err: reasonOf(error) }, 'outbox: could not read queued replies; retried at the next sweep');
         return;
@@ -276,7 +304,7 @@ export class Outbox {
   private async expireRoom(room: RoomQueue, limit: number): Promise<number> {
     let rows: { id: number; traceId: string; room: string }[];
     try {
-      rows = await this.deps.store().expiredOutbox(room.botName, room.roomKey, new Date(this.now()), limit);
+      rows = await this.deps.store().expiredOutbox(room.botName, room.roomKey, new Date(this.now()), limit, this.deps.nodeId);
     } catch (error) {
       this.deps.log.error({ botName: room.botName, err: reasonOf(error) }, 'outbox: expiry sweep failed; retried at the next sweep');
       return 0;

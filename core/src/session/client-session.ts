@@ -243,7 +243,10 @@ export class ClientSession {
   private async completeHandshake(hs: HandshakePacket): Promise<void> {
     this.identity = hs;
     // The decision's own lines (registration failures, a degraded store) belong to the handshake category.
+    // Cluster mode: the device's dedup keys from every node, loaded while the decision is made.
+    const dedupLoad = this.deps.deviceDedup?.load(hs.botName, hs.deviceId);
     const decision = await decideHandshake(hs, this, { ...this.deps, log: this.deps.logs.get('handshake') });
+    if (dedupLoad !== undefined) await dedupLoad;
     if (this.state === 'closed') return;
     const reply = (success: boolean, approved: boolean, message: string) => {
       this.conn.write(

@@ -37,6 +37,11 @@ export interface SessionDeps {
    * synchronously once the session is ready and approved, before any line of its own is admitted.
    */
   readonly journalReplay?: { admitBefore(session: ClientSession): void };
+  /**
+   * Cluster mode: loads the device's journal keys (from every node) into the deduplicator; the
+   * handshake awaits it before the first line is admitted (journal/device-dedup.ts). Never rejects.
+   */
+  readonly deviceDedup?: { load(botName: string, deviceId: string): Promise<void> };
   /** The session completed its handshake (frees its handshake slot, applies queue backpressure). */
   onReady(session: ClientSession): void;
   /** The connection closed; `wasReady` tells whether it had completed the handshake. */

@@ -111,8 +111,20 @@ export class HealthTrackedStore implements Store {
     return this.track(() => this.inner.journalKeysSince(since, limit));
   }
 
-  journalPending(limit: number): Promise<JournalEntry[]> {
-    return this.track(() => this.inner.journalPending(limit));
+  journalPending(limit: number, nodeId?: string): Promise<JournalEntry[]> {
+    return this.track(() => this.inner.journalPending(limit, nodeId));
+  }
+
+  journalKeysOfDevice(botName: string, deviceId: string, since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]> {
+    return this.track(() => this.inner.journalKeysOfDevice(botName, deviceId, since, limit));
+  }
+
+  journalOwners(): Promise<string[]> {
+    return this.track(() => this.inner.journalOwners());
+  }
+
+  claimJournal(deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]> {
+    return this.track(() => this.inner.claimJournal(deadNodeId, nodeId, limit));
   }
 
   expireJournal(before: Date): Promise<number> {
@@ -147,24 +159,28 @@ export class HealthTrackedStore implements Store {
     return this.track(() => this.inner.insertOutbox(entry));
   }
 
-  outboxOfRoom(botName: string, roomKey: string, limit: number): Promise<OutboxRow[]> {
-    return this.track(() => this.inner.outboxOfRoom(botName, roomKey, limit));
+  outboxOfRoom(botName: string, roomKey: string, limit: number, nodeId?: string): Promise<OutboxRow[]> {
+    return this.track(() => this.inner.outboxOfRoom(botName, roomKey, limit, nodeId));
   }
 
-  expiredOutbox(botName: string, roomKey: string, now: Date, limit: number): Promise<{ id: number; traceId: string; room: string }[]> {
-    return this.track(() => this.inner.expiredOutbox(botName, roomKey, now, limit));
+  expiredOutbox(botName: string, roomKey: string, now: Date, limit: number, nodeId?: string): Promise<{ id: number; traceId: string; room: string }[]> {
+    return this.track(() => this.inner.expiredOutbox(botName, roomKey, now, limit, nodeId));
   }
 
-  outboxRoomsWithExpired(now: Date, limit: number): Promise<{ botName: string; roomKey: string }[]> {
-    return this.track(() => this.inner.outboxRoomsWithExpired(now, limit));
+  outboxRoomsWithExpired(now: Date, limit: number, nodeId?: string): Promise<{ botName: string; roomKey: string }[]> {
+    return this.track(() => this.inner.outboxRoomsWithExpired(now, limit, nodeId));
   }
 
   deleteOutbox(ids: readonly number[]): Promise<number> {
     return this.track(() => this.inner.deleteOutbox(ids));
   }
 
-  outboxRooms(): Promise<OutboxRoom[]> {
-    return this.track(() => this.inner.outboxRooms());
+  outboxRooms(nodeId?: string): Promise<OutboxRoom[]> {
+    return this.track(() => this.inner.outboxRooms(nodeId));
+  }
+
+  claimOutbox(deadNodeId: string, nodeId: string): Promise<OutboxRoom[]> {
+    return this.track(() => this.inner.claimOutbox(deadNodeId, nodeId));
   }
 
   /** Closing is not a health signal. */

@@ -1,7 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { chunkRows } from './batch-chunks.js';
 import type { DbClock } from './db-time.js';
-import type { Database } from './schema.js';
+import { LOCAL_NODE_ID } from './migration-journal-owner.js';
+import type { BotbridgeJournalTable, Database } from './schema.js';
 import type { JournalCommit, JournalEntry, JournalKey } from './types.js';
 
 /**
@@ -29,16 +30,17 @@ export function journalThreadWriter(db: Kysely<Database>, clock: DbClock, write:
   let updateSql: string | undefined;
   return async (commit) => {
     if (commit.admitted.length === 0 && commit.done.length === 0) return;
+    const nodeId = commit.nodeId ?? LOCAL_NODE_ID;
     const groups: { sql: string; rows: unknown[][] }[] = [];
     if (commit.admitted.length > 0) {
       if (insertSql === undefined) {
         // Checked against journalRow: a column order that drifted from journalValues fails here, once.
         const first = commit.admitted[0]!;
-        insertSql = compiledSql(db.insertInto('botbridge_journal').orIgnore().values(journalValues(first, clock)), journalRow(first, clock));
+        insertSql = compiledSql(db.insertInto('botbridge_journal').orIgnore().values(journalValues(first, clock, nodeId)), journalRow(first, clock, nodeId));
       }
       // Each row straight as its values (journalRow keeps journalValues' column order): no object per row.
       const rows: unknown[][] = [];
-      for (const entry of commit.admitted) rows.push(journalRow(entry, clock));
+      for (const entry of commit.admitted) rows.push(journalRow(entry, clock, nodeId));
       groups.push({ sql: insertSql, rows });
     }
     if (commit.done.length > 0) {
@@ -67,9 +69,14 @@ function compiledSql(query: { compile(): { sql: string; parameters: readonly unk
 
 export async function writeJournal(db: Kysely<Database>, clock: DbClock, commit: JournalCommit): Promise<void> {
   if (commit.admitted.length === 0 && commit.done.length === 0) return;
-  const rows = commit.admitted.map((entry) => journalValues(entry, clock));
+  const nodeId = commit.nodeId ?? LOCAL_NODE_ID;
+  const rows = commit.admitted.map((entry) => journalValues(entry, clock, nodeId));
   const doneAt = clock.toDb(commit.at);
-  await db.transaction().execute(async (trx) => {
+  // READ COMMITTED (MySQL; SQLite has one writer and ignores it): several cluster nodes commit
+  // into one journal at once, and under REPEATABLE READ the next-key locks of one node's INSERT
+  // IGNORE and done-mark UPDATE deadlocked with another's (measured: a few deadlocks a second
+  // with 3 nodes). Each row is one node's, so no commit needs a snapshot or gap locks.
+  await db.transaction().setIsolationLevel('read committed').execute(async (trx) => {
     for (const chunk of chunkRows(rows)) await trx.insertInto('botbridge_journal').orIgnore().values(chunk).execute();
     for (let i = 0; i < commit.done.length; i += DONE_KEYS_PER_STATEMENT) {
       const keys = commit.done.slice(i, i + DONE_KEYS_PER_STATEMENT);
@@ -93,13 +100,79 @@ export async function journalKeysSince(db: Kysely<Database>, clock: DbClock, sin
   return rows.reverse().map((r) => ({ botName: r.bot_name, channelId: r.channel_id, logId: r.log_id, admittedAt: clock.fromDb(r.admitted_at) ?? since }));
 }
 
-export async function journalPending(db: Kysely<Database>, clock: DbClock, limit: number): Promise<JournalEntry[]> {
-  const rows = await db.selectFrom('botbridge_journal').selectAll()
-    .where('state', '=', 'admitted')
+export async function journalPending(db: Kysely<Database>, clock: DbClock, limit: number, nodeId?: string): Promise<JournalEntry[]> {
+  let query = db.selectFrom('botbridge_journal').selectAll().where('state', '=', 'admitted');
+  if (nodeId !== undefined) query = query.where('node_id', '=', nodeId);
+  const rows = await query.orderBy('admitted_at').orderBy('id').limit(limit).execute();
+  return rows.map((r) => entryOf(r, clock));
+}
+
+/** One device's keys of the window, whatever their node and state (the handshake's dedup load in cluster mode). */
+export async function journalKeysOfDevice(
+  db: Kysely<Database>, clock: DbClock, botName: string, deviceId: string, since: Date, limit: number,
+): Promise<(JournalKey & { admittedAt: Date })[]> {
+  const rows = await db.selectFrom('botbridge_journal')
+    .select(['bot_name', 'channel_id', 'log_id', 'admitted_at'])
+    .where('bot_name', '=', botName).where('device_id', '=', deviceId).where('admitted_at', '>=', clock.toDb(since))
+    .orderBy('admitted_at', 'desc').orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.reverse().map((r) => ({ botName: r.bot_name, channelId: r.channel_id, logId: r.log_id, admittedAt: clock.fromDb(r.admitted_at) ?? since }));
+}
+
+/**
+ * Claims a dead node's unanswered rows: read a batch, then one compare-and-set UPDATE per
+ * owner epoch found (`WHERE id IN (…) AND node_id = dead AND owner_epoch = e AND state =
+ * 'admitted'`), then read back which of those ids are now ours. A row another survivor claimed
+ * first, or that its zombie owner marked done meanwhile, fails the CAS and is not returned, so
+ * two nodes never both replay a row. No transaction is needed: each UPDATE is atomic. A node
+ * restarting under its old id claims its own rows the same way (`deadNodeId === nodeId`: the
+ * epoch moves on), so it never replays a row a survivor is adopting at that moment.
+ */
+
+/** The nodes that own unanswered rows (a cluster node's start adopts those without a lease). */
+export async function journalOwners(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('botbridge_journal').select('node_id').distinct().where('state', '=', 'admitted').execute();
+  return rows.map((r) => r.node_id);
+}
+export async function claimJournal(db: Kysely<Database>, clock: DbClock, deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]> {
+  const candidates = await db.selectFrom('botbridge_journal').select(['id', 'owner_epoch'])
+    .where('node_id', '=', deadNodeId).where('state', '=', 'admitted')
     .orderBy('admitted_at').orderBy('id')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({
+  if (candidates.length === 0) return [];
+  const byEpoch = new Map<number, number[]>();
+  for (const c of candidates) {
+    const epoch = Number(c.owner_epoch);
+    let ids = byEpoch.get(epoch);
+    if (ids === undefined) byEpoch.set(epoch, (ids = []));
+    ids.push(Number(c.id));
+  }
+  for (const [epoch, ids] of byEpoch) {
+    for (let i = 0; i < ids.length; i += DONE_KEYS_PER_STATEMENT) {
+      await db.updateTable('botbridge_journal')
+        .set({ node_id: nodeId, owner_epoch: epoch + 1 })
+        .where('id', 'in', ids.slice(i, i + DONE_KEYS_PER_STATEMENT))
+        .where('node_id', '=', deadNodeId).where('owner_epoch', '=', epoch).where('state', '=', 'admitted')
+        .execute();
+    }
+  }
+  const won: JournalEntry[] = [];
+  const all = candidates.map((c) => Number(c.id));
+  for (let i = 0; i < all.length; i += DONE_KEYS_PER_STATEMENT) {
+    const rows = await db.selectFrom('botbridge_journal').selectAll()
+      .where('id', 'in', all.slice(i, i + DONE_KEYS_PER_STATEMENT))
+      .where('node_id', '=', nodeId).where('state', '=', 'admitted')
+      .orderBy('admitted_at').orderBy('id')
+      .execute();
+    for (const r of rows) won.push(entryOf(r, clock));
+  }
+  return won;
+}
+
+function entryOf(r: Selectable<BotbridgeJournalTable>, clock: DbClock): JournalEntry {
+  return {
     botName: r.bot_name,
     channelId: r.channel_id,
     logId: r.log_id,
@@ -115,7 +188,7 @@ export async function journalPending(db: Kysely<Database>, clock: DbClock, limit
     traceId: r.trace_id,
     admittedAt: clock.fromDb(r.admitted_at) ?? new Date(0),
     doneAt: null,
-  }));
+  };
 }
 
 export async function expireJournal(db: Kysely<Database>, clock: DbClock, before: Date): Promise<number> {
@@ -138,7 +211,7 @@ export async function pruneJournal(db: Kysely<Database>, clock: DbClock, before:
 }
 
 /** journalValues' values in its column order (the compiled INSERT binds them in that order). */
-function journalRow(entry: JournalEntry, clock: DbClock): unknown[] {
+function journalRow(entry: JournalEntry, clock: DbClock, nodeId: string): unknown[] {
   return [
     entry.botName,
     entry.channelId,
@@ -156,10 +229,11 @@ function journalRow(entry: JournalEntry, clock: DbClock): unknown[] {
     entry.doneAt === null ? 'admitted' : 'done',
     clock.toDb(entry.admittedAt),
     entry.doneAt === null ? null : clock.toDb(entry.doneAt),
+    nodeId,
   ];
 }
 
-function journalValues(entry: JournalEntry, clock: DbClock) {
+function journalValues(entry: JournalEntry, clock: DbClock, nodeId: string) {
   return {
     bot_name: entry.botName,
     channel_id: entry.channelId,
@@ -177,5 +251,6 @@ function journalValues(entry: JournalEntry, clock: DbClock) {
     state: entry.doneAt === null ? 'admitted' : 'done',
     admitted_at: clock.toDb(entry.admittedAt),
     done_at: entry.doneAt === null ? null : clock.toDb(entry.doneAt),
+    node_id: nodeId,
   };
 }

@@ -5,8 +5,10 @@ import type { SchemaDialect } from './dialects/dialect.js';
 import { kbCompat } from './migration-compat.js';
 import { ensureIndex } from './migration-helpers.js';
 import { journalTable } from './migration-journal.js';
+import { journalOwnerColumns } from './migration-journal-owner.js';
 import { outboxTable } from './migration-outbox.js';
 import { pushKeysTable } from './migration-push-keys.js';
+import { outboxOwnerColumn } from './migration-outbox-owner.js';
 
 /**
  * Schema migrations, in code (no migration folder to ship). Rules for every migration here:
@@ -138,9 +140,9 @@ function kbTables(dialect: SchemaDialect): Migration {
 function migrationsFor(dialect: SchemaDialect): Record<string, Migration> {
   return {
     '0001_kb_tables': kbTables(dialect), '0002_kb_compat': kbCompat(dialect), '0003_journal': journalTable(dialect),
-    '0004_outbox': outboxTable(dialect),
-    // 0006, not 0005: the cluster branch's journal migration is 0005.
-    '0006_push_keys': pushKeysTable(dialect),
+    '0004_outbox': outboxTable(dialect), '0005_journal_owner': journalOwnerColumns(dialect),
+    '0006_outbox_owner': outboxOwnerColumn(dialect),
+    '0007_push_keys': pushKeysTable(dialect),
   };
 }
 

@@ -22,16 +22,16 @@ export async function insertOutbox(db: Kysely<Database>, clock: DbClock, entry: 
     reply_index: entry.index,
     queued_at: clock.toDb(entry.queuedAt),
     expires_at: clock.toDb(entry.expiresAt),
+    ...(entry.nodeId === undefined ? {} : { node_id: entry.nodeId }),
   }).executeTakeFirst();
   return Number(result.insertId ?? 0);
 }
 
 /** The oldest `limit` rows of one room, in queue order. */
-export async function outboxOfRoom(db: Kysely<Database>, clock: DbClock, botName: string, roomKey: string, limit: number): Promise<OutboxRow[]> {
-  const rows = await db.selectFrom('botbridge_outbox').selectAll()
-    .where('bot_name', '=', botName).where('room_key', '=', roomKey)
-    .orderBy('id').limit(limit)
-    .execute();
+export async function outboxOfRoom(db: Kysely<Database>, clock: DbClock, botName: string, roomKey: string, limit: number, nodeId?: string): Promise<OutboxRow[]> {
+  let query = db.selectFrom('botbridge_outbox').selectAll().where('bot_name', '=', botName).where('room_key', '=', roomKey);
+  if (nodeId !== undefined) query = query.where('node_id', '=', nodeId);
+  const rows = await query.orderBy('id').limit(limit).execute();
   return rows.map((r) => ({
     id: Number(r.id),
     botName: r.bot_name,
@@ -49,19 +49,20 @@ export async function outboxOfRoom(db: Kysely<Database>, clock: DbClock, botName
 
 /** Rows of one room whose TTL ran out before `now`, oldest first, at most `limit`. */
 export async function expiredOfRoom(
-  db: Kysely<Database>, clock: DbClock, botName: string, roomKey: string, now: Date, limit: number,
+  db: Kysely<Database>, clock: DbClock, botName: string, roomKey: string, now: Date, limit: number, nodeId?: string,
 ): Promise<{ id: number; traceId: string; room: string }[]> {
-  const rows = await db.selectFrom('botbridge_outbox').select(['id', 'trace_id', 'room_name'])
-    .where('bot_name', '=', botName).where('room_key', '=', roomKey).where('expires_at', '<=', clock.toDb(now))
-    .orderBy('id').limit(limit)
-    .execute();
+  let query = db.selectFrom('botbridge_outbox').select(['id', 'trace_id', 'room_name'])
+    .where('bot_name', '=', botName).where('room_key', '=', roomKey).where('expires_at', '<=', clock.toDb(now));
+  if (nodeId !== undefined) query = query.where('node_id', '=', nodeId);
+  const rows = await query.orderBy('id').limit(limit).execute();
   return rows.map((r) => ({ id: Number(r.id), traceId: r.trace_id, room: r.room_name }));
 }
 
 /** Rooms holding rows whose TTL ran out before `now` (one indexed query per sweep), at most `limit`. */
-export async function roomsWithExpired(db: Kysely<Database>, clock: DbClock, now: Date, limit: number): Promise<{ botName: string; roomKey: string }[]> {
-  const rows = await db.selectFrom('botbridge_outbox').select(['bot_name', 'room_key'])
-    .where('expires_at', '<=', clock.toDb(now))
+export async function roomsWithExpired(db: Kysely<Database>, clock: DbClock, now: Date, limit: number, nodeId?: string): Promise<{ botName: string; roomKey: string }[]> {
+  let query = db.selectFrom('botbridge_outbox').select(['bot_name', 'room_key']).where('expires_at', '<=', clock.toDb(now));
+  if (nodeId !== undefined) query = query.where('node_id', '=', nodeId);
+  const rows = await query
     .groupBy(['bot_name', 'room_key'])
     .limit(limit)
     .execute();
@@ -75,10 +76,29 @@ export async function deleteOutbox(db: Kysely<Database>, ids: readonly number[])
 }
 
 /** Rooms that hold queued replies, with their counts (loaded at start: the outbox's memory). */
-export async function outboxRooms(db: Kysely<Database>): Promise<OutboxRoom[]> {
-  const rows = await db.selectFrom('botbridge_outbox')
-    .select((eb) => ['bot_name', 'room_key', eb.fn.countAll<number | string | bigint>().as('queued')])
-    .groupBy(['bot_name', 'room_key'])
-    .execute();
+export async function outboxRooms(db: Kysely<Database>, nodeId?: string): Promise<OutboxRoom[]> {
+  let query = db.selectFrom('botbridge_outbox')
+    .select((eb) => ['bot_name', 'room_key', eb.fn.countAll<number | string | bigint>().as('queued')]);
+  if (nodeId !== undefined) query = query.where('node_id', '=', nodeId);
+  const rows = await query.groupBy(['bot_name', 'room_key']).execute();
   return rows.map((r) => ({ botName: r.bot_name, roomKey: r.room_key, queued: Number(r.queued) }));
+}
+
+/**
+ * Cluster failover: moves a dead node's rows to `nodeId`, one compare-and-set UPDATE per room
+ * (`WHERE node_id = dead AND bot_name = ? AND room_key = ?`), and returns the rooms and row
+ * counts this call won: of two survivors, one moves a room's rows and the other moves none.
+ */
+export async function claimOutbox(db: Kysely<Database>, deadNodeId: string, nodeId: string): Promise<OutboxRoom[]> {
+  if (deadNodeId === nodeId) return [];
+  const rooms = await outboxRooms(db, deadNodeId);
+  const won: OutboxRoom[] = [];
+  for (const room of rooms) {
+    const result = await db.updateTable('botbridge_outbox').set({ node_id: nodeId })
+      .where('node_id', '=', deadNodeId).where('bot_name', '=', room.botName).where('room_key', '=', room.roomKey)
+      .executeTakeFirst();
+    const moved = Number(result.numUpdatedRows);
+    if (moved > 0) won.push({ ...room, queued: moved });
+  }
+  return won;
 }

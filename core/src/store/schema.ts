@@ -133,6 +133,10 @@ export interface BotbridgeJournalTable {
   state: string;
   admitted_at: DbTime;
   done_at: DbTime | null;
+  /** The node that admitted or adopted the row ('local' for a single-process bridge; migration-journal-owner.ts). */
+  node_id: Generated<string>;
+  /** How many times the row was adopted from a dead node (the fence of the adoption's CAS). */
+  owner_epoch: Generated<number>;
 }
 
 /** Replies kept for offline devices (migration-outbox.ts, core/src/outbound/outbox.ts). */
@@ -150,6 +154,8 @@ export interface BotbridgeOutboxTable {
   reply_index: number;
   queued_at: DbTime;
   expires_at: DbTime;
+  /** The node that queued the row, or adopted it ('local' for a single process; migration-outbox-owner.ts). */
+  node_id: Generated<string>;
 }
 
 /** The push API's idempotency keys (migration 0006). */

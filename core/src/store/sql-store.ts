@@ -326,8 +326,20 @@ export class SqlStore implements Store {
     return journal.journalKeysSince(this.#live, this.clock, since, limit);
   }
 
-  async journalPending(limit: number): Promise<JournalEntry[]> {
-    return journal.journalPending(this.#live, this.clock, limit);
+  async journalPending(limit: number, nodeId?: string): Promise<JournalEntry[]> {
+    return journal.journalPending(this.#live, this.clock, limit, nodeId);
+  }
+
+  async journalKeysOfDevice(botName: string, deviceId: string, since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]> {
+    return journal.journalKeysOfDevice(this.#live, this.clock, botName, deviceId, since, limit);
+  }
+
+  async journalOwners(): Promise<string[]> {
+    return journal.journalOwners(this.#live);
+  }
+
+  async claimJournal(deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]> {
+    return journal.claimJournal(this.#live, this.clock, deadNodeId, nodeId, limit);
   }
 
   async expireJournal(before: Date): Promise<number> {
@@ -362,24 +374,28 @@ export class SqlStore implements Store {
     return outbox.insertOutbox(this.#live, this.clock, entry);
   }
 
-  async outboxOfRoom(botName: string, roomKey: string, limit: number): Promise<OutboxRow[]> {
-    return outbox.outboxOfRoom(this.#live, this.clock, botName, roomKey, limit);
+  async outboxOfRoom(botName: string, roomKey: string, limit: number, nodeId?: string): Promise<OutboxRow[]> {
+    return outbox.outboxOfRoom(this.#live, this.clock, botName, roomKey, limit, nodeId);
   }
 
-  async expiredOutbox(botName: string, roomKey: string, now: Date, limit: number): Promise<{ id: number; traceId: string; room: string }[]> {
-    return outbox.expiredOfRoom(this.#live, this.clock, botName, roomKey, now, limit);
+  async expiredOutbox(botName: string, roomKey: string, now: Date, limit: number, nodeId?: string): Promise<{ id: number; traceId: string; room: string }[]> {
+    return outbox.expiredOfRoom(this.#live, this.clock, botName, roomKey, now, limit, nodeId);
   }
 
-  async outboxRoomsWithExpired(now: Date, limit: number): Promise<{ botName: string; roomKey: string }[]> {
-    return outbox.roomsWithExpired(this.#live, this.clock, now, limit);
+  async outboxRoomsWithExpired(now: Date, limit: number, nodeId?: string): Promise<{ botName: string; roomKey: string }[]> {
+    return outbox.roomsWithExpired(this.#live, this.clock, now, limit, nodeId);
   }
 
   async deleteOutbox(ids: readonly number[]): Promise<number> {
     return outbox.deleteOutbox(this.#live, ids);
   }
 
-  async outboxRooms(): Promise<OutboxRoom[]> {
-    return outbox.outboxRooms(this.#live);
+  async outboxRooms(nodeId?: string): Promise<OutboxRoom[]> {
+    return outbox.outboxRooms(this.#live, nodeId);
+  }
+
+  async claimOutbox(deadNodeId: string, nodeId: string): Promise<OutboxRoom[]> {
+    return outbox.claimOutbox(this.#live, deadNodeId, nodeId);
   }
 
   #pluginDatabase: PluginDatabase | undefined;

@@ -130,6 +130,8 @@ export interface JournalCommit {
   readonly admitted: readonly JournalEntry[];
   readonly done: readonly JournalKey[];
   readonly at: Date;
+  /** The node the new rows belong to (cluster mode's node id; 'local' when absent). */
+  readonly nodeId?: string;
 }
 
 /** A push API idempotency key (core/src/http/push/idempotency.ts). */
@@ -155,6 +157,8 @@ export interface OutboxEntry {
   readonly index: number;
   readonly queuedAt: Date;
   readonly expiresAt: Date;
+  /** The node that queues it (cluster mode); 'local' when absent. */
+  readonly nodeId?: string;
 }
 
 /** A stored outbox row; `id` orders the rows of a room. */
@@ -211,8 +215,18 @@ export interface Store {
   writeJournal(commit: JournalCommit): Promise<void>;
   /** Keys of rows admitted at or after `since`, oldest first, at most `limit` (the newest kept). */
   journalKeysSince(since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]>;
-  /** Rows still 'admitted' (not done), oldest first, at most `limit`. */
-  journalPending(limit: number): Promise<JournalEntry[]>;
+  /** Rows still 'admitted' (not done), oldest first, at most `limit`; only `nodeId`'s rows when given. */
+  journalPending(limit: number, nodeId?: string): Promise<JournalEntry[]>;
+  /** Keys of one device's rows admitted at or after `since` (any node, any state), oldest first, at most `limit`. */
+  journalKeysOfDevice(botName: string, deviceId: string, since: Date, limit: number): Promise<(JournalKey & { readonly admittedAt: Date })[]>;
+  /**
+   * Moves up to `limit` of a dead node's 'admitted' rows to `nodeId` by compare-and-set on
+   * (node_id, owner_epoch) and returns the rows this call won, oldest first (cluster failover;
+   * with `deadNodeId === nodeId`, a restarting node's claim of its own rows).
+   */
+  claimJournal(deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]>;
+  /** The node ids that own 'admitted' rows. */
+  journalOwners(): Promise<string[]>;
   /** Marks 'admitted' rows admitted before `before` as 'expired'; returns how many. */
   expireJournal(before: Date): Promise<number>;
   /** Deletes at most `limit` rows admitted before `before`; returns how many. */
@@ -229,17 +243,20 @@ export interface Store {
   /** Stores one outbox row durably; returns its id. */
   insertOutbox(entry: OutboxEntry): Promise<number>;
   /** The oldest `limit` rows of a room, in queue order. */
-  outboxOfRoom(botName: string, roomKey: string, limit: number): Promise<OutboxRow[]>;
+  outboxOfRoom(botName: string, roomKey: string, limit: number, nodeId?: string): Promise<OutboxRow[]>;
   /** Rows of a room whose TTL ran out at `now`, oldest first, at most `limit`. */
-  expiredOutbox(botName: string, roomKey: string, now: Date, limit: number): Promise<{ id: number; traceId: string; room: string }[]>;
+  expiredOutbox(botName: string, roomKey: string, now: Date, limit: number, nodeId?: string): Promise<{ id: number; traceId: string; room: string }[]>;
   /** Rooms with rows whose TTL ran out at `now`, at most `limit`. */
-  outboxRoomsWithExpired(now: Date, limit: number): Promise<{ botName: string; roomKey: string }[]>;
+  outboxRoomsWithExpired(now: Date, limit: number, nodeId?: string): Promise<{ botName: string; roomKey: string }[]>;
   /** Deletes outbox rows by id (delivered or expired); returns how many. */
   deleteOutbox(ids: readonly number[]): Promise<number>;
   /** Rooms with queued rows and their counts. */
   outboxRooms(): Promise<OutboxRoom[]>;
   /** The database for plugins with tables of their own (`ctx.bridge.database()`). */
   pluginDatabase(): PluginDatabase;
+  outboxRooms(nodeId?: string): Promise<OutboxRoom[]>;
+  /** Cluster failover: moves a dead node's outbox rows to `nodeId` by CAS per room; the rooms and counts won. */
+  claimOutbox(deadNodeId: string, nodeId: string): Promise<OutboxRoom[]>;
   /** Closes the connection(s); later calls reject. */
   close(): Promise<void>;
 }

@@ -45,7 +45,7 @@ describe('sqlite store', () => {
     for (let i = 0; i < 3; i += 1) await (await openStore(`sqlite:${file}`)).close();
     const db = new BetterSqlite3(file, { readonly: true });
     try {
-      expect(db.prepare(`select name from ${MIGRATION_TABLE}`).all()).toEqual([{ name: '0001_kb_tables' }, { name: '0002_kb_compat' }, { name: '0003_journal' }, { name: '0004_outbox' }, { name: '0006_push_keys' }]);
+      expect(db.prepare(`select name from ${MIGRATION_TABLE}`).all()).toEqual([{ name: '0001_kb_tables' }, { name: '0002_kb_compat' }, { name: '0003_journal' }, { name: '0004_outbox' }, { name: '0005_journal_owner' }, { name: '0006_outbox_owner' }, { name: '0007_push_keys' }]);
       const indexes = (db.prepare("select name from sqlite_master where type = 'index' and name like 'idx_kb_%'").all() as { name: string }[]).map((r) => r.name);
       expect(indexes).toEqual(expect.arrayContaining(['idx_kb_chat_logs_bot_channel_log', 'idx_kb_bot_devices_updated_at', 'idx_kb_rooms_updated_at']));
     } finally {
