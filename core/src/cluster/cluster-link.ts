@@ -8,6 +8,8 @@ import { ClusterNode, type NatsState } from './cluster-node.js';
 /** How long a hop waits before its one retry after "no responders" (interest lag after a takeover). */
 const NO_RESPONDERS_RETRY_MS = 50;
 const TRACE_HEADER = 'Botbridge-Trace';
+/** A handshake's question to the device's previous node waits at most this long (cluster.requestTimeoutMs if shorter). */
+const ALIVE_TIMEOUT_MS = 500;
 
 export type ClusterSettings = NonNullable<BridgeSettings['cluster']> & { readonly nodeId: string };
 
@@ -222,7 +224,7 @@ export class ClusterLink {
    * NATS answers "no responders" at once; that answer is retried once after 50 ms (interest can
    * lag). Resolves the dead node's id, or null: nobody else held the device, its holder
    * answered (alive, or a new run under its id, which claims its own rows), it did not answer
-   * in time (unknown: its lease decides), or this node is away from NATS.
+   * within 500 ms (unknown: its lease decides), or this node is away from NATS.
    *
    * Caveat (docs/cluster.md, "Failover"): a holder alive but cut off from NATS looks dead here,
    * as it does to its lease a few seconds later; the messages it is still working on are then
@@ -237,7 +239,9 @@ export class ClusterLink {
     const subject = this.node.names.alive(entry.node);
     for (let attempt = 0; attempt < 2; attempt += 1) {
       try {
-        await this.node.nc.request(subject, '', { timeout: this.deps.settings.requestTimeoutMs });
+        // A live node answers within milliseconds; a silent one is "unknown" (its lease decides),
+        // so the phone's handshake waits no longer than this for the question.
+        await this.node.nc.request(subject, '', { timeout: Math.min(this.deps.settings.requestTimeoutMs, ALIVE_TIMEOUT_MS) });
         return null;
       } catch (error) {
         if (!isNoResponders(error)) return null;
