@@ -113,7 +113,7 @@ export class Outbound {
     if (typeof route !== 'string') {
       // Cluster mode: this node has only another device of the bot; the message's own device,
       // held by another node, takes it there (a single node never gets here: no remoteDevice).
-      if (mode === 'any' && route.deviceId !== out.target.deviceId && this.deps.remoteDevice && out.target.deviceId) {
+      if (this.deps.remoteDevice && mode === 'any' && route.deviceId !== out.target.deviceId && out.target.deviceId) {
         const hop = this.deps.remoteDevice(out);
         if (hop !== null) return hop.then((hopped) => hopped ?? this.deliverLocal(out, mode, started));
       }
@@ -171,7 +171,7 @@ export class Outbound {
     let route = this.route(out);
     if (typeof route === 'string') return this.writeQueuedElsewhere(out);
     // Cluster mode: the reply's own device on another node takes it there (as in deliverNow).
-    if (route.deviceId !== out.target.deviceId && this.deps.remoteDevice && out.target.deviceId) {
+    if (this.deps.remoteDevice && route.deviceId !== out.target.deviceId && out.target.deviceId) {
       const hop = this.deps.remoteDevice(out);
       if (hop !== null) {
         const result = await hop;
