@@ -212,7 +212,10 @@ export class Bridge {
       events,
       replyGapMs: (roomKey) => botSettings.replyGapMs(roomKey),
       ...(this.outbox ? { outbox: this.outbox } : {}),
-      ...(settings.cluster ? { remote: (out: OutgoingReply) => this.cluster?.deliverRemote(out) ?? Promise.resolve(null) } : {}),
+      ...(settings.cluster ? {
+        remote: (out: OutgoingReply) => this.cluster?.deliverRemote(out) ?? Promise.resolve(null),
+        remoteDevice: (out: OutgoingReply) => this.cluster?.deliverToDevice(out) ?? null,
+      } : {}),
     });
     this.outbound = outbound;
     this.replies = new ReplyPath({
@@ -321,6 +324,7 @@ export class Bridge {
       admission: this.admission,
       ...(this.replay ? { journalReplay: this.replay } : {}),
       ...(deviceDedup ? { deviceDedup } : {}),
+      ...(settings.cluster && this.adoption ? { deviceTakeover: (botName: string, deviceId: string) => this.takeOverDevice(botName, deviceId) } : {}),
       pings: new PingRecorder({ events, writer: this.monitor.pings }),
       ...(settings.cluster ? {
         presence: {
@@ -707,6 +711,23 @@ export class Bridge {
   }
 
   /**
+   * Cluster mode, at a handshake: when the device's previous node is found gone (a direct
+   * request to it; no waiting for its lease to expire), this device's unanswered rows are
+   * claimed now and admitted before the phone's fresh lines. The handshake waits at most
+   * `store.queryTimeoutMs` for it; a claim that ends later admits its rows when it ends.
+   */
+  private takeOverDevice(botName: string, deviceId: string): Promise<void> {
+    const cluster = this.cluster;
+    const adoption = this.adoption;
+    if (cluster === null || adoption === null) return Promise.resolve();
+    const work = cluster.previousHolderGone(botName, deviceId).then((dead) => dead === null ? 0 : adoption.adoptDevice(dead, botName, deviceId)).then(
+      () => undefined,
+      (error: unknown) => this.log.warn({ botName, deviceId, err: reasonOf(error) }, 'journal: a dead node\'s messages of this device not taken over at its handshake; its lease expiry takes them over'),
+    );
+    return withinMs(work, this.settings.store.queryTimeoutMs);
+  }
+
+  /**
    * Cluster mode, once running: every node whose lease is gone has its unanswered rows adopted
    * (the survivors race for each row by CAS; see journal/journal-adoption.ts), and at start the
    * rows of owners that are already dead (they died while no node was watching).
@@ -720,8 +741,10 @@ export class Bridge {
     this.stopAdopting = node.onNodeDead((id, _lease, reason) => {
       if (reason !== 'restarted' && !node.isNodeAlive(id)) adopt(id);
     });
-    void this.store.journalOwners().then(
-      (owners) => {
+    // Owners of queued replies too: a dead node may have left outbox rows and no journal rows.
+    void Promise.all([this.store.journalOwners(), this.store.outboxOwners()]).then(
+      ([journalOwners, outboxOwners]) => {
+        const owners = [...journalOwners, ...outboxOwners];
         // 'local': rows a single process left before the switch to cluster mode (journal and outbox).
         for (const id of new Set([...owners, LOCAL_NODE_ID])) if (id !== this.nodeId && !node.isNodeAlive(id)) adopt(id);
       },

@@ -31,6 +31,8 @@ export interface ClusterNames {
   deliver(nodeId: string): string;
   /** Request/reply: close a device's connection on its holder (`<prefix>.node.<id>.disconnect`). */
   disconnect(nodeId: string): string;
+  /** Request/reply: is this node's run alive (`<prefix>.node.<id>.alive`; answers `{node, epoch}`)? */
+  alive(nodeId: string): string;
   /** Request/reply: a node's own clients, every node answers (scatter-gather). */
   readonly clients: string;
   /** Publish: an approval changed (device or room); every node re-reads it from SQL. */
@@ -43,6 +45,7 @@ export function clusterNames(prefix: string): ClusterNames {
     presenceBucket: `${prefix}_presence`,
     deliver: (nodeId) => `${prefix}.node.${nodeId}.deliver`,
     disconnect: (nodeId) => `${prefix}.node.${nodeId}.disconnect`,
+    alive: (nodeId) => `${prefix}.node.${nodeId}.alive`,
     clients: `${prefix}.clients`,
     approvals: `${prefix}.approvals`,
   };

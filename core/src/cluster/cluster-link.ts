@@ -8,6 +8,8 @@ import { ClusterNode, type NatsState } from './cluster-node.js';
 /** How long a hop waits before its one retry after "no responders" (interest lag after a takeover). */
 const NO_RESPONDERS_RETRY_MS = 50;
 const TRACE_HEADER = 'Botbridge-Trace';
+/** A handshake's question to the device's previous node waits at most this long (cluster.requestTimeoutMs if shorter). */
+const ALIVE_TIMEOUT_MS = 500;
 
 export type ClusterSettings = NonNullable<BridgeSettings['cluster']> & { readonly nodeId: string };
 
@@ -102,6 +104,7 @@ export class ClusterLink {
     this.subscriptions.push(
       nc.subscribe(names.deliver(this.nodeId), { callback: (error, msg) => { if (!error) void this.answerHop(msg); } }),
       nc.subscribe(names.disconnect(this.nodeId), { callback: (error, msg) => { if (!error) this.answerDisconnect(msg); } }),
+      nc.subscribe(names.alive(this.nodeId), { callback: (error, msg) => { if (!error) msg.respond(JSON.stringify({ node: this.nodeId, epoch: this.node.epoch })); } }),
       nc.subscribe(names.clients, { callback: (error, msg) => { if (!error) msg.respond(JSON.stringify({ node: this.nodeId, clients: this.ownClients() })); } }),
       nc.subscribe(names.approvals, { callback: (error, msg) => { if (!error) void this.approvalChanged(msg); } }),
     );
@@ -146,6 +149,19 @@ export class ClusterLink {
       if (result !== null) return result;
     }
     return null;
+  }
+
+  /**
+   * The hop to the node holding the reply's own device, when that is another live node; null
+   * (synchronously, no promise) when no other node holds it. Resolves null when the holder had
+   * no device after all.
+   */
+  deliverToDevice(out: OutgoingReply): Promise<SendResult | null> | null {
+    const deviceId = out.target.deviceId;
+    if (!deviceId || this.node.natsState !== 'connected') return null;
+    const holder = this.node.presence.holderOf(out.target.botName, deviceId);
+    if (holder === null || holder === this.nodeId) return null;
+    return this.hop(holder, out);
   }
 
   private async hop(nodeId: string, out: OutgoingReply): Promise<SendResult | null> {
@@ -199,6 +215,42 @@ export class ClusterLink {
       this.deps.log.error({ traceId: body.traceId, from: body.from, err: reasonOf(error) }, 'cluster: delivering a hopped reply failed');
       msg.respond(JSON.stringify(null));
     }
+  }
+
+  /**
+   * A handshake here: whether the node presence names as the device's previous holder is gone,
+   * found out now rather than when its lease expires (`leaseTtlMs`). The previous holder is
+   * asked directly on its own subject: when its NATS connection is gone (a killed process),
+   * NATS answers "no responders" at once; that answer is retried once after 50 ms (interest can
+   * lag). Resolves the dead node's id, or null: nobody else held the device, its holder
+   * answered (alive, or a new run under its id, which claims its own rows), it did not answer
+   * within 500 ms (unknown: its lease decides), or this node is away from NATS.
+   *
+   * Caveat (docs/cluster.md, "Failover"): a holder alive but cut off from NATS looks dead here,
+   * as it does to its lease a few seconds later; the messages it is still working on are then
+   * answered by it and by this node.
+   */
+  async previousHolderGone(botName: string, deviceId: string): Promise<string | null> {
+    if (this.node.natsState !== 'connected') return null;
+    const entry = this.node.presence.entryOf(botName, deviceId);
+    if (entry === undefined || entry.node === this.nodeId) return null;
+    // Its lease already expired: the death notice adopts its rows; this device's are claimed now too.
+    if (!this.node.isNodeAlive(entry.node)) return entry.node;
+    const subject = this.node.names.alive(entry.node);
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        // A live node answers within milliseconds; a silent one is "unknown" (its lease decides),
+        // so the phone's handshake waits no longer than this for the question.
+        await this.node.nc.request(subject, '', { timeout: Math.min(this.deps.settings.requestTimeoutMs, ALIVE_TIMEOUT_MS) });
+        return null;
+      } catch (error) {
+        if (!isNoResponders(error)) return null;
+        if (attempt === 0) await new Promise((resolve) => setTimeout(resolve, NO_RESPONDERS_RETRY_MS));
+      }
+    }
+    this.deps.counters.inc('cluster', 'holder_gone');
+    this.deps.log.warn({ botName, deviceId, deadNode: entry.node }, 'cluster: the device\'s previous node does not answer; taking its unanswered messages of this device over now');
+    return entry.node;
   }
 
   /** Whether a live node other than this one holds a device of the bot. */

@@ -240,6 +240,11 @@ export class Presence {
     return holder && this.deps.isNodeAlive(holder.node) ? holder.node : null;
   }
 
+  /** The last holder named for (bot, device), alive or not (a handshake asks whether its previous holder died). */
+  entryOf(botName: string, deviceId: string): Holder | undefined {
+    return this.byBot.get(botName)?.get(deviceId);
+  }
+
   /** Live devices of a bot held by other live nodes, the preferred device first. */
   remoteHolders(botName: string, preferredDevice: string | null): Holder[] {
     const devices = this.byBot.get(botName);

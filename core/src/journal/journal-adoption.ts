@@ -8,7 +8,7 @@ export interface AdoptionDeps {
   readonly store: () => Store;
   /** This node's id (cluster.nodeId). */
   readonly nodeId: string;
-  readonly replay: Pick<JournalReplay, 'admitAdopted'>;
+  readonly replay: Pick<JournalReplay, 'admitAdopted' | 'adoptForDevice'>;
   readonly events: EventBus;
   readonly log: CoreLogger;
   /** Rows claimed per statement batch (the claim reads, CASes and reads back this many at a time). */
@@ -48,6 +48,32 @@ export class JournalAdoption {
     const run = this.chain.then(() => this.adopt(deadNodeId));
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * A handshake here for a device whose previous holder is gone (ClusterLink.previousHolderGone):
+   * that device's unanswered rows are claimed by the same compare-and-set, now, and wait for its
+   * session (JournalReplay.adoptForDevice) so they are admitted before its fresh lines. Chained
+   * with the whole-node adoptions: the CAS keeps each row with one node, but two claims of one
+   * node running at once would both read the rows back as won (the handshake waits for this
+   * at most store.queryTimeoutMs; rows won later are admitted when won). Resolves to how many
+   * rows this node won.
+   */
+  adoptDevice(deadNodeId: string, botName: string, deviceId: string): Promise<number> {
+    const run = this.chain.then(() => this.adoptOneDevice(deadNodeId, botName, deviceId));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async adoptOneDevice(deadNodeId: string, botName: string, deviceId: string): Promise<number> {
+    const { deps } = this;
+    if (this.closed || deadNodeId === deps.nodeId) return 0;
+    const rows = await deps.store().claimJournal(deadNodeId, deps.nodeId, deps.batchSize ?? DEFAULT_BATCH, { botName, deviceId });
+    if (rows.length === 0) return 0;
+    deps.replay.adoptForDevice(rows);
+    deps.events.publish('journal:replay', { result: 'adopted', rows: rows.length });
+    deps.log.warn({ deadNodeId, botName, deviceId, adopted: rows.length }, 'journal: took over a dead node\'s unanswered messages of a reconnecting device');
+    return rows.length;
   }
 
   close(): void {

@@ -58,6 +58,8 @@ export class JournalReplay {
   private timer: NodeJS.Timeout | undefined;
   private fallbackDue = false;
   private closed = false;
+  /** Journal order of the pending rows (adopted rows come after the start's). */
+  private nextSeq = 0;
 
   constructor(private readonly deps: ReplayDeps) {}
 
@@ -81,7 +83,8 @@ export class JournalReplay {
     // adopting them at this moment (it saw this id's previous run die) and this start never
     // both replay one.
     const rows = deps.nodeId === undefined ? await store.journalPending(REPLAY_LIMIT) : await store.claimJournal(deps.nodeId, deps.nodeId, REPLAY_LIMIT);
-    for (const [seq, entry] of rows.entries()) {
+    for (const entry of rows) {
+      const seq = this.nextSeq++;
       let devices = this.pending.get(entry.botName);
       if (devices === undefined) this.pending.set(entry.botName, (devices = new Map()));
       let list = devices.get(entry.deviceId);
@@ -141,6 +144,28 @@ export class JournalReplay {
     let admitted = 0;
     for (const [botName, list] of byBot) admitted += this.admit(botName, list, (deviceId) => this.sourceOf(botName, deviceId));
     return admitted;
+  }
+
+  /**
+   * Cluster failover at a handshake: rows of one device just claimed from its dead previous
+   * holder (JournalAdoption.adoptDevice), while that device's handshake here is not complete.
+   * They wait, like a restart's rows, for the session's `admitBefore`, so they enter admission
+   * ahead of the phone's fresh lines and a room keeps its order. When the device is already
+   * ready here (the claim outlasted the handshake's wait), they are admitted at once.
+   */
+  adoptForDevice(rows: readonly JournalEntry[]): void {
+    if (this.closed || rows.length === 0) return;
+    const { botName, deviceId } = rows[0]!;
+    const live = this.deps.registry.get(botName, deviceId);
+    if (live?.isReady) {
+      this.admitAdopted(rows);
+      return;
+    }
+    let devices = this.pending.get(botName);
+    if (devices === undefined) this.pending.set(botName, (devices = new Map()));
+    let list = devices.get(deviceId);
+    if (list === undefined) devices.set(deviceId, (list = []));
+    for (const entry of rows) list.push({ seq: this.nextSeq++, entry });
   }
 
   /** Clears the fallback clock; rows not admitted stay 'admitted' for the next start. */

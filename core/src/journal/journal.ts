@@ -29,6 +29,13 @@ const SEP = '\u0000';
 const keyString = (k: JournalKey) => k.botName + SEP + k.channelId + SEP + k.logId;
 /** A failed commit is tried again after this long (its entries stay buffered, in order). */
 const RETRY_MS = 1_000;
+/**
+ * A commit chosen as a deadlock victim (MySQL 1213: several nodes committing into one journal)
+ * is tried again at the next commit interval, this many times in a row, before RETRY_MS: the
+ * conflict is over once the other transaction ends, and each second of waiting keeps done marks
+ * buffered that a SIGKILL would turn into messages answered twice by an adopter.
+ */
+const QUICK_DEADLOCK_RETRIES = 3;
 /** Prune deletes at most this many batches per run, so one run never holds the store long. */
 const PRUNE_MAX_BATCHES = 100;
 
@@ -53,6 +60,7 @@ export class Journal {
   private committing: Promise<void> | undefined;
   private closed = false;
   private droppedSinceLog = 0;
+  private deadlocksInARow = 0;
 
   constructor(private readonly options: JournalOptions) {}
 
@@ -197,6 +205,7 @@ export class Journal {
     const nodeId = this.options.nodeId;
     const run = this.options.store().writeJournal({ admitted, done, at: new Date(), ...(nodeId === undefined ? {} : { nodeId }) }).then(
       () => {
+        this.deadlocksInARow = 0;
         this.options.events.publish('journal:commit', { admitted: admitted.length, done: done.length });
         if (this.droppedSinceLog > 0) {
           this.options.log.warn({ dropped: this.droppedSinceLog }, 'journal commits again; entries were dropped meanwhile');
@@ -211,7 +220,9 @@ export class Journal {
         this.options.events.publish('journal:error', { reason: reasonOf(error) });
         this.options.log.warn({ err: reasonOf(error), entries: this.pending() }, 'journal commit failed; retrying');
         this.enforceLimit();
-        if (!this.closed) this.schedule(RETRY_MS);
+        const quick = isDeadlock(error) && this.deadlocksInARow < QUICK_DEADLOCK_RETRIES;
+        this.deadlocksInARow = quick ? this.deadlocksInARow + 1 : 0;
+        if (!this.closed) this.schedule(quick ? this.options.commitIntervalMs : RETRY_MS);
         throw error;
       },
     );
@@ -239,4 +250,10 @@ export class Journal {
     }
     this.droppedSinceLog += over;
   }
+}
+
+/** MySQL/MariaDB chose this transaction as a deadlock victim (ER_LOCK_DEADLOCK): retrying it at once is right. */
+function isDeadlock(error: unknown): boolean {
+  const e = error as { errno?: unknown; code?: unknown } | null;
+  return e !== null && typeof e === 'object' && (e.errno === 1213 || e.code === 'ER_LOCK_DEADLOCK');
 }

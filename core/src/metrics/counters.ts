@@ -51,7 +51,7 @@ export const COUNTERS = Object.freeze({
   journal_replay: { metric: 'botbridge_journal_replay_total', help: 'Journal rows at start: replayed, expired (too old), or not replayed (no phone); adopted from a dead cluster node.', labels: ['result'] },
   // Cluster coordination tallies (hops, takeovers, approval events): direct increments in
   // cluster/cluster-link.ts, like the wire tallies; single-node mode never touches them.
-  cluster: { metric: 'botbridge_cluster_events_total', help: 'Cluster mode: reply hops (hop_written, hop_queued, hop_rejected, hop_no_client, hop_no_responders, hop_failed, hop_served), takeovers, devices lost to another node, approval events.', labels: ['event'] },
+  cluster: { metric: 'botbridge_cluster_events_total', help: 'Cluster mode: reply hops (hop_written, hop_queued, hop_rejected, hop_no_client, hop_no_responders, hop_failed, hop_served), takeovers, devices lost to another node, approval events, holder_gone (a handshake found the device\'s previous node gone).', labels: ['event'] },
   http_auth_failures: { metric: 'botbridge_http_auth_failures_total', help: 'Admin HTTP requests with a wrong or stale credential, by reason.', labels: ['reason'] },
 } as const satisfies Record<string, CounterSpec>);
 

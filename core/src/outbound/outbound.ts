@@ -42,6 +42,13 @@ export class Outbound {
        * (null: no other node holds one). Absent on a single node, so that path costs nothing.
        */
       readonly remote?: (out: OutgoingReply) => Promise<SendResult | null>;
+      /**
+       * Cluster mode only: the hop to the node holding the message's own device (`target.deviceId`),
+       * or null (synchronously) when no other live node holds it. Resolves null when the holder
+       * had no device after all. A reply prefers its phone wherever it is over another device of
+       * the bot on this node (an adopted message's phone reconnected to another node).
+       */
+      readonly remoteDevice?: (out: OutgoingReply) => Promise<SendResult | null> | null;
     },
   ) {
     const governor = deps.settings.replies.governor;
@@ -104,9 +111,29 @@ export class Outbound {
     if (outbox?.holds(out.target)) return outbox.enqueue(out).then((result) => this.published(out, null, result, started));
     const route = this.route(out);
     if (typeof route !== 'string') {
+      // Cluster mode: this node has only another device of the bot; the message's own device,
+      // held by another node, takes it there (a single node never gets here: no remoteDevice).
+      if (this.deps.remoteDevice && mode === 'any' && route.deviceId !== out.target.deviceId && out.target.deviceId) {
+        const hop = this.deps.remoteDevice(out);
+        if (hop !== null) return hop.then((hopped) => hopped ?? this.deliverLocal(out, mode, started));
+      }
       const written = this.write(route, out);
       if (written !== 'closed') return this.published(out, route.deviceId, written, started);
     }
+    return this.undelivered(out, route, mode, started);
+  }
+
+  /** After a hop to the message's device found it gone: this node's devices, as without one. */
+  private deliverLocal(out: OutgoingReply, mode: 'any' | 'here', started: number): SendResult | Promise<SendResult> {
+    const route = this.route(out);
+    if (typeof route !== 'string') {
+      const written = this.write(route, out);
+      if (written !== 'closed') return this.published(out, route.deviceId, written, started);
+    }
+    return this.undelivered(out, route, mode, started);
+  }
+
+  private undelivered(out: OutgoingReply, route: ClientSession | 'no_client' | 'device_not_approved', mode: 'any' | 'here', started: number): SendResult | Promise<SendResult> {
     // A session that is closing (replaced by its own reconnect, its socket just ended) took nothing: no client.
     const reason = typeof route === 'string' ? route : 'no_client';
     // Cluster mode: a device of the bot held by another node takes it there. Its holder writes
@@ -141,8 +168,18 @@ export class Outbound {
    */
   async writeQueued(out: OutgoingReply): Promise<boolean> {
     const started = this.deps.events.active('reply:sent') ? eventTime() : 0;
-    const route = this.route(out);
+    let route = this.route(out);
     if (typeof route === 'string') return this.writeQueuedElsewhere(out);
+    // Cluster mode: the reply's own device on another node takes it there (as in deliverNow).
+    if (this.deps.remoteDevice && route.deviceId !== out.target.deviceId && out.target.deviceId) {
+      const hop = this.deps.remoteDevice(out);
+      if (hop !== null) {
+        const result = await hop;
+        if (result !== null) return !(result.status === 'rejected' && result.reason === 'cluster_timeout');
+        route = this.route(out);
+        if (typeof route === 'string') return this.writeQueuedElsewhere(out);
+      }
+    }
     // Wait for the socket before writing, never past the limit that would close it
     // (limits.maxPendingOutputBytes): a slow phone gets its backlog late, not a disconnect.
     const threshold = Math.min(BACKLOG_PENDING_BYTES, this.deps.settings.limits.maxPendingOutputBytes / 2);

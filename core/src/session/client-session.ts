@@ -245,8 +245,11 @@ export class ClientSession {
     // The decision's own lines (registration failures, a degraded store) belong to the handshake category.
     // Cluster mode: the device's dedup keys from every node, loaded while the decision is made.
     const dedupLoad = this.deps.deviceDedup?.load(hs.botName, hs.deviceId);
+    // Cluster mode: a dead previous node's unanswered rows of this device, claimed meanwhile.
+    const takeover = this.deps.deviceTakeover?.(hs.botName, hs.deviceId);
     const decision = await decideHandshake(hs, this, { ...this.deps, log: this.deps.logs.get('handshake') });
     if (dedupLoad !== undefined) await dedupLoad;
+    if (takeover !== undefined) await takeover;
     if (this.state === 'closed') return;
     const reply = (success: boolean, approved: boolean, message: string) => {
       this.conn.write(

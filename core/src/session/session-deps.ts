@@ -42,6 +42,12 @@ export interface SessionDeps {
    * handshake awaits it before the first line is admitted (journal/device-dedup.ts). Never rejects.
    */
   readonly deviceDedup?: { load(botName: string, deviceId: string): Promise<void> };
+  /**
+   * Cluster mode: when the device's previous node is gone, its unanswered rows of this device
+   * are claimed here and handed to `journalReplay` before the session is ready, so they are
+   * admitted ahead of the phone's fresh lines. The handshake awaits it (bounded). Never rejects.
+   */
+  readonly deviceTakeover?: (botName: string, deviceId: string) => Promise<void>;
   /** The session completed its handshake (frees its handshake slot, applies queue backpressure). */
   onReady(session: ClientSession): void;
   /** The connection closed; `wasReady` tells whether it had completed the handshake. */

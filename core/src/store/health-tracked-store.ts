@@ -123,8 +123,8 @@ export class HealthTrackedStore implements Store {
     return this.track(() => this.inner.journalOwners());
   }
 
-  claimJournal(deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]> {
-    return this.track(() => this.inner.claimJournal(deadNodeId, nodeId, limit));
+  claimJournal(deadNodeId: string, nodeId: string, limit: number, device?: { botName: string; deviceId: string }): Promise<JournalEntry[]> {
+    return this.track(() => this.inner.claimJournal(deadNodeId, nodeId, limit, device));
   }
 
   expireJournal(before: Date): Promise<number> {
@@ -177,6 +177,10 @@ export class HealthTrackedStore implements Store {
 
   outboxRooms(nodeId?: string): Promise<OutboxRoom[]> {
     return this.track(() => this.inner.outboxRooms(nodeId));
+  }
+
+  outboxOwners(): Promise<string[]> {
+    return this.track(() => this.inner.outboxOwners());
   }
 
   claimOutbox(deadNodeId: string, nodeId: string): Promise<OutboxRoom[]> {

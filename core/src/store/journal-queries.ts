@@ -135,9 +135,12 @@ export async function journalOwners(db: Kysely<Database>): Promise<string[]> {
   const rows = await db.selectFrom('botbridge_journal').select('node_id').distinct().where('state', '=', 'admitted').execute();
   return rows.map((r) => r.node_id);
 }
-export async function claimJournal(db: Kysely<Database>, clock: DbClock, deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]> {
-  const candidates = await db.selectFrom('botbridge_journal').select(['id', 'owner_epoch'])
-    .where('node_id', '=', deadNodeId).where('state', '=', 'admitted')
+export async function claimJournal(db: Kysely<Database>, clock: DbClock, deadNodeId: string, nodeId: string, limit: number, device?: { botName: string; deviceId: string }): Promise<JournalEntry[]> {
+  let query = db.selectFrom('botbridge_journal').select(['id', 'owner_epoch'])
+    .where('node_id', '=', deadNodeId).where('state', '=', 'admitted');
+  // One device's rows (a handshake taking its own rows over): the (bot_name, device_id, admitted_at) index.
+  if (device !== undefined) query = query.where('bot_name', '=', device.botName).where('device_id', '=', device.deviceId);
+  const candidates = await query
     .orderBy('admitted_at').orderBy('id')
     .limit(limit)
     .execute();

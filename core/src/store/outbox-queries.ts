@@ -84,6 +84,12 @@ export async function outboxRooms(db: Kysely<Database>, nodeId?: string): Promis
   return rows.map((r) => ({ botName: r.bot_name, roomKey: r.room_key, queued: Number(r.queued) }));
 }
 
+/** The nodes that own queued rows (a cluster node's start adopts those without a lease). */
+export async function outboxOwners(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('botbridge_outbox').select('node_id').distinct().execute();
+  return rows.map((r) => r.node_id);
+}
+
 /**
  * Cluster failover: moves a dead node's rows to `nodeId`, one compare-and-set UPDATE per room
  * (`WHERE node_id = dead AND bot_name = ? AND room_key = ?`), and returns the rooms and row

@@ -338,8 +338,8 @@ export class SqlStore implements Store {
     return journal.journalOwners(this.#live);
   }
 
-  async claimJournal(deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]> {
-    return journal.claimJournal(this.#live, this.clock, deadNodeId, nodeId, limit);
+  async claimJournal(deadNodeId: string, nodeId: string, limit: number, device?: { botName: string; deviceId: string }): Promise<JournalEntry[]> {
+    return journal.claimJournal(this.#live, this.clock, deadNodeId, nodeId, limit, device);
   }
 
   async expireJournal(before: Date): Promise<number> {
@@ -392,6 +392,10 @@ export class SqlStore implements Store {
 
   async outboxRooms(nodeId?: string): Promise<OutboxRoom[]> {
     return outbox.outboxRooms(this.#live, nodeId);
+  }
+
+  async outboxOwners(): Promise<string[]> {
+    return outbox.outboxOwners(this.#live);
   }
 
   async claimOutbox(deadNodeId: string, nodeId: string): Promise<OutboxRoom[]> {

@@ -222,9 +222,10 @@ export interface Store {
   /**
    * Moves up to `limit` of a dead node's 'admitted' rows to `nodeId` by compare-and-set on
    * (node_id, owner_epoch) and returns the rows this call won, oldest first (cluster failover;
-   * with `deadNodeId === nodeId`, a restarting node's claim of its own rows).
+   * with `deadNodeId === nodeId`, a restarting node's claim of its own rows). With `device`,
+   * only that device's rows (a handshake taking over its device's rows from a dead holder).
    */
-  claimJournal(deadNodeId: string, nodeId: string, limit: number): Promise<JournalEntry[]>;
+  claimJournal(deadNodeId: string, nodeId: string, limit: number, device?: { botName: string; deviceId: string }): Promise<JournalEntry[]>;
   /** The node ids that own 'admitted' rows. */
   journalOwners(): Promise<string[]>;
   /** Marks 'admitted' rows admitted before `before` as 'expired'; returns how many. */
@@ -255,6 +256,8 @@ export interface Store {
   /** The database for plugins with tables of their own (`ctx.bridge.database()`). */
   pluginDatabase(): PluginDatabase;
   outboxRooms(nodeId?: string): Promise<OutboxRoom[]>;
+  /** The node ids that own queued outbox rows. */
+  outboxOwners(): Promise<string[]>;
   /** Cluster failover: moves a dead node's outbox rows to `nodeId` by CAS per room; the rooms and counts won. */
   claimOutbox(deadNodeId: string, nodeId: string): Promise<OutboxRoom[]>;
   /** Closes the connection(s); later calls reject. */

@@ -150,7 +150,7 @@ describe.each(testStoreSpecs())('journal ownership on %s', (spec) => {
       const store = await open();
       const adoption = new JournalAdoption({
         store: () => store, nodeId: me, batchSize: 8, events: new EventBus(new Counters()), log: silent,
-        replay: { admitAdopted: (rows) => (handed[k]!.push(...rows.map((r) => r.logId)), rows.length) },
+        replay: { admitAdopted: (rows) => (handed[k]!.push(...rows.map((r) => r.logId)), rows.length), adoptForDevice: () => undefined },
       });
       cleanups.push(async () => adoption.close());
       return adoption;
@@ -191,7 +191,7 @@ describe.each(testStoreSpecs())('journal ownership on %s', (spec) => {
     const counters = new Counters();
     const adoption = new JournalAdoption({
       store: () => store, nodeId: 'node-b', batchSize: 10, events: new EventBus(counters), log: silent,
-      replay: { admitAdopted: (rows) => (handed.push(...rows.map((r) => r.logId)), rows.length) },
+      replay: { admitAdopted: (rows) => (handed.push(...rows.map((r) => r.logId)), rows.length), adoptForDevice: () => undefined },
     });
     cleanups.push(async () => adoption.close());
     const [first, second] = await Promise.all([adoption.adoptNode('node-a'), adoption.adoptNode('node-a')]);
@@ -200,5 +200,40 @@ describe.each(testStoreSpecs())('journal ownership on %s', (spec) => {
     expect(handed).toEqual(Array.from({ length: 25 }, (_, i) => String(i)));
     expect(await adoption.adoptNode('node-b')).toBe(0);
     expect(counters.get('journal_replay', 'adopted')).toBe(25);
+  });
+
+  it('a handshake\'s claim takes one device\'s rows only, by the same compare-and-set, and hands them to the device\'s session', async () => {
+    const { open, journalOf, botName } = await setup();
+    const store = await open();
+    const a = journalOf(store, 'node-a');
+    for (let i = 0; i < 10; i += 1) a.record(message(botName, String(i), i % 2 === 0 ? 'dev-x' : 'dev-y'), '42');
+    await a.flush();
+    const forDevice: JournalEntry[][] = [];
+    const adopted: string[] = [];
+    const adoption = new JournalAdoption({
+      store: () => store, nodeId: 'node-b', events: new EventBus(new Counters()), log: silent,
+      replay: { admitAdopted: (rows) => (adopted.push(...rows.map((r) => r.logId)), rows.length), adoptForDevice: (rows) => void forDevice.push([...rows]) },
+    });
+    cleanups.push(async () => adoption.close());
+    const [first, second] = await Promise.all([adoption.adoptDevice('node-a', botName, 'dev-x'), adoption.adoptDevice('node-a', botName, 'dev-x')]);
+    expect(first + second).toBe(5);
+    expect(forDevice.flat().map((r) => [r.deviceId, r.logId])).toEqual(['0', '2', '4', '6', '8'].map((id) => ['dev-x', id]));
+    // The other device's rows stay with the dead node until its lease expires (or that device's handshake).
+    expect((await store.journalPending(20, 'node-a')).map((r) => r.deviceId)).toEqual(['dev-y', 'dev-y', 'dev-y', 'dev-y', 'dev-y']);
+    expect(await adoption.adoptNode('node-a')).toBe(5);
+    expect(adopted).toEqual(['1', '3', '5', '7', '9']);
+  });
+
+  it('names the owners of queued outbox rows (a start adopts a dead node that left only replies)', async () => {
+    const { open } = await setup();
+    const store = await open();
+    const now = Date.now();
+    expect(await store.outboxOwners()).toEqual([]);
+    await store.insertOutbox({
+      botName: 'obot', roomKey: 'r', room: 'r', channelId: null, deviceId: 'dev', reply: JSON.stringify({ text: 'x' }), traceId: 't', index: 0,
+      queuedAt: new Date(now), expiresAt: new Date(now + 60_000), nodeId: 'node-z',
+    });
+    expect(await store.outboxOwners()).toEqual(['node-z']);
+    expect(await store.journalOwners()).not.toContain('node-z');
   });
 });

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '@botbridge/sdk';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Journal } from '../../src/journal/journal.js';
 import { createLogger } from '../../src/logger.js';
 import { EventBus } from '../../src/events/bridge-events.js';
@@ -35,6 +35,40 @@ function journalOn(store: Store, bufferLimit = 100) {
 }
 
 describe('Journal when a commit fails', () => {
+  it('retries a deadlock victim at the next commit interval, not after the store-down pause (done marks stay buffered less)', async () => {
+    vi.useFakeTimers();
+    try {
+      const attempts: string[] = [];
+      let deadlocks = 1;
+      const store = {
+        writeJournal: async (commit: JournalCommit) => {
+          attempts.push(commit.admitted.map((e) => e.logId).join(','));
+          if (deadlocks > 0) {
+            deadlocks -= 1;
+            throw Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { errno: 1213, code: 'ER_LOCK_DEADLOCK' });
+          }
+        },
+      } as unknown as Store;
+      const { journal } = journalOn(store);
+      journal.record(message('a'), '1');
+      await vi.advanceTimersByTimeAsync(1);
+      expect(attempts).toEqual(['a']);
+      // Well before the 1 s pause of a store that is down.
+      await vi.advanceTimersByTimeAsync(20);
+      expect(attempts).toEqual(['a', 'a']);
+      // A store that is down still waits the pause.
+      const down = failingStore(2);
+      const slow = journalOn(down.store).journal;
+      slow.record(message('b'), '1');
+      await vi.advanceTimersByTimeAsync(20);
+      expect(down.commits).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await journal.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('keeps the entries in order and writes them (rows before their done marks) on the retry', async () => {
     const { store, commits } = failingStore(1);
     const { journal, counters } = journalOn(store);
