@@ -17,3 +17,17 @@ export function isStoreUnavailable(error: unknown): boolean {
   }
   return true;
 }
+
+/** MySQL row-lock contention: a deadlock victim (1213) or a lock wait timeout (1205). */
+const LOCK_CONTENTION_ERRNOS: ReadonlySet<number> = new Set([1205, 1213]);
+
+/**
+ * Whether a store error is row-lock contention between writers (several cluster nodes committing
+ * into one journal): worth retrying like an unavailable store, but the server did answer, so it
+ * says nothing against the store's health (handshakes keep being approved).
+ */
+export function isLockContention(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const e = error as { errno?: unknown; sqlState?: unknown };
+  return typeof e.sqlState === 'string' && typeof e.errno === 'number' && LOCK_CONTENTION_ERRNOS.has(e.errno);
+}

@@ -1,5 +1,5 @@
 import { reasonOf } from '../errors.js';
-import { isStoreUnavailable } from './store-errors.js';
+import { isLockContention, isStoreUnavailable } from './store-errors.js';
 
 export type StoreHealthState = 'healthy' | 'degraded';
 
@@ -53,7 +53,8 @@ export class StoreHealth implements StoreHealthView {
   }
 
   failed(error: unknown): void {
-    if (!isStoreUnavailable(error)) {
+    // A refused statement or lock contention is an answer: the database is there.
+    if (!isStoreUnavailable(error) || isLockContention(error)) {
       this.answered();
       return;
     }

@@ -38,4 +38,19 @@ describe('StoreHealth', () => {
     health.answered();
     expect(seen).toEqual([['degraded', 'connect ECONNREFUSED'], ['healthy', null]]);
   });
+
+  it('does not degrade on row-lock contention (a deadlock victim, a lock wait timeout): the server answered', () => {
+    const deadlock = Object.assign(new Error('Deadlock found when trying to get lock'), { errno: 1213, sqlState: '40001' });
+    const lockWait = Object.assign(new Error('Lock wait timeout exceeded'), { errno: 1205, sqlState: 'HY000' });
+    // Still worth a retry: the statement did not run.
+    expect(isStoreUnavailable(deadlock)).toBe(true);
+    const health = new StoreHealth();
+    health.failed(deadlock);
+    health.failed(lockWait);
+    expect(health).toMatchObject({ state: 'healthy', healthy: true });
+    health.failed(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    expect(health.state).toBe('degraded');
+    health.failed(deadlock);
+    expect(health).toMatchObject({ state: 'healthy', recoveries: 1 });
+  });
 });
