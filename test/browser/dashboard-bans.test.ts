@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createTestBridge, FakeBridgeClient, type TestBridge } from '@botbridge/testing';
 import { createAdminServer, type AdminServer } from '@botbridge/core/http';
+import { launchChromium } from './launch.js';
 
 /** Issue 13: the dashboard lists the bot port's temporary bans and lifts one (headless chromium). */
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-test-token-0123456789abcdef';
 const SUBJECT = 'LOA.i/flapping00000001';
 
@@ -18,7 +17,6 @@ afterEach(async () => {
 
 describe('dashboard bans card', () => {
   it('shows a ban and lifts it', async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`).toBe(true);
     const t: TestBridge = await createTestBridge({ config: { bans: { deviceThreshold: 1 } } });
     cleanups.push(() => t.close());
     const admin: AdminServer = await createAdminServer({ bridge: t.bridge, http: { port: 0, adminToken: TOKEN } });
@@ -28,11 +26,7 @@ describe('dashboard bans card', () => {
     cleanups.push(() => phone.close());
     expect((await phone.handshake).success).toBe(false);
 
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-      timeout: 20_000,
-    });
+    const browser: Browser = await launchChromium();
     cleanups.push(() => browser.close());
     const page = await browser.newPage();
     page.setDefaultTimeout(20_000);

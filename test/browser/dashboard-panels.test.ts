@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { definePlugin, usePlugin } from '@botbridge/sdk';
 import { createTestBridge, FakeBridgeClient, type TestBridge } from '@botbridge/testing';
 import { commands } from '@botbridge/plugin-commands';
 import { createAdminServer, type AdminServer } from '@botbridge/core/http';
+import { launchChromium } from './launch.js';
 
 /**
  * Issue 15, the dashboard in headless chromium: the login page is no error, the charts are
@@ -15,7 +15,6 @@ import { createAdminServer, type AdminServer } from '@botbridge/core/http';
  * Screenshots at desktop and phone widths go to test/artifacts/.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-panels-token-0123456789abcdef';
 const SECRET = 'sk-live-do-not-show-0123456789';
 const ARTIFACTS = new URL('../artifacts/', import.meta.url);
@@ -79,18 +78,13 @@ async function ticks(page: Page, chart: string, axis: 'yTicks' | 'xTicks'): Prom
 
 describe('dashboard panels in a browser', () => {
   it('login without errors, uPlot charts, plugins panel, log tail, phone layout', async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`).toBe(true);
     const t: TestBridge = await createTestBridge({ plugins: [fragile, usePlugin(commands, { admins: {} })], captureLogs: true });
     cleanups.push(() => t.close());
     const admin: AdminServer = await createAdminServer({ bridge: t.bridge, http: { port: 0, adminToken: TOKEN, statsIntervalMs: 250 } });
     cleanups.push(() => admin.close());
     const { url } = await admin.listen();
 
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-      timeout: 20_000,
-    });
+    const browser: Browser = await launchChromium();
     cleanups.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'ko-KR' });
     page.setDefaultTimeout(15_000);

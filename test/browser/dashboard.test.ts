@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { usePlugin } from '@botbridge/sdk';
 import { createTestBridge, FakeBridgeClient, type TestBridge } from '@botbridge/testing';
 import { commands } from '@botbridge/plugin-commands';
 import { createAdminServer, type AdminServer } from '@botbridge/core/http';
+import { launchChromium } from './launch.js';
 
 /**
  * The dashboard in a real browser (Debian's chromium through playwright-core, headless): sign
@@ -13,7 +13,6 @@ import { createAdminServer, type AdminServer } from '@botbridge/core/http';
  * the page, send `# echo` from the sandbox and see the reply in the live event tail.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-test-token-0123456789abcdef';
 const BOT = 'LOA.i';
 const DEVICE = 'a1b2c3d4e5f60718';
@@ -28,18 +27,13 @@ afterEach(async () => {
 
 describe('dashboard in a browser', () => {
   it('approves a pending device and room from the page and shows the sandbox reply in the event tail', async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`).toBe(true);
     const t: TestBridge = await createTestBridge({ plugins: [usePlugin(commands, { admins: {} })], autoApprove: false });
     cleanups.push(() => t.close());
     const admin: AdminServer = await createAdminServer({ bridge: t.bridge, http: { port: 0, adminToken: TOKEN, statsIntervalMs: 500 } });
     cleanups.push(() => admin.close());
     const { url } = await admin.listen();
 
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-      timeout: 20_000,
-    });
+    const browser: Browser = await launchChromium();
     cleanups.push(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1440, height: 1100 }, locale: 'ko-KR' });
     // Generous: the full suite runs beside this test on two cores.

@@ -4,16 +4,10 @@ import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
 import { CliError, EXIT_FAILURE } from './cli-io.js';
 import type { CliIo } from './cli-io.js';
+import type { ReloadReport } from '../plugins/plugin-reload.js';
 
-/** What POST /api/reload answers (plugins/plugin-reload.ts, `ReloadReport`). */
-interface ReloadAnswer {
-  readonly ok: boolean;
-  readonly generation: number;
-  readonly plugins: readonly string[];
-  readonly restartRequired: readonly string[];
-  readonly error: { readonly code: string; readonly message: string } | null;
-  readonly durationMs: number;
-}
+/** What POST /api/reload answers. */
+type ReloadAnswer = ReloadReport;
 
 interface ReloadOptions {
   readonly url?: string;

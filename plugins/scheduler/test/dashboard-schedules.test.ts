@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createAdminServer } from '@botbridge/core/http';
 import { ManualClock, ROOM_ID, sharedStore, startBridge } from './harness.js';
+import { launchChromium } from '../../../test/browser/launch.js';
 
 /** The dashboard's schedules panel (core/src/http/dashboard/schedules.js) in headless chromium. */
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-test-token-0123456789abcdef';
 
 let cleanups: (() => Promise<unknown>)[] = [];
@@ -16,7 +15,6 @@ afterEach(async () => {
 });
 
 it('lists schedules, adds one from the form, pauses and deletes it', { timeout: 30_000 }, async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
   const store = await sharedStore();
   cleanups.push(() => store.drop());
   const b = await startBridge(store.url, new ManualClock(Date.parse('2026-12-07T08:00:00+09:00')));
@@ -26,11 +24,7 @@ it('lists schedules, adds one from the form, pauses and deletes it', { timeout: 
   cleanups.push(() => admin.close());
   const { url } = await admin.listen();
 
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-    timeout: 20_000,
-  });
+  const browser: Browser = await launchChromium();
   cleanups.push(() => browser.close());
   const page = await browser.newPage();
   page.setDefaultTimeout(20_000);
