@@ -27,7 +27,7 @@ export type JsonLineResult =
     };
 
 /** Keys that can poison prototypes when a parsed object is later merged or assigned. */
-const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
