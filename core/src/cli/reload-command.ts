@@ -13,6 +13,8 @@ interface ReloadAnswer {
   readonly restartRequired: readonly string[];
   readonly error: { readonly code: string; readonly message: string } | null;
   readonly durationMs: number;
+  /** TLS certificate pairs re-read and whether the secrets file changed (older servers omit it). */
+  readonly files?: { readonly certificates: number; readonly secretsFile: boolean };
 }
 
 interface ReloadOptions {
@@ -115,6 +117,9 @@ function describe(answer: ReloadAnswer): string {
   else {
     lines.push(`reload refused (${answer.error?.code}): ${answer.error?.message}`);
     lines.push(`the previous plugins go on serving: generation ${answer.generation}, plugins: ${answer.plugins.join(', ') || '(none)'}`);
+  }
+  if (answer.files !== undefined && (answer.files.certificates > 0 || answer.files.secretsFile)) {
+    lines.push(`re-read: ${answer.files.certificates} TLS certificate pair(s)${answer.files.secretsFile ? ', the secrets file' : ''}`);
   }
   if (answer.restartRequired.length > 0) lines.push(`changed settings that need a restart (not applied): ${answer.restartRequired.join(', ')}`);
   return `${lines.join('\n')}\n`;

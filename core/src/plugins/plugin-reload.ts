@@ -18,6 +18,11 @@ export interface ReloadReport {
   /** Why it was refused (the coded error), null when accepted. */
   readonly error: { readonly code: string; readonly message: string } | null;
   readonly durationMs: number;
+  /**
+   * Files re-read by the same reload (issue 13): TLS certificate pairs now in use, and whether
+   * the secrets file changed. Absent when the bridge was not running.
+   */
+  readonly files?: { readonly certificates: number; readonly secretsFile: boolean };
 }
 
 export interface PluginReloaderDeps {
