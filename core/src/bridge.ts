@@ -309,6 +309,8 @@ export class Bridge {
       settings,
       ...(options.configSource ? { configSource: options.configSource } : {}),
       running: () => this.phase === 'running',
+      // The signing secrets (auth.secretKey, salt, secrets, bots) are swapped with the plugin set.
+      applySettings: (next) => this.security.applySecrets(next.auth),
       log,
       // An aborted job releases its pin at once, so the processing timeout bounds the wait.
       retireWaitMs: p.processingTimeoutMs + 5_000,

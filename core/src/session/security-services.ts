@@ -34,6 +34,15 @@ export class SecurityServices {
     }
   }
 
+  /** A reload's config secrets (validated: ≥ 16 bytes); the secrets file's overlay keeps precedence. */
+  applySecrets(auth: BridgeSettings['auth']): void {
+    if (!this.auth.keyring.setConfig(auth)) return;
+    this.log.info('signing secrets of the config reloaded');
+    if (this.auth.keyring.allKeys().includes(DEFAULT_SECRET_KEY)) {
+      this.log.warn('auth uses the secret key built into the deployed scripts: it is public, anyone can sign packets (docs/security.md)');
+    }
+  }
+
   /**
    * Opens every bot port (`listeners`, or listen.port plus the listen.tls shorthand), plain or
    * TLS, and resolves with their bound addresses in order; certificates are loaded first (a pair
