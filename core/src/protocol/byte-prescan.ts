@@ -8,8 +8,13 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-/** Keys longer than this (bytes) are not kept for the forbidden-key test: `\u0063onstructor` spelt all in escapes is 66. */
+const UNDERSCORE = 0x5f;
+const LOWER_C = 0x63;
+const LOWER_P = 0x70;
+/** An escaped key longer than this (bytes) is left to the string path: `constructor` spelt all in `\uXXXX` escapes is 66. */
 const KEY_CAPTURE_BYTES = 256;
+/** An escaped spelling of a forbidden key is at least this long (as in safe-json.ts; bytes ≥ characters). */
+const MIN_ESCAPED_KEY_LENGTH = 14;
 
 /** A byte-level verdict on a line: rejected (with the result the string path would give) or undecided. */
 export type ByteVerdict = { readonly rejected: Extract<JsonLineResult, { ok: false }> } | undefined;
@@ -27,6 +32,10 @@ export type ByteVerdict = { readonly rejected: Extract<JsonLineResult, { ok: fal
  * a `}` follows it. Until then it is pending; a line that ends with it pending, or any case the
  * scan cannot settle from bytes (a key with a bad escape, an escaped key longer than
  * KEY_CAPTURE_BYTES), is left undecided for the string path, which is always right.
+ *
+ * One plain loop over the bytes (no per-string native calls: a 550-byte packet costs about as
+ * much as its decoding); a string's bytes are not copied, only located, and joined only in the
+ * rare case of a short key split across chunks.
  */
 export class JsonBytePrescan {
   private readonly maxDepth: number;
@@ -38,20 +47,22 @@ export class JsonBytePrescan {
   private tokens = 0;
   private items: number[] = [];
   private inString = false;
-  /** Inside a string: the backslash run ending just before the next byte to scan is odd. */
-  private escapeOdd = false;
-  private strBytes = 0;
+  /** Inside a string: the previous byte was an escaping backslash. */
+  private escapeNext = false;
   private strBackslash = false;
-  private readonly strBuf = Buffer.allocUnsafe(KEY_CAPTURE_BYTES);
-  /** The last closed string literal (when a ':' follows it, it was a key). */
+  /** Where the open string's bytes start in the current buffer, and its earlier pieces (split strings only). */
+  private strStart = 0;
+  private strPieces: Buffer[] | null = null;
+  private strPieceBytes = 0;
+  /** The last closed string literal (when a ':' follows it, it was a key): its bytes, located. */
+  private lastBuf: Buffer | null = null;
+  private lastStart = 0;
+  private lastEnd = 0;
+  /** Byte length of the last string, -1 when none yet; > KEY_CAPTURE_BYTES when not kept. */
   private lastBytes = -1;
   private lastBackslash = false;
-  private readonly lastBuf = Buffer.allocUnsafe(KEY_CAPTURE_BYTES);
-  /** Whether an earlier chunk of the line held a `}` (in a string or not). */
+  /** A `}` (in a string or not) came before the byte being scanned. */
   private braceSeen = false;
-  /** Cached position of the next backslash in `bsBuf` at or after the last query (-1: none). */
-  private bsBuf: Buffer | undefined;
-  private bsPos = -1;
   private verdict: Extract<JsonLineResult, { ok: false }> | undefined;
   private pending = false;
   private done = false;
@@ -70,13 +81,14 @@ export class JsonBytePrescan {
     this.tokens = 0;
     this.items.length = 0;
     this.inString = false;
-    this.escapeOdd = false;
-    this.strBytes = 0;
+    this.escapeNext = false;
     this.strBackslash = false;
+    this.strPieces = null;
+    this.strPieceBytes = 0;
+    this.lastBuf = null;
     this.lastBytes = -1;
     this.lastBackslash = false;
     this.braceSeen = false;
-    this.bsBuf = undefined;
     this.verdict = undefined;
     this.pending = false;
     this.done = false;
@@ -95,49 +107,34 @@ export class JsonBytePrescan {
       return;
     }
     const n = buf.length;
-    let i = 0;
-    while (i < n) {
+    if (this.inString) this.strStart = 0;
+    for (let i = 0; i < n; i++) {
+      const c = buf[i]!;
+      if (c === CLOSE_BRACE) this.braceSeen = true;
       if (this.inString) {
-        const q = buf.indexOf(QUOTE, i);
-        const end = q === -1 ? n : q;
-        this.capture(buf, i, end);
-        // The backslash run ending at `end`, joined to the one before `i` when it spans [i, end).
-        let b = end - 1;
-        while (b >= i && buf[b] === BACKSLASH) b -= 1;
-        let odd = (end - 1 - b) % 2 === 1;
-        if (b < i) odd = odd !== this.escapeOdd;
-        if (q === -1) {
-          this.escapeOdd = odd;
-          break;
+        if (this.escapeNext) {
+          this.escapeNext = false;
+        } else if (c === BACKSLASH) {
+          this.escapeNext = true;
+          this.strBackslash = true;
+        } else if (c === QUOTE) {
+          this.inString = false;
+          if (++this.tokens > this.maxTokens) return this.violate(i, `more than ${this.maxTokens} tokens`, buf);
+          this.closeString(buf, i);
         }
-        if (odd) {
-          // An escaped quote: part of the string.
-          this.capture(buf, q, q + 1);
-          this.escapeOdd = false;
-          i = q + 1;
-          continue;
-        }
-        this.inString = false;
-        this.escapeOdd = false;
-        if (++this.tokens > this.maxTokens) return this.violate(q, `more than ${this.maxTokens} tokens`, buf);
-        this.lastBytes = this.strBytes;
-        this.lastBackslash = this.strBackslash;
-        if (this.strBytes <= KEY_CAPTURE_BYTES) this.strBuf.copy(this.lastBuf, 0, 0, this.strBytes);
-        i = q + 1;
         continue;
       }
-      const c = buf[i]!;
       if (c === QUOTE) {
         this.inString = true;
-        this.escapeOdd = false;
-        this.strBytes = 0;
         this.strBackslash = false;
+        this.strStart = i + 1;
+        this.strPieces = null;
+        this.strPieceBytes = 0;
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         if (++this.depth > this.maxDepth) return this.violate(i, `nesting deeper than ${this.maxDepth}`, buf);
         if (++this.tokens > this.maxTokens) return this.violate(i, `more than ${this.maxTokens} tokens`, buf);
         this.items.push(c === OPEN_BRACKET ? 1 : -1);
       } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        if (c === CLOSE_BRACE) this.braceSeen = true;
         this.depth -= 1;
         this.items.pop();
       } else if (c === COMMA) {
@@ -151,44 +148,74 @@ export class JsonBytePrescan {
         if (++this.tokens > this.maxTokens) return this.violate(i, `more than ${this.maxTokens} tokens`, buf);
         if (this.lastBytes >= 0) {
           const key = this.lastKey();
-          if (key === undefined) return this.giveUp(buf);
-          if (FORBIDDEN_KEYS.has(key)) {
+          if (key === undefined) {
+            this.done = true;
+            return;
+          }
+          if (key !== null && FORBIDDEN_KEYS.has(key)) {
             return this.settle({ ok: false, code: 'BRIDGE_ERR_JSON_POISON', reason: `forbidden key ${key}`, params: { key } }, buf, i);
           }
         }
       }
-      i += 1;
     }
-    if (!this.braceSeen && buf.includes(CLOSE_BRACE)) this.braceSeen = true;
+    // A string still open goes on in the next buffer: keep its piece if it may be a key.
+    if (this.inString) this.keepPiece(buf.subarray(this.strStart));
   }
 
-  /** The last string as the string path would read it as a key; undefined when only the string path can tell. */
-  private lastKey(): string | undefined {
-    if (this.lastBytes > KEY_CAPTURE_BYTES) return this.lastBackslash ? undefined : '';
-    const text = this.lastBuf.toString('utf8', 0, this.lastBytes);
-    if (!this.lastBackslash) return text;
+  private keepPiece(piece: Buffer): void {
+    this.strPieceBytes += piece.length;
+    if (this.strPieceBytes > KEY_CAPTURE_BYTES) {
+      this.strPieces = null;
+      return;
+    }
+    (this.strPieces ??= []).push(piece);
+  }
+
+  private closeString(buf: Buffer, end: number): void {
+    this.lastBackslash = this.strBackslash;
+    if (this.strPieceBytes === 0) {
+      this.lastBuf = buf;
+      this.lastStart = this.strStart;
+      this.lastEnd = end;
+      this.lastBytes = end - this.strStart;
+      return;
+    }
+    // Split across buffers (rare): joined only when short enough to be a key worth testing.
+    const total = this.strPieceBytes + (end - this.strStart);
+    this.lastBytes = total;
+    if (total > KEY_CAPTURE_BYTES || this.strPieces === null) {
+      this.lastBuf = null;
+      this.lastBytes = Math.max(total, KEY_CAPTURE_BYTES + 1);
+      return;
+    }
+    this.lastBuf = Buffer.concat([...this.strPieces, buf.subarray(this.strStart, end)], total);
+    this.lastStart = 0;
+    this.lastEnd = total;
+    this.strPieces = null;
+    this.strPieceBytes = 0;
+  }
+
+  /**
+   * The last string as the string path would test it as a key: null when it cannot be a
+   * forbidden key, undefined when only the string path can tell (a bad escape, a long escaped key).
+   */
+  private lastKey(): string | null | undefined {
+    const length = this.lastBytes;
+    if (!this.lastBackslash) {
+      // Forbidden keys are ASCII: 9 or 11 bytes, starting with one of their first letters.
+      if (length !== 9 && length !== 11) return null;
+      const first = this.lastBuf![this.lastStart];
+      if (first !== UNDERSCORE && first !== LOWER_C && first !== LOWER_P) return null;
+      return this.lastBuf!.toString('latin1', this.lastStart, this.lastEnd);
+    }
+    if (length < MIN_ESCAPED_KEY_LENGTH) return null;
+    if (length > KEY_CAPTURE_BYTES || this.lastBuf === null) return undefined;
     try {
-      const key: unknown = JSON.parse(`"${text}"`);
+      const key: unknown = JSON.parse(`"${this.lastBuf.toString('utf8', this.lastStart, this.lastEnd)}"`);
       return typeof key === 'string' ? key : undefined;
     } catch {
       return undefined;
     }
-  }
-
-  private capture(buf: Buffer, from: number, to: number): void {
-    if (to <= from) return;
-    if (!this.strBackslash && this.backslashIn(buf, from, to)) this.strBackslash = true;
-    if (this.strBytes + (to - from) <= KEY_CAPTURE_BYTES) buf.copy(this.strBuf, this.strBytes, from, to);
-    this.strBytes += to - from;
-  }
-
-  /** Whether buf[from, to) holds a backslash; amortized linear over one buffer scanned left to right. */
-  private backslashIn(buf: Buffer, from: number, to: number): boolean {
-    if (this.bsBuf !== buf || (this.bsPos !== -1 && this.bsPos < from)) {
-      this.bsBuf = buf;
-      this.bsPos = buf.indexOf(BACKSLASH, from);
-    }
-    return this.bsPos !== -1 && this.bsPos < to;
   }
 
   private violate(i: number, reason: string, buf: Buffer): void {
@@ -199,12 +226,9 @@ export class JsonBytePrescan {
   private settle(verdict: Extract<JsonLineResult, { ok: false }>, buf: Buffer, i: number): void {
     this.verdict = verdict;
     this.done = true;
-    const first = buf.indexOf(CLOSE_BRACE);
-    const before = this.braceSeen || (first !== -1 && first < i);
-    this.pending = before && buf.indexOf(CLOSE_BRACE, i + 1) === -1;
-  }
-
-  private giveUp(_buf: Buffer): void {
-    this.done = true;
+    this.pending = this.braceSeen && buf.indexOf(CLOSE_BRACE, i + 1) === -1;
+    // Nothing of the line is needed any more.
+    this.lastBuf = null;
+    this.strPieces = null;
   }
 }
