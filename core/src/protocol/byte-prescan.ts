@@ -94,6 +94,15 @@ export class JsonBytePrescan {
     this.done = false;
   }
 
+  /**
+   * The whole line was scanned with no violation, pending or not, and nothing left to the string
+   * path: then the string prescan of its JSON part (a prefix of the line, scanned the same way)
+   * cannot find one either, and JSON.parse may run directly.
+   */
+  get clean(): boolean {
+    return !this.done;
+  }
+
   /** The final verdict so far: a rejection that no later byte of the line can change, or undefined. */
   get result(): ByteVerdict {
     return this.verdict !== undefined && !this.pending ? { rejected: this.verdict } : undefined;

@@ -13,7 +13,8 @@ export interface LineTooLong {
 export interface LineSplitterOptions {
   /** Max bytes of one line including its `\n`. */
   readonly limit: number;
-  readonly onLine: (line: string) => void;
+  /** `prescanned`: the byte prescan ran over the whole line and found nothing (JsonBytePrescan.clean). */
+  readonly onLine: (line: string, prescanned: boolean) => void;
   /** Called once; the splitter then discards its buffers and delivers nothing more. */
   readonly onError: (code: 'BRIDGE_ERR_LINE_TOO_LONG', params: LineTooLong) => void;
   /**
@@ -40,7 +41,7 @@ export interface LineSplitterOptions {
  */
 export class LineSplitter {
   private limit: number;
-  private readonly onLine: (line: string) => void;
+  private readonly onLine: (line: string, prescanned: boolean) => void;
   private readonly onError: LineSplitterOptions['onError'];
   private partial: Buffer[] = [];
   private partialBytes = 0;
@@ -52,6 +53,8 @@ export class LineSplitter {
   private readonly onRejected: LineSplitterOptions['onRejected'];
   /** The current line was rejected by the prescan: its bytes are counted, not kept. */
   private skipping: Extract<JsonLineResult, { ok: false }> | undefined;
+  /** Whether the line just finished was scanned clean by the prescan. */
+  private lastClean = false;
 
   constructor(options: LineSplitterOptions) {
     this.limit = options.limit;
@@ -123,6 +126,7 @@ export class LineSplitter {
         return;
       }
       const rejected = this.prescanLine(chunk, pos, nl);
+      const prescanned = this.lastClean;
       if (rejected !== undefined) {
         this.partial = [];
         this.partialBytes = 0;
@@ -132,7 +136,7 @@ export class LineSplitter {
       }
       const line = this.partialBytes === 0 ? decodeRange(chunk, pos, nl) : this.joinPartial(chunk.subarray(pos, nl));
       pos = nl + 1;
-      if (line.length > 0) this.onLine(line);
+      if (line.length > 0) this.onLine(line, prescanned);
     }
     if (this.paused && !this.failed && pos < chunk.length) {
       this.unscanned.unshift(chunk.subarray(pos));
@@ -167,10 +171,12 @@ export class LineSplitter {
   /** Finishes the prescan of a line ending at `nl`; its rejection, if any (the prescan is reset). */
   private prescanLine(chunk: Buffer, pos: number, nl: number): Extract<JsonLineResult, { ok: false }> | undefined {
     if (this.prescan === undefined) return undefined;
+    this.lastClean = false;
     let rejected = this.skipping;
     if (rejected === undefined) {
       if (nl > pos) this.prescan.feed(chunk.subarray(pos, nl));
       rejected = this.prescan.result?.rejected;
+      this.lastClean = this.prescan.clean;
     }
     this.skipping = undefined;
     this.prescan.reset();

@@ -92,7 +92,7 @@ export class Connection {
     this.onThrottled = options.onThrottled;
     this.splitter = new LineSplitter({
       limit: options.lineLimit,
-      onLine: (line) => this.deliver(line),
+      onLine: (line, prescanned) => this.deliver(line, prescanned),
       // Limits are checked on the bytes as they arrive: a hostile line is never joined or decoded.
       prescan: new JsonBytePrescan(options.json),
       onRejected: (rejected) => this.deliverParsed(rejected, ''),
@@ -281,9 +281,9 @@ export class Connection {
     }, waitMs);
   }
 
-  private deliver(line: string): void {
+  private deliver(line: string, prescanned: boolean): void {
     const frame = splitFrame(line);
-    this.deliverParsed(parseJsonLine(frame.json, this.json), frame.raw);
+    this.deliverParsed(parseJsonLine(frame.json, this.json, prescanned), frame.raw);
   }
 
   private deliverParsed(parsed: JsonLineResult, raw: string): void {

@@ -9,17 +9,21 @@ const LIMITS: JsonLimits = { maxDepth: 6, maxKeys: 40, maxArrayItems: 12, maxTok
 
 function run(chunks: Buffer[], limits: JsonLimits = LIMITS, limit = 1 << 21) {
   const lines: string[] = [];
+  const prescanned: boolean[] = [];
   const rejected: JsonLineResult[] = [];
   const errors: number[] = [];
   const splitter = new LineSplitter({
     limit,
-    onLine: (line) => lines.push(line),
+    onLine: (line, clean) => {
+      lines.push(line);
+      prescanned.push(clean);
+    },
     onError: (_code, params) => errors.push(params.bytes),
     prescan: new JsonBytePrescan(limits),
     onRejected: (r) => rejected.push(r),
   });
   for (const chunk of chunks) splitter.push(chunk);
-  return { lines, rejected, errors };
+  return { lines, prescanned, rejected, errors };
 }
 
 /** Every way of cutting `text` into two chunks. */
@@ -86,6 +90,8 @@ describe('JsonBytePrescan in the framer', () => {
     const out = run([Buffer.from(`${text}\n`)]);
     expect(out.rejected).toEqual([]);
     expect(out.lines).toEqual([text]);
+    // Not clean: the string prescan must run (here it passes the JSON part).
+    expect(out.prescanned).toEqual([false]);
     expect(stringPath(text)).toMatchObject({ ok: true });
     // With a `}` after the violation, it is inside the JSON part and final at once.
     const inside = run([Buffer.from('{"a":[[[[[[[[[[1]]]]]]]]]]'), Buffer.from('}\n')]);
@@ -96,6 +102,13 @@ describe('JsonBytePrescan in the framer', () => {
     const text = '{"\\u005f_proto__\\x":1,' + '[[[[[[[[[[' + '}';
     const out = run([Buffer.from(`${text}\n`)]);
     expect(out.rejected).toEqual([]);
-    expect(stringPath(out.lines[0]!)).toMatchObject({ code: 'BRIDGE_ERR_JSON_INVALID' });
+    expect(out.prescanned).toEqual([false]);
+    expect(stringPath(out.lines[0]!)).toMatchObject({ code: 'BRIDGE_ERR_JSON_INVALID', reason: 'bad escape in key at position 1' });
+  });
+
+  it('marks a line it scanned whole and found within every limit as clean (the string prescan is then skipped)', () => {
+    const out = run([Buffer.from('{"event":"analyze","data":{"msg":"가 }{ \\" [","ids":[1,2]}} tail\n{"a":[1]}\n')]);
+    expect(out.prescanned).toEqual([true, true]);
+    expect(out.lines.map((line) => safeJson.parseJsonLine(splitFrame(line).json, LIMITS, true))).toEqual(out.lines.map((line) => stringPath(line)));
   });
 });

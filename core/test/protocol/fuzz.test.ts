@@ -101,7 +101,8 @@ function parsedLines(chunks: Buffer[], limits: JsonLimits, bytes: boolean): { re
   let error = false;
   const splitter = new LineSplitter({
     limit: 1 << 20,
-    onLine: (line) => results.push(parseJsonLine(splitFrame(line).json, limits)),
+    // As the connection does: a line the byte prescan passed clean skips the string prescan.
+    onLine: (line, prescanned) => results.push(parseJsonLine(splitFrame(line).json, limits, bytes && prescanned)),
     onError: () => (error = true),
     ...(bytes ? { prescan: new JsonBytePrescan(limits), onRejected: (r: JsonLineResult) => results.push(r) } : {}),
   });
