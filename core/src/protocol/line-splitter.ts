@@ -75,7 +75,8 @@ export class LineSplitter {
 
   /** Bytes held for a partial line plus bytes received but not yet scanned (while paused). */
   get bufferedBytes(): number {
-    return this.partialBytes + this.unscannedBytes;
+    // A line the prescan rejected is counted against the limit but not held.
+    return (this.skipping === undefined ? this.partialBytes : 0) + this.unscannedBytes;
   }
 
   get isFailed(): boolean {

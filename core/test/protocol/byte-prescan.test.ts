@@ -53,6 +53,21 @@ describe('JsonBytePrescan in the framer', () => {
     toString.mockRestore();
   });
 
+  it('holds none of a rejected line while the rest of it arrives', () => {
+    const rejected: JsonLineResult[] = [];
+    const splitter = new LineSplitter({ limit: 1 << 20, onLine: () => {}, onError: () => {}, prescan: new JsonBytePrescan(LIMITS), onRejected: (r) => rejected.push(r) });
+    splitter.push(Buffer.from('{"a":1,"b":['));
+    expect(splitter.bufferedBytes).toBe(12);
+    splitter.push(Buffer.from('[[[[[[[[1,2'));
+    expect(splitter.bufferedBytes).toBe(0);
+    splitter.push(Buffer.alloc(10_000, 0x20));
+    expect(splitter.bufferedBytes).toBe(0);
+    expect(rejected).toEqual([]);
+    splitter.push(Buffer.from('\n{"ok":1}'));
+    expect(rejected).toMatchObject([{ code: 'BRIDGE_ERR_JSON_LIMITS', reason: 'nesting deeper than 6' }]);
+    expect(splitter.bufferedBytes).toBe(8);
+  });
+
   it('still closes with BRIDGE_ERR_LINE_TOO_LONG when a rejected line goes on past the line limit', () => {
     const out = run([Buffer.from('[[[[[[[['), Buffer.alloc(100, 0x20), Buffer.from('\n')], LIMITS, 64);
     expect(out.rejected).toEqual([]);
