@@ -13,6 +13,8 @@ const LOWER_C = 0x63;
 const LOWER_P = 0x70;
 /** An escaped key longer than this (bytes) is left to the string path: `constructor` spelt all in `\uXXXX` escapes is 66. */
 const KEY_CAPTURE_BYTES = 256;
+/** Bytes of a string read one by one before the scan jumps from quote to quote. */
+const SHORT_STRING_BYTES = 32;
 /** An escaped spelling of a forbidden key is at least this long (as in safe-json.ts; bytes ≥ characters). */
 const MIN_ESCAPED_KEY_LENGTH = 14;
 
@@ -50,6 +52,8 @@ export class JsonBytePrescan {
   /** Inside a string: the previous byte was an escaping backslash. */
   private escapeNext = false;
   private strBackslash = false;
+  /** The open string went past SHORT_STRING_BYTES in one buffer: strBackslash may miss some. */
+  private strLong = false;
   /** Where the open string's bytes start in the current buffer, and its earlier pieces (split strings only). */
   private strStart = 0;
   private strPieces: Buffer[] | null = null;
@@ -61,8 +65,11 @@ export class JsonBytePrescan {
   /** Byte length of the last string, -1 when none yet; > KEY_CAPTURE_BYTES when not kept. */
   private lastBytes = -1;
   private lastBackslash = false;
-  /** A `}` (in a string or not) came before the byte being scanned. */
+  /** An earlier buffer of the line held a `}` (in a string or not). */
   private braceSeen = false;
+  /** Cached position of the next backslash in `bsBuf` at or after the last search (-1: none). */
+  private bsBuf: Buffer | undefined;
+  private bsPos = -1;
   private verdict: Extract<JsonLineResult, { ok: false }> | undefined;
   private pending = false;
   private done = false;
@@ -89,6 +96,7 @@ export class JsonBytePrescan {
     this.lastBytes = -1;
     this.lastBackslash = false;
     this.braceSeen = false;
+    this.bsBuf = undefined;
     this.verdict = undefined;
     this.pending = false;
     this.done = false;
@@ -117,26 +125,24 @@ export class JsonBytePrescan {
     }
     const n = buf.length;
     if (this.inString) this.strStart = 0;
-    for (let i = 0; i < n; i++) {
-      const c = buf[i]!;
-      if (c === CLOSE_BRACE) this.braceSeen = true;
+    let i = 0;
+    while (i < n) {
       if (this.inString) {
-        if (this.escapeNext) {
-          this.escapeNext = false;
-        } else if (c === BACKSLASH) {
-          this.escapeNext = true;
-          this.strBackslash = true;
-        } else if (c === QUOTE) {
-          this.inString = false;
-          if (++this.tokens > this.maxTokens) return this.violate(i, `more than ${this.maxTokens} tokens`, buf);
-          this.closeString(buf, i);
-        }
+        const end = this.stringEnd(buf, i);
+        if (end === -1) break;
+        this.inString = false;
+        if (++this.tokens > this.maxTokens) return this.violate(end, `more than ${this.maxTokens} tokens`, buf);
+        this.closeString(buf, end);
+        i = end + 1;
         continue;
       }
+      const c = buf[i]!;
       if (c === QUOTE) {
         this.inString = true;
-        this.strBackslash = false;
+        this.escapeNext = false;
         this.strStart = i + 1;
+        this.strBackslash = false;
+        this.strLong = false;
         this.strPieces = null;
         this.strPieceBytes = 0;
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
@@ -166,9 +172,56 @@ export class JsonBytePrescan {
           }
         }
       }
+      i += 1;
     }
+    // One native search a chunk: whether a `}` (in a string or not) came before what follows.
+    if (!this.braceSeen && buf.includes(CLOSE_BRACE)) this.braceSeen = true;
     // A string still open goes on in the next buffer: keep its piece if it may be a key.
-    if (this.inString) this.keepPiece(buf.subarray(this.strStart));
+    if (this.inString) {
+      if (this.strLong && !this.strBackslash && this.backslashIn(buf, this.strStart, n)) this.strBackslash = true;
+      this.keepPiece(buf.subarray(this.strStart));
+    }
+  }
+
+  /**
+   * Index of the quote closing the open string at or after `i`, or -1 (the string goes on; the
+   * escape state is carried). A short run is read byte by byte (most strings of a packet are a
+   * few bytes); past SHORT_STRING_BYTES it jumps from quote to quote with a native search and
+   * reads the backslash run before each (its parity, joined to the run before `i`).
+   */
+  private stringEnd(buf: Buffer, i: number): number {
+    const n = buf.length;
+    const short = Math.min(n, i + SHORT_STRING_BYTES);
+    for (; i < short; i++) {
+      const c = buf[i]!;
+      if (this.escapeNext) this.escapeNext = false;
+      else if (c === BACKSLASH) {
+        this.escapeNext = true;
+        this.strBackslash = true;
+      } else if (c === QUOTE) return i;
+    }
+    if (i >= n) return -1;
+    // Long string: backslashes are only tracked for their parity (and `strBackslash` is no longer exact).
+    this.strLong = true;
+    for (;;) {
+      const q = buf.indexOf(QUOTE, i);
+      const end = q === -1 ? n : q;
+      let b = end - 1;
+      while (b >= i && buf[b] === BACKSLASH) b -= 1;
+      const run = end - 1 - b;
+      const odd = b < i ? (run + (this.escapeNext ? 1 : 0)) % 2 === 1 : run % 2 === 1;
+      if (q === -1) {
+        this.escapeNext = odd;
+        return -1;
+      }
+      if (!odd) {
+        this.escapeNext = false;
+        return q;
+      }
+      this.escapeNext = false;
+      i = q + 1;
+      if (i >= n) return -1;
+    }
   }
 
   private keepPiece(piece: Buffer): void {
@@ -181,6 +234,8 @@ export class JsonBytePrescan {
   }
 
   private closeString(buf: Buffer, end: number): void {
+    // A long string's backslashes were jumped over: one (amortized) native search makes the flag exact.
+    if (this.strLong && !this.strBackslash && this.backslashIn(buf, this.strStart, end)) this.strBackslash = true;
     this.lastBackslash = this.strBackslash;
     if (this.strPieceBytes === 0) {
       this.lastBuf = buf;
@@ -227,6 +282,15 @@ export class JsonBytePrescan {
     }
   }
 
+  /** Whether buf[from, to) holds a backslash; amortized linear over one buffer searched left to right. */
+  private backslashIn(buf: Buffer, from: number, to: number): boolean {
+    if (this.bsBuf !== buf || (this.bsPos !== -1 && this.bsPos < from)) {
+      this.bsBuf = buf;
+      this.bsPos = buf.indexOf(BACKSLASH, from);
+    }
+    return this.bsPos !== -1 && this.bsPos < to;
+  }
+
   private violate(i: number, reason: string, buf: Buffer): void {
     this.settle({ ok: false, code: 'BRIDGE_ERR_JSON_LIMITS', reason, params: { reason } }, buf, i);
   }
@@ -235,7 +299,9 @@ export class JsonBytePrescan {
   private settle(verdict: Extract<JsonLineResult, { ok: false }>, buf: Buffer, i: number): void {
     this.verdict = verdict;
     this.done = true;
-    this.pending = this.braceSeen && buf.indexOf(CLOSE_BRACE, i + 1) === -1;
+    const first = buf.indexOf(CLOSE_BRACE);
+    const before = this.braceSeen || (first !== -1 && first < i);
+    this.pending = before && buf.indexOf(CLOSE_BRACE, i + 1) === -1;
     // Nothing of the line is needed any more.
     this.lastBuf = null;
     this.strPieces = null;

@@ -91,6 +91,26 @@ describe('JsonBytePrescan in the framer', () => {
     }
   });
 
+  it('reads long strings (quote jumps) with escaped quotes and backslash runs exactly like the string path, cut anywhere', () => {
+    const pad = 'x'.repeat(40);
+    const texts = [
+      `["${pad}\\"[[[[[[[[[[", 1]`,
+      `["${pad}\\\\"[[[[[[[[[[`,
+      `["${pad}\\\\\\"[[[[[[[[","가${pad}"]`,
+      `{"${pad}\\u005f":1,"${'\\u005f'.repeat(2)}proto${'\\u005f'.repeat(2)}":2}`,
+      `{"${'\\\\'.repeat(30)}":[1,2,3,4,5,6,7,8,9,10,11,12,13]}`,
+      `{"${pad}${pad}\\x":[[[[[[[[[[1]]]]]]]]]]}`,
+    ];
+    for (const text of texts) {
+      const expected = stringPath(text);
+      for (const chunks of everyCut(`${text}\n`)) {
+        const out = run(chunks);
+        const got = out.rejected.length > 0 ? out.rejected[0] : safeJson.parseJsonLine(splitFrame(out.lines[0]!).json, LIMITS, out.prescanned[0]);
+        expect(got, `${text} cut at ${chunks[0]!.length}`).toEqual(expected);
+      }
+    }
+  });
+
   it('finds forbidden keys, plain or escaped, split anywhere', () => {
     for (const text of ['{"__proto__":[]}', '{"a":{"\\u005f_proto__":1}}', '{"constructor":{}}']) {
       for (const chunks of everyCut(`${text}\n`)) {
