@@ -13,6 +13,9 @@ const LOWER_C = 0x63;
 const LOWER_P = 0x70;
 /** An escaped key longer than this (bytes) is left to the string path: `constructor` spelt all in `\uXXXX` escapes is 66. */
 const KEY_CAPTURE_BYTES = 256;
+/** 1 for the bytes the scan acts on outside strings; runs of others (numbers, literals, spaces, junk) are skipped in a tight loop. */
+const STRUCTURAL = new Uint8Array(256);
+for (const c of [QUOTE, COLON, COMMA, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET]) STRUCTURAL[c] = 1;
 /** Bytes of a string read one by one before the scan jumps from quote to quote. */
 const SHORT_STRING_BYTES = 32;
 /** An escaped spelling of a forbidden key is at least this long (as in safe-json.ts; bytes ≥ characters). */
@@ -136,6 +139,8 @@ export class JsonBytePrescan {
         i = end + 1;
         continue;
       }
+      while (i < n && STRUCTURAL[buf[i]!] === 0) i += 1;
+      if (i >= n) break;
       const c = buf[i]!;
       if (c === QUOTE) {
         this.inString = true;
