@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadavg } from 'node:os';
 import { definePlugin } from '@botbridge/sdk';
 import { createTestBridge, FakeBridgeClient } from '@botbridge/testing';
 import { buildHandshake, encodeLine } from '@botbridge/testing/wire';
@@ -11,7 +12,10 @@ import { buildHandshake, encodeLine } from '@botbridge/testing/wire';
  * Issue 13, finding 2, measured: honest phones' reply latency while handshaken attackers send
  * 1 MiB lines of nested arrays within the depth limit. Bounded: a quiet phase, then an attack
  * phase, each `--seconds` long, everything on 127.0.0.1, the bridge closed at the end.
- *   node --import tsx bench/micro/hostile-lines.ts [--phones 10] [--attackers 10] [--seconds 5] [--unprotected]
+ *   node --import tsx bench/micro/hostile-lines.ts [--phones 10] [--attackers 10] [--seconds 5] [--rounds 1] [--unprotected]
+ * `--rounds N` alternates quiet and attacked phases N times in one process (the shared machine's
+ * load drifts; interleaving makes the ratio fairer) and reports each round, the median ratio and
+ * the load average before and after.
  * Each phone sends one message, waits for its reply, and paces itself to 20 a second.
  * `--unprotected` raises the new limits out of the way (array/token caps, rates, rejected-line
  * closing) to reproduce the issue's figures on the same machine. Attackers run in a child process
@@ -67,10 +71,11 @@ function p(values: number[], q: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-async function phase(phones: FakeBridgeClient[], seconds: number): Promise<{ p50: number; p99: number; replies: number; loopP99: number }> {
+async function phase(phones: FakeBridgeClient[], seconds: number): Promise<{ p50: number; p99: number; replies: number; loopP99: number; cpuMsPerSecond: number }> {
   const latencies: number[] = [];
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  const cpuBefore = process.cpuUsage();
   const until = performance.now() + seconds * 1000;
   await Promise.all(
     phones.map(async (phone, i) => {
@@ -86,7 +91,10 @@ async function phase(phones: FakeBridgeClient[], seconds: number): Promise<{ p50
     }),
   );
   loop.disable();
-  return { p50: p(latencies, 0.5), p99: p(latencies, 0.99), replies: latencies.length, loopP99: loop.percentile(99) / 1e6 };
+  const cpu = process.cpuUsage(cpuBefore);
+  // The bridge process's CPU per second of the phase (phones and bridge share it; attackers do not).
+  const cpuMsPerSecond = (cpu.user + cpu.system) / 1000 / seconds;
+  return { p50: p(latencies, 0.5), p99: p(latencies, 0.99), replies: latencies.length, loopP99: loop.percentile(99) / 1e6, cpuMsPerSecond };
 }
 
 async function main(): Promise<void> {
@@ -96,8 +104,10 @@ async function main(): Promise<void> {
       attackers: { type: 'string', default: '10' },
       seconds: { type: 'string', default: '5' },
       unprotected: { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '1' },
     },
   });
+  const loadBefore = loadavg();
   const seconds = Number(values.seconds);
   const open = { maxJsonArrayItems: 10_000_000, maxJsonTokens: 100_000_000, maxBytesPerSecond: 1e12, maxMessagesPerSecond: 1e9, maxRejectedLines: 1e9 };
   const ok = definePlugin({ name: 'ok', setup: (ctx) => ctx.onMessage(() => 'ok') });
@@ -114,24 +124,42 @@ async function main(): Promise<void> {
       phones.push(phone);
     }
     await phase(phones, 1); // warm-up
-    const quiet = await phase(phones, seconds);
-    const data: AttackerData = { port: t.port, attackers: Number(values.attackers), seconds: seconds + 1 };
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-      env: { ...process.env, HOSTILE_ATTACKERS: JSON.stringify(data) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const attackDone = new Promise<{ lines: number; connects: number }>((resolve, reject) => {
-      child.once('exit', () => resolve(JSON.parse(out || '{}') as { lines: number; connects: number }));
-      child.once('error', reject);
-    });
-    await new Promise((r) => setTimeout(r, 500));
-    const attacked = await phase(phones, seconds);
-    const attack = await attackDone;
+    const rounds: Array<{ quiet: Awaited<ReturnType<typeof phase>>; attacked: Awaited<ReturnType<typeof phase>>; ratioP99: number; attack: { lines: number; connects: number } }> = [];
+    for (let round = 0; round < Number(values.rounds); round++) {
+      const quiet = await phase(phones, seconds);
+      const data: AttackerData = { port: t.port, attackers: Number(values.attackers), seconds: seconds + 1 };
+      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+        env: { ...process.env, HOSTILE_ATTACKERS: JSON.stringify(data) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const attackDone = new Promise<{ lines: number; connects: number }>((resolve, reject) => {
+        child.once('exit', () => resolve(JSON.parse(out || '{}') as { lines: number; connects: number }));
+        child.once('error', reject);
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      const attacked = await phase(phones, seconds);
+      const attack = await attackDone;
+      rounds.push({ quiet, attacked, ratioP99: attacked.p99 / quiet.p99, attack });
+    }
     const counters = t.bridge.stats().counters as Record<string, number>;
     const pick = Object.fromEntries(Object.entries(counters).filter(([k]) => /bad_lines|rejected_lines|throttled|disconnects/.test(k)));
-    console.log(JSON.stringify({ mode: values.unprotected ? 'unprotected' : 'protected', quiet, attacked, ratioP99: attacked.p99 / quiet.p99, attack, counters: pick }, null, 2));
+    const ratios = rounds.map((r) => r.ratioP99).sort((a, b) => a - b);
+    const round2 = (x: number) => Math.round(x * 10) / 10;
+    console.log(
+      JSON.stringify(
+        {
+          mode: values.unprotected ? 'unprotected' : 'protected',
+          loadavg: { before: loadBefore.map(round2), after: loadavg().map(round2) },
+          rounds: rounds.map((r) => ({ quietP99: round2(r.quiet.p99), attackedP99: round2(r.attacked.p99), ratioP99: round2(r.ratioP99), quietLoopP99: round2(r.quiet.loopP99), attackedLoopP99: round2(r.attacked.loopP99), cpuMsPerSecond: [Math.round(r.quiet.cpuMsPerSecond), Math.round(r.attacked.cpuMsPerSecond)], replies: [r.quiet.replies, r.attacked.replies], attack: r.attack })),
+          medianRatioP99: round2(ratios[Math.floor(ratios.length / 2)]!),
+          counters: pick,
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     await Promise.all(phones.map((phone) => phone.close()));
     await t.close();

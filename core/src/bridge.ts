@@ -339,6 +339,8 @@ export class Bridge {
       settings,
       ...(options.configSource ? { configSource: options.configSource } : {}),
       running: () => this.phase === 'running',
+      // The signing secrets (auth.secretKey, salt, secrets, bots) are swapped with the plugin set.
+      applySettings: (next) => this.security.applySecrets(next.auth),
       log,
       // An aborted job releases its pin at once, so the processing timeout bounds the wait.
       retireWaitMs: p.processingTimeoutMs + 5_000,
@@ -400,9 +402,13 @@ export class Bridge {
    * Hot reload: re-reads the config (the `configSource` the server gave, or `config`), sets the
    * new plugin set up beside the running one and swaps it in without touching a connection.
    * Never throws: a refused reload is `ok: false` with the reason, and the old set serves on.
+   * TLS certificates and the secrets file are re-read too (issue 13), whatever the plugin
+   * reload's outcome: their own failures keep the previous ones and are logged.
    */
-  reload(config?: BridgeConfig): Promise<ReloadReport> {
-    return this.reloader.reload(config);
+  async reload(config?: BridgeConfig): Promise<ReloadReport> {
+    const report = await this.reloader.reload(config);
+    if (this.phase !== 'running') return report;
+    return { ...report, files: await this.security.reloadFiles() };
   }
 
   private get store(): Store {
@@ -442,8 +448,8 @@ export class Bridge {
       await this.outbox?.start();
       await this.generations.active.host.setup();
       await this.generations.hooks.onStart.promise();
-      this.boundAddress = await this.connections.listen(this.settings.listen.host, this.settings.listen.port);
-      await this.security.startTls(this.connections);
+      // listen.port (+ the listen.tls shorthand), or every entry of `listeners`.
+      this.boundAddress = (await this.security.startListeners(this.connections))[0] ?? null;
       this.monitor.start();
       this.journal?.startPruning();
       this.relief?.start();
@@ -752,9 +758,14 @@ export class Bridge {
     );
   }
 
-  /** The bound TLS port (listen.tls), or null. */
+  /** The first bound TLS port (listen.tls or a TLS entry of `listeners`), or null. */
   get tlsAddress(): { host: string; port: number } | null {
     return this.security.tlsAddress;
+  }
+
+  /** Every bound bot port, in listener order (the first is `address`). */
+  get listenerAddresses(): ReadonlyArray<{ host: string; port: number; tls: boolean }> {
+    return this.security.addresses;
   }
 
   private async shutdownParts(): Promise<void> {

@@ -88,7 +88,8 @@ export const bridgeConfigSchema = z.strictObject({
     port: z.number().int().min(0).max(65535).default(1485),
     /**
      * An optional TLS port beside the plain one, with the same caps and pipeline (docs/security.md):
-     * PEM files, re-read when they change.
+     * PEM files, re-read when they change and on `botbridge reload`. Shorthand for
+     * `listeners: [{ port: listen.port }, { port: tls.port, tls: { cert, key } }]`.
      */
     tls: z.strictObject({
       host: z.string().optional(),
@@ -98,6 +99,21 @@ export const bridgeConfigSchema = z.strictObject({
       reloadMs: positiveInt.default(60_000),
     }).optional(),
   }).prefault({}),
+  /**
+   * The bot ports, when more than one plain port or TLS ports are wanted: every entry gets the
+   * same caps, bans and pipeline. When given, it is the whole list (listen.port is not opened
+   * unless listed; listen.host is the default host). Certificates are re-read when their files
+   * change (tls.reloadMs) and on `botbridge reload` / SIGHUP; live connections keep theirs.
+   */
+  listeners: z.array(z.strictObject({
+    host: z.string().optional(),
+    port: z.number().int().min(0).max(65535),
+    tls: z.strictObject({
+      cert: z.string().min(1),
+      key: z.string().min(1),
+      reloadMs: positiveInt.default(60_000),
+    }).optional(),
+  })).min(1).optional(),
   limits: z.strictObject({
     /** Connections (handshaken or not) beyond this are refused at accept. */
     maxConnections: positiveInt.default(100),
@@ -446,6 +462,10 @@ export const bridgeConfigSchema = z.strictObject({
       maxKeys: positiveInt.default(10_000),
     }).prefault({}),
   }).prefault({}),
+}).superRefine((settings, ctx) => {
+  if (settings.listeners !== undefined && settings.listen.tls !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['listen', 'tls'], message: 'give either listeners or listen.tls (its shorthand), not both' });
+  }
 });
 
 export type BridgeSettings = z.output<typeof bridgeConfigSchema>;

@@ -110,7 +110,7 @@ describe('secrets', () => {
     expect(counter(t, 'auth_failures')).toBe(0);
 
     // An invalid edit (a weak key) keeps the previous keyring: nothing is locked out.
-    await writeFile(file, JSON.stringify({ secrets: [{ key: 'zz-tiny-key' }] }));
+    await writeFile(file, JSON.stringify({ secrets: [{ key: 'weakkey-10' }] }));
     await t.waitForLog('secrets file not reloaded; keeping the previous secrets');
     await oldPhone.shouldReply('still old', '에코: still old');
 
@@ -125,7 +125,38 @@ describe('secrets', () => {
     const metrics = createBridgeMetrics(t.bridge);
     const outputs = [...t.rawLogs, JSON.stringify(t.bridge.stats()), await metrics.scrape()].join('\n');
     metrics.close();
-    for (const key of [OLD, NEW, 'zz-tiny-key']) expect(outputs.includes(`"${key}"`) || outputs.includes(key.slice(0, 12))).toBe(false);
+    for (const key of [OLD, NEW, 'weakkey-10']) expect(outputs.includes(`"${key}"`) || outputs.includes(key.slice(0, 12)), `${key}: ${outputs.split('\n').filter((l) => l.includes(key.slice(0, 12)) || l.includes(`"${key}"`)).join('\n')}`).toBe(false);
+  });
+
+  it('rotates the config\'s own secrets with `botbridge reload`, without a restart or a dropped connection', async () => {
+    const OLD = 'old-config-secret-0005';
+    const NEW = 'new-config-secret-0006';
+    const config = (secrets: { key: string }[]) => ({ plugins: [echoPlugin], auth: { secrets }, store: { url: t.storeUrl }, approval: { autoApprove: true }, log: { level: 'silent' as const } });
+    const t = await bridge({ plugins: [echoPlugin], captureLogs: true, config: { auth: { secrets: [{ key: OLD }] } } });
+    const oldPhone = await t.client({ deviceId: '5555555555555555', secretKey: OLD, autoPong: false });
+    await oldPhone.shouldReply('before', '에코: before');
+
+    // The overlap: both keys, reloaded; the old phone's connection stays open and served.
+    const overlap = await t.bridge.reload(config([{ key: OLD }, { key: NEW }]));
+    expect(overlap).toMatchObject({ ok: true });
+    expect(overlap.restartRequired.filter((path) => path.startsWith('auth'))).toEqual([]);
+    const newPhone = await t.client({ deviceId: '6666666666666666', secretKey: NEW, autoPong: false });
+    await newPhone.shouldReply('new', '에코: new');
+    await oldPhone.shouldReply('old during overlap', '에코: old during overlap');
+    expect(counter(t, 'auth_failures')).toBe(0);
+
+    // A weak key in a reload is refused; the keys in use stay.
+    expect(await t.bridge.reload(config([{ key: 'weakkey-10' }]))).toMatchObject({ ok: false, error: { code: 'BRIDGE_ERR_CONFIG_INVALID' } });
+    await oldPhone.shouldReply('still old', '에코: still old');
+
+    // The overlap ends: the old key is refused from the next packet on.
+    expect(await t.bridge.reload(config([{ key: NEW }]))).toMatchObject({ ok: true });
+    await newPhone.shouldReply('new only', '에코: new only');
+    oldPhone.analyze('old refused');
+    await expectCounter(t, 'auth_failures', 'BRIDGE_ERR_AUTH_SIGNATURE', 1);
+    await t.waitForLog('signing secrets of the config reloaded');
+    const outputs = [...t.rawLogs, JSON.stringify(t.bridge.stats())].join('\n');
+    for (const key of [OLD, NEW, 'weakkey-10']) expect(outputs.includes(`"${key}"`) || outputs.includes(key.slice(0, 12)), `${key}: ${outputs.split('\n').filter((l) => l.includes(key.slice(0, 12)) || l.includes(`"${key}"`)).join('\n')}`).toBe(false);
   });
 
   it('honours validity windows: a secret not yet valid or expired is refused', async () => {

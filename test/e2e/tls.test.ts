@@ -97,6 +97,58 @@ describe.skipIf(!hasOpenssl())('TLS listener (needs the openssl binary to make a
   });
 });
 
+describe.skipIf(!hasOpenssl())('listeners: several ports, TLS certificates swapped by a reload', () => {
+  it('serves the same pipeline on every listener; `reload` swaps the certificate for new connections while an old one stays open', async () => {
+    const dir = await tempDir();
+    const first = selfSigned(dir, 'first');
+    // No polling within the test (reloadMs an hour): only the reload can pick the new pair up.
+    const listeners = [{ port: 0 }, { port: 0, tls: { ...first, reloadMs: 3_600_000 } }, { port: 0, host: '127.0.0.1' }];
+    const t = await bridge({ plugins: [echoPlugin], autoApprove: true, captureLogs: true, config: { listeners } });
+    const addresses = t.bridge.listenerAddresses;
+    expect(addresses.map((a) => a.tls)).toEqual([false, true, false]);
+    expect(new Set(addresses.map((a) => a.port)).size).toBe(3);
+    expect(t.port).toBe(addresses[0]!.port);
+    expect(t.bridge.tlsAddress?.port).toBe(addresses[1]!.port);
+
+    const old = await tlsPhone(addresses[1]!.port);
+    defer(old.socket);
+    old.socket.write(handshakeLine());
+    expect(await old.next()).toMatchObject({ event: 'handshakeComplete', data: { success: true } });
+    expect(old.socket.getPeerCertificate().subject.CN).toBe('first');
+
+    // The renewal lands in place (same paths), then the operator runs `botbridge reload`.
+    const second = selfSigned(dir, 'second');
+    await rename(second.key, first.key);
+    await rename(second.cert, first.cert);
+    const report = await t.bridge.reload({ plugins: [echoPlugin], listeners, store: { url: t.storeUrl }, approval: { autoApprove: true }, log: { level: 'silent' } });
+    expect(report).toMatchObject({ ok: true, files: { certificates: 1, secretsFile: false } });
+    const renewed = await tlsPhone(addresses[1]!.port);
+    defer(renewed.socket);
+    expect(renewed.socket.getPeerCertificate().subject.CN).toBe('second');
+    renewed.socket.write(handshakeLine(undefined, 'renewed-device'));
+    expect(await renewed.next()).toMatchObject({ event: 'handshakeComplete', data: { success: true } });
+
+    // The connection made before the reload is still open and served, with its old certificate.
+    expect(old.socket.destroyed).toBe(false);
+    expect(old.socket.getPeerCertificate().subject.CN).toBe('first');
+    old.socket.write(analyzeLine(signedAnalyze({ text: 'still here' })));
+    expect(await waitForEvent(old, 'messageResponse')).toMatchObject({ data: { text: '에코: still here' } });
+    // A pair that fails to load keeps the one in use.
+    await rename(join(dir, 'first.key'), join(dir, 'gone.key'));
+    expect((await t.bridge.reload({ plugins: [echoPlugin], listeners, store: { url: t.storeUrl }, approval: { autoApprove: true }, log: { level: 'silent' } })).files).toEqual({ certificates: 0, secretsFile: false });
+    await t.waitForLog(/^TLS certificate not reloaded/);
+    const after = await tlsPhone(addresses[1]!.port);
+    defer(after.socket);
+    expect(after.socket.getPeerCertificate().subject.CN).toBe('second');
+  });
+
+  it('refuses listeners together with listen.tls (its shorthand)', async () => {
+    const dir = await tempDir();
+    const pair = selfSigned(dir, 'x');
+    await expect(bridge({ plugins: [echoPlugin], config: { listeners: [{ port: 0 }], listen: { tls: { port: 0, ...pair } } } })).rejects.toThrow(/listeners or listen\.tls/);
+  });
+});
+
 const sockets: TLSSocket[] = [];
 function defer(socket: TLSSocket): void {
   sockets.push(socket);

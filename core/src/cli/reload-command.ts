@@ -110,6 +110,9 @@ function describe(answer: ReloadAnswer): string {
     lines.push(`reload refused (${answer.error?.code}): ${answer.error?.message}`);
     lines.push(`the previous plugins go on serving: generation ${answer.generation}, plugins: ${answer.plugins.join(', ') || '(none)'}`);
   }
+  if (answer.files !== undefined && (answer.files.certificates > 0 || answer.files.secretsFile)) {
+    lines.push(`re-read: ${answer.files.certificates} TLS certificate pair(s)${answer.files.secretsFile ? ', the secrets file' : ''}`);
+  }
   if (answer.restartRequired.length > 0) lines.push(`changed settings that need a restart (not applied): ${answer.restartRequired.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -5,11 +5,22 @@ import type { BridgeSettings } from '@botbridge/sdk';
  * What a hot reload applies. The plugin list and every plugin's config, and the per-bot settings
  * the plugin set's BotSettings is built from: `pipeline.rooms` (room concurrency, ordering),
  * `pipeline.replyGapMs`, `replies.outbox.ttlMs`, and `pluginHost` (the new set's setup and hook
- * deadlines). Everything else is read once when the bridge is built (sockets, store, TLS, caps,
+ * deadlines), and the signing secrets (`auth.secretKey`, `auth.salt`, `auth.secrets`,
+ * `auth.bots`: a fleet's key rotates without a restart). Everything else is read once when the bridge is built (sockets, store, TLS, caps,
  * the journal, the admin server, logging) and needs a restart: a reload names those settings
  * when they changed and leaves them as they are.
  */
-const RELOADABLE: ReadonlySet<string> = new Set(['pipeline.rooms', 'pipeline.replyGapMs', 'replies.outbox.ttlMs', 'pluginHost']);
+const RELOADABLE: ReadonlySet<string> = new Set([
+  'pipeline.rooms',
+  'pipeline.replyGapMs',
+  'replies.outbox.ttlMs',
+  'pluginHost',
+  // The signing secrets (issue 13: rotated without a restart); the other auth.* limits need one.
+  'auth.secretKey',
+  'auth.salt',
+  'auth.secrets',
+  'auth.bots',
+]);
 
 /**
  * The settings that differ between the running bridge and a reloaded config and that a reload

@@ -18,6 +18,11 @@ export interface ReloadReport {
   /** Why it was refused (the coded error), null when accepted. */
   readonly error: { readonly code: string; readonly message: string } | null;
   readonly durationMs: number;
+  /**
+   * Files re-read by the same reload (issue 13): TLS certificate pairs now in use, and whether
+   * the secrets file changed. Absent when the bridge was not running.
+   */
+  readonly files?: { readonly certificates: number; readonly secretsFile: boolean };
 }
 
 export interface PluginReloaderDeps {
@@ -28,6 +33,8 @@ export interface PluginReloaderDeps {
   readonly settings: BridgeSettings;
   /** Reads the operator's config again (a fresh import of bridge.config.ts); absent: only `reload(config)`. */
   readonly configSource?: () => Promise<BridgeConfig>;
+  /** Applies the reloadable settings outside the plugin set (the signing secrets) once a reload is accepted. */
+  readonly applySettings?: (settings: BridgeSettings) => void;
   /** Whether the bridge still runs (a reload that finishes during close is undone). */
   readonly running: () => boolean;
   readonly log: CoreLogger;
@@ -75,11 +82,13 @@ export class PluginReloader {
     const current = this.deps.generations.active;
     let restart: string[] = [];
     let next: PluginGeneration | null = null;
+    let nextSettings: BridgeSettings | null = null;
     try {
       if (!this.deps.running()) throw new BridgeError('BRIDGE_ERR_RELOAD_UNAVAILABLE', { reason: 'the bridge is not running' });
       const config = given ?? (await this.source());
       const { settings, plugins } = resolveConfig(config);
       restart = restartRequired(this.deps.settings, settings);
+      nextSettings = settings;
       next = this.deps.build(this.nextId, plugins, settings);
       await next.host.setup();
       await next.hooks.onStart.promise();
@@ -101,6 +110,7 @@ export class PluginReloader {
     this.nextId += 1;
     const previous = this.deps.generations.swap(next);
     this.retire(previous);
+    if (nextSettings !== null) this.deps.applySettings?.(nextSettings);
     const report: ReloadReport = {
       ok: true,
       generation: next.id,

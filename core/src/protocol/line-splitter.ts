@@ -1,3 +1,6 @@
+import type { JsonBytePrescan } from './byte-prescan.js';
+import type { JsonLineResult } from './safe-json.js';
+
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -10,9 +13,17 @@ export interface LineTooLong {
 export interface LineSplitterOptions {
   /** Max bytes of one line including its `\n`. */
   readonly limit: number;
-  readonly onLine: (line: string) => void;
+  /** `prescanned`: the byte prescan ran over the whole line and found nothing (JsonBytePrescan.clean). */
+  readonly onLine: (line: string, prescanned: boolean) => void;
   /** Called once; the splitter then discards its buffers and delivers nothing more. */
   readonly onError: (code: 'BRIDGE_ERR_LINE_TOO_LONG', params: LineTooLong) => void;
+  /**
+   * Optional: the JSON prescan run on each line's bytes as they arrive (byte-prescan.ts). A line
+   * it rejects is never joined or decoded: its bytes are dropped as they come (still counted
+   * against the limit) and, at its `\n`, `onRejected` is called in its place, in line order.
+   */
+  readonly prescan?: JsonBytePrescan;
+  readonly onRejected?: (rejected: Extract<JsonLineResult, { ok: false }>) => void;
 }
 
 /**
@@ -30,7 +41,7 @@ export interface LineSplitterOptions {
  */
 export class LineSplitter {
   private limit: number;
-  private readonly onLine: (line: string) => void;
+  private readonly onLine: (line: string, prescanned: boolean) => void;
   private readonly onError: LineSplitterOptions['onError'];
   private partial: Buffer[] = [];
   private partialBytes = 0;
@@ -38,11 +49,20 @@ export class LineSplitter {
   private unscannedBytes = 0;
   private paused = false;
   private failed = false;
+  private readonly prescan: JsonBytePrescan | undefined;
+  private readonly onRejected: LineSplitterOptions['onRejected'];
+  /** The current line was rejected by the prescan: its bytes are counted, not kept. */
+  private skipping: Extract<JsonLineResult, { ok: false }> | undefined;
+  /** Whether the line just finished was scanned clean by the prescan. */
+  private lastClean = false;
 
   constructor(options: LineSplitterOptions) {
     this.limit = options.limit;
     this.onLine = options.onLine;
     this.onError = options.onError;
+    this.prescan = options.onRejected === undefined ? undefined : options.prescan;
+    this.onRejected = options.onRejected;
+    this.prescan?.reset();
   }
 
   setLimit(bytes: number): void {
@@ -55,7 +75,8 @@ export class LineSplitter {
 
   /** Bytes held for a partial line plus bytes received but not yet scanned (while paused). */
   get bufferedBytes(): number {
-    return this.partialBytes + this.unscannedBytes;
+    // A line the prescan rejected is counted against the limit but not held.
+    return (this.skipping === undefined ? this.partialBytes : 0) + this.unscannedBytes;
   }
 
   get isFailed(): boolean {
@@ -105,9 +126,18 @@ export class LineSplitter {
         this.fail(lineBytes);
         return;
       }
+      const rejected = this.prescanLine(chunk, pos, nl);
+      const prescanned = this.lastClean;
+      if (rejected !== undefined) {
+        this.partial = [];
+        this.partialBytes = 0;
+        pos = nl + 1;
+        this.onRejected!(rejected);
+        continue;
+      }
       const line = this.partialBytes === 0 ? decodeRange(chunk, pos, nl) : this.joinPartial(chunk.subarray(pos, nl));
       pos = nl + 1;
-      if (line.length > 0) this.onLine(line);
+      if (line.length > 0) this.onLine(line, prescanned);
     }
     if (this.paused && !this.failed && pos < chunk.length) {
       this.unscanned.unshift(chunk.subarray(pos));
@@ -123,8 +153,36 @@ export class LineSplitter {
       this.fail(this.partialBytes + rest);
       return;
     }
-    this.partial.push(pos === 0 ? chunk : chunk.subarray(pos));
     this.partialBytes += rest;
+    if (this.skipping !== undefined) return;
+    const tail = pos === 0 ? chunk : chunk.subarray(pos);
+    if (this.prescan !== undefined) {
+      this.prescan.feed(tail);
+      const verdict = this.prescan.result;
+      if (verdict !== undefined) {
+        // Rejected before its end: drop what is held and only count the rest.
+        this.skipping = verdict.rejected;
+        this.partial = [];
+        return;
+      }
+    }
+    this.partial.push(tail);
+  }
+
+  /** Finishes the prescan of a line ending at `nl`; its rejection, if any (the prescan is reset). */
+  private prescanLine(chunk: Buffer, pos: number, nl: number): Extract<JsonLineResult, { ok: false }> | undefined {
+    if (this.prescan === undefined) return undefined;
+    this.lastClean = false;
+    let rejected = this.skipping;
+    if (rejected === undefined) {
+      if (nl > pos) this.prescan.feed(chunk.subarray(pos, nl));
+      rejected = this.prescan.result?.rejected;
+      this.lastClean = this.prescan.clean;
+    }
+    this.skipping = undefined;
+    this.prescan.reset();
+    // A blank line is skipped, never rejected (as onLine would skip it).
+    return rejected;
   }
 
   private joinPartial(tail: Buffer): string {
@@ -142,6 +200,7 @@ export class LineSplitter {
   }
 
   private release(): void {
+    this.skipping = undefined;
     this.partial = [];
     this.partialBytes = 0;
     this.unscanned = [];

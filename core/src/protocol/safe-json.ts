@@ -27,7 +27,7 @@ export type JsonLineResult =
     };
 
 /** Keys that can poison prototypes when a parsed object is later merged or assigned. */
-const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -52,8 +52,9 @@ const MIN_ESCAPED_KEY_LENGTH = 14;
  * array and tokens per line): a 1 MiB line of `[[],[],…]` within the depth limit cost ~80 ms of
  * `JSON.parse` and is now rejected after `maxTokens` tokens of scanning (issue 13).
  */
-export function parseJsonLine(text: string, limits: JsonLimits): JsonLineResult {
-  const rejected = prescan(text, limits);
+export function parseJsonLine(text: string, limits: JsonLimits, prescanned = false): JsonLineResult {
+  // `prescanned`: the framer's byte prescan (byte-prescan.ts) already ran these checks clean on the whole line.
+  const rejected = prescanned ? undefined : prescan(text, limits);
   if (rejected !== undefined) return rejected;
   try {
     return { ok: true, value: JSON.parse(text) };

@@ -104,13 +104,9 @@ export class ConnectionManager {
     return this.heldReasons.has(reason);
   }
 
-  listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    return this.listener.listen(host, port);
-  }
-
-  /** Issue 13: the TLS port, same caps and sessions as the plain one. */
-  listenTls(host: string, port: number, certificate: TlsCertificate): Promise<{ host: string; port: number }> {
-    return this.listener.listenTls(host, port, certificate);
+  /** One bot port; with a certificate a TLS one (issue 13), same caps and sessions as a plain one. */
+  listen(host: string, port: number, certificate?: TlsCertificate): Promise<{ host: string; port: number }> {
+    return this.listener.listen(host, port, certificate);
   }
 
   stopAccepting(): Promise<void> {

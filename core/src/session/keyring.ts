@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { BridgeSettings } from '@botbridge/sdk';
 import type { SigningSecret } from '../protocol/hmac.js';
 
@@ -25,7 +26,17 @@ export interface SecretsOverlay {
 export class Keyring {
   private overlay: SecretsOverlay = {};
 
-  constructor(private readonly auth: BridgeSettings['auth']) {}
+  constructor(private auth: BridgeSettings['auth']) {}
+
+  /**
+   * Swaps the config's secrets (`botbridge reload` of a config whose auth.secretKey, salt,
+   * secrets or bots changed; already validated). The overlay of the secrets file stays.
+   */
+  setConfig(auth: BridgeSettings['auth']): boolean {
+    const changed = !isDeepStrictEqual(pickSecrets(this.auth), pickSecrets(auth));
+    this.auth = auth;
+    return changed;
+  }
 
   /** Swaps the secrets-file overlay (already validated). */
   setOverlay(overlay: SecretsOverlay): void {
@@ -62,4 +73,8 @@ export class Keyring {
     for (const bot of Object.values(this.overlay.bots ?? {})) for (const s of bot.secrets) keys.push(s.key);
     return keys;
   }
+}
+
+function pickSecrets(auth: BridgeSettings['auth']): unknown {
+  return [auth.secretKey, auth.salt, auth.secrets, auth.bots];
 }

@@ -4,7 +4,8 @@ import type { ConnectionInfo } from '@botbridge/sdk';
 import { formatMessage, reasonOf, type BridgeErrorCode } from '../errors.js';
 import { splitFrame } from '../protocol/codec-select.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
-import { parseJsonLine, type JsonErrorCode, type JsonLimits } from '../protocol/safe-json.js';
+import { JsonBytePrescan } from '../protocol/byte-prescan.js';
+import { parseJsonLine, type JsonErrorCode, type JsonLimits, type JsonLineResult } from '../protocol/safe-json.js';
 import { TokenBucket, type RateLimits, type ThrottleKind } from './rate-limit.js';
 
 /** Why a connection closed: the code passed to close(), or what the socket did. */
@@ -91,7 +92,10 @@ export class Connection {
     this.onThrottled = options.onThrottled;
     this.splitter = new LineSplitter({
       limit: options.lineLimit,
-      onLine: (line) => this.deliver(line),
+      onLine: (line, prescanned) => this.deliver(line, prescanned),
+      // Limits are checked on the bytes as they arrive: a hostile line is never joined or decoded.
+      prescan: new JsonBytePrescan(options.json),
+      onRejected: (rejected) => this.deliverParsed(rejected, ''),
       onError: (code, params) => this.close(code, formatMessage(code, { ...params })),
     });
     socket.setNoDelay(true);
@@ -277,11 +281,15 @@ export class Connection {
     }, waitMs);
   }
 
-  private deliver(line: string): void {
+  private deliver(line: string, prescanned: boolean): void {
+    const frame = splitFrame(line);
+    this.deliverParsed(parseJsonLine(frame.json, this.json, prescanned), frame.raw);
+  }
+
+  private deliverParsed(parsed: JsonLineResult, raw: string): void {
     if (this.messageBucket !== undefined) this.throttle('messages', this.messageBucket.take(1));
     const handlers = this.handlers!;
-    const frame = splitFrame(line);
-    const parsed = parseJsonLine(frame.json, this.json);
+    const frame = { raw };
     try {
       if (parsed.ok) handlers.onPacket(parsed.value, frame.raw);
       else handlers.onBadLine(parsed.code, parsed.reason, parsed.params);

@@ -58,9 +58,8 @@ export interface ListenerStats {
  */
 export class TcpListener {
   private readonly options: TcpListenerOptions;
-  private readonly server: Server;
-  /** Issue 13: the optional TLS port, sharing every cap and the pipeline with the plain one. */
-  private tlsServer: Server | null = null;
+  /** Every bound port (listen.port, listeners[]): plain or TLS, sharing every cap and the pipeline. */
+  private readonly servers: Server[] = [];
   private readonly tlsSockets = new WeakMap<Socket, TlsCertificate>();
   /** Live connections with the address their handshake slot was taken for (read at accept). */
   private readonly live = new Map<Connection, string>();
@@ -96,51 +95,32 @@ export class TcpListener {
         if (!conn.isHandshaken) this.slots.release(address);
       },
     };
-    this.server = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
-    // An 'error' without a listener would crash the process (accept can fail with EMFILE).
-    this.server.on('error', (error) => {
-      if (!this.server.listening) return;
-      if (this.options.onError) this.options.onError(error);
-      else process.emitWarning(`tcp listener error: ${reasonOf(error)}`);
-    });
   }
 
   /**
-   * Resolves with the bound address (port 0 picks a free port). A failed bind rejects with
-   * BRIDGE_ERR_LISTEN naming the address and what to do, not with the raw system error.
+   * Opens one port and resolves with its bound address (port 0 picks a free port); call it once
+   * per listener. With a certificate the port speaks TLS: its sockets go through the same caps
+   * and waiting line unread (the TLS handshake costs nothing before a slot is granted) and are
+   * wrapped when they become connections, so framing, JSON guards and sessions see plaintext. A
+   * failed bind rejects with BRIDGE_ERR_LISTEN naming the address and what to do.
    */
-  listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      const onListenError = (error: Error) => reject(listenError(host, port, error));
-      this.server.once('error', onListenError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onListenError);
-        const address = this.server.address() as AddressInfo;
-        resolve({ host: address.address, port: address.port });
-      });
-    });
-  }
-
-  /**
-   * Opens a TLS port beside the plain one. Its sockets go through the same caps and waiting line
-   * unread (the TLS handshake costs nothing before a slot is granted); a socket is wrapped when
-   * it becomes a connection, so the framing, JSON guards and sessions see plaintext as usual.
-   */
-  listenTls(host: string, port: number, certificate: TlsCertificate): Promise<{ host: string; port: number }> {
+  listen(host: string, port: number, certificate?: TlsCertificate): Promise<{ host: string; port: number }> {
     const server = createServer({ pauseOnConnect: true }, (socket) => {
-      this.tlsSockets.set(socket, certificate);
+      if (certificate !== undefined) this.tlsSockets.set(socket, certificate);
       this.accept(socket);
     });
-    this.tlsServer = server;
+    this.servers.push(server);
+    // An 'error' without a listener would crash the process (accept can fail with EMFILE).
     server.on('error', (error) => {
       if (!server.listening) return;
       if (this.options.onError) this.options.onError(error);
-      else process.emitWarning(`tls listener error: ${reasonOf(error)}`);
+      else process.emitWarning(`${certificate === undefined ? 'tcp' : 'tls'} listener error: ${reasonOf(error)}`);
     });
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      const onListenError = (error: Error) => reject(listenError(host, port, error));
+      server.once('error', onListenError);
       server.listen(port, host, () => {
-        server.off('error', reject);
+        server.off('error', onListenError);
         const address = server.address() as AddressInfo;
         resolve({ host: address.address, port: address.port });
       });
@@ -148,16 +128,15 @@ export class TcpListener {
   }
 
   get listening(): boolean {
-    return this.server.listening;
+    return this.servers.some((server) => server.listening);
   }
 
   /** Closes the listening socket; live connections are untouched (phased shutdown closes them). */
   stopAccepting(): Promise<void> {
-    if (!this.server.listening) return Promise.resolve();
+    if (!this.listening) return Promise.resolve();
     // server.close()'s callback waits for every connection to end, so it is not awaited: the
     // listening handle itself is closed synchronously.
-    this.server.close();
-    if (this.tlsServer?.listening) this.tlsServer.close();
+    for (const server of this.servers) if (server.listening) server.close();
     // Waiting sockets were never read: no slot will be worth waiting for any more.
     for (const socket of this.slots.drain()) this.refuse(socket, 'BRIDGE_ERR_HANDSHAKE_LIMIT', this.options.maxHandshaking);
     return new Promise((resolve) => setImmediate(resolve));

@@ -11,8 +11,8 @@ export interface TlsFiles {
 }
 
 /**
- * The TLS listener's certificate (issue 13, finding 8), hot-reloadable: the files are polled
- * (mtime and size) and a new context serves every connection accepted after the change; live
+ * A TLS listener's certificate (issue 13, finding 8), hot-reloadable: the files are polled
+ * (mtime and size), and re-read on `botbridge reload`, and a new context serves every connection accepted after the change; live
  * connections keep the one they were accepted with. A pair that fails to load keeps the previous
  * context (logged), so a half-copied renewal never takes the port down.
  */
@@ -42,6 +42,18 @@ export class TlsCertificate {
   async check(): Promise<boolean> {
     try {
       if ((await this.stampOf()) === this.stamp) return false;
+      await this.load();
+      this.onReloaded();
+      return true;
+    } catch (error) {
+      this.onReloadError(reasonOf(error));
+      return false;
+    }
+  }
+
+  /** Loads the pair now, changed or not (`botbridge reload`); resolves true when a new context is in use. */
+  async reload(): Promise<boolean> {
+    try {
       await this.load();
       this.onReloaded();
       return true;

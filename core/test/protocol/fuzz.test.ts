@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineSplitter } from '../../src/protocol/line-splitter.js';
-import { parseJsonLine, type JsonLimits } from '../../src/protocol/safe-json.js';
+import { parseJsonLine, type JsonLimits, type JsonLineResult } from '../../src/protocol/safe-json.js';
+import { JsonBytePrescan } from '../../src/protocol/byte-prescan.js';
+import { splitFrame } from '../../src/protocol/codec-select.js';
 import { v32Codec } from '../../src/protocol/codec.js';
 import { buildAnalyzeData, encodeLine } from '@botbridge/testing/wire';
 
@@ -89,6 +91,40 @@ describe('fuzz: framer', () => {
         if (!error) expect(lines).toEqual(whole.lines);
       }),
       { numRuns: RUNS },
+    );
+  });
+});
+
+/** What a connection hands on per line: the string path (frame, then parseJsonLine), or with the byte prescan in the splitter. */
+function parsedLines(chunks: Buffer[], limits: JsonLimits, bytes: boolean): { results: JsonLineResult[]; error: boolean } {
+  const results: JsonLineResult[] = [];
+  let error = false;
+  const splitter = new LineSplitter({
+    limit: 1 << 20,
+    // As the connection does: a line the byte prescan passed clean skips the string prescan.
+    onLine: (line, prescanned) => results.push(parseJsonLine(splitFrame(line).json, limits, bytes && prescanned)),
+    onError: () => (error = true),
+    ...(bytes ? { prescan: new JsonBytePrescan(limits), onRejected: (r: JsonLineResult) => results.push(r) } : {}),
+  });
+  for (const chunk of chunks) splitter.push(chunk);
+  return { results, error };
+}
+
+describe('fuzz: byte prescan in the framer', () => {
+  // Punctuation-heavy lines, escapes, `}` inside strings, Korean text, and a v3.3-like raw tail after the JSON.
+  const unit = fc.constantFrom('[', ']', '{', '}', '"', '\\', ':', ',', '1', 'a', ' ', '_', 'u', '0', '5', 'f', '가', 'é', '__proto__', '"constructor"', '"\\u005f_proto__"', '[[[[', ']]]]');
+  const structured = fc.tuple(fc.string({ unit, maxLength: 120 }), fc.option(fc.base64String({ maxLength: 20 }))).map(([body, raw]) => (raw === null ? body : `${body} ${raw}`));
+  const line = fc.oneof(structured, jsonish).map((s) => s.replace(/[\r\n]/g, ' '));
+
+  it('gives the same result per line as the string path, however the stream is chunked', { timeout: TIMEOUT }, () => {
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 12 }), (lines, cuts) => {
+        const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
+        const expected = parsedLines([bytes], LIMITS, false);
+        expect(parsedLines([bytes], LIMITS, true)).toEqual(expected);
+        expect(parsedLines(chunked(bytes, cuts), LIMITS, true)).toEqual(expected);
+      }),
+      { numRuns: RUNS * 2 },
     );
   });
 });
