@@ -449,7 +449,9 @@ export class Bridge {
       await this.generations.active.host.setup();
       await this.generations.hooks.onStart.promise();
       // listen.port (+ the listen.tls shorthand), or every entry of `listeners`.
-      this.boundAddress = (await this.security.startListeners(this.connections))[0] ?? null;
+      // Host and port only: `address` is what /api/stats and the tests read (listenerAddresses has `tls`).
+      const [first] = await this.security.startListeners(this.connections);
+      this.boundAddress = first === undefined ? null : { host: first.host, port: first.port };
       this.monitor.start();
       this.journal?.startPruning();
       this.relief?.start();
@@ -465,7 +467,8 @@ export class Bridge {
     this.log.info({ ...this.boundAddress, store: this.store.description, plugins: this.generations.active.host.list().map((p) => p.name) }, 'botbridge listening');
     this.replay?.start();
     this.watchDeadNodes();
-    return this.boundAddress;
+    // The schema requires at least one listener (listen.port or a `listeners` entry).
+    return this.boundAddress ?? { host: this.settings.listen.host, port: this.settings.listen.port };
   }
 
   /**
