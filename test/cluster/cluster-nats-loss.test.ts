@@ -64,6 +64,8 @@ describe.skipIf(!natsUp || !mysqlUp)('cluster mode: NATS lost and back', () => {
     await during.shouldReply('while away', '에코: while away');
     // B sees A's lease expire and stops routing to it.
     await until(() => holderOf(b, 'shop', 'dev-a') === null, 5_000, 'B forgets A');
+    // Routing stops at the lease's age at once; the death notice comes at B's next judging tick.
+    await until(() => deadSeenByB.includes('a'), 5_000, 'B declares A dead');
 
     proxy.setMode('forward');
     await until(() => a.bridge.admin.clusterStatus()?.state === 'ok', 10_000, 'A rejoined');
