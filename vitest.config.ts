@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,5 +9,8 @@ export default defineConfig({
     hookTimeout: 20_000,
     // Real sockets and SQLite files: forks isolate native handles between files.
     pool: 'forks',
+    // The suite waits on sockets, processes and databases far more than it computes: at least two
+    // workers even on 2 cores (vitest's default, cores - 1, is one there: CI took 15.6 min).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });
