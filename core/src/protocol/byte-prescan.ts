@@ -1,16 +1,8 @@
-import { DEFAULT_MAX_ARRAY_ITEMS, DEFAULT_MAX_TOKENS, FORBIDDEN_KEYS, type JsonLimits, type JsonLineResult } from './safe-json.js';
+import {
+  BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, DEFAULT_MAX_ARRAY_ITEMS, DEFAULT_MAX_TOKENS, FORBIDDEN_KEYS, LOWER_C, LOWER_P,
+  OPEN_BRACE, OPEN_BRACKET, QUOTE, UNDERSCORE, type JsonLimits, type JsonLineResult,
+} from './safe-json.js';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const UNDERSCORE = 0x5f;
-const LOWER_C = 0x63;
-const LOWER_P = 0x70;
 /** An escaped key longer than this (bytes) is left to the string path: `constructor` spelt all in `\uXXXX` escapes is 66. */
 const KEY_CAPTURE_BYTES = 256;
 /** 1 for the bytes the scan acts on outside strings; runs of others (numbers, literals, spaces, junk) are skipped in a tight loop. */

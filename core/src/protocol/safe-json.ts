@@ -29,17 +29,18 @@ export type JsonLineResult =
 /** Keys that can poison prototypes when a parsed object is later merged or assigned. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const UNDERSCORE = 0x5f;
-const LOWER_C = 0x63;
-const LOWER_P = 0x70;
+/** Character codes the prescans look for (also byte-prescan.ts: UTF-8 bytes of these are the same). */
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const COLON = 0x3a;
+export const COMMA = 0x2c;
+export const OPEN_BRACE = 0x7b;
+export const CLOSE_BRACE = 0x7d;
+export const OPEN_BRACKET = 0x5b;
+export const CLOSE_BRACKET = 0x5d;
+export const UNDERSCORE = 0x5f;
+export const LOWER_C = 0x63;
+export const LOWER_P = 0x70;
 /** An escaped spelling of a forbidden key is at least this long (`\u005f` adds 5 characters). */
 const MIN_ESCAPED_KEY_LENGTH = 14;
 
