@@ -12,7 +12,7 @@ import { buildHandshake, encodeLine } from '@botbridge/testing/wire';
  * Issue 13, finding 2, measured: honest phones' reply latency while handshaken attackers send
  * 1 MiB lines of nested arrays within the depth limit. Bounded: a quiet phase, then an attack
  * phase, each `--seconds` long, everything on 127.0.0.1, the bridge closed at the end.
- *   node --import tsx bench/micro/hostile-lines.ts [--phones 10] [--attackers 10] [--seconds 5] [--rounds 1] [--unprotected]
+ *   node --import tsx bench/micro/hostile-lines.ts [--phones 10] [--attackers 10] [--seconds 5] [--rounds 1] [--unprotected] [--attacker-cpus 1]
  * `--rounds N` alternates quiet and attacked phases N times in one process (the shared machine's
  * load drifts; interleaving makes the ratio fairer) and reports each round, the median ratio and
  * the load average before and after.
@@ -20,6 +20,9 @@ import { buildHandshake, encodeLine } from '@botbridge/testing/wire';
  * `--unprotected` raises the new limits out of the way (array/token caps, rates, rejected-line
  * closing) to reproduce the issue's figures on the same machine. Attackers run in a child process
  * so their own CPU does not sit on the bridge's event loop; they reconnect whenever closed.
+ * `--attacker-cpus LIST` runs that child under `taskset -c LIST` (Linux): with the bridge pinned to
+ * the other core (`taskset -c 0 node …`), the attackers cannot take the bridge's CPU, as when
+ * they sit on another host; on a 2-core machine that is the closest stand-in for one.
  */
 
 interface AttackerData {
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '5' },
       unprotected: { type: 'boolean', default: false },
       rounds: { type: 'string', default: '1' },
+      'attacker-cpus': { type: 'string' },
     },
   });
   const loadBefore = loadavg();
@@ -128,7 +132,10 @@ async function main(): Promise<void> {
     for (let round = 0; round < Number(values.rounds); round++) {
       const quiet = await phase(phones, seconds);
       const data: AttackerData = { port: t.port, attackers: Number(values.attackers), seconds: seconds + 1 };
-      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+      const attackerArgs = [process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url)];
+      const cpus = values['attacker-cpus'];
+      const [command, ...args] = cpus === undefined ? attackerArgs : ['taskset', '-c', cpus, ...attackerArgs];
+      const child = spawn(command!, args, {
         env: { ...process.env, HOSTILE_ATTACKERS: JSON.stringify(data) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -151,6 +158,7 @@ async function main(): Promise<void> {
       JSON.stringify(
         {
           mode: values.unprotected ? 'unprotected' : 'protected',
+          attackerCpus: values['attacker-cpus'] ?? 'any',
           loadavg: { before: loadBefore.map(round2), after: loadavg().map(round2) },
           rounds: rounds.map((r) => ({ quietP99: round2(r.quiet.p99), attackedP99: round2(r.attacked.p99), ratioP99: round2(r.ratioP99), quietLoopP99: round2(r.quiet.loopP99), attackedLoopP99: round2(r.attacked.loopP99), cpuMsPerSecond: [Math.round(r.quiet.cpuMsPerSecond), Math.round(r.attacked.cpuMsPerSecond)], replies: [r.quiet.replies, r.attacked.replies], attack: r.attack })),
           medianRatioP99: round2(ratios[Math.floor(ratios.length / 2)]!),
