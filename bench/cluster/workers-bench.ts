@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,7 +32,11 @@ const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'core/bin/botbridge.js');
 const TICK = 100; // CLK_TCK on Linux
 
-interface Figures { workers: number; replies: number; seconds: number; repliesPerSec: number; serverCpuS: number; usPerReply: number; generatorCpuS: number; generatorShare: number }
+interface Figures {
+  workers: number; replies: number; seconds: number; repliesPerSec: number; serverCpuS: number; usPerReply: number; generatorCpuS: number; generatorShare: number;
+  /** CPU seconds of the window spent by the database and NATS servers, and the whole machine (/proc/stat). */
+  mariadbCpuS: number; natsCpuS: number; machineCpuS: number; machineBusy: number;
+}
 
 function cpuSeconds(pids: readonly number[]): number {
   let ticks = 0;
@@ -45,6 +49,28 @@ function cpuSeconds(pids: readonly number[]): number {
     }
   }
   return ticks / TICK;
+}
+
+/** PIDs of processes whose command name is `comm` (mariadbd, nats-server: their CPU is part of every reply). */
+function pidsNamed(comm: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) out.push(Number(entry));
+    } catch {
+      // exited
+    }
+  }
+  return out;
+}
+
+/** Busy and total CPU seconds of the whole machine since boot (the first line of /proc/stat). */
+function machineCpu(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = fields[3]! + (fields[4] ?? 0);
+  return { busy: (total - idle) / TICK, total: total / TICK };
 }
 
 async function startService(workers: number, storeUrl: string, prefix: string): Promise<{ child: ChildProcess; port: number; pids: number[] }> {
@@ -118,12 +144,20 @@ async function measure(workers: number): Promise<Figures> {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const r0 = replies;
     const s0 = cpuSeconds(service.pids);
+    const db = pidsNamed('mariadbd');
+    const nats = pidsNamed('nats-server');
+    const d0 = cpuSeconds(db);
+    const n0 = cpuSeconds(nats);
+    const m0 = machineCpu();
     const g0 = process.cpuUsage();
     const t0 = performance.now();
     await new Promise((resolve) => setTimeout(resolve, Number(values.seconds) * 1_000));
     const seconds = (performance.now() - t0) / 1_000;
     const n = replies - r0;
     const serverCpuS = cpuSeconds(service.pids) - s0;
+    const mariadbCpuS = cpuSeconds(db) - d0;
+    const natsCpuS = cpuSeconds(nats) - n0;
+    const m1 = machineCpu();
     const g = process.cpuUsage(g0);
     running = false;
     const generatorCpuS = (g.user + g.system) / 1e6;
@@ -132,6 +166,8 @@ async function measure(workers: number): Promise<Figures> {
       workers, replies: n, seconds: Math.round(seconds * 10) / 10, repliesPerSec: Math.round(n / seconds), serverCpuS: Math.round(serverCpuS * 100) / 100,
       usPerReply: Math.round((serverCpuS * 1e6) / n), generatorCpuS: Math.round(generatorCpuS * 100) / 100,
       generatorShare: Math.round((generatorCpuS / (generatorCpuS + serverCpuS)) * 100) / 100,
+      mariadbCpuS: Math.round(mariadbCpuS * 100) / 100, natsCpuS: Math.round(natsCpuS * 100) / 100,
+      machineCpuS: Math.round((m1.busy - m0.busy) * 100) / 100, machineBusy: Math.round(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100) / 100,
     };
   } finally {
     await Promise.all(phones.map((p) => p.close()));
@@ -147,7 +183,7 @@ for (let round = 0; round < Number(values.rounds); round += 1) {
   for (const workers of round % 2 === 0 ? [1, 2] : [2, 1]) {
     const f = await measure(workers);
     out.push(f);
-    console.error(`workers ${workers}: ${f.repliesPerSec} replies/s, ${f.usPerReply} µs server CPU/reply, generator ${f.generatorCpuS} s CPU (${f.generatorShare * 100}%)`);
+    console.error(`workers ${workers}: ${f.repliesPerSec} replies/s, ${f.usPerReply} µs server CPU/reply, generator ${f.generatorCpuS} s CPU (${Math.round(f.generatorShare * 100)}%), mariadb ${f.mariadbCpuS} s, nats ${f.natsCpuS} s, machine ${Math.round(f.machineBusy * 100)}% busy`);
   }
 }
 console.log(JSON.stringify({ started, cores: cpus().length, loadAverageAtStart: load, phones: Number(values.phones), window: Number(values.window), seconds: Number(values.seconds), runs: out }, null, 2));

@@ -35,7 +35,7 @@ import { Outbound } from './outbound/outbound.js';
 import { Outbox } from './outbound/outbox.js';
 import { ReplyPath } from './outbound/reply-path.js';
 import { Admission } from './pipeline/admission.js';
-import { MemoryRelief } from './monitor/memory-relief.js';
+import { MemoryRelief, setHeapGrowth } from './monitor/memory-relief.js';
 import { Deduplicator } from './pipeline/dedup.js';
 import { Dispatcher } from './pipeline/dispatcher.js';
 import { createMessageWorker, type MessageJob } from './pipeline/message-job.js';
@@ -455,6 +455,7 @@ export class Bridge {
       this.monitor.start();
       this.journal?.startPruning();
       this.relief?.start();
+      if (this.settings.memory.heapGrowthPercent > 0) setHeapGrowth(this.settings.memory.heapGrowthPercent);
     } catch (error) {
       await this.shutdownParts();
       this.phase = 'closed';

@@ -12,6 +12,8 @@ export const DEFAULT_SALT = '7f$kLz9^&*1pXyZ2';
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
+/** memory.heapGrowthPercent's default (docs/configuration.md, "memory"; measured in docs/benchmarks.md). */
+const HEAP_GROWTH_DEFAULT = 100;
 
 const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
@@ -343,6 +345,12 @@ export const bridgeConfigSchema = z.strictObject({
      * admitted for this long: the heap V8 grew under load returns to the OS. 0 turns it off.
      */
     releaseAfterQuietMs: nonNegativeInt.default(10_000),
+    /**
+     * How far V8 lets the old generation grow past what survived its last full GC, in percent
+     * (the next full GC comes at (1 + p/100) × that). 0 keeps V8's own policy, which on a
+     * machine with more than 16 GiB lets the heap reach ~4× its live size under load.
+     */
+    heapGrowthPercent: nonNegativeInt.max(400).default(HEAP_GROWTH_DEFAULT),
   }).prefault({}),
   retention: z.strictObject({
     /** Days of kb_chat_logs rows kept; 0 keeps them forever (other tools read this table). */

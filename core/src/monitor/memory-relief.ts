@@ -115,3 +115,14 @@ function fullGc(): void {
   }
   exposedGc();
 }
+
+/**
+ * Caps V8's old-generation growth (memory.heapGrowthPercent): after each full GC the next one
+ * comes once the heap has grown by `percent` over what survived, instead of V8's own factor
+ * (up to ×4 where the machine has a lot of memory). V8 reads the flag at every limit it
+ * computes, so setting it in a running process takes effect from the next full GC (unlike the
+ * heap limit, which is fixed at start). 0 restores V8's own policy. Process-wide, as the heap is.
+ */
+export function setHeapGrowth(percent: number): void {
+  setFlagsFromString(`--heap-growing-percent=${Math.max(0, Math.floor(percent))}`);
+}
