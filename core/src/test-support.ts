@@ -4,3 +4,4 @@
  */
 export { createTestDatabase, supportsTestDatabase } from './store/test-database.js';
 export type { TestDatabase } from './store/test-database.js';
+export { tcpReachable } from './store/tcp-reachable.js';

@@ -24,7 +24,7 @@ describe('core public API', () => {
   });
 
   it('keeps test support and the HTTP server on their own subpaths', async () => {
-    expect(Object.keys(await import('@botbridge/core/test-support')).sort()).toEqual(['createTestDatabase', 'supportsTestDatabase']);
+    expect(Object.keys(await import('@botbridge/core/test-support')).sort()).toEqual(['createTestDatabase', 'supportsTestDatabase', 'tcpReachable']);
     expect(Object.keys(await import('@botbridge/core/server')).sort()).toEqual(['runServer', 'startServer']);
   });
 });

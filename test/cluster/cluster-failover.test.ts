@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScenarioResult } from '../../bench/fault/scenario.js';
-import { clusterFailoverScenario, MYSQL_SERVER, NATS_URL, reachable } from '../../bench/fault/scenarios/cluster-failover.js';
+import { clusterFailoverScenario, MYSQL_SERVER, NATS_URL } from '../../bench/fault/scenarios/cluster-failover.js';
+import { tcpReachable as reachable } from '@botbridge/core/test-support';
 import { faultRun } from '../process/fault-options.js';
 
 /**

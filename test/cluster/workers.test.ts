@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeBridgeClient } from '@botbridge/testing';
-import { createTestDatabase } from '@botbridge/core/test-support';
-import { MYSQL_SERVER, NATS_URL, reachable } from '../../bench/fault/scenarios/cluster-failover.js';
+import { createTestDatabase, tcpReachable as reachable } from '@botbridge/core/test-support';
+import { MYSQL_SERVER, NATS_URL } from '../../bench/fault/scenarios/cluster-failover.js';
 import { spawnLogged } from '../process/spawn-logged.js';
 import type { LogEntry } from '../process/example-process.js';
 

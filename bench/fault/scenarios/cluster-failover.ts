@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect as tcpConnect } from 'node:net';
-import { createTestDatabase } from '@botbridge/core/test-support';
+import { createTestDatabase, tcpReachable } from '@botbridge/core/test-support';
 import { checkExactlyOnce, type KillSnapshot } from '../exact-once.js';
 import { connectPhones } from '../fault-phone.js';
 import { readMysqlStore } from '../fault-store.js';
@@ -46,21 +45,6 @@ export function clusterFailoverParams(quick: boolean): ClusterFailoverParams {
 export const NATS_URL = process.env.BOTBRIDGE_TEST_NATS ?? 'nats://127.0.0.1:4222';
 export const MYSQL_SERVER = process.env.BOTBRIDGE_TEST_STORE?.startsWith('mysql://') ? process.env.BOTBRIDGE_TEST_STORE : 'mysql://root@127.0.0.1:3306/botbridge_test';
 
-/** Whether a TCP service answers (NATS, MariaDB): the scenario needs both. */
-export function reachable(url: string, fallbackPort: number): Promise<boolean> {
-  const target = new URL(url);
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: target.hostname, port: Number(target.port || fallbackPort) });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 /**
  * Issue 14's failover test: `nodes` botbridge processes (`botbridge start --cluster`) on one
  * MariaDB database and one NATS, `phones` fake phones (the real protocol) spread over them, each
@@ -74,8 +58,8 @@ export function reachable(url: string, fallbackPort: number): Promise<boolean> {
  */
 export function clusterFailoverScenario(options: RunOptions, p: ClusterFailoverParams = clusterFailoverParams(options.quick)): Promise<ScenarioResult> {
   return runScenario('cluster-failover', options, null, async (scope) => {
-    if (!(await reachable(NATS_URL, 4222))) throw new Error(`no NATS at ${NATS_URL}`);
-    if (!(await reachable(MYSQL_SERVER, 3306))) throw new Error(`no MariaDB at ${MYSQL_SERVER}`);
+    if (!(await tcpReachable(NATS_URL, 4222))) throw new Error(`no NATS at ${NATS_URL}`);
+    if (!(await tcpReachable(MYSQL_SERVER, 3306))) throw new Error(`no MariaDB at ${MYSQL_SERVER}`);
     const database = await createTestDatabase(MYSQL_SERVER);
     const prefix = `bbf_${randomUUID().slice(0, 8)}`;
     const servers: FaultServer[] = [];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { connect as tcpConnect } from 'node:net';
 import { pino } from 'pino';
 import type { CoreLogger } from '../../src/logger.js';
+import { tcpReachable as reachable } from '../../src/store/tcp-reachable.js';
 
 /**
  * Where the cluster tests find NATS (JetStream) and MariaDB: `BOTBRIDGE_TEST_NATS` (default
@@ -10,20 +10,6 @@ import type { CoreLogger } from '../../src/logger.js';
  */
 export const NATS_URL = process.env.BOTBRIDGE_TEST_NATS ?? 'nats://127.0.0.1:4222';
 export const MYSQL_URL = process.env.BOTBRIDGE_TEST_STORE?.startsWith('mysql://') ? process.env.BOTBRIDGE_TEST_STORE : 'mysql://root@127.0.0.1:3306/botbridge_test';
-
-function reachable(url: string, fallbackPort: number): Promise<boolean> {
-  const target = new URL(url);
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: target.hostname, port: Number(target.port || fallbackPort) });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 export const natsUp = await reachable(NATS_URL, 4222);
 export const mysqlUp = await reachable(MYSQL_URL, 3306);
