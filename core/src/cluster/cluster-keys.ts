@@ -37,6 +37,10 @@ export interface ClusterNames {
   readonly clients: string;
   /** Publish: an approval changed (device or room); every node re-reads it from SQL. */
   readonly approvals: string;
+  /** Publish: done notices of a node's journaled messages and delivered outbox rows (`<prefix>.journal.done.<id>`). */
+  doneNotices(nodeId: string): string;
+  /** Subscribe: every node's done notices. */
+  readonly allDoneNotices: string;
 }
 
 export function clusterNames(prefix: string): ClusterNames {
@@ -48,5 +52,7 @@ export function clusterNames(prefix: string): ClusterNames {
     alive: (nodeId) => `${prefix}.node.${nodeId}.alive`,
     clients: `${prefix}.clients`,
     approvals: `${prefix}.approvals`,
+    doneNotices: (nodeId) => `${prefix}.journal.done.${nodeId}`,
+    allDoneNotices: `${prefix}.journal.done.*`,
   };
 }

@@ -4,6 +4,7 @@ import { reasonOf } from '../errors.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
 import { ClusterNode, type NatsState } from './cluster-node.js';
+import { DoneNotices } from './done-notices.js';
 
 /** How long a hop waits before its one retry after "no responders" (interest lag after a takeover). */
 const NO_RESPONDERS_RETRY_MS = 50;
@@ -66,11 +67,25 @@ export interface ClusterLinkDeps {
  */
 export class ClusterLink {
   private readonly subscriptions: Subscription[] = [];
+  /**
+   * Done notices: this node's answered messages and delivered outbox rows, published as they
+   * are written; the other nodes' remembered, so adopting a dead node's rows skips what it
+   * had already answered (done-notices.ts).
+   */
+  readonly notices: DoneNotices;
 
   private constructor(
     readonly node: ClusterNode,
     private readonly deps: ClusterLinkDeps,
-  ) {}
+  ) {
+    this.notices = new DoneNotices({
+      nc: node.nc,
+      nodeId: node.nodeId,
+      subject: node.names.doneNotices(node.nodeId),
+      wildcard: node.names.allDoneNotices,
+      connected: () => node.natsState === 'connected',
+    });
+  }
 
   static async join(deps: ClusterLinkDeps): Promise<ClusterLink> {
     const s = deps.settings;
@@ -350,6 +365,7 @@ export class ClusterLink {
   }
 
   async close(): Promise<void> {
+    this.notices.close();
     for (const sub of this.subscriptions.splice(0)) sub.unsubscribe();
     await this.node.close();
   }
