@@ -310,6 +310,11 @@ export class Bridge {
       waitMs: j.replayWaitMs,
       maxAgeMs: j.replayMaxAgeMs,
       ...(journalNode === undefined ? {} : { nodeId: journalNode }),
+      // Cluster mode: a restart under this id asks the other nodes which of its previous run's rows it had answered.
+      ...(settings.cluster ? {
+        journal: this.journal,
+        answeredBeforeRestart: (keys: readonly JournalKey[]) => this.cluster?.answeredBeforeRestart(keys) ?? Promise.resolve(new Set<number>()),
+      } : {}),
     });
     this.adoption = this.replay === null || journalNode === undefined ? null : new JournalAdoption({
       store: () => this.store, nodeId: journalNode, replay: this.replay, events, log: logs.get('message'),

@@ -41,6 +41,8 @@ export interface ClusterNames {
   doneNotices(nodeId: string): string;
   /** Subscribe: every node's done notices. */
   readonly allDoneNotices: string;
+  /** Request/reply, every node answers: which of these messages were announced done (a restarted run asks). */
+  readonly doneQuery: string;
 }
 
 export function clusterNames(prefix: string): ClusterNames {
@@ -54,5 +56,7 @@ export function clusterNames(prefix: string): ClusterNames {
     approvals: `${prefix}.approvals`,
     doneNotices: (nodeId) => `${prefix}.journal.done.${nodeId}`,
     allDoneNotices: `${prefix}.journal.done.*`,
+    // Not under `journal.done.`: a node may be called `query`.
+    doneQuery: `${prefix}.journal.done-query`,
   };
 }

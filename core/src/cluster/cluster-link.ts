@@ -3,6 +3,7 @@ import type { BridgeSettings, ClientInfo, OutgoingReply, Reply, ReplyTarget, Sen
 import { reasonOf } from '../errors.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
+import type { JournalKey } from '../store/types.js';
 import { ClusterNode, type NatsState } from './cluster-node.js';
 import { DoneNotices } from './done-notices.js';
 
@@ -83,8 +84,20 @@ export class ClusterLink {
       nodeId: node.nodeId,
       subject: node.names.doneNotices(node.nodeId),
       wildcard: node.names.allDoneNotices,
+      querySubject: node.names.doneQuery,
       connected: () => node.natsState === 'connected',
     });
+  }
+
+  /**
+   * A restart under this node's id: which of the rows its previous run left unanswered the
+   * other live nodes heard announced done (its previous run's notices). Indices into `keys`;
+   * empty when no other node is alive or NATS is away.
+   */
+  async answeredBeforeRestart(keys: readonly JournalKey[]): Promise<Set<number>> {
+    const others = this.node.nodes().filter((lease) => lease.node !== this.nodeId).length;
+    if (keys.length === 0 || others === 0 || this.node.natsState !== 'connected') return new Set();
+    return this.notices.askAnswered(keys, others, this.deps.settings.fleetTimeoutMs);
   }
 
   static async join(deps: ClusterLinkDeps): Promise<ClusterLink> {

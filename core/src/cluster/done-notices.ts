@@ -9,6 +9,8 @@ export interface DoneNoticesOptions {
   /** This node's subject (`<prefix>.journal.done.<id>`) and the wildcard over every node's. */
   readonly subject: string;
   readonly wildcard: string;
+  /** Request/reply: a restarted run asks which of its rows the other nodes heard answered. */
+  readonly querySubject: string;
   /** Whether NATS is connected now (a notice is not buffered across an outage). */
   readonly connected: () => boolean;
   /** How long another node's notice is remembered. */
@@ -24,6 +26,19 @@ interface NoticeBody {
   readonly m?: readonly (readonly [string, string, string])[];
   readonly o?: readonly number[];
 }
+
+/** A restarted run's question (`from`: its node id) and a node's answer (indices into `m` it knows). */
+interface QueryBody {
+  readonly from: string;
+  readonly m: readonly (readonly [string, string, string])[];
+}
+interface QueryAnswer {
+  readonly node: string;
+  readonly known: readonly number[];
+}
+
+/** Keys per question (about 60 bytes each as JSON: well under NATS's 1 MB max_payload). */
+const QUERY_CHUNK = 5_000;
 
 /**
  * Comfortably past what it covers: a dead node's rows are adopted at a phone's handshake
@@ -58,6 +73,7 @@ export class DoneNotices {
   private readonly windowMs: number;
   private readonly now: () => number;
   private readonly subscription: Subscription;
+  private readonly querySubscription: Subscription;
   private messages: [string, string, string][] = [];
   private rows: number[] = [];
   private scheduled = false;
@@ -69,6 +85,7 @@ export class DoneNotices {
     this.now = options.now ?? (() => performance.now());
     this.window = new HashWindow(Math.max(1, options.maxEntries ?? DONE_NOTICE_MAX_ENTRIES));
     this.subscription = options.nc.subscribe(options.wildcard, { callback: (error, msg) => { if (!error) this.received(msg); } });
+    this.querySubscription = options.nc.subscribe(options.querySubject, { callback: (error, msg) => { if (!error) this.answer(msg); } });
     this.sweep = setInterval(() => this.expire(this.now()), SWEEP_MS);
     this.sweep.unref();
   }
@@ -104,11 +121,60 @@ export class DoneNotices {
     return this.window.length;
   }
 
+  /**
+   * A run restarted under a SIGKILLed run's id claims that run's unanswered rows itself (the
+   * others do not adopt a `restarted` run's rows), with an empty memory: it asks the other
+   * nodes, which heard the dead run's notices. Resolves the indices of `keys` some node knows
+   * answered; waits for `expected` answers per chunk of keys, at most `timeoutMs` each (a node
+   * that does not answer in time costs only the skip of what it alone knew).
+   */
+  async askAnswered(keys: readonly JournalKey[], expected: number, timeoutMs: number): Promise<Set<number>> {
+    const known = new Set<number>();
+    if (expected <= 0) return known;
+    for (let start = 0; start < keys.length; start += QUERY_CHUNK) {
+      const chunk = keys.slice(start, start + QUERY_CHUNK);
+      const body: QueryBody = { from: this.options.nodeId, m: chunk.map((k) => [k.botName, k.channelId, k.logId]) };
+      const answers = await this.options.nc.requestMany(this.options.querySubject, JSON.stringify(body), { strategy: 'count', maxMessages: expected, maxWait: timeoutMs });
+      for await (const msg of answers) {
+        let answer: QueryAnswer;
+        try {
+          answer = msg.json<QueryAnswer>();
+        } catch {
+          continue;
+        }
+        if (!Array.isArray(answer.known)) continue;
+        for (const i of answer.known) if (typeof i === 'number' && i >= 0 && i < chunk.length) known.add(start + i);
+      }
+    }
+    return known;
+  }
+
   /** Sends what is pending and stops listening (before the NATS connection drains). */
   close(): void {
     clearInterval(this.sweep);
     this.flush();
     this.subscription.unsubscribe();
+    this.querySubscription.unsubscribe();
+  }
+
+  private answer(msg: Msg): void {
+    let body: QueryBody;
+    try {
+      body = msg.json<QueryBody>();
+    } catch {
+      return;
+    }
+    // Its own question (the subject reaches every node, the asker too): it knows none of them.
+    if (body.from === this.options.nodeId || !Array.isArray(body.m)) return;
+    this.expire(this.now());
+    const known: number[] = [];
+    for (const [i, key] of body.m.entries()) {
+      if (!Array.isArray(key) || typeof key[0] !== 'string' || typeof key[1] !== 'string' || typeof key[2] !== 'string') continue;
+      this.hasher.hash(key[0], key[1], key[2]);
+      if (this.window.has(this.hasher.hi, this.hasher.lo)) known.push(i);
+    }
+    const answer: QueryAnswer = { node: this.options.nodeId, known };
+    msg.respond(JSON.stringify(answer));
   }
 
   private schedule(): void {

@@ -23,7 +23,7 @@ describe.skipIf(!natsUp)('done notices (real NATS)', () => {
     const nc = await connect({ servers: NATS_URL, timeout: 3_000 });
     connections.push(nc);
     const names = clusterNames(prefix);
-    const n = new DoneNotices({ nc, nodeId, subject: names.doneNotices(nodeId), wildcard: names.allDoneNotices, connected: () => !nc.isClosed(), ...extra });
+    const n = new DoneNotices({ nc, nodeId, subject: names.doneNotices(nodeId), wildcard: names.allDoneNotices, querySubject: names.doneQuery, connected: () => !nc.isClosed(), ...extra });
     notices.push(n);
     // The subscription is registered at the server before anyone publishes.
     await nc.flush();
@@ -74,6 +74,22 @@ describe.skipIf(!natsUp)('done notices (real NATS)', () => {
     expect(['2', '3', '4', '5'].map((id) => b.answeredElsewhere(key(id)))).toEqual([false, true, true, true]);
   });
 
+  it('tells a run restarted under a dead run\'s id which of its rows that run had announced done', async () => {
+    const prefix = testPrefix();
+    const before = await node(prefix, 'a');
+    const b = await node(prefix, 'b');
+    before.messageDone(key('1'));
+    before.messageDone(key('2'));
+    await until(() => b.size === 2, 3_000, 'b remembers the first run\'s notices');
+    notices.splice(notices.indexOf(before), 1);
+    before.close();
+    const restarted = await node(prefix, 'a');
+    const known = await restarted.askAnswered([key('1'), key('3'), key('2'), { ...key('1'), channelId: '0' }], 1, 2_000);
+    expect([...known].sort()).toEqual([0, 2]);
+    // No other node alive: nothing to ask.
+    expect(await restarted.askAnswered([key('1')], 0, 2_000)).toEqual(new Set());
+  });
+
   it('has sent a notice when the process is SIGKILLed in its next macrotask (no timer between the write and NATS)', async () => {
     const prefix = testPrefix();
     const b = await node(prefix, 'b');
@@ -82,7 +98,7 @@ describe.skipIf(!natsUp)('done notices (real NATS)', () => {
       import { connect } from '@nats-io/transport-node';
       import { DoneNotices } from ${JSON.stringify(source)};
       const nc = await connect({ servers: ${JSON.stringify(NATS_URL)} });
-      const notices = new DoneNotices({ nc, nodeId: 'a', subject: '${prefix}.journal.done.a', wildcard: '${prefix}.journal.done.*', connected: () => true });
+      const notices = new DoneNotices({ nc, nodeId: 'a', subject: '${prefix}.journal.done.a', wildcard: '${prefix}.journal.done.*', querySubject: '${prefix}.journal.done-query', connected: () => true });
       await nc.flush();
       // As Journal.markDone runs right after a reply's socket write: then the process dies.
       for (let i = 0; i < 50; i += 1) notices.messageDone({ botName: 'bot', channelId: '1', logId: String(i) });
