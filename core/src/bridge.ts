@@ -51,7 +51,7 @@ import type { SessionDrain } from './session/session-drain.js';
 import { HealthTrackedStore } from './store/health-tracked-store.js';
 import { openStore } from './store/open-store.js';
 import { StoreHealth, type StoreHealthState } from './store/store-health.js';
-import type { Store } from './store/types.js';
+import type { JournalKey, Store } from './store/types.js';
 import { toChatLogRow, type ChatLogInput } from './monitor/chat-log-row.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -186,6 +186,9 @@ export class Bridge {
       events,
       log: logs.get('store'),
       ...(journalNode === undefined ? {} : { nodeId: journalNode }),
+      // Cluster mode: a done message's key goes out on NATS in the turn of its socket write (a
+      // survivor adopting this node's rows skips it). A single node has no such callback.
+      ...(settings.cluster ? { notifyDone: (key: JournalKey) => this.cluster?.notices.messageDone(key) } : {}),
     });
     const replyLog = logs.get('reply');
     const queueLog = logs.get('queue');
@@ -203,6 +206,14 @@ export class Bridge {
       canDeliver: (botName): boolean => outbound.canDeliver(botName) || (this.cluster?.holdsBot(botName) ?? false),
       write: (out): Promise<boolean> => outbound.writeQueued(out),
       ...(journalNode === undefined ? {} : { nodeId: journalNode }),
+      ...(settings.cluster ? {
+        delivered: (rowId: number) => this.cluster?.notices.rowDelivered(rowId),
+        deliveredElsewhere: (rowId: number): boolean => {
+          const known = this.cluster?.notices.deliveredElsewhere(rowId) ?? false;
+          if (known) counters.inc('cluster', 'outbox_already_delivered');
+          return known;
+        },
+      } : {}),
     });
     const outbound: Outbound = new Outbound({
       registry,
@@ -299,9 +310,18 @@ export class Bridge {
       waitMs: j.replayWaitMs,
       maxAgeMs: j.replayMaxAgeMs,
       ...(journalNode === undefined ? {} : { nodeId: journalNode }),
+      // Cluster mode: a restart under this id asks the other nodes which of its previous run's rows it had answered.
+      ...(settings.cluster ? {
+        journal: this.journal,
+        answeredBeforeRestart: (keys: readonly JournalKey[]) => this.cluster?.answeredBeforeRestart(keys) ?? Promise.resolve(new Set<number>()),
+      } : {}),
     });
     this.adoption = this.replay === null || journalNode === undefined ? null : new JournalAdoption({
       store: () => this.store, nodeId: journalNode, replay: this.replay, events, log: logs.get('message'),
+      ...(settings.cluster && this.journal ? {
+        journal: this.journal,
+        answeredElsewhere: (key: JournalKey) => this.cluster?.notices.answeredElsewhere(key) ?? false,
+      } : {}),
     });
     const deviceDedup = this.journal === null || journalNode === undefined ? null : new DeviceDedupLoader({
       journal: this.journal, dedup: this.dedup, windowMs: p.dedupWindowMs, limit: DEVICE_DEDUP_LIMIT,

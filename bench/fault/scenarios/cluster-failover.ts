@@ -114,7 +114,10 @@ export function clusterFailoverScenario(options: RunOptions, p: ClusterFailoverP
       }
       outages.sort((a, b) => a - b);
       const outageBound = p.reconnectDelaysMs[0]! + 2_000;
-      const adopted = counters.reduce((n, c) => n + Object.entries(c ?? {}).filter(([k]) => k.startsWith('botbridge_journal_replay_total') && k.includes('adopted')).reduce((a, [, v]) => a + v, 0), 0);
+      const replayCount = (result: string) => counters.reduce((n, c) => n + Object.entries(c ?? {}).filter(([k]) => k.startsWith('botbridge_journal_replay_total') && k.includes(`result="${result}"`)).reduce((a, [, v]) => a + v, 0), 0);
+      const adopted = replayCount('adopted');
+      // Adopted rows the victim had answered (its done notices on NATS): marked done, not answered again.
+      const alreadyDone = replayCount('already_done');
 
       const failures: string[] = [];
       expect(failures, check.lostJournaled === 0, `admitted (journaled) messages never answered: ${check.lostJournaled} (${check.examples.lostJournaled.slice(0, 3).join(', ')})`);
@@ -146,6 +149,7 @@ export function clusterFailoverScenario(options: RunOptions, p: ClusterFailoverP
           victimPendingAtKill: kill.rows.filter((r) => r.state === 'admitted' && (r as { node_id?: string }).node_id === 'failover-n0').length,
           pendingByNodeAtKill: countBy(kill.rows.filter((r) => r.state === 'admitted').map((r) => String((r as { node_id?: string }).node_id))),
           adopted,
+          alreadyDone,
           victimPhones: outages.length + notBack,
           outageMs: { min: outages[0] ?? null, p50: outages[Math.floor(outages.length / 2)] ?? null, max: outages.at(-1) ?? null, bound: outageBound },
           notSentWhileDisconnected: phones.reduce((n, ph) => n + ph.skipped, 0),

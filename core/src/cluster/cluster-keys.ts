@@ -37,6 +37,12 @@ export interface ClusterNames {
   readonly clients: string;
   /** Publish: an approval changed (device or room); every node re-reads it from SQL. */
   readonly approvals: string;
+  /** Publish: done notices of a node's journaled messages and delivered outbox rows (`<prefix>.journal.done.<id>`). */
+  doneNotices(nodeId: string): string;
+  /** Subscribe: every node's done notices. */
+  readonly allDoneNotices: string;
+  /** Request/reply, every node answers: which of these messages were announced done (a restarted run asks). */
+  readonly doneQuery: string;
 }
 
 export function clusterNames(prefix: string): ClusterNames {
@@ -48,5 +54,9 @@ export function clusterNames(prefix: string): ClusterNames {
     alive: (nodeId) => `${prefix}.node.${nodeId}.alive`,
     clients: `${prefix}.clients`,
     approvals: `${prefix}.approvals`,
+    doneNotices: (nodeId) => `${prefix}.journal.done.${nodeId}`,
+    allDoneNotices: `${prefix}.journal.done.*`,
+    // Not under `journal.done.`: a node may be called `query`.
+    doneQuery: `${prefix}.journal.done-query`,
   };
 }

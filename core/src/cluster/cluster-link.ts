@@ -3,7 +3,9 @@ import type { BridgeSettings, ClientInfo, OutgoingReply, Reply, ReplyTarget, Sen
 import { reasonOf } from '../errors.js';
 import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
+import type { JournalKey } from '../store/types.js';
 import { ClusterNode, type NatsState } from './cluster-node.js';
+import { DoneNotices } from './done-notices.js';
 
 /** How long a hop waits before its one retry after "no responders" (interest lag after a takeover). */
 const NO_RESPONDERS_RETRY_MS = 50;
@@ -66,11 +68,37 @@ export interface ClusterLinkDeps {
  */
 export class ClusterLink {
   private readonly subscriptions: Subscription[] = [];
+  /**
+   * Done notices: this node's answered messages and delivered outbox rows, published as they
+   * are written; the other nodes' remembered, so adopting a dead node's rows skips what it
+   * had already answered (done-notices.ts).
+   */
+  readonly notices: DoneNotices;
 
   private constructor(
     readonly node: ClusterNode,
     private readonly deps: ClusterLinkDeps,
-  ) {}
+  ) {
+    this.notices = new DoneNotices({
+      nc: node.nc,
+      nodeId: node.nodeId,
+      subject: node.names.doneNotices(node.nodeId),
+      wildcard: node.names.allDoneNotices,
+      querySubject: node.names.doneQuery,
+      connected: () => node.natsState === 'connected',
+    });
+  }
+
+  /**
+   * A restart under this node's id: which of the rows its previous run left unanswered the
+   * other live nodes heard announced done (its previous run's notices). Indices into `keys`;
+   * empty when no other node is alive or NATS is away.
+   */
+  async answeredBeforeRestart(keys: readonly JournalKey[]): Promise<Set<number>> {
+    const others = this.node.nodes().filter((lease) => lease.node !== this.nodeId).length;
+    if (keys.length === 0 || others === 0 || this.node.natsState !== 'connected') return new Set();
+    return this.notices.askAnswered(keys, others, this.deps.settings.fleetTimeoutMs);
+  }
 
   static async join(deps: ClusterLinkDeps): Promise<ClusterLink> {
     const s = deps.settings;
@@ -350,6 +378,7 @@ export class ClusterLink {
   }
 
   async close(): Promise<void> {
+    this.notices.close();
     for (const sub of this.subscriptions.splice(0)) sub.unsubscribe();
     await this.node.close();
   }

@@ -1,7 +1,8 @@
 import { reasonOf } from '../errors.js';
 import type { CoreLogger } from '../logger.js';
 import type { EventBus } from '../events/bridge-events.js';
-import type { Store } from '../store/types.js';
+import type { JournalEntry, JournalKey, Store } from '../store/types.js';
+import type { Journal } from './journal.js';
 import type { JournalReplay } from './journal-replay.js';
 
 export interface AdoptionDeps {
@@ -13,6 +14,12 @@ export interface AdoptionDeps {
   readonly log: CoreLogger;
   /** Rows claimed per statement batch (the claim reads, CASes and reads back this many at a time). */
   readonly batchSize?: number;
+  /**
+   * Whether another node announced this message answered (its done notice, heard within the
+   * notices' window: cluster/done-notices.ts). Such a row is marked done, not replayed.
+   */
+  readonly answeredElsewhere?: (key: JournalKey) => boolean;
+  readonly journal?: Pick<Journal, 'markAnsweredElsewhere'>;
 }
 
 /** A failed claim (store down) is tried again after this long, while the node is still dead. */
@@ -30,6 +37,11 @@ const DEFAULT_BATCH = 1_000;
  * nodes (a takeover) leaves its rows with the node that admitted them, which is still answering
  * them (their replies follow the phone through the reply path), and the new node only learns
  * their keys for dedup (Journal.seedDeviceDedup). Adoptions run one at a time.
+ *
+ * A row the dead node had answered but whose done mark it had not committed yet (the group
+ * commit comes after the socket write) would be answered twice: its done notice, published on
+ * NATS in the turn of the write, is remembered by every node (`answeredElsewhere`), and such a
+ * row is marked done instead (`journal_replay{already_done}`).
  *
  * What is not fenced: a node that only looked dead (paused past its lease, SIGSTOP) and wakes
  * up still holds the messages it had in memory; if it answers one that a survivor claimed, that
@@ -70,10 +82,29 @@ export class JournalAdoption {
     if (this.closed || deadNodeId === deps.nodeId) return 0;
     const rows = await deps.store().claimJournal(deadNodeId, deps.nodeId, deps.batchSize ?? DEFAULT_BATCH, { botName, deviceId });
     if (rows.length === 0) return 0;
-    deps.replay.adoptForDevice(rows);
+    const open = this.skipAnswered(rows);
+    deps.replay.adoptForDevice(open);
     deps.events.publish('journal:replay', { result: 'adopted', rows: rows.length });
-    deps.log.warn({ deadNodeId, botName, deviceId, adopted: rows.length }, 'journal: took over a dead node\'s unanswered messages of a reconnecting device');
+    const alreadyDone = rows.length - open.length;
+    deps.log.warn({ deadNodeId, botName, deviceId, adopted: rows.length, alreadyDone }, 'journal: took over a dead node\'s unanswered messages of a reconnecting device');
     return rows.length;
+  }
+
+  /**
+   * The rows to replay: those another node announced answered (a done notice) are marked done
+   * instead, counted as `journal_replay{already_done}`.
+   */
+  private skipAnswered(rows: readonly JournalEntry[]): readonly JournalEntry[] {
+    const { answeredElsewhere, journal } = this.deps;
+    if (answeredElsewhere === undefined || journal === undefined) return rows;
+    const open: JournalEntry[] = [];
+    for (const row of rows) {
+      if (answeredElsewhere(row)) journal.markAnsweredElsewhere(row);
+      else open.push(row);
+    }
+    const skipped = rows.length - open.length;
+    if (skipped > 0) this.deps.events.publish('journal:replay', { result: 'already_done', rows: skipped });
+    return open;
   }
 
   close(): void {
@@ -88,6 +119,7 @@ export class JournalAdoption {
     const batch = deps.batchSize ?? DEFAULT_BATCH;
     let won = 0;
     let admitted = 0;
+    let alreadyDone = 0;
     try {
       for (;;) {
         if (this.closed) break;
@@ -96,7 +128,9 @@ export class JournalAdoption {
         // so only an empty claim says the dead node's rows are all taken).
         if (rows.length === 0) break;
         won += rows.length;
-        admitted += deps.replay.admitAdopted(rows);
+        const open = this.skipAnswered(rows);
+        alreadyDone += rows.length - open.length;
+        admitted += deps.replay.admitAdopted(open);
       }
     } catch (error) {
       deps.log.error({ deadNodeId, adopted: won, err: reasonOf(error) }, 'journal: adopting a dead node\'s messages failed; retrying');
@@ -109,7 +143,7 @@ export class JournalAdoption {
     }
     if (won > 0) {
       deps.events.publish('journal:replay', { result: 'adopted', rows: won });
-      deps.log.warn({ deadNodeId, adopted: won, replayed: admitted }, 'journal: took over a dead node\'s unanswered messages');
+      deps.log.warn({ deadNodeId, adopted: won, replayed: admitted, alreadyDone }, 'journal: took over a dead node\'s unanswered messages');
     }
     return won;
   }

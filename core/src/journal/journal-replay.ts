@@ -5,7 +5,8 @@ import type { EventBus } from '../events/bridge-events.js';
 import type { Admission } from '../pipeline/admission.js';
 import { SandboxSource, type MessageSource } from '../pipeline/message-source.js';
 import type { SessionRegistry } from '../session/session-registry.js';
-import type { JournalEntry, Store } from '../store/types.js';
+import type { JournalEntry, JournalKey, Store } from '../store/types.js';
+import type { Journal } from './journal.js';
 
 export interface ReplayDeps {
   readonly store: () => Store;
@@ -25,6 +26,13 @@ export interface ReplayDeps {
    * now, or to the outbox. Undefined: a single process, which reads every row as its own.
    */
   readonly nodeId?: string;
+  /**
+   * Cluster mode: which of the rows this node's previous run left 'admitted' the other nodes
+   * heard announced done (its done notices, cluster/done-notices.ts): indices into `keys`.
+   * Those rows are marked done through `journal` instead of replayed.
+   */
+  readonly answeredBeforeRestart?: (keys: readonly JournalKey[]) => Promise<ReadonlySet<number>>;
+  readonly journal?: Pick<Journal, 'markAnsweredElsewhere'>;
 }
 
 /** Rows read for replay at most (oldest first); more would wait for the next start. */
@@ -82,7 +90,7 @@ export class JournalReplay {
     // Cluster mode: this node's own rows, claimed by CAS like an adoption, so a survivor
     // adopting them at this moment (it saw this id's previous run die) and this start never
     // both replay one.
-    const rows = deps.nodeId === undefined ? await store.journalPending(REPLAY_LIMIT) : await store.claimJournal(deps.nodeId, deps.nodeId, REPLAY_LIMIT);
+    const rows = deps.nodeId === undefined ? await store.journalPending(REPLAY_LIMIT) : await this.skipAnswered(await store.claimJournal(deps.nodeId, deps.nodeId, REPLAY_LIMIT));
     for (const entry of rows) {
       const seq = this.nextSeq++;
       let devices = this.pending.get(entry.botName);
@@ -95,6 +103,33 @@ export class JournalReplay {
       const devices = [...this.pending.values()].reduce((sum, d) => sum + d.size, 0);
       deps.log.info({ count: rows.length, devices }, 'journal: replaying unanswered messages as their phones come back');
     }
+  }
+
+  /**
+   * Cluster mode, a restart after a SIGKILL: the previous run answered some of its rows in its
+   * last group-commit window (done marks never committed); the other nodes heard its done
+   * notices, so those rows are marked done here instead of answered twice. The fleet not
+   * answering costs only that: the rows are replayed.
+   */
+  private async skipAnswered(rows: readonly JournalEntry[]): Promise<readonly JournalEntry[]> {
+    const { answeredBeforeRestart, journal } = this.deps;
+    if (rows.length === 0 || answeredBeforeRestart === undefined || journal === undefined) return rows;
+    let known: ReadonlySet<number>;
+    try {
+      known = await answeredBeforeRestart(rows);
+    } catch (error) {
+      this.deps.log.warn({ err: reasonOf(error), rows: rows.length }, 'journal: the other nodes could not say which unanswered rows the previous run had answered; replaying them all');
+      return rows;
+    }
+    if (known.size === 0) return rows;
+    const open: JournalEntry[] = [];
+    for (const [i, row] of rows.entries()) {
+      if (known.has(i)) journal.markAnsweredElsewhere(row);
+      else open.push(row);
+    }
+    this.deps.events.publish('journal:replay', { result: 'already_done', rows: known.size });
+    this.deps.log.warn({ alreadyDone: known.size, replaying: open.length }, 'journal: the previous run had answered some of its unanswered rows (its done notices); marked done, not replayed');
+    return open;
   }
 
   /** Once listening: starts the `waitMs` clock of the fallback. */

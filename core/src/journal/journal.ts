@@ -19,6 +19,12 @@ export interface JournalOptions {
   readonly log: CoreLogger;
   /** The node whose rows these are (cluster.nodeId; 'local' for a single-process bridge). */
   readonly nodeId?: string;
+  /**
+   * Cluster mode: told at once of a done message whose row may already be committed as
+   * 'admitted' (its done mark waits for the next commit), so the other nodes hear of it within
+   * the turn instead of after the commit (cluster/done-notices.ts). Absent on a single node.
+   */
+  readonly notifyDone?: (key: JournalKey) => void;
 }
 
 interface Buffered {
@@ -48,7 +54,8 @@ const PRUNE_MAX_BATCHES = 100;
  *
  * What a SIGKILL loses is exactly what is buffered or being committed: at most
  * `commitIntervalMs` plus one commit's duration of admissions (and of done marks, whose
- * messages are then replayed: answered twice).
+ * messages are then replayed at the next start: answered twice; in cluster mode an adopter
+ * skips them, told by the done notices sent at markDone).
  */
 export class Journal {
   private buffer: Buffered[] = [];
@@ -61,8 +68,11 @@ export class Journal {
   private closed = false;
   private droppedSinceLog = 0;
   private deadlocksInARow = 0;
+  private readonly notifyDone: ((key: JournalKey) => void) | undefined;
 
-  constructor(private readonly options: JournalOptions) {}
+  constructor(private readonly options: JournalOptions) {
+    this.notifyDone = options.notifyDone;
+  }
 
   /** Buffers an admitted message; null for a line without logId (no identity: not journaled). */
   record(message: ChatMessage, roomKey: string): JournalKey | null {
@@ -101,10 +111,25 @@ export class Journal {
     if (this.kept.delete(k)) return;
     const item = this.unwritten.get(k);
     if (item !== undefined) {
+      // Its row is not written yet: it is written as done, so no node can ever replay it.
       item.entry = { ...item.entry, doneAt: new Date() };
       this.unwritten.delete(k);
       return;
     }
+    // Its row may be committed as 'admitted' (or be in the commit running now): until the
+    // done mark below is committed, an adopter would replay it; the notice tells it not to.
+    this.notifyDone?.(key);
+    if (this.closed) return;
+    this.done.push({ botName: key.botName, channelId: key.channelId, logId: key.logId });
+    this.schedule();
+  }
+
+  /**
+   * Cluster failover: an adopted row whose message its dead owner had answered (a done notice,
+   * cluster/done-notices.ts). Marked done at the next commit instead of being replayed; no
+   * notice of its own (every node heard the owner's).
+   */
+  markAnsweredElsewhere(key: JournalKey): void {
     if (this.closed) return;
     this.done.push({ botName: key.botName, channelId: key.channelId, logId: key.logId });
     this.schedule();

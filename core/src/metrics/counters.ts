@@ -48,10 +48,10 @@ export const COUNTERS = Object.freeze({
   journal_rows: { metric: 'botbridge_journal_rows_total', help: 'Journal rows written, by kind (admitted, done).', labels: ['kind'] },
   journal_errors: { metric: 'botbridge_journal_errors_total', help: 'Journal commits that failed (retried).', labels: [] },
   journal_dropped: { metric: 'botbridge_journal_dropped_total', help: 'Journal entries dropped while the store was down past journal.bufferLimit.', labels: ['reason'] },
-  journal_replay: { metric: 'botbridge_journal_replay_total', help: 'Journal rows at start: replayed, expired (too old), or not replayed (no phone); adopted from a dead cluster node.', labels: ['result'] },
+  journal_replay: { metric: 'botbridge_journal_replay_total', help: 'Journal rows at start: replayed, expired (too old), or not replayed (no phone); adopted from a dead cluster node, and already_done: adopted rows the dead node had answered (its done notice), marked done instead of replayed.', labels: ['result'] },
   // Cluster coordination tallies (hops, takeovers, approval events): direct increments in
   // cluster/cluster-link.ts, like the wire tallies; single-node mode never touches them.
-  cluster: { metric: 'botbridge_cluster_events_total', help: 'Cluster mode: reply hops (hop_written, hop_queued, hop_rejected, hop_no_client, hop_no_responders, hop_failed, hop_served), takeovers, devices lost to another node, approval events, holder_gone (a handshake found the device\'s previous node gone).', labels: ['event'] },
+  cluster: { metric: 'botbridge_cluster_events_total', help: 'Cluster mode: reply hops (hop_written, hop_queued, hop_rejected, hop_no_client, hop_no_responders, hop_failed, hop_served), takeovers, devices lost to another node, approval events, holder_gone (a handshake found the device\'s previous node gone), outbox_already_delivered (an adopted outbox row the dead node had delivered: its done notice).', labels: ['event'] },
   http_auth_failures: { metric: 'botbridge_http_auth_failures_total', help: 'Admin HTTP requests with a wrong or stale credential, by reason.', labels: ['reason'] },
 } as const satisfies Record<string, CounterSpec>);
 

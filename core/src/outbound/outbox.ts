@@ -30,6 +30,14 @@ export interface OutboxDeps {
    * expires only its own (a dead node's are moved to it by `adopt`). Undefined: every row.
    */
   readonly nodeId?: string;
+  /**
+   * Cluster mode: a row's reply was just written (its delete waits for the end of the delivery
+   * batch), told at once so the other nodes know it even if this node dies before the delete
+   * (cluster/done-notices.ts).
+   */
+  readonly delivered?: (rowId: number) => void;
+  /** Cluster mode: another node announced this row delivered (an adopted row): deleted, not delivered again. */
+  readonly deliveredElsewhere?: (rowId: number) => boolean;
 }
 
 export interface OutboxStats {
@@ -58,7 +66,8 @@ const DELIVERY_BATCH = 20;
  * Durability. `queued` is returned only after the row is in the store (the journal may then mark
  * the message done); a failed insert is `rejected`/`no_client`, as before the outbox. A row is
  * deleted after it was written to a socket, per batch: a crash between the two repeats at most
- * one batch on the next start.
+ * one batch on the next start (in cluster mode an adopter skips the rows the dead node's
+ * delivered notices name: `delivered`, `deliveredElsewhere`).
  *
  * Delivery starts when a device of the bot completes its handshake (the `connection:handshake`
  * fact, acted on in the next turn, once the session is registered and its handshakeComplete
@@ -264,9 +273,16 @@ export class Outbox {
       const done: number[] = [];
       const expired: OutboxRow[] = [];
       let stalled = false;
+      let deliveredElsewhere = 0;
       for (const row of rows) {
         if (this.gone.has(row.id)) {
           done.push(row.id);
+          continue;
+        }
+        // Adopted from a node that wrote it and died before its delete (its notice says so).
+        if (this.deps.deliveredElsewhere?.(row.id) === true) {
+          done.push(row.id);
+          deliveredElsewhere += 1;
           continue;
         }
         if (row.expiresAt.getTime() <= this.now()) {
@@ -292,8 +308,12 @@ export class Outbox {
           stalled = true;
           break;
         }
+        this.deps.delivered?.(row.id);
         lastSentAt = this.now();
         done.push(row.id);
+      }
+      if (deliveredElsewhere > 0) {
+        this.deps.log.warn({ botName: room.botName, roomKey: room.roomKey, alreadyDelivered: deliveredElsewhere }, 'outbox: adopted replies the dead node had delivered; deleted, not delivered again');
       }
       await this.remove(room, done, expired);
       if (stalled) return;

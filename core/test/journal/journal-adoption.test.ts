@@ -224,6 +224,59 @@ describe.each(testStoreSpecs())('journal ownership on %s', (spec) => {
     expect(adopted).toEqual(['1', '3', '5', '7', '9']);
   });
 
+  it('sends a done notice only for a message whose row may be committed, and never for one kept at shutdown', async () => {
+    const { open, botName } = await setup();
+    const store = await open();
+    const notices: string[] = [];
+    const journal = new Journal({
+      store: () => store, commitIntervalMs: 60_000, bufferLimit: 10_000, retentionMs: 60_000, pruneIntervalMs: 60_000, pruneBatchSize: 100,
+      events: new EventBus(new Counters()), log: silent, nodeId: 'node-a', notifyDone: (key) => notices.push(key.logId),
+    });
+    cleanups.push(() => journal.close());
+    const early = journal.record(message(botName, '1'), '42')!;
+    const late = journal.record(message(botName, '2'), '42')!;
+    const kept = journal.record(message(botName, '3'), '42')!;
+    // Done before its row was written: the row is written as done, no notice needed.
+    journal.markDone(early);
+    await journal.flush();
+    // Its row is committed as 'admitted': the done mark waits for the next commit (60 s here).
+    journal.markDone(late);
+    journal.keep(kept);
+    journal.markDone(kept);
+    expect(notices).toEqual(['2']);
+    expect((await store.journalPending(10, 'node-a')).map((e) => e.logId)).toEqual(['2', '3']);
+  });
+
+  it('marks done, instead of replaying, the adopted rows their dead owner announced answered (both adoption paths)', async () => {
+    const { open, journalOf, botName } = await setup();
+    const store = await open();
+    const a = journalOf(store, 'node-a');
+    for (let i = 0; i < 12; i += 1) a.record(message(botName, String(i), i < 6 ? 'dev-x' : 'dev-y'), '42');
+    await a.flush();
+    // The dead node had answered the even ones (their done marks never reached the store).
+    const answered = new Set(['0', '2', '4', '6', '8', '10']);
+    const b = journalOf(store, 'node-b');
+    const counters = new Counters();
+    const forDevice: string[] = [];
+    const adopted: string[] = [];
+    const adoption = new JournalAdoption({
+      store: () => store, nodeId: 'node-b', events: new EventBus(counters), log: silent, journal: b,
+      answeredElsewhere: (key) => answered.has(key.logId),
+      replay: { admitAdopted: (rows) => (adopted.push(...rows.map((r) => r.logId)), rows.length), adoptForDevice: (rows) => void forDevice.push(...rows.map((r) => r.logId)) },
+    });
+    cleanups.push(async () => adoption.close());
+    expect(await adoption.adoptDevice('node-a', botName, 'dev-x')).toBe(6);
+    expect(await adoption.adoptNode('node-a')).toBe(6);
+    expect(forDevice).toEqual(['1', '3', '5']);
+    expect(adopted).toEqual(['7', '9', '11']);
+    expect(counters.get('journal_replay', 'adopted')).toBe(12);
+    expect(counters.get('journal_replay', 'already_done')).toBe(6);
+    await b.flush();
+    // The skipped rows are done (under the adopter); the replayed ones wait for their answers.
+    expect((await store.journalPending(20, 'node-b')).map((e) => e.logId)).toEqual(['1', '3', '5', '7', '9', '11']);
+    expect(await store.journalPending(20, 'node-a')).toEqual([]);
+  });
+
   it('names the owners of queued outbox rows (a start adopts a dead node that left only replies)', async () => {
     const { open } = await setup();
     const store = await open();

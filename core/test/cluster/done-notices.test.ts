@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clusterNames } from '../../src/cluster/cluster-keys.js';
+import { DoneNotices } from '../../src/cluster/done-notices.js';
+import { NATS_URL, natsUp, testPrefix, until } from './cluster-env.js';
+
+/**
+ * Done notices against the real NATS server: a node's done keys reach the other nodes (not
+ * itself) as one message per turn, are forgotten after their window or past the cap, and leave
+ * the process in the turn they were made: a process SIGKILLed in its very next macrotask has
+ * already sent them.
+ */
+describe.skipIf(!natsUp)('done notices (real NATS)', () => {
+  const connections: NatsConnection[] = [];
+  const notices: DoneNotices[] = [];
+  afterEach(async () => {
+    for (const n of notices.splice(0)) n.close();
+    for (const nc of connections.splice(0)) await nc.close().catch(() => undefined);
+  });
+
+  async function node(prefix: string, nodeId: string, extra: { windowMs?: number; maxEntries?: number; now?: () => number } = {}): Promise<DoneNotices> {
+    const nc = await connect({ servers: NATS_URL, timeout: 3_000 });
+    connections.push(nc);
+    const names = clusterNames(prefix);
+    const n = new DoneNotices({ nc, nodeId, subject: names.doneNotices(nodeId), wildcard: names.allDoneNotices, querySubject: names.doneQuery, connected: () => !nc.isClosed(), ...extra });
+    notices.push(n);
+    // The subscription is registered at the server before anyone publishes.
+    await nc.flush();
+    return n;
+  }
+
+  const key = (logId: string) => ({ botName: '봇 이름', channelId: '18445682959392711', logId });
+
+  it('tells the other nodes, in one message per turn, which messages and outbox rows this node finished', async () => {
+    const prefix = testPrefix();
+    const a = await node(prefix, 'a');
+    const b = await node(prefix, 'b');
+    const watcher = await connect({ servers: NATS_URL, timeout: 3_000 });
+    connections.push(watcher);
+    const seen: string[] = [];
+    watcher.subscribe(clusterNames(prefix).allDoneNotices, { callback: (_error, msg) => void seen.push(msg.subject) });
+    await watcher.flush();
+
+    a.messageDone(key('1'));
+    a.messageDone(key('2'));
+    a.rowDelivered(7);
+    await until(() => b.size === 3, 3_000, 'b remembers a\'s notices');
+    expect([b.answeredElsewhere(key('1')), b.answeredElsewhere(key('2')), b.deliveredElsewhere(7)]).toEqual([true, true, true]);
+    // Another message, another row, another bot's key: not announced.
+    expect([b.answeredElsewhere(key('3')), b.deliveredElsewhere(8), b.answeredElsewhere({ ...key('1'), botName: 'other' })]).toEqual([false, false, false]);
+    // A row id never passes for a journal key, nor the reverse.
+    expect(b.answeredElsewhere({ botName: '', channelId: '', logId: '7' })).toBe(false);
+    // Its own notices: a node never adopts its own rows, so it keeps none of them.
+    expect([a.size, a.answeredElsewhere(key('1'))]).toEqual([0, false]);
+    expect(seen).toEqual([`${prefix}.journal.done.a`]);
+  });
+
+  it('forgets a notice after its window, and the oldest first past the cap', async () => {
+    const prefix = testPrefix();
+    let now = 1_000;
+    const a = await node(prefix, 'a');
+    const b = await node(prefix, 'b', { windowMs: 1_000, maxEntries: 3, now: () => now });
+    a.messageDone(key('1'));
+    await until(() => b.size === 1, 3_000, 'first notice');
+    now += 600;
+    a.messageDone(key('2'));
+    await until(() => b.size === 2, 3_000, 'second notice');
+    now += 500;
+    expect([b.answeredElsewhere(key('1')), b.answeredElsewhere(key('2'))]).toEqual([false, true]);
+    for (const id of ['3', '4', '5']) a.messageDone(key(id));
+    await until(() => b.answeredElsewhere(key('5')), 3_000, 'three more notices');
+    expect(b.size).toBe(3);
+    expect(['2', '3', '4', '5'].map((id) => b.answeredElsewhere(key(id)))).toEqual([false, true, true, true]);
+  });
+
+  it('tells a run restarted under a dead run\'s id which of its rows that run had announced done', async () => {
+    const prefix = testPrefix();
+    const before = await node(prefix, 'a');
+    const b = await node(prefix, 'b');
+    before.messageDone(key('1'));
+    before.messageDone(key('2'));
+    await until(() => b.size === 2, 3_000, 'b remembers the first run\'s notices');
+    notices.splice(notices.indexOf(before), 1);
+    before.close();
+    const restarted = await node(prefix, 'a');
+    const known = await restarted.askAnswered([key('1'), key('3'), key('2'), { ...key('1'), channelId: '0' }], 1, 2_000);
+    expect([...known].sort()).toEqual([0, 2]);
+    // No other node alive: nothing to ask.
+    expect(await restarted.askAnswered([key('1')], 0, 2_000)).toEqual(new Set());
+  });
+
+  it('has sent a notice when the process is SIGKILLed in its next macrotask (no timer between the write and NATS)', async () => {
+    const prefix = testPrefix();
+    const b = await node(prefix, 'b');
+    const source = new URL('../../src/cluster/done-notices.ts', import.meta.url).href;
+    const script = `
+      import { connect } from '@nats-io/transport-node';
+      import { DoneNotices } from ${JSON.stringify(source)};
+      const nc = await connect({ servers: ${JSON.stringify(NATS_URL)} });
+      const notices = new DoneNotices({ nc, nodeId: 'a', subject: '${prefix}.journal.done.a', wildcard: '${prefix}.journal.done.*', querySubject: '${prefix}.journal.done-query', connected: () => true });
+      await nc.flush();
+      // As Journal.markDone runs right after a reply's socket write: then the process dies.
+      for (let i = 0; i < 50; i += 1) notices.messageDone({ botName: 'bot', channelId: '1', logId: String(i) });
+      notices.rowDelivered(99);
+      setImmediate(() => process.kill(process.pid, 'SIGKILL'));
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../../', import.meta.url).pathname, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, s) => resolve(s)));
+    expect({ signal, stderr }).toEqual({ signal: 'SIGKILL', stderr: '' });
+    await until(() => b.size === 51, 3_000, 'the killed process\'s notices');
+    expect(b.answeredElsewhere({ botName: 'bot', channelId: '1', logId: '49' })).toBe(true);
+    expect(b.deliveredElsewhere(99)).toBe(true);
+  });
+});
