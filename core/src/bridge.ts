@@ -51,7 +51,7 @@ import type { SessionDrain } from './session/session-drain.js';
 import { HealthTrackedStore } from './store/health-tracked-store.js';
 import { openStore } from './store/open-store.js';
 import { StoreHealth, type StoreHealthState } from './store/store-health.js';
-import type { JournalKey, Store } from './store/types.js';
+import type { JournalEntry, JournalKey, Store } from './store/types.js';
 import { toChatLogRow, type ChatLogInput } from './monitor/chat-log-row.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -188,7 +188,12 @@ export class Bridge {
       ...(journalNode === undefined ? {} : { nodeId: journalNode }),
       // Cluster mode: a done message's key goes out on NATS in the turn of its socket write (a
       // survivor adopting this node's rows skips it). A single node has no such callback.
-      ...(settings.cluster ? { notifyDone: (key: JournalKey) => this.cluster?.notices.messageDone(key) } : {}),
+      // Its admissions too, in the turn they are buffered: if this node dies before the commit,
+      // the survivor adopting its rows restores them from its peers' memory.
+      ...(settings.cluster ? {
+        notifyDone: (key: JournalKey) => this.cluster?.notices.messageDone(key),
+        notifyAdmitted: (entry: JournalEntry) => this.cluster?.notices.messageAdmitted(entry),
+      } : {}),
     });
     const replyLog = logs.get('reply');
     const queueLog = logs.get('queue');
@@ -321,6 +326,10 @@ export class Bridge {
       ...(settings.cluster && this.journal ? {
         journal: this.journal,
         answeredElsewhere: (key: JournalKey) => this.cluster?.notices.answeredElsewhere(key) ?? false,
+        admittedElsewhere: {
+          entriesOf: (nodeId: string, device?: { botName: string; deviceId: string }) => this.cluster?.admissions.entriesOf(nodeId, device) ?? [],
+          forget: (nodeId: string, keys: readonly JournalKey[]) => this.cluster?.admissions.forget(nodeId, keys),
+        },
       } : {}),
     });
     const deviceDedup = this.journal === null || journalNode === undefined ? null : new DeviceDedupLoader({

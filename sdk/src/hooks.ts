@@ -269,7 +269,7 @@ export interface CoreEventMap {
   /** Journal entries given up: the buffer was full while the store was down, or the store was gone at close. */
   'journal:dropped': Stamp & { readonly reason: 'buffer_full' | 'close'; readonly entries: number };
   /** Journal rows at start: replayed through the pipeline, expired (too old), or not replayed (no phone); adopted from a dead cluster node, and of those already done (the dead node's done notice: marked done, not replayed). */
-  'journal:replay': Stamp & { readonly result: 'replayed' | 'expired' | 'not_replayed' | 'adopted' | 'already_done'; readonly rows: number };
+  'journal:replay': Stamp & { readonly result: 'replayed' | 'expired' | 'not_replayed' | 'adopted' | 'already_done' | 'restored'; readonly rows: number };
   /** A store writer's buffer filled (reading from phones pauses: the store is behind) or drained below its low mark. */
   'store:write-saturation': Stamp & { readonly transition: 'paused' | 'resumed'; readonly buffered: { readonly chatLog: number; readonly ping: number; readonly system: number } };
   /** Rows a batch writer wrote, by table. */

@@ -20,6 +20,10 @@ import { spawnLogged } from '../process/spawn-logged.js';
  *    node); dev-3's queued replies (A's outbox) are adopted with the whole node.
  * 2. A restarted under its id before its lease expired claims its rows itself and asks B which
  *    of them its previous run had announced answered.
+ * 3. The admission window: A is killed while its admissions are still in its group-commit buffer
+ *    (nothing of them in SQL) and unanswered; B restores them from A's admission notices and
+ *    answers each once, in room order, on both adoption paths; what A had answered before its
+ *    commit (its done notice) is not restored.
  */
 const root = new URL('../../', import.meta.url).pathname;
 const TOKEN = 'done-notices-test-admin-token-0123456789';
@@ -101,7 +105,7 @@ describe.skipIf(!natsUp || !mysqlUp)('done notices: a SIGKILLed node\'s answered
         p.analyze({ text, room: `방 ${base + i}`, channelId: String(base + i), logId: String(9_000 + base + i) });
       }
     };
-    return { start, api, phone, joined, pending, send };
+    return { start, api, phone, joined, pending, send, inspector };
   }
 
   const texts = (replies: readonly MessageResponse[]) => replies.map((r) => r.text).sort();
@@ -169,6 +173,62 @@ describe.skipIf(!natsUp || !mysqlUp)('done notices: a SIGKILLed node\'s answered
     expect(metrics).toMatch(/botbridge_cluster_events_total\{event="outbox_already_delivered",node="B"\} 1\n/);
     // Every row is finished in SQL: the skipped ones marked done by B, the replayed ones answered.
     await pending(0);
+  }, 45_000);
+
+  it('B restores and answers, once and in room order, what A admitted but had neither committed nor answered', async () => {
+    const { start, api, phone, joined, pending, inspector } = await fleet(3_000);
+    // A commits its journal 4 s after its first line: it is killed long before.
+    const [a, b] = await Promise.all([start('A', { BB_TEST_GATE: '1', BB_TEST_COMMIT_MS: '4000' }), start('B', {})]);
+    await joined(a, b);
+    const d1 = await phone(a.server.port, 'shop1', 'dev-1');
+    const d2 = await phone(a.server.port, 'shop2', 'dev-2');
+    // `quick…` is answered by A at once (done before its row was committed); A holds `hold…` forever.
+    const lines = (p: FakeBridgeClient, base: number, rooms: readonly (readonly string[])[]) => {
+      let n = 0;
+      for (const [r, texts] of rooms.entries()) {
+        for (const text of texts) p.analyze({ text, room: `방 ${base + r}`, channelId: String(base + r), logId: String(8_000 + base + n++) });
+      }
+    };
+    lines(d1, 400, [['quick-1', 'hold-1', 'hold-2'], ['hold-3']]);
+    lines(d2, 500, [['quick-2', 'hold-4'], ['hold-5']]);
+    await d1.waitForReplies(1, 3_000);
+    await d2.waitForReplies(1, 3_000);
+    await decorrelate();
+
+    a.server.child.kill('SIGKILL');
+    await a.server.exit;
+    // Nothing of A's reached SQL: its admissions exist only in B's memory of A's notices.
+    expect(await inspector.journalKeysSince(new Date(0), 100)).toEqual([]);
+    const from = b.server.logs.length;
+
+    // dev-1 at once (the handshake path), dev-2 after A's lease expired (the whole node).
+    const d1b = await phone(b.server.port, 'shop1', 'dev-1');
+    await d1b.waitForReplies(3, 5_000);
+    const wholeNode = await b.server.waitForLog((e) => e.msg === 'journal: took over a dead node\'s unanswered messages', { from, timeoutMs: 10_000 });
+    const d2b = await phone(b.server.port, 'shop2', 'dev-2');
+    await d2b.waitForReplies(2, 5_000);
+    await quiet();
+
+    const inRoom = (replies: readonly MessageResponse[], room: string) => replies.filter((r) => r.room === room).map((r) => r.text);
+    expect({
+      d1: texts(d1.replies), d2: texts(d2.replies),
+      d1b: [inRoom(d1b.replies, '방 400'), inRoom(d1b.replies, '방 401'), d1b.replies.length],
+      d2b: [inRoom(d2b.replies, '방 500'), inRoom(d2b.replies, '방 501'), d2b.replies.length],
+    }).toEqual({
+      d1: ['에코: quick-1'], d2: ['에코: quick-2'],
+      d1b: [['에코: hold-1', '에코: hold-2'], ['에코: hold-3'], 3],
+      d2b: [['에코: hold-4'], ['에코: hold-5'], 2],
+    });
+    const device = b.server.logs.find((e: LogEntry) => e.msg === 'journal: took over a dead node\'s unanswered messages of a reconnecting device' && e.deviceId === 'dev-1');
+    expect(device).toMatchObject({ deadNodeId: 'A', adopted: 3, alreadyDone: 0, restored: 3 });
+    expect(wholeNode).toMatchObject({ deadNodeId: 'A', adopted: 2, replayed: 2, alreadyDone: 0, restored: 2 });
+    const metrics = String(await api(b, '/metrics'));
+    expect(metrics).toMatch(/botbridge_journal_replay_total\{result="restored",node="B"\} 5\n/);
+    expect(metrics).not.toMatch(/result="already_done"/);
+    // The restored rows are answered and done, under B; A's answered ones were never written.
+    await pending(0);
+    const keys = (await inspector.journalKeysSince(new Date(0), 100)).map((k) => k.logId).sort();
+    expect(keys).toEqual(['8401', '8402', '8403', '8501', '8502']);
   }, 45_000);
 
   it('A restarted under its id skips what its previous run answered (B heard its notices) and replays the rest once', async () => {

@@ -5,6 +5,7 @@ import type { CoreLogger } from '../logger.js';
 import type { Counters } from '../metrics/counters.js';
 import type { JournalKey } from '../store/types.js';
 import { ClusterNode, type NatsState } from './cluster-node.js';
+import { AdmittedMemory } from './admitted-memory.js';
 import { DoneNotices } from './done-notices.js';
 
 /** How long a hop waits before its one retry after "no responders" (interest lag after a takeover). */
@@ -74,12 +75,21 @@ export class ClusterLink {
    * had already answered (done-notices.ts).
    */
   readonly notices: DoneNotices;
+  /**
+   * The other nodes' admissions not yet answered (their admission notices, until the done
+   * notice): adopting a dead node's rows first restores these into SQL (admitted-memory.ts).
+   */
+  readonly admissions: AdmittedMemory;
 
   private constructor(
     readonly node: ClusterNode,
     private readonly deps: ClusterLinkDeps,
   ) {
+    this.admissions = new AdmittedMemory({
+      onForgotten: (reason, count) => deps.counters.inc('cluster', `admission_${reason}`, count),
+    });
     this.notices = new DoneNotices({
+      admissions: this.admissions,
       nc: node.nc,
       nodeId: node.nodeId,
       subject: node.names.doneNotices(node.nodeId),

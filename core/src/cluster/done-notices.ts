@@ -1,7 +1,8 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { HashWindow } from '../pipeline/hash-window.js';
 import { KeyHasher } from '../pipeline/key-hash.js';
-import type { JournalKey } from '../store/types.js';
+import type { JournalEntry, JournalKey } from '../store/types.js';
+import { admissionToWire, type AdmittedMemory, type WireAdmission } from './admitted-memory.js';
 
 export interface DoneNoticesOptions {
   readonly nc: NatsConnection;
@@ -19,10 +20,18 @@ export interface DoneNoticesOptions {
   readonly maxEntries?: number;
   /** Monotonic milliseconds; injectable for tests. */
   readonly now?: () => number;
+  /** Where the other nodes' admission notices are held until their done notices (admitted-memory.ts). */
+  readonly admissions?: AdmittedMemory;
 }
 
-/** One notice on the wire: journal keys `[bot, channel, logId]` and outbox row ids. */
+/**
+ * One notice on the wire: admissions (`a`: journal rows still in the group-commit buffer, as
+ * wire tuples), done journal keys `[bot, channel, logId]` and delivered outbox row ids. One
+ * subject, one message per turn for all three, so a peer always sees a message's admission
+ * before its done key.
+ */
 interface NoticeBody {
+  readonly a?: readonly WireAdmission[];
   readonly m?: readonly (readonly [string, string, string])[];
   readonly o?: readonly number[];
 }
@@ -66,6 +75,13 @@ const SWEEP_MS = 10_000;
  * socket write, never after a timer). Receiving hashes each key once into a HashWindow (the
  * deduplicator's memory: 64-bit seeded hashes in typed arrays, no strings kept). Loaded only
  * in cluster mode, with the rest of cluster/.
+ *
+ * The same message per turn carries this node's admissions (`messageAdmitted`, at
+ * Journal.record: the whole row, since it is not in SQL before the next group commit); each
+ * other node holds them in its AdmittedMemory until the done key of the same message arrives,
+ * so whoever adopts this node's rows after a SIGKILL can restore the ones it never committed
+ * nor answered (admitted-memory.ts). Every done message is announced for this reason, also
+ * one answered before its row was committed (its row is then written as done).
  */
 export class DoneNotices {
   private readonly hasher = new KeyHasher();
@@ -74,23 +90,36 @@ export class DoneNotices {
   private readonly now: () => number;
   private readonly subscription: Subscription;
   private readonly querySubscription: Subscription;
+  private admissions: WireAdmission[] = [];
   private messages: [string, string, string][] = [];
   private rows: number[] = [];
   private scheduled = false;
   private readonly sweep: NodeJS.Timeout;
   private readonly flushNow = () => this.flush();
+  /** `<prefix>.journal.done.`: a notice's subject past it is its node's id. */
+  private readonly subjectPrefix: string;
 
   constructor(private readonly options: DoneNoticesOptions) {
     this.windowMs = options.windowMs ?? DONE_NOTICE_WINDOW_MS;
     this.now = options.now ?? (() => performance.now());
     this.window = new HashWindow(Math.max(1, options.maxEntries ?? DONE_NOTICE_MAX_ENTRIES));
+    this.subjectPrefix = options.wildcard.slice(0, -1);
     this.subscription = options.nc.subscribe(options.wildcard, { callback: (error, msg) => { if (!error) this.received(msg); } });
     this.querySubscription = options.nc.subscribe(options.querySubject, { callback: (error, msg) => { if (!error) this.answer(msg); } });
-    this.sweep = setInterval(() => this.expire(this.now()), SWEEP_MS);
+    this.sweep = setInterval(() => {
+      this.expire(this.now());
+      options.admissions?.expire();
+    }, SWEEP_MS);
     this.sweep.unref();
   }
 
-  /** This node handed a journaled message's replies to the socket (Journal.markDone, row maybe committed). */
+  /** This node buffered an admission for its next journal commit (Journal.record). */
+  messageAdmitted(entry: JournalEntry): void {
+    this.admissions.push(admissionToWire(entry));
+    this.schedule();
+  }
+
+  /** This node handed a journaled message's replies to the socket (Journal.markDone). */
   messageDone(key: JournalKey): void {
     this.messages.push([key.botName, key.channelId, key.logId]);
     this.schedule();
@@ -186,11 +215,13 @@ export class DoneNotices {
 
   private flush(): void {
     this.scheduled = false;
-    if (this.messages.length === 0 && this.rows.length === 0) return;
+    if (this.admissions.length === 0 && this.messages.length === 0 && this.rows.length === 0) return;
     const body: NoticeBody = {
+      ...(this.admissions.length > 0 ? { a: this.admissions } : {}),
       ...(this.messages.length > 0 ? { m: this.messages } : {}),
       ...(this.rows.length > 0 ? { o: this.rows } : {}),
     };
+    this.admissions = [];
     this.messages = [];
     this.rows = [];
     // NATS away: nobody could act on it in time (docs/cluster.md: a node cut from NATS).
@@ -213,11 +244,17 @@ export class DoneNotices {
     }
     const now = this.now();
     this.expire(now);
+    const memory = this.options.admissions;
+    // The last token of `<prefix>.journal.done.<node>` (node ids are single subject tokens).
+    const from = msg.subject.slice(this.subjectPrefix.length);
+    // Admissions first: a message admitted and answered in one turn is then forgotten at once.
+    if (memory !== undefined && Array.isArray(body.a)) memory.admitted(from, body.a.filter(isWireKey));
     if (Array.isArray(body.m)) {
       for (const key of body.m) {
         if (!Array.isArray(key) || typeof key[0] !== 'string' || typeof key[1] !== 'string' || typeof key[2] !== 'string') continue;
         this.hasher.hash(key[0], key[1], key[2]);
         this.remember(now);
+        memory?.done(from, key[0], key[1], key[2]);
       }
     }
     if (Array.isArray(body.o)) {
@@ -242,4 +279,9 @@ export class DoneNotices {
   private expire(now: number): void {
     for (let at = this.window.oldestAt(); at !== undefined && now - at >= this.windowMs; at = this.window.oldestAt()) this.window.shift();
   }
+}
+
+/** An admission tuple whose key parts are strings (the rest is checked if it is ever restored). */
+function isWireKey(w: unknown): w is WireAdmission {
+  return Array.isArray(w) && typeof w[0] === 'string' && typeof w[1] === 'string' && typeof w[2] === 'string';
 }

@@ -20,6 +20,15 @@ export interface AdoptionDeps {
    */
   readonly answeredElsewhere?: (key: JournalKey) => boolean;
   readonly journal?: Pick<Journal, 'markAnsweredElsewhere'>;
+  /**
+   * The dead node's admissions its peers heard and never heard answered (its admission
+   * notices: cluster/admitted-memory.ts), some still in its group-commit buffer when it died.
+   * Written into SQL as its rows before the claim (`journal_replay{restored}`).
+   */
+  readonly admittedElsewhere?: {
+    entriesOf(nodeId: string, device?: { readonly botName: string; readonly deviceId: string }): JournalEntry[];
+    forget(nodeId: string, keys: readonly JournalKey[]): void;
+  };
 }
 
 /** A failed claim (store down) is tried again after this long, while the node is still dead. */
@@ -42,6 +51,14 @@ const DEFAULT_BATCH = 1_000;
  * commit comes after the socket write) would be answered twice: its done notice, published on
  * NATS in the turn of the write, is remembered by every node (`answeredElsewhere`), and such a
  * row is marked done instead (`journal_replay{already_done}`).
+ *
+ * A message the dead node had admitted but not yet committed to its journal (the group-commit
+ * buffer) and not answered is in no row; its admission notice, held by every peer until its
+ * done notice (`admittedElsewhere`), is. Before each claim, the adopter writes the dead node's
+ * held admissions (of the device, or all) as the dead node's 'admitted' rows, INSERT IGNORE
+ * (Store.restoreJournal: a row the dead node committed keeps its state), then claims as usual:
+ * restored rows sort by their admission time with the committed ones, so a room keeps its
+ * order (`journal_replay{restored}`: rows inserted).
  *
  * What is not fenced: a node that only looked dead (paused past its lease, SIGSTOP) and wakes
  * up still holds the messages it had in memory; if it answers one that a survivor claimed, that
@@ -80,13 +97,15 @@ export class JournalAdoption {
   private async adoptOneDevice(deadNodeId: string, botName: string, deviceId: string): Promise<number> {
     const { deps } = this;
     if (this.closed || deadNodeId === deps.nodeId) return 0;
-    const rows = await deps.store().claimJournal(deadNodeId, deps.nodeId, deps.batchSize ?? DEFAULT_BATCH, { botName, deviceId });
+    const device = { botName, deviceId };
+    const restored = await this.restore(deadNodeId, device);
+    const rows = await deps.store().claimJournal(deadNodeId, deps.nodeId, deps.batchSize ?? DEFAULT_BATCH, device);
     if (rows.length === 0) return 0;
     const open = this.skipAnswered(rows);
     deps.replay.adoptForDevice(open);
     deps.events.publish('journal:replay', { result: 'adopted', rows: rows.length });
     const alreadyDone = rows.length - open.length;
-    deps.log.warn({ deadNodeId, botName, deviceId, adopted: rows.length, alreadyDone }, 'journal: took over a dead node\'s unanswered messages of a reconnecting device');
+    deps.log.warn({ deadNodeId, botName, deviceId, adopted: rows.length, alreadyDone, restored }, 'journal: took over a dead node\'s unanswered messages of a reconnecting device');
     return rows.length;
   }
 
@@ -107,6 +126,21 @@ export class JournalAdoption {
     return open;
   }
 
+  /**
+   * The dead node's held admissions (of `device`, or all) into SQL as its 'admitted' rows;
+   * those already there keep theirs. Forgotten here once written: the rows decide from then.
+   */
+  private async restore(deadNodeId: string, device?: { botName: string; deviceId: string }): Promise<number> {
+    const memory = this.deps.admittedElsewhere;
+    if (memory === undefined) return 0;
+    const entries = memory.entriesOf(deadNodeId, device);
+    if (entries.length === 0) return 0;
+    const restored = await this.deps.store().restoreJournal(deadNodeId, entries);
+    memory.forget(deadNodeId, entries);
+    if (restored > 0) this.deps.events.publish('journal:replay', { result: 'restored', rows: restored });
+    return restored;
+  }
+
   close(): void {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
@@ -120,7 +154,9 @@ export class JournalAdoption {
     let won = 0;
     let admitted = 0;
     let alreadyDone = 0;
+    let restored = 0;
     try {
+      restored = await this.restore(deadNodeId);
       for (;;) {
         if (this.closed) break;
         const rows = await deps.store().claimJournal(deadNodeId, deps.nodeId, batch);
@@ -143,7 +179,7 @@ export class JournalAdoption {
     }
     if (won > 0) {
       deps.events.publish('journal:replay', { result: 'adopted', rows: won });
-      deps.log.warn({ deadNodeId, adopted: won, replayed: admitted, alreadyDone }, 'journal: took over a dead node\'s unanswered messages');
+      deps.log.warn({ deadNodeId, adopted: won, replayed: admitted, alreadyDone, restored }, 'journal: took over a dead node\'s unanswered messages');
     }
     return won;
   }

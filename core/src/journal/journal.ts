@@ -20,11 +20,18 @@ export interface JournalOptions {
   /** The node whose rows these are (cluster.nodeId; 'local' for a single-process bridge). */
   readonly nodeId?: string;
   /**
-   * Cluster mode: told at once of a done message whose row may already be committed as
-   * 'admitted' (its done mark waits for the next commit), so the other nodes hear of it within
-   * the turn instead of after the commit (cluster/done-notices.ts). Absent on a single node.
+   * Cluster mode: told at once of every done message (its row may already be committed as
+   * 'admitted', its done mark waiting for the next commit; or it is still buffered), so the
+   * other nodes hear of it within the turn instead of after the commit, and forget its
+   * admission notice (cluster/done-notices.ts). Absent on a single node.
    */
   readonly notifyDone?: (key: JournalKey) => void;
+  /**
+   * Cluster mode: told at once of each buffered admission, so the other nodes hold it until
+   * its done notice and can restore it into SQL if this node dies before the commit
+   * (cluster/admitted-memory.ts). Absent on a single node.
+   */
+  readonly notifyAdmitted?: (entry: JournalEntry) => void;
 }
 
 interface Buffered {
@@ -55,7 +62,9 @@ const PRUNE_MAX_BATCHES = 100;
  * What a SIGKILL loses is exactly what is buffered or being committed: at most
  * `commitIntervalMs` plus one commit's duration of admissions (and of done marks, whose
  * messages are then replayed at the next start: answered twice; in cluster mode an adopter
- * skips them, told by the done notices sent at markDone).
+ * skips them, told by the done notices sent at markDone). In cluster mode the buffered
+ * admissions are not lost with the process: each went to the peers as an admission notice at
+ * `record`, and the node adopting this one's rows restores the unanswered ones first.
  */
 export class Journal {
   private buffer: Buffered[] = [];
@@ -69,9 +78,11 @@ export class Journal {
   private droppedSinceLog = 0;
   private deadlocksInARow = 0;
   private readonly notifyDone: ((key: JournalKey) => void) | undefined;
+  private readonly notifyAdmitted: ((entry: JournalEntry) => void) | undefined;
 
   constructor(private readonly options: JournalOptions) {
     this.notifyDone = options.notifyDone;
+    this.notifyAdmitted = options.notifyAdmitted;
   }
 
   /** Buffers an admitted message; null for a line without logId (no identity: not journaled). */
@@ -97,6 +108,8 @@ export class Journal {
     const item: Buffered = { entry };
     this.buffer.push(item);
     this.unwritten.set(keyString(entry), item);
+    // Before the commit only the peers know it (a SIGKILL before then: a survivor restores it).
+    this.notifyAdmitted?.(entry);
     this.enforceLimit();
     this.schedule();
     return entry;
@@ -111,9 +124,11 @@ export class Journal {
     if (this.kept.delete(k)) return;
     const item = this.unwritten.get(k);
     if (item !== undefined) {
-      // Its row is not written yet: it is written as done, so no node can ever replay it.
+      // Its row is not written yet: it is written as done, so no node can ever replay it; the
+      // peers, which hold its admission notice until then, hear it answered (cluster mode).
       item.entry = { ...item.entry, doneAt: new Date() };
       this.unwritten.delete(k);
+      this.notifyDone?.(key);
       return;
     }
     // Its row may be committed as 'admitted' (or be in the commit running now): until the

@@ -127,6 +127,10 @@ export class HealthTrackedStore implements Store {
     return this.track(() => this.inner.claimJournal(deadNodeId, nodeId, limit, device));
   }
 
+  restoreJournal(nodeId: string, entries: readonly JournalEntry[]): Promise<number> {
+    return this.track(() => this.inner.restoreJournal(nodeId, entries));
+  }
+
   expireJournal(before: Date): Promise<number> {
     return this.track(() => this.inner.expireJournal(before));
   }

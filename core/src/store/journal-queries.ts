@@ -89,6 +89,25 @@ export async function writeJournal(db: Kysely<Database>, clock: DbClock, commit:
   });
 }
 
+/**
+ * Cluster failover: a dead node's admissions that were still in its group-commit buffer, as its
+ * peers heard them (cluster/admitted-memory.ts), written as that node's rows in state
+ * 'admitted' before a survivor claims its rows. `orIgnore` on the unique key: a row the dead
+ * node did commit (admitted or done), or another survivor restored or claimed meanwhile, keeps
+ * its owner, epoch and state. Rows go in admission order, so their ids (the claim's tie-break
+ * after admitted_at) follow it. Resolves to how many rows were inserted.
+ */
+export async function restoreJournal(db: Kysely<Database>, clock: DbClock, nodeId: string, entries: readonly JournalEntry[]): Promise<number> {
+  if (entries.length === 0) return 0;
+  const rows = entries.map((entry) => journalValues({ ...entry, doneAt: null }, clock, nodeId));
+  let inserted = 0;
+  for (const chunk of chunkRows(rows)) {
+    const result = await db.insertInto('botbridge_journal').orIgnore().values(chunk).executeTakeFirst();
+    inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
+  }
+  return inserted;
+}
+
 export async function journalKeysSince(db: Kysely<Database>, clock: DbClock, since: Date, limit: number): Promise<(JournalKey & { admittedAt: Date })[]> {
   // Newest first under the limit, returned oldest first (the deduplicator remembers in time order).
   const rows = await db.selectFrom('botbridge_journal')

@@ -342,6 +342,10 @@ export class SqlStore implements Store {
     return journal.claimJournal(this.#live, this.clock, deadNodeId, nodeId, limit, device);
   }
 
+  async restoreJournal(nodeId: string, entries: readonly JournalEntry[]): Promise<number> {
+    return journal.restoreJournal(this.#live, this.clock, nodeId, entries);
+  }
+
   async expireJournal(before: Date): Promise<number> {
     return journal.expireJournal(this.#live, this.clock, before);
   }

@@ -226,6 +226,8 @@ export interface Store {
    * only that device's rows (a handshake taking over its device's rows from a dead holder).
    */
   claimJournal(deadNodeId: string, nodeId: string, limit: number, device?: { botName: string; deviceId: string }): Promise<JournalEntry[]>;
+  /** Cluster failover: a dead node's uncommitted admissions heard by its peers, inserted as its 'admitted' rows unless the key exists; resolves to how many were inserted. */
+  restoreJournal(nodeId: string, entries: readonly JournalEntry[]): Promise<number>;
   /** The node ids that own 'admitted' rows. */
   journalOwners(): Promise<string[]>;
   /** Marks 'admitted' rows admitted before `before` as 'expired'; returns how many. */

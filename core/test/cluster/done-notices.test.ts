@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clusterNames } from '../../src/cluster/cluster-keys.js';
+import { AdmittedMemory } from '../../src/cluster/admitted-memory.js';
 import { DoneNotices } from '../../src/cluster/done-notices.js';
+import type { JournalEntry } from '../../src/store/types.js';
 import { NATS_URL, natsUp, testPrefix, until } from './cluster-env.js';
 
 /**
@@ -19,7 +21,7 @@ describe.skipIf(!natsUp)('done notices (real NATS)', () => {
     for (const nc of connections.splice(0)) await nc.close().catch(() => undefined);
   });
 
-  async function node(prefix: string, nodeId: string, extra: { windowMs?: number; maxEntries?: number; now?: () => number } = {}): Promise<DoneNotices> {
+  async function node(prefix: string, nodeId: string, extra: { windowMs?: number; maxEntries?: number; now?: () => number; admissions?: AdmittedMemory } = {}): Promise<DoneNotices> {
     const nc = await connect({ servers: NATS_URL, timeout: 3_000 });
     connections.push(nc);
     const names = clusterNames(prefix);
@@ -54,6 +56,76 @@ describe.skipIf(!natsUp)('done notices (real NATS)', () => {
     // Its own notices: a node never adopts its own rows, so it keeps none of them.
     expect([a.size, a.answeredElsewhere(key('1'))]).toEqual([0, false]);
     expect(seen).toEqual([`${prefix}.journal.done.a`]);
+  });
+
+  const entry = (logId: string, deviceId = 'dev-1'): JournalEntry => ({
+    ...key(logId), deviceId, roomKey: '18445682959392711', room: '방 이름', sender: '보낸이', text: `안녕 ${logId}`, userHash: null,
+    isGroupChat: true, isMention: false, clientTimestamp: '1700000000000', traceId: `trace-${logId}`, admittedAt: new Date(1_700_000_000_123 + Number(logId)), doneAt: null,
+  });
+
+  it('holds each other node\'s admissions, whole and in order, until their done notices (one message per turn for both)', async () => {
+    const prefix = testPrefix();
+    const memA = new AdmittedMemory();
+    const memB = new AdmittedMemory();
+    const memC = new AdmittedMemory();
+    const a = await node(prefix, 'a', { admissions: memA });
+    const b = await node(prefix, 'b', { admissions: memB });
+    await node(prefix, 'c', { admissions: memC });
+    const watcher = await connect({ servers: NATS_URL, timeout: 3_000 });
+    connections.push(watcher);
+    const seen: string[] = [];
+    watcher.subscribe(clusterNames(prefix).allDoneNotices, { callback: (_error, msg) => void seen.push(msg.subject) });
+    await watcher.flush();
+
+    for (const id of ['1', '2', '3']) a.messageAdmitted(entry(id));
+    a.messageAdmitted(entry('4', 'dev-2'));
+    // Admitted and answered in one turn: forgotten at once.
+    a.messageDone(key('2'));
+    b.messageAdmitted(entry('9'));
+    await until(() => memB.size === 3 && memC.size === 4, 3_000, 'b and c hold a\'s admissions, c also b\'s');
+    expect(memB.entriesOf('a')).toEqual([entry('1'), entry('3'), entry('4', 'dev-2')]);
+    expect(memB.entriesOf('a', { botName: '봇 이름', deviceId: 'dev-2' }).map((e) => e.logId)).toEqual(['4']);
+    expect(memC.entriesOf('b')).toEqual([entry('9')]);
+    // Its own admissions: a node never restores its own rows.
+    expect([memA.entriesOf('a'), memA.size]).toEqual([[], 1]);
+    // One message per node per turn, admissions and done keys together.
+    await until(() => seen.length >= 2, 3_000, 'the watcher saw both');
+    expect(seen.sort()).toEqual([`${prefix}.journal.done.a`, `${prefix}.journal.done.b`]);
+
+    a.messageDone(key('1'));
+    await until(() => memB.size === 2, 3_000, 'b forgets a\'s answered message');
+    expect(memB.entriesOf('a').map((e) => e.logId)).toEqual(['3', '4']);
+    // Another node's done key for the same message does not touch a's admissions.
+    memB.done('c', '봇 이름', key('3').channelId, '3');
+    // Restored: the rows decide from then.
+    memB.forget('a', [key('3')]);
+    expect(memB.entriesOf('a').map((e) => e.logId)).toEqual(['4']);
+  });
+
+  it('forgets admissions past their window and the oldest past the per-node cap, and counts them', async () => {
+    const prefix = testPrefix();
+    let now = 1_000;
+    const forgotten: Record<string, number> = {};
+    const memory = new AdmittedMemory({ windowMs: 1_000, maxPerNode: 3, now: () => now, onForgotten: (reason, n) => void (forgotten[reason] = (forgotten[reason] ?? 0) + n) });
+    const a = await node(prefix, 'a');
+    const z = await node(prefix, 'z');
+    await node(prefix, 'b', { admissions: memory });
+    a.messageAdmitted(entry('1'));
+    await until(() => memory.size === 1, 3_000, 'first admission');
+    now += 600;
+    a.messageAdmitted(entry('2'));
+    z.messageAdmitted(entry('7'));
+    await until(() => memory.size === 3, 3_000, 'second admission, and z\'s');
+    now += 500;
+    expect(memory.entriesOf('a').map((e) => e.logId)).toEqual(['2']);
+    expect(forgotten).toEqual({ expired: 1 });
+    for (const id of ['3', '4', '5']) a.messageAdmitted(entry(id));
+    await until(() => memory.entriesOf('a').some((e) => e.logId === '5'), 3_000, 'three more admissions');
+    // The cap is per node: z's admission stays.
+    expect([memory.entriesOf('a').map((e) => e.logId), memory.entriesOf('z').map((e) => e.logId)]).toEqual([['3', '4', '5'], ['7']]);
+    expect(forgotten).toEqual({ expired: 1, evicted: 1 });
+    now += 1_000;
+    expect([memory.entriesOf('a'), memory.size, forgotten]).toEqual([[], 0, { expired: 5, evicted: 1 }]);
   });
 
   it('forgets a notice after its window, and the oldest first past the cap', async () => {

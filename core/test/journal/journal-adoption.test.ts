@@ -2,6 +2,7 @@ import type { ChatMessage } from '@botbridge/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/journal/journal.js';
 import { JournalAdoption } from '../../src/journal/journal-adoption.js';
+import { AdmittedMemory, admissionToWire } from '../../src/cluster/admitted-memory.js';
 import { createLogger } from '../../src/logger.js';
 import { EventBus } from '../../src/events/bridge-events.js';
 import { Counters } from '../../src/metrics/counters.js';
@@ -224,26 +225,30 @@ describe.each(testStoreSpecs())('journal ownership on %s', (spec) => {
     expect(adopted).toEqual(['1', '3', '5', '7', '9']);
   });
 
-  it('sends a done notice only for a message whose row may be committed, and never for one kept at shutdown', async () => {
+  it('announces every admission and every done message (committed or not), never one kept at shutdown', async () => {
     const { open, botName } = await setup();
     const store = await open();
     const notices: string[] = [];
+    const admissions: string[] = [];
     const journal = new Journal({
       store: () => store, commitIntervalMs: 60_000, bufferLimit: 10_000, retentionMs: 60_000, pruneIntervalMs: 60_000, pruneBatchSize: 100,
       events: new EventBus(new Counters()), log: silent, nodeId: 'node-a', notifyDone: (key) => notices.push(key.logId),
+      notifyAdmitted: (entry) => admissions.push(entry.logId),
     });
     cleanups.push(() => journal.close());
     const early = journal.record(message(botName, '1'), '42')!;
     const late = journal.record(message(botName, '2'), '42')!;
     const kept = journal.record(message(botName, '3'), '42')!;
-    // Done before its row was written: the row is written as done, no notice needed.
+    expect(admissions).toEqual(['1', '2', '3']);
+    // Done before its row was written: the row is written as done; the peers holding its
+    // admission notice hear it answered (else they could restore it after a kill).
     journal.markDone(early);
     await journal.flush();
     // Its row is committed as 'admitted': the done mark waits for the next commit (60 s here).
     journal.markDone(late);
     journal.keep(kept);
     journal.markDone(kept);
-    expect(notices).toEqual(['2']);
+    expect(notices).toEqual(['1', '2']);
     expect((await store.journalPending(10, 'node-a')).map((e) => e.logId)).toEqual(['2', '3']);
   });
 
@@ -275,6 +280,62 @@ describe.each(testStoreSpecs())('journal ownership on %s', (spec) => {
     // The skipped rows are done (under the adopter); the replayed ones wait for their answers.
     expect((await store.journalPending(20, 'node-b')).map((e) => e.logId)).toEqual(['1', '3', '5', '7', '9', '11']);
     expect(await store.journalPending(20, 'node-a')).toEqual([]);
+  });
+
+  it('restores a dead node\'s uncommitted admissions as its rows before the claim: in admission order, INSERT IGNORE (a committed row keeps its state)', async () => {
+    const { url, open, botName } = await setup();
+    const store = await open();
+    const memory = new AdmittedMemory();
+    // The dead node's journal: its notices go to a peer's memory, as NATS would carry them.
+    const a = new Journal({
+      store: () => store, commitIntervalMs: 60_000, bufferLimit: 10_000, retentionMs: 60_000, pruneIntervalMs: 60_000, pruneBatchSize: 100,
+      events: new EventBus(new Counters()), log: silent, nodeId: 'node-a',
+      notifyAdmitted: (entry) => memory.admitted('node-a', [admissionToWire(entry)]),
+      notifyDone: (key) => memory.done('node-a', key.botName, key.channelId, key.logId),
+    });
+    // One millisecond for every line: the order within it is the rows' ids.
+    const at = Date.now();
+    const keys = Array.from({ length: 4 }, (_, i) => a.record(message(botName, String(i), 'dev-x', at), '42')!);
+    await a.flush();
+    a.markDone(keys[0]!);
+    await a.flush();
+    // Committed: 0 (done), 1..3 (admitted). Buffered when it "dies": 4, 5 (dev-x), 6 (dev-y), 7 (answered).
+    for (const [id, device] of [['4', 'dev-x'], ['5', 'dev-x'], ['6', 'dev-y'], ['7', 'dev-x']] as const) a.record(message(botName, id, device, at), '42');
+    a.markDone({ botName, channelId: '42', logId: '7' });
+    // A stale notice of a row committed as done (its done notice lost): INSERT IGNORE leaves it done.
+    memory.admitted('node-a', [admissionToWire({ ...keys[0]!, doneAt: null } as JournalEntry)]);
+    expect(memory.entriesOf('node-a').map((e) => e.logId)).toEqual(['1', '2', '3', '4', '5', '6', '0']);
+
+    const counters = new Counters();
+    const forDevice: JournalEntry[] = [];
+    const adopted: string[] = [];
+    const adoption = new JournalAdoption({
+      store: () => store, nodeId: 'node-b', events: new EventBus(counters), log: silent, admittedElsewhere: memory,
+      replay: { admitAdopted: (rows) => (adopted.push(...rows.map((r) => r.logId)), rows.length), adoptForDevice: (rows) => void forDevice.push(...rows) },
+    });
+    cleanups.push(async () => adoption.close());
+    expect(await adoption.adoptDevice('node-a', botName, 'dev-x')).toBe(5);
+    expect(forDevice.map((r) => r.logId)).toEqual(['1', '2', '3', '4', '5']);
+    expect(forDevice[4]).toMatchObject({ botName, deviceId: 'dev-x', channelId: '42', roomKey: '42', room: '방', sender: '보낸이', text: '안녕 5', userHash: 'abcd', isGroupChat: true, isMention: false, traceId: 't-5', admittedAt: new Date(at) });
+    expect(await adoption.adoptNode('node-a')).toBe(1);
+    expect(adopted).toEqual(['6']);
+    expect(counters.get('journal_replay', 'restored')).toBe(3);
+    expect(memory.size).toBe(0);
+    const inspector = openInspector(url);
+    cleanups.push(() => inspector.destroy());
+    const rows = await inspector.selectFrom('botbridge_journal').select(['log_id', 'state', 'node_id', 'owner_epoch']).orderBy('id').execute();
+    expect(rows.map((r) => [r.log_id, r.state, r.node_id, Number(r.owner_epoch)])).toEqual([
+      ['0', 'done', 'node-a', 0], ['1', 'admitted', 'node-b', 1], ['2', 'admitted', 'node-b', 1], ['3', 'admitted', 'node-b', 1],
+      ['4', 'admitted', 'node-b', 1], ['5', 'admitted', 'node-b', 1], ['6', 'admitted', 'node-b', 1],
+    ]);
+    // The dead node's buffered rows, were it only cut off and committing now, keep the adopter as owner.
+    await a.close();
+    expect(await store.restoreJournal('node-a', [{ ...keys[1]!, doneAt: null } as JournalEntry])).toBe(0);
+    const after = await inspector.selectFrom('botbridge_journal').select(['log_id', 'state', 'node_id']).orderBy('id').execute();
+    expect(after.map((r) => [r.log_id, r.state, r.node_id])).toEqual([
+      ['0', 'done', 'node-a'], ['1', 'admitted', 'node-b'], ['2', 'admitted', 'node-b'], ['3', 'admitted', 'node-b'],
+      ['4', 'admitted', 'node-b'], ['5', 'admitted', 'node-b'], ['6', 'admitted', 'node-b'], ['7', 'done', 'node-a'],
+    ]);
   });
 
   it('names the owners of queued outbox rows (a start adopts a dead node that left only replies)', async () => {
