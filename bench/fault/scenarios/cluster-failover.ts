@@ -118,6 +118,8 @@ export function clusterFailoverScenario(options: RunOptions, p: ClusterFailoverP
       const adopted = replayCount('adopted');
       // Adopted rows the victim had answered (its done notices on NATS): marked done, not answered again.
       const alreadyDone = replayCount('already_done');
+      // The victim's admissions still in its group-commit buffer, restored from its admission notices (adopted with the rest).
+      const restored = replayCount('restored');
 
       const failures: string[] = [];
       expect(failures, check.lostJournaled === 0, `admitted (journaled) messages never answered: ${check.lostJournaled} (${check.examples.lostJournaled.slice(0, 3).join(', ')})`);
@@ -150,6 +152,7 @@ export function clusterFailoverScenario(options: RunOptions, p: ClusterFailoverP
           pendingByNodeAtKill: countBy(kill.rows.filter((r) => r.state === 'admitted').map((r) => String((r as { node_id?: string }).node_id))),
           adopted,
           alreadyDone,
+          restored,
           victimPhones: outages.length + notBack,
           outageMs: { min: outages[0] ?? null, p50: outages[Math.floor(outages.length / 2)] ?? null, max: outages.at(-1) ?? null, bound: outageBound },
           notSentWhileDisconnected: phones.reduce((n, ph) => n + ph.skipped, 0),
