@@ -8,10 +8,11 @@ import type { JournalEntry } from '../../src/store/types.js';
 import { NATS_URL, natsUp, testPrefix, until } from './cluster-env.js';
 
 /**
- * Done notices against the real NATS server: a node's done keys reach the other nodes (not
- * itself) as one message per turn, are forgotten after their window or past the cap, and leave
- * the process in the turn they were made: a process SIGKILLed in its very next macrotask has
- * already sent them.
+ * Done and admission notices against the real NATS server: a node's done keys reach the other
+ * nodes (not itself) as one message per turn, are forgotten after their window or past the cap,
+ * and leave the process in the turn they were made: a process SIGKILLed in its very next
+ * macrotask has already sent them. Its admissions are held by the others, whole, until its done
+ * key for them, and forgotten past their window or the per-node cap.
  */
 describe.skipIf(!natsUp)('done notices (real NATS)', () => {
   const connections: NatsConnection[] = [];
