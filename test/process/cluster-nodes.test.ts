@@ -118,5 +118,13 @@ describe.skipIf(!natsUp || !mysqlUp)('three botbridge processes in cluster mode'
     expect(metrics).toMatch(/botbridge_cluster_events_total\{event="hop_written",node="B"\} 1/);
     expect(metrics).toMatch(/botbridge_cluster_nats_connected\{node="B"\} 1/);
     expect(metrics).toMatch(/botbridge_cluster_nodes\{node="B"\} 3/);
+
+    // A graceful stop closes NATS as part of the shutdown: logged as that, not as a NATS loss.
+    const stopFrom = c.server.logs.length;
+    c.server.child.kill('SIGTERM');
+    expect(await c.server.exit).toBe(0);
+    const afterStop = c.server.logs.slice(stopFrom).map((entry) => entry.msg);
+    expect(afterStop).toContain('cluster: NATS connection closed (shutdown)');
+    expect(afterStop.filter((msg) => typeof msg === 'string' && msg.startsWith('cluster: NATS lost'))).toEqual([]);
   }, 28_000);
 });

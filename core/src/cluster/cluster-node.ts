@@ -68,6 +68,8 @@ type LeaseSeen = { lease: NodeLease; seenAt: number; dead: boolean };
 export class ClusterNode {
   readonly names: ClusterNames;
   private state: NatsState = 'connected';
+  /** close() has begun: the connection closing is the shutdown, not a loss. */
+  private closing = false;
   private readonly leasesSeen = new Map<string, LeaseSeen>();
   private readonly deathListeners = new Set<(nodeId: string, lease: NodeLease, reason: NodeDeathReason) => void>();
   private readonly stateListeners = new Set<(state: NatsState) => void>();
@@ -271,12 +273,14 @@ export class ClusterNode {
   private setState(state: NatsState): void {
     if (this.state === state) return;
     this.state = state;
-    const level = state === 'connected' ? 'warn' : 'error';
-    this.options.log[level]({ nats: state }, state === 'connected' ? 'cluster: NATS is back; lease and presence re-published' : 'cluster: NATS lost; serving this node\'s own phones only until it is back');
+    if (state === 'closed' && this.closing) this.options.log.info({ nats: state }, 'cluster: NATS connection closed (shutdown)');
+    else if (state === 'connected') this.options.log.warn({ nats: state }, 'cluster: NATS is back; lease and presence re-published');
+    else this.options.log.error({ nats: state }, 'cluster: NATS lost; serving this node\'s own phones only until it is back');
     for (const listener of this.stateListeners) listener(state);
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.refreshTimer);
     clearInterval(this.judgeTimer);
     this.leaseMirror?.stop();
