@@ -67,7 +67,7 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
     const plugins = deps.plugins.pin();
     // An aborted job (timeout, shutdown) lets its generation go at once: its worker may hang, and
     // a retired generation is torn down when nothing pins it. Replies after the abort are refused.
-    abort.onAbort(plugins.release);
+    abort.onAbort(() => plugins.release());
     const { hooks } = plugins;
     const context = new JobContext(job, abort, deps, hooks);
     deps.replies.watch(job.ticket, abort);
@@ -144,12 +144,12 @@ async function resolveRoom(job: MessageJob, deps: MessageJobDeps): Promise<RoomA
 
 export class JobContext implements MessageContext {
   readonly message: ChatMessage;
-  readonly client: ClientInfo;
   room: RoomInfo;
   done = false;
   replied = false;
   private index = 0;
   private boundLog: Logger | undefined;
+  private clientInfo: ClientInfo | undefined;
 
   constructor(
     private readonly job: MessageJob,
@@ -160,8 +160,13 @@ export class JobContext implements MessageContext {
     private readonly hooks: BridgeHooks,
   ) {
     this.message = job.message;
-    this.client = job.session.info();
     this.room = { botName: job.botName, channelId: job.message.channelId, name: job.message.room, status: 'pending' };
+  }
+
+  /** The phone as it is when a handler first looks (most never do: a snapshot per message is not free). */
+  get client(): ClientInfo {
+    this.clientInfo ??= this.job.session.info();
+    return this.clientInfo;
   }
 
   get signal(): AbortSignal {
