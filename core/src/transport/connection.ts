@@ -289,9 +289,8 @@ export class Connection {
   private deliverParsed(parsed: JsonLineResult, raw: string): void {
     if (this.messageBucket !== undefined) this.throttle('messages', this.messageBucket.take(1));
     const handlers = this.handlers!;
-    const frame = { raw };
     try {
-      if (parsed.ok) handlers.onPacket(parsed.value, frame.raw);
+      if (parsed.ok) handlers.onPacket(parsed.value, raw);
       else handlers.onBadLine(parsed.code, parsed.reason, parsed.params);
     } catch (error) {
       this.close('handler-error', reasonOf(error));
