@@ -75,14 +75,16 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
     if (started && deps.events.active('message:started')) {
       // runnableAt is on the eventTime() clock (the bridge gives the dispatcher that clock); 0 = not measured.
       const runnable = runnableAt > 0 ? Math.min(runnableAt, started) : started;
-      deps.events.publish('message:started', {
+      // Built whole (publishBuilt): with metrics on this and message:finished are built per message.
+      deps.events.publishBuilt('message:started', {
+        bridge: deps.events.id,
+        at: started,
         traceId: job.message.traceId,
         botName: job.botName,
         room: job.message.room,
         waitMs: started - job.enqueuedAt,
         queueWaitMs: Math.max(0, runnable - job.enqueuedAt),
         slotWaitMs: started - Math.max(runnable, job.enqueuedAt),
-        at: started,
       });
     }
     let outcome: MessageOutcome = 'error';
@@ -114,7 +116,7 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       if (started && deps.events.active('message:finished')) {
         const at = eventTime();
         const { traceId, room } = job.message;
-        deps.events.publish('message:finished', { traceId, botName: job.botName, room, outcome, durationMs: at - started, at });
+        deps.events.publishBuilt('message:finished', { bridge: deps.events.id, at, traceId, botName: job.botName, room, outcome, durationMs: at - started });
       }
     }
   };

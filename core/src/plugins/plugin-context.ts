@@ -332,7 +332,8 @@ export class ManagedPluginContext implements PluginContext {
   /** Publishes one handler's timing (only called when someone listens). */
   private timed(hook: string, started: number, outcome: 'ok' | 'error' | 'timeout', traceId: string | undefined): void {
     const at = eventTime();
-    this.deps.events.publish('plugin:handler', { plugin: this.name, hook, traceId: traceId ?? null, durationMs: at - started, outcome, at });
+    const events = this.deps.events;
+    events.publishBuilt('plugin:handler', { bridge: events.id, at, plugin: this.name, hook, traceId: traceId ?? null, durationMs: at - started, outcome });
   }
 }
 
