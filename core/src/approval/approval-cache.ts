@@ -93,7 +93,17 @@ export class ApprovalCache {
 
   /** The device's status as the hot path may use it: `approved` reads as `pending` once stale. */
   deviceStatus(botName: string, deviceId: string): ApprovalStatus | undefined {
-    const status = this.devices.get(key(botName, deviceId))?.value;
+    return this.deviceStatusOf(key(botName, deviceId));
+  }
+
+  /** The key `deviceStatusOf` takes: a session makes it once rather than per message. */
+  static deviceKey(botName: string, deviceId: string): string {
+    return key(botName, deviceId);
+  }
+
+  /** deviceStatus by a key from `deviceKey`. */
+  deviceStatusOf(deviceKey: string): ApprovalStatus | undefined {
+    const status = this.devices.get(deviceKey)?.value;
     return status === 'approved' && !this.isFresh() ? 'pending' : status;
   }
 

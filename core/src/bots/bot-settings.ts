@@ -33,9 +33,12 @@ export class BotSettings {
   /** Fast paths: with no unordered room and no per-bot gap anywhere, the sequencer asks nothing. */
   private anyUnordered: boolean;
   private anyBotGap = false;
+  /** No pipeline.rooms entry at all: a bot without a document has no room override (no key built per lookup). */
+  private readonly noBaseRooms: boolean;
 
   constructor(private readonly base: BotSettingsDefaults) {
     this.anyUnordered = hasUnordered(base.rooms);
+    this.noBaseRooms = Object.keys(base.rooms).length === 0;
   }
 
   /** Registers a plugin's per-bot schema (before any setup); its defaults must parse from `{}`. */
@@ -64,7 +67,7 @@ export class BotSettings {
   roomOverride(botName: string, roomKey: string): RoomOverride | undefined {
     const doc = this.applied.get(botName);
     if (doc !== undefined) return Object.hasOwn(doc.core.rooms, roomKey) ? doc.core.rooms[roomKey] : undefined;
-    return this.base.rooms[`${botName}/${roomKey}`];
+    return this.noBaseRooms ? undefined : this.base.rooms[`${botName}/${roomKey}`];
   }
 
   /** For the reply sequencer, whose room key is `<botName>\0<roomKey>`. */

@@ -7,6 +7,7 @@ import {
   type BridgeEventMap,
   type BridgeEventName,
   type BridgeEvents,
+  type CoreEventMap,
   type CoreEventName,
   type EventInput,
   type PluginEventName,
@@ -53,20 +54,34 @@ export class EventBus {
   }
 
   publish<K extends CoreEventName>(name: K, payload: EventInput<K>): void {
-    const feed = feeds[name];
-    if (feed !== undefined && this.counters !== undefined) {
-      // Indexed, not destructured: array destructuring goes through the iterator protocol and
-      // cost ~10x the increment itself here (bench/micro/event-guards.ts).
-      const counted = feed(payload);
-      if (typeof counted[0] === 'string') {
-        const one = counted as CounterFeed;
-        this.counters.inc(one[0], one[1], one[2]);
-      } else {
-        for (const one of counted as readonly CounterFeed[]) this.counters.inc(one[0], one[1], one[2]);
-      }
-    }
+    this.count(name, payload);
     const target = channelOf(name);
     if (target.hasSubscribers) target.publish({ bridge: this.id, at: eventTime(), ...payload });
+  }
+
+  /**
+   * `publish` for a publisher that checked `active(name)` and built the whole event itself
+   * (`bridge: bus.id` and `at` first, as `publish` would deliver it): no copy of the payload.
+   * For events built per reply while someone listens (`reply:sent`, the chat log's source).
+   */
+  publishBuilt<K extends CoreEventName>(name: K, event: CoreEventMap[K]): void {
+    this.count(name, event);
+    const target = channelOf(name);
+    if (target.hasSubscribers) target.publish(event);
+  }
+
+  private count(name: CoreEventName, payload: unknown): void {
+    const feed = feeds[name];
+    if (feed === undefined || this.counters === undefined) return;
+    // Indexed, not destructured: array destructuring goes through the iterator protocol and
+    // cost ~10x the increment itself here (bench/micro/event-guards.ts).
+    const counted = feed(payload);
+    if (typeof counted[0] === 'string') {
+      const one = counted as CounterFeed;
+      this.counters.inc(one[0], one[1], one[2]);
+    } else {
+      for (const one of counted as readonly CounterFeed[]) this.counters.inc(one[0], one[1], one[2]);
+    }
   }
 
   /**

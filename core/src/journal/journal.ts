@@ -34,9 +34,8 @@ export interface JournalOptions {
   readonly notifyAdmitted?: (entry: JournalEntry) => void;
 }
 
-interface Buffered {
-  entry: JournalEntry;
-}
+/** A buffered entry: its done time is set in place while its row is not written yet (see markDone). */
+type Buffered = { -readonly [K in keyof JournalEntry]: JournalEntry[K] };
 
 const SEP = '\u0000';
 const keyString = (k: JournalKey) => k.botName + SEP + k.channelId + SEP + k.logId;
@@ -68,7 +67,12 @@ const PRUNE_MAX_BATCHES = 100;
  */
 export class Journal {
   private buffer: Buffered[] = [];
-  private unwritten = new Map<string, Buffered>();
+  /**
+   * Buffered entries not yet done, by identity: the key `record` returns is its entry, and the
+   * done mark of a live message comes back with that same object (no key string per message).
+   * Always a subset of `buffer`.
+   */
+  private unwritten = new Set<JournalKey>();
   private done: JournalKey[] = [];
   private readonly kept = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -88,7 +92,7 @@ export class Journal {
   /** Buffers an admitted message; null for a line without logId (no identity: not journaled). */
   record(message: ChatMessage, roomKey: string): JournalKey | null {
     if (this.closed || message.logId === null || message.logId === '') return null;
-    const entry: JournalEntry = {
+    const entry: Buffered = {
       botName: message.botName,
       channelId: message.channelId ?? '',
       logId: message.logId,
@@ -105,9 +109,8 @@ export class Journal {
       admittedAt: new Date(message.receivedAt),
       doneAt: null,
     };
-    const item: Buffered = { entry };
-    this.buffer.push(item);
-    this.unwritten.set(keyString(entry), item);
+    this.buffer.push(entry);
+    this.unwritten.add(entry);
     // Before the commit only the peers know it (a SIGKILL before then: a survivor restores it).
     this.notifyAdmitted?.(entry);
     this.enforceLimit();
@@ -120,14 +123,12 @@ export class Journal {
    * "done" is decided is the caller's: today the reply sequencer's ticket settling.
    */
   markDone(key: JournalKey): void {
-    const k = keyString(key);
-    if (this.kept.delete(k)) return;
-    const item = this.unwritten.get(k);
-    if (item !== undefined) {
-      // Its row is not written yet: it is written as done, so no node can ever replay it; the
-      // peers, which hold its admission notice until then, hear it answered (cluster mode).
-      item.entry = { ...item.entry, doneAt: new Date() };
-      this.unwritten.delete(k);
+    if (this.kept.size > 0 && this.kept.delete(keyString(key))) return;
+    if (this.unwritten.delete(key)) {
+      // Not handed to the store yet (commit takes entries out of `unwritten` first): set in
+      // place, so its row is written as done and no node can ever replay it; the peers, which
+      // hold its admission notice until then, hear it answered (cluster mode).
+      (key as Buffered).doneAt = new Date();
       this.notifyDone?.(key);
       return;
     }
@@ -240,8 +241,9 @@ export class Journal {
     this.buffer = [];
     this.done = [];
     // From here a done mark of these rows is an UPDATE in a later commit (commits are serial).
-    for (const item of items) this.unwritten.delete(keyString(item.entry));
-    const admitted = items.map((item) => item.entry);
+    // Every unwritten entry is in the buffer just taken.
+    this.unwritten.clear();
+    const admitted: readonly JournalEntry[] = items;
     const nodeId = this.options.nodeId;
     const run = this.options.store().writeJournal({ admitted, done, at: new Date(), ...(nodeId === undefined ? {} : { nodeId }) }).then(
       () => {
@@ -255,7 +257,7 @@ export class Journal {
       (error: unknown) => {
         // Kept in order in front of what came since, and tried again: rows still precede their done marks.
         this.buffer = [...items, ...this.buffer];
-        for (const item of items) if (item.entry.doneAt === null) this.unwritten.set(keyString(item.entry), item);
+        for (const item of items) if (item.doneAt === null) this.unwritten.add(item);
         this.done = [...done, ...this.done];
         this.options.events.publish('journal:error', { reason: reasonOf(error) });
         this.options.log.warn({ err: reasonOf(error), entries: this.pending() }, 'journal commit failed; retrying');
@@ -283,7 +285,7 @@ export class Journal {
     const fromDone = Math.min(over, this.done.length);
     this.done.splice(0, fromDone);
     const fromBuffer = over - fromDone;
-    for (const item of this.buffer.splice(0, fromBuffer)) this.unwritten.delete(keyString(item.entry));
+    for (const item of this.buffer.splice(0, fromBuffer)) this.unwritten.delete(item);
     this.options.events.publish('journal:dropped', { reason: 'buffer_full', entries: over });
     if (this.droppedSinceLog === 0) {
       this.options.log.error({ dropped: over, bufferLimit: this.options.bufferLimit }, 'journal buffer full (store down?): oldest entries dropped');

@@ -29,7 +29,11 @@ export interface BatchWriterOptions<T> {
    * Beyond `limit + spillLimit` rows are dropped, counted and logged.
    */
   readonly spillLimit: number;
-  /** Rows are written at most this long after they arrive. */
+  /**
+   * Rows are written at most this long after they arrive (plus the write in flight), and
+   * batches that are not full start at least this long apart: a group commit, so a steady
+   * stream of rows costs one transaction per interval, not one per store round trip.
+   */
   readonly flushDelayMs: number;
   /** Delay before retrying a failed write (doubles up to 30 s). */
   readonly retryDelayMs: number;
@@ -182,9 +186,17 @@ export class BatchWriter<T> {
 
   private async drainInBackground(): Promise<void> {
     while (this.buffer.length > 0 && !this.closed && !this.writing) {
+      const started = performance.now();
       if (!(await this.writeBatch())) {
         const delay = Math.min(30_000, this.options.retryDelayMs * 2 ** Math.min(this.failures - 1, 10));
         this.schedule(delay);
+        return;
+      }
+      // What arrived during that write waits for the next interval unless it fills a batch: a
+      // commit per round trip to the store cost ~2x the CPU per row of one per 50 ms
+      // (SQLite, bench/analysis.md). Every row still waits at most flushDelayMs from its arrival.
+      if (this.buffer.length > 0 && this.buffer.length < this.options.batchSize && !this.closed && this.timer === undefined) {
+        this.schedule(Math.max(0, started + this.options.flushDelayMs - performance.now()));
         return;
       }
     }

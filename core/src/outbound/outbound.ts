@@ -246,11 +246,16 @@ export class Outbound {
   }
 
   private published(out: OutgoingReply, deviceId: string | null, result: SendResult, started: number): SendResult {
-    if (!this.deps.events.active('reply:sent')) return result;
+    const events = this.deps.events;
+    if (!events.active('reply:sent')) return result;
     const ok = result.status === 'written';
     const { reply, target } = out;
     const sentAt = Date.now();
-    this.deps.events.publish('reply:sent', {
+    const at = eventTime();
+    // Built whole (bridge and at first, as publish would deliver it): one object, no copy.
+    events.publishBuilt('reply:sent', {
+      bridge: events.id,
+      at,
       traceId: out.traceId,
       botName: target.botName,
       room: target.room,
@@ -263,7 +268,7 @@ export class Outbound {
       kind: reply.kind,
       text: reply.kind === 'text' ? reply.text : `${reply.form === 'url' ? 'MEDIA_URL' : 'IMAGE_BASE64'}:(${reply.items.length} items)`,
       // Timed only while someone listened from the start (two clock reads per reply otherwise).
-      sendMs: started ? eventTime() - started : 0,
+      sendMs: started ? at - started : 0,
       sent: ok ? { ...out, ok, sentAt } : { ...out, ok, error: legacyError(result), sentAt },
     });
     return result;

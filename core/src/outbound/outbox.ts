@@ -110,6 +110,8 @@ export class Outbox {
 
   /** Whether replies to this room must queue behind earlier ones. */
   holds(target: ReplyTarget): boolean {
+    // Asked for every reply: with no room held (the usual state) no key is built.
+    if (this.rooms.size === 0) return false;
     return (this.rooms.get(sequencerKey(target))?.queued ?? 0) > 0;
   }
 

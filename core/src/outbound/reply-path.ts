@@ -51,6 +51,8 @@ class OpenTicket {
   replied = false;
   results: SendResult[] | undefined = undefined;
   waiters: ((settlement: TicketSettlement) => void)[] | undefined = undefined;
+  /** `onSettled`'s listener (admission's journal done mark): called in `settle`, no promise. */
+  listener: ((processed: boolean) => void) | undefined = undefined;
   constructor(readonly order: Ticket) {}
 }
 
@@ -165,6 +167,21 @@ export class ReplyPath {
     if (t.released && t.pending === 0) return Promise.resolve({ processed: t.processed, results: t.results ?? [] });
     t.results ??= [];
     return new Promise((resolve) => (t.waiters ??= []).push(resolve));
+  }
+
+  /**
+   * `settled` for a caller that needs only `processed`, once per message (admission's journal
+   * done mark): `listener` is called when the ticket settles (at once if it has), with no
+   * promise, results list or microtask per message. One listener per ticket.
+   */
+  onSettled(ticket: ReplyTicket, listener: (processed: boolean) => void): void {
+    const t = own(ticket);
+    if (t.released && t.pending === 0) {
+      listener(t.processed);
+      return;
+    }
+    if (t.listener !== undefined) throw new Error('a reply ticket takes one onSettled listener');
+    t.listener = listener;
   }
 
   /**
@@ -327,6 +344,11 @@ export class ReplyPath {
   }
 
   private settle(t: OpenTicket): void {
+    const listener = t.listener;
+    if (listener !== undefined) {
+      t.listener = undefined;
+      listener(t.processed);
+    }
     const waiters = t.waiters;
     if (waiters === undefined) return;
     t.waiters = undefined;

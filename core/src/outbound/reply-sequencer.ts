@@ -237,7 +237,9 @@ export class ReplySequencer<R> {
       }
       room.outbox.shift();
       try {
-        await this.options.send(next.item);
+        // A reply written at once (the common case) returns nothing: no microtask turn per reply.
+        const sending = this.options.send(next.item);
+        if (sending !== undefined) await sending;
       } catch (err) {
         this.reportSendError(err, next.item, room.key);
       }

@@ -121,7 +121,9 @@ export class Admission {
     // Done once every reply was handed to the socket (or definitively not); a job abandoned at
     // shutdown (processed: false) stays unfinished for the next start's replay.
     if (journalKey !== null && journal !== undefined) {
-      void this.deps.replies.settled(ticket).then((settlement) => settlement.processed && journal.markDone(journalKey));
+      this.deps.replies.onSettled(ticket, (processed) => {
+        if (processed) journal.markDone(journalKey);
+      });
     }
     const { deviceId, room, channelId, sender, text } = message;
     this.deps.events.publish('message:admitted', { traceId, botName, deviceId, room, channelId, sender, text });

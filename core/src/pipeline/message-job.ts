@@ -67,7 +67,7 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
     const plugins = deps.plugins.pin();
     // An aborted job (timeout, shutdown) lets its generation go at once: its worker may hang, and
     // a retired generation is torn down when nothing pins it. Replies after the abort are refused.
-    abort.onAbort(plugins.release);
+    abort.onAbort(() => plugins.release());
     const { hooks } = plugins;
     const context = new JobContext(job, abort, deps, hooks);
     deps.replies.watch(job.ticket, abort);
@@ -75,14 +75,16 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
     if (started && deps.events.active('message:started')) {
       // runnableAt is on the eventTime() clock (the bridge gives the dispatcher that clock); 0 = not measured.
       const runnable = runnableAt > 0 ? Math.min(runnableAt, started) : started;
-      deps.events.publish('message:started', {
+      // Built whole (publishBuilt): with metrics on this and message:finished are built per message.
+      deps.events.publishBuilt('message:started', {
+        bridge: deps.events.id,
+        at: started,
         traceId: job.message.traceId,
         botName: job.botName,
         room: job.message.room,
         waitMs: started - job.enqueuedAt,
         queueWaitMs: Math.max(0, runnable - job.enqueuedAt),
         slotWaitMs: started - Math.max(runnable, job.enqueuedAt),
-        at: started,
       });
     }
     let outcome: MessageOutcome = 'error';
@@ -114,7 +116,7 @@ export function createMessageWorker(deps: MessageJobDeps): (job: MessageJob, abo
       if (started && deps.events.active('message:finished')) {
         const at = eventTime();
         const { traceId, room } = job.message;
-        deps.events.publish('message:finished', { traceId, botName: job.botName, room, outcome, durationMs: at - started, at });
+        deps.events.publishBuilt('message:finished', { bridge: deps.events.id, at, traceId, botName: job.botName, room, outcome, durationMs: at - started });
       }
     }
   };
@@ -144,12 +146,12 @@ async function resolveRoom(job: MessageJob, deps: MessageJobDeps): Promise<RoomA
 
 export class JobContext implements MessageContext {
   readonly message: ChatMessage;
-  readonly client: ClientInfo;
   room: RoomInfo;
   done = false;
   replied = false;
   private index = 0;
   private boundLog: Logger | undefined;
+  private clientInfo: ClientInfo | undefined;
 
   constructor(
     private readonly job: MessageJob,
@@ -160,8 +162,13 @@ export class JobContext implements MessageContext {
     private readonly hooks: BridgeHooks,
   ) {
     this.message = job.message;
-    this.client = job.session.info();
     this.room = { botName: job.botName, channelId: job.message.channelId, name: job.message.room, status: 'pending' };
+  }
+
+  /** The phone as it is when a handler first looks (most never do: a snapshot per message is not free). */
+  get client(): ClientInfo {
+    this.clientInfo ??= this.job.session.info();
+    return this.clientInfo;
   }
 
   get signal(): AbortSignal {

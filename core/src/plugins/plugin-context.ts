@@ -48,6 +48,7 @@ export interface PluginContextDeps {
 }
 
 type AnyHandler = (...args: unknown[]) => unknown;
+const RESOLVED: Promise<undefined> = Promise.resolve(undefined);
 /** The tapable side as this file uses it (every hook of the table is a promise hook). */
 type Tappable = { tapPromise(name: string, fn: (...args: unknown[]) => Promise<unknown>): void };
 
@@ -115,18 +116,20 @@ export class ManagedPluginContext implements PluginContext {
     const isLive = () => live && !this.disposed;
     const fn = handler as AnyHandler;
     const target = this.deps.hooks[hook] as unknown as Tappable;
+    // Every hook of the table takes one argument or none; the handler gets exactly as many.
+    const unary = BRIDGE_HOOKS[hook].args.length > 0;
     if (hook === 'onMessage') target.tapPromise(this.name, (ctx) => this.runMessage(isLive, fn, ctx as MessageContext));
     else {
       switch (BRIDGE_HOOKS[hook].class) {
         case 'bail':
-          target.tapPromise(this.name, async (...args) => (isLive() ? (await this.runTimed(hook, () => fn(...args), traceIdOf(args[0]))) ?? undefined : undefined));
+          target.tapPromise(this.name, async (arg) => (isLive() ? (await this.runTimed(hook, fn, unary, arg, traceIdOf(arg))) ?? undefined : undefined));
           break;
         case 'waterfall':
           // A failing rewrite keeps the value as it was (undefined = unchanged in a waterfall);
           // a dropped value (null) is not offered to later plugins.
           target.tapPromise(this.name, async (value) => {
             if (!isLive() || value === null) return value;
-            const next = await this.runTimed(hook, () => fn(value), traceIdOf(value));
+            const next = await this.runTimed(hook, fn, unary, value, traceIdOf(value));
             if (next === undefined) return value;
             // Noted so a reply's `dropped` result can name this plugin (outbound/reply-drops.ts).
             if (hook === 'beforeReply') {
@@ -137,9 +140,9 @@ export class ManagedPluginContext implements PluginContext {
           });
           break;
         default:
-          target.tapPromise(this.name, async (...args) => {
-            if (isLive()) await this.runTimed(hook, () => fn(...args), traceIdOf(args[0]));
-          });
+          // Series and parallel hooks ignore what a tap resolves with: runTimed's promise is
+          // handed to tapable as it is (no async wrapper around it, per call).
+          target.tapPromise(this.name, (arg) => (isLive() ? this.runTimed(hook, fn, unary, arg, traceIdOf(arg)) : RESOLVED));
       }
     }
     const dispose = () => {
@@ -296,15 +299,19 @@ export class ManagedPluginContext implements PluginContext {
     }
   }
 
-  /** Runs an async handler with the hook deadline; failures are reported and yield undefined. */
-  private async runTimed<T>(hook: string, fn: () => T | Promise<T>, traceId?: string): Promise<T | undefined> {
+  /**
+   * Runs a handler (`fn(arg)`, or `fn()` for a hook without arguments) with the hook deadline;
+   * failures are reported and yield undefined. The handler and its argument are passed rather
+   * than a closure over them: this runs for every message's onReceive.
+   */
+  private async runTimed(hook: string, fn: AnyHandler, unary: boolean, arg: unknown, traceId: string | undefined): Promise<unknown> {
     const timeoutMs = this.deps.hookTimeoutMs;
     const started = this.deps.events.active('plugin:handler') ? eventTime() : 0;
     try {
       // The handler runs a microtask later, as before; only a promise it returns gets a deadline
       // (a timer per call): a synchronous handler has finished by the time it returns.
       await undefined;
-      const value = fn();
+      const value = unary ? fn(arg) : fn();
       const result = isThenable(value)
         ? await withDeadline(
           Promise.resolve(value),
@@ -325,7 +332,8 @@ export class ManagedPluginContext implements PluginContext {
   /** Publishes one handler's timing (only called when someone listens). */
   private timed(hook: string, started: number, outcome: 'ok' | 'error' | 'timeout', traceId: string | undefined): void {
     const at = eventTime();
-    this.deps.events.publish('plugin:handler', { plugin: this.name, hook, traceId: traceId ?? null, durationMs: at - started, outcome, at });
+    const events = this.deps.events;
+    events.publishBuilt('plugin:handler', { bridge: events.id, at, plugin: this.name, hook, traceId: traceId ?? null, durationMs: at - started, outcome });
   }
 }
 

@@ -35,16 +35,12 @@ export class PluginGeneration {
 
   pin(): PinnedPlugins {
     this.pins += 1;
-    let held = true;
-    return {
-      hooks: this.hooks,
-      generation: this.id,
-      release: () => {
-        if (!held) return;
-        held = false;
-        if (--this.pins === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-      },
-    };
+    return new Pin(this);
+  }
+
+  /** One pin let go (Pin.release, once per pin). */
+  unpin(): void {
+    if (--this.pins === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   /** Resolves true once nothing pins this generation, or false after `timeoutMs`. */
@@ -62,6 +58,27 @@ export class PluginGeneration {
       }, timeoutMs);
       this.idleWaiters.push(wake);
     });
+  }
+}
+
+/**
+ * A generation pinned by one job. A class rather than a literal with a `release` closure: one is
+ * made per message, and under tsx (keepNames) a named closure costs a defineProperty each time.
+ */
+class Pin implements PinnedPlugins {
+  readonly hooks: BridgeHooks;
+  readonly generation: number;
+  private held = true;
+
+  constructor(private readonly owner: PluginGeneration) {
+    this.hooks = owner.hooks;
+    this.generation = owner.id;
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.owner.unpin();
   }
 }
 

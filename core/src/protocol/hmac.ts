@@ -26,6 +26,8 @@ export interface VerifyAuthOptions {
   /** The connection's handshake identity: a captured block of another device is refused. */
   readonly expectedBotName: string;
   readonly expectedDeviceId: string;
+  /** Expected signatures of blocks seen before (AuthGuard's); each one computed afresh without it. */
+  readonly memo?: SignatureMemo;
 }
 
 export type AuthCode = Extract<
@@ -43,7 +45,11 @@ export type VerifyAuthResult =
 
 /** Lowercase hex HMAC-SHA256 of `clientType|botName|deviceUUID|macAddress|ipAddress|timestamp|salt`. */
 export function signAuth(fields: SignedAuthFields, secretKey: string, salt: string): string {
-  const message = [
+  return hmacHex(signedMessage(fields, salt), secretKey);
+}
+
+function signedMessage(fields: SignedAuthFields, salt: string): string {
+  return [
     fields.clientType ?? '',
     fields.botName ?? '',
     fields.deviceUUID ?? '',
@@ -52,7 +58,51 @@ export function signAuth(fields: SignedAuthFields, secretKey: string, salt: stri
     fields.timestamp == null ? '' : String(fields.timestamp),
     salt,
   ].join('|');
+}
+
+function hmacHex(message: string, secretKey: string): string {
   return createHmac('sha256', secretKey).update(message, 'utf8').digest('hex');
+}
+
+/** Signed messages remembered per secret (about 250 bytes each with their signature). */
+const MEMO_ENTRIES_PER_SECRET = 1_024;
+/** Distinct secrets remembered (one per bot with its own key, plus rotations). */
+const MEMO_SECRETS = 64;
+
+/**
+ * The expected signatures of recently seen blocks, so a block the script reuses for the
+ * packets of its lifetime (the bench's phones and the app both send many lines under one
+ * block) costs one HMAC, not one per packet: `createHmac` alone is several µs, most of it
+ * OpenSSL's per-call setup. Only the computation is skipped: the given signature is still
+ * compared in constant time with the expected one, and a block is found only by its signed
+ * fields, which are not secret (they travel in the block), so a hit tells an attacker nothing
+ * about a signature. Bounded: a full map of a secret is emptied and refilled.
+ */
+export class SignatureMemo {
+  /** By secret key (the keyring's own string), then by signed message. */
+  private readonly bySecret = new Map<string, Map<string, string>>();
+
+  expected(fields: SignedAuthFields, secretKey: string, salt: string): string {
+    const message = signedMessage(fields, salt);
+    let signatures = this.bySecret.get(secretKey);
+    if (signatures === undefined) {
+      if (this.bySecret.size >= MEMO_SECRETS) this.bySecret.clear();
+      signatures = new Map();
+      this.bySecret.set(secretKey, signatures);
+    }
+    let hex = signatures.get(message);
+    if (hex === undefined) {
+      hex = hmacHex(message, secretKey);
+      if (signatures.size >= MEMO_ENTRIES_PER_SECRET) signatures.clear();
+      signatures.set(message, hex);
+    }
+    return hex;
+  }
+
+  /** Forgets everything (the secrets changed: a reload or the secrets file). */
+  clear(): void {
+    this.bySecret.clear();
+  }
 }
 
 /**
@@ -79,8 +129,10 @@ export function verifyAuth(auth: unknown, opts: VerifyAuthOptions): VerifyAuthRe
   }
   // Every secret is tried (no early exit), so the time taken does not tell which one matched.
   let matched = false;
+  const memo = opts.memo;
   for (const secret of opts.secrets) {
-    if (constantTimeEquals(block.signature, signAuth(block, secret.secretKey, secret.salt))) matched = true;
+    const expected = memo === undefined ? signAuth(block, secret.secretKey, secret.salt) : memo.expected(block, secret.secretKey, secret.salt);
+    if (constantTimeEquals(block.signature, expected)) matched = true;
   }
   if (!matched) return { ok: false, code: 'BRIDGE_ERR_AUTH_SIGNATURE', params: {} };
   return { ok: true, block };

@@ -24,6 +24,13 @@ export interface LineSplitterOptions {
    */
   readonly prescan?: JsonBytePrescan;
   readonly onRejected?: (rejected: Extract<JsonLineResult, { ok: false }>) => void;
+  /**
+   * A line that arrives whole in one chunk and has at most this many bytes skips the byte
+   * prescan (delivered with `prescanned: false`, so the string prescan checks it after its
+   * decoding, which costs less at that size). Default 0: every line is scanned. Lines that span
+   * chunks are always scanned as they arrive, so a long hostile line is still never joined.
+   */
+  readonly prescanShortLinesAbove?: number;
 }
 
 /**
@@ -55,6 +62,7 @@ export class LineSplitter {
   private skipping: Extract<JsonLineResult, { ok: false }> | undefined;
   /** Whether the line just finished was scanned clean by the prescan. */
   private lastClean = false;
+  private readonly shortLineBytes: number;
 
   constructor(options: LineSplitterOptions) {
     this.limit = options.limit;
@@ -62,6 +70,7 @@ export class LineSplitter {
     this.onError = options.onError;
     this.prescan = options.onRejected === undefined ? undefined : options.prescan;
     this.onRejected = options.onRejected;
+    this.shortLineBytes = options.prescanShortLinesAbove ?? 0;
     this.prescan?.reset();
   }
 
@@ -173,6 +182,8 @@ export class LineSplitter {
   private prescanLine(chunk: Buffer, pos: number, nl: number): Extract<JsonLineResult, { ok: false }> | undefined {
     if (this.prescan === undefined) return undefined;
     this.lastClean = false;
+    // Whole in this chunk (nothing of it fed yet) and short: left to the string prescan.
+    if (this.partialBytes === 0 && nl - pos <= this.shortLineBytes) return undefined;
     let rejected = this.skipping;
     if (rejected === undefined) {
       if (nl > pos) this.prescan.feed(chunk.subarray(pos, nl));

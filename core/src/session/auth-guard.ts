@@ -43,6 +43,7 @@ export class AuthGuard {
       windowMs: this.settings.timestampWindowMs,
       expectedBotName: botName,
       expectedDeviceId: deviceId,
+      memo: this.keyring.signatures,
     });
     const enforced = this.settings.mode === 'enforce';
     if (!result.ok) return { ok: false, code: result.code, params: result.params, enforced };

@@ -1,4 +1,5 @@
 import type { ApprovalStatus, ClientInfo, PingMonitoring } from '@botbridge/sdk';
+import { ApprovalCache } from '../approval/approval-cache.js';
 import { approveCommand } from '../approval/pending-notices.js';
 import { formatMessage, reasonOf } from '../errors.js';
 import { eventTime } from '../events/bridge-events.js';
@@ -38,6 +39,8 @@ export class ClientSession {
   private readonly held: HeldLines;
   private earlyOverflowLogged = false;
   private identity: HandshakePacket | null = null;
+  /** The approval cache's key of this device, made when the handshake names it (read per message). */
+  private approvalKey = ApprovalCache.deviceKey('', '');
   private readonly handshakeTimer: NodeJS.Timeout;
   private pingTimer: NodeJS.Timeout | undefined;
   private readonly authFailures: FailureWindow;
@@ -105,7 +108,7 @@ export class ClientSession {
   get approval(): ApprovalStatus {
     // A handshake decided while the store was degraded stays unapproved until it recovers.
     if (this.unverifiedUntilRecovery !== null && this.deps.storeHealth.recoveries <= this.unverifiedUntilRecovery) return 'pending';
-    return this.deps.approvals.deviceStatus(this.botName, this.deviceId) ?? 'pending';
+    return this.deps.approvals.deviceStatusOf(this.approvalKey) ?? 'pending';
   }
 
   info(): ClientInfo {
@@ -242,6 +245,7 @@ export class ClientSession {
 
   private async completeHandshake(hs: HandshakePacket): Promise<void> {
     this.identity = hs;
+    this.approvalKey = ApprovalCache.deviceKey(hs.botName, hs.deviceId);
     // The decision's own lines (registration failures, a degraded store) belong to the handshake category.
     // Cluster mode: the device's dedup keys from every node, loaded while the decision is made.
     const dedupLoad = this.deps.deviceDedup?.load(hs.botName, hs.deviceId);

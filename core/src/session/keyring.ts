@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { BridgeSettings } from '@botbridge/sdk';
-import type { SigningSecret } from '../protocol/hmac.js';
+import { SignatureMemo, type SigningSecret } from '../protocol/hmac.js';
 
 /** One configured secret after validation (times in epoch ms). */
 export interface SecretEntry {
@@ -25,6 +25,8 @@ export interface SecretsOverlay {
  */
 export class Keyring {
   private overlay: SecretsOverlay = {};
+  /** Expected signatures of recent blocks (protocol/hmac.ts); emptied whenever the secrets change. */
+  readonly signatures = new SignatureMemo();
 
   constructor(private auth: BridgeSettings['auth']) {}
 
@@ -35,12 +37,14 @@ export class Keyring {
   setConfig(auth: BridgeSettings['auth']): boolean {
     const changed = !isDeepStrictEqual(pickSecrets(this.auth), pickSecrets(auth));
     this.auth = auth;
+    if (changed) this.signatures.clear();
     return changed;
   }
 
   /** Swaps the secrets-file overlay (already validated). */
   setOverlay(overlay: SecretsOverlay): void {
     this.overlay = overlay;
+    this.signatures.clear();
   }
 
   secretsFor(botName: string, nowMs: number): SigningSecret[] {

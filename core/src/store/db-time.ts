@@ -9,7 +9,28 @@
 
 const DB_TIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z?$/;
 
+/** `000` … `999`: the milliseconds part of a DB timestamp. */
+const MILLIS = Array.from({ length: 1_000 }, (_, ms) => String(ms).padStart(3, '0'));
+/** The instants of 4-digit years (0000-01-01 to 9999-12-31), where the cached prefix applies. */
+const MIN_FAST_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const MAX_FAST_MS = Date.parse('+010000-01-01T00:00:00.000Z');
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
 export function toDbTime(date: Date): string {
+  // Every row of a batch (chat log, journal) is stamped within the same few seconds: the
+  // `YYYY-MM-DD HH:MM:SS.` prefix is formatted once per second, the milliseconds appended.
+  const ms = date.getTime();
+  if (!(ms >= MIN_FAST_MS && ms < MAX_FAST_MS)) return isoDbTime(date);
+  const second = Math.floor(ms / 1_000);
+  if (second !== cachedSecond) {
+    cachedPrefix = isoDbTime(date).slice(0, 20);
+    cachedSecond = second;
+  }
+  return cachedPrefix + MILLIS[ms - second * 1_000]!;
+}
+
+function isoDbTime(date: Date): string {
   // toISOString is always UTC with milliseconds: 2025-07-15T08:00:00.123Z
   return date.toISOString().slice(0, 23).replace('T', ' ');
 }

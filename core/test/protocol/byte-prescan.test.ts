@@ -7,7 +7,7 @@ import type { JsonLimits, JsonLineResult } from '../../src/protocol/safe-json.js
 
 const LIMITS: JsonLimits = { maxDepth: 6, maxKeys: 40, maxArrayItems: 12, maxTokens: 200 };
 
-function run(chunks: Buffer[], limits: JsonLimits = LIMITS, limit = 1 << 21) {
+function run(chunks: Buffer[], limits: JsonLimits = LIMITS, limit = 1 << 21, prescanShortLinesAbove = 0) {
   const lines: string[] = [];
   const prescanned: boolean[] = [];
   const rejected: JsonLineResult[] = [];
@@ -21,6 +21,7 @@ function run(chunks: Buffer[], limits: JsonLimits = LIMITS, limit = 1 << 21) {
     onError: (_code, params) => errors.push(params.bytes),
     prescan: new JsonBytePrescan(limits),
     onRejected: (r) => rejected.push(r),
+    prescanShortLinesAbove,
   });
   for (const chunk of chunks) splitter.push(chunk);
   return { lines, prescanned, rejected, errors };
@@ -145,5 +146,20 @@ describe('JsonBytePrescan in the framer', () => {
     const out = run([Buffer.from('{"event":"analyze","data":{"msg":"가 }{ \\" [","ids":[1,2]}} tail\n{"a":[1]}\n')]);
     expect(out.prescanned).toEqual([true, true]);
     expect(out.lines.map((line) => safeJson.parseJsonLine(splitFrame(line).json, LIMITS, true))).toEqual(out.lines.map((line) => stringPath(line)));
+  });
+
+  it('leaves a short line read whole in one chunk to the string prescan, and still scans one that spans chunks', () => {
+    const hostile = '[[[[[[[[]]]]]]]]';
+    const whole = run([Buffer.from(`{"a":1}\n${hostile}\n`)], LIMITS, 1 << 21, 64);
+    expect(whole.rejected).toEqual([]);
+    expect(whole.lines).toEqual(['{"a":1}', hostile]);
+    expect(whole.prescanned).toEqual([false, false]);
+    // The string prescan then gives what the byte scan would have.
+    expect(stringPath(hostile)).toEqual(run([Buffer.from(`${hostile}\n`)]).rejected[0]);
+    const split = run([Buffer.from('[[[['), Buffer.from('[[[[]]]]]]]]\n')], LIMITS, 1 << 21, 64);
+    expect(split.lines).toEqual([]);
+    expect(split.rejected).toEqual([stringPath(hostile)]);
+    const long = run([Buffer.from(`[${'1,'.repeat(40)}1]\n`)], LIMITS, 1 << 21, 64);
+    expect(long.rejected).toMatchObject([{ code: 'BRIDGE_ERR_JSON_LIMITS' }]);
   });
 });

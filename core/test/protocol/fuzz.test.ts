@@ -96,7 +96,7 @@ describe('fuzz: framer', () => {
 });
 
 /** What a connection hands on per line: the string path (frame, then parseJsonLine), or with the byte prescan in the splitter. */
-function parsedLines(chunks: Buffer[], limits: JsonLimits, bytes: boolean): { results: JsonLineResult[]; error: boolean } {
+function parsedLines(chunks: Buffer[], limits: JsonLimits, bytes: boolean, shortLinesAbove = 0): { results: JsonLineResult[]; error: boolean } {
   const results: JsonLineResult[] = [];
   let error = false;
   const splitter = new LineSplitter({
@@ -104,7 +104,7 @@ function parsedLines(chunks: Buffer[], limits: JsonLimits, bytes: boolean): { re
     // As the connection does: a line the byte prescan passed clean skips the string prescan.
     onLine: (line, prescanned) => results.push(parseJsonLine(splitFrame(line).json, limits, bytes && prescanned)),
     onError: () => (error = true),
-    ...(bytes ? { prescan: new JsonBytePrescan(limits), onRejected: (r: JsonLineResult) => results.push(r) } : {}),
+    ...(bytes ? { prescan: new JsonBytePrescan(limits), onRejected: (r: JsonLineResult) => results.push(r), prescanShortLinesAbove: shortLinesAbove } : {}),
   });
   for (const chunk of chunks) splitter.push(chunk);
   return { results, error };
@@ -123,6 +123,8 @@ describe('fuzz: byte prescan in the framer', () => {
         const expected = parsedLines([bytes], LIMITS, false);
         expect(parsedLines([bytes], LIMITS, true)).toEqual(expected);
         expect(parsedLines(chunked(bytes, cuts), LIMITS, true)).toEqual(expected);
+        // As the connection runs it: short lines read whole in one chunk left to the string prescan.
+        expect(parsedLines(chunked(bytes, cuts), LIMITS, true, 40)).toEqual(expected);
       }),
       { numRuns: RUNS * 2 },
     );

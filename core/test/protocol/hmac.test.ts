@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SALT, DEFAULT_SECRET_KEY } from '@botbridge/sdk/internal';
-import { signAuth, verifyAuth } from '../../src/protocol/hmac.js';
+import { SignatureMemo, signAuth, verifyAuth } from '../../src/protocol/hmac.js';
 
 const NOW = 1_752_566_400_000;
 const WINDOW = 300_000;
@@ -119,5 +119,33 @@ describe('verifyAuth', () => {
     const secrets = [{ secretKey: 'new-secret-0123456789', salt: DEFAULT_SALT }, { secretKey: DEFAULT_SECRET_KEY, salt: DEFAULT_SALT }];
     expect(verifyAuth(block(), { ...opts, secrets })).toMatchObject({ ok: true });
     expect(verifyAuth(block(), { ...opts, secrets: secrets.slice(0, 1) })).toMatchObject({ ok: false, code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
+  });
+});
+
+describe('verifyAuth with a SignatureMemo', () => {
+  it('gives the same verdicts as without it, for a block seen before and after its fields, secret or salt changed', () => {
+    const memo = new SignatureMemo();
+    const withMemo = { ...opts, memo };
+    const good = block();
+    const flipped = `${good.signature.slice(0, -1)}${good.signature.endsWith('0') ? '1' : '0'}`;
+    for (let round = 0; round < 2; round += 1) {
+      // The second round finds every expected signature remembered.
+      expect(verifyAuth(good, withMemo)).toMatchObject({ ok: true });
+      expect(verifyAuth({ ...good, signature: flipped }, withMemo)).toMatchObject({ code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
+      expect(verifyAuth({ ...good, ipAddress: '10.0.0.1' }, withMemo)).toMatchObject({ code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
+      expect(verifyAuth(good, { ...withMemo, secrets: [{ secretKey: 'operator-secret', salt: DEFAULT_SALT }] })).toMatchObject({ code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
+      expect(verifyAuth(good, { ...withMemo, secrets: [{ secretKey: DEFAULT_SECRET_KEY, salt: 'other-salt' }] })).toMatchObject({ code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
+      const next = block({ timestamp: NOW + 1 });
+      expect(verifyAuth(next, withMemo)).toMatchObject({ ok: true });
+      expect(verifyAuth({ ...next, signature: good.signature }, withMemo)).toMatchObject({ code: 'BRIDGE_ERR_AUTH_SIGNATURE' });
+    }
+  });
+
+  it('stays right past its bound: a full memo is emptied and refilled', () => {
+    const memo = new SignatureMemo();
+    const blocks = Array.from({ length: 2_500 }, (_, i) => block({ timestamp: NOW - i }));
+    for (const b of blocks) expect(verifyAuth(b, { ...opts, memo }).ok).toBe(true);
+    expect(blocks.every((b) => verifyAuth(b, { ...opts, memo }).ok)).toBe(true);
+    expect(verifyAuth({ ...blocks[0]!, signature: blocks[1]!.signature }, { ...opts, memo }).ok).toBe(false);
   });
 });

@@ -35,11 +35,14 @@ export function directiveOf(text: string, prefix: string): string | null {
   if (!text.startsWith(prefix)) return null;
   const word = /^[ \t]*\S+/u.exec(text.slice(prefix.length));
   if (word === null) return null;
-  return Array.from(prefix + word[0]).slice(0, MAX_DIRECTIVE_LENGTH).join('');
+  const directive = prefix + word[0];
+  // Cut by code points only when it may be too long: at most 30 UTF-16 units are at most 30 code points.
+  return directive.length <= MAX_DIRECTIVE_LENGTH ? directive : Array.from(directive).slice(0, MAX_DIRECTIVE_LENGTH).join('');
 }
 
 export function isMeaningful(text: string): boolean {
   const trimmed = text.trim();
   if (trimmed.length === 0 || MEDIA_PLACEHOLDER.test(trimmed)) return false;
-  return LETTER_OR_DIGIT.test(trimmed.replace(EMOTICON_TOKEN, ''));
+  // Placeholders open with `(`: a line without one keeps its text (every line is classified).
+  return LETTER_OR_DIGIT.test(trimmed.includes('(') ? trimmed.replace(EMOTICON_TOKEN, '') : trimmed);
 }

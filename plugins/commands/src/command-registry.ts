@@ -48,6 +48,8 @@ export function defineCommand(command: CommandDefinition): CommandDefinition {
  */
 export class CommandRegistry {
   private readonly commands: CommandDefinition[] = [];
+  /** `triggerOf` of each command, in the same order: match runs for every message, the texts are built once. */
+  private readonly triggers: string[] = [];
 
   constructor(readonly prefix: string) {
     if (prefix.length === 0) throw new Error('command prefix must not be empty');
@@ -61,6 +63,7 @@ export class CommandRegistry {
       throw new Error(`command '${command.name}' has an empty or padded trigger`);
     }
     this.commands.push(command);
+    this.triggers.push(this.triggerOf(command));
     return this;
   }
 
@@ -69,6 +72,7 @@ export class CommandRegistry {
     const index = this.commands.indexOf(command);
     if (index < 0) return false;
     this.commands.splice(index, 1);
+    this.triggers.splice(index, 1);
     return true;
   }
 
@@ -84,12 +88,12 @@ export class CommandRegistry {
   /** The command `text` invokes, or undefined when it is not a command of this registry. */
   match(text: string): CommandMatch | undefined {
     if (!text.startsWith(this.prefix)) return undefined;
-    for (const command of this.commands) {
-      const trigger = this.triggerOf(command);
+    for (let i = 0; i < this.commands.length; i += 1) {
+      const trigger = this.triggers[i]!;
       if (!text.startsWith(trigger)) continue;
       const rest = text.slice(trigger.length);
       if (rest.length > 0 && !/^\s/.test(rest)) continue;
-      return { command, trigger, rest };
+      return { command: this.commands[i]!, trigger, rest };
     }
     return undefined;
   }

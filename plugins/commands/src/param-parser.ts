@@ -48,6 +48,8 @@ const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 
 /** Splits `text` into its prompt and its raw `--name=value` parameters. */
 export function splitParameters(text: string): SplitParameters {
+  // Most commands carry no parameter: no regex pass for them (this runs for every command).
+  if (!text.includes('--')) return { prompt: text.trim(), raw: new Map() };
   const raw = new Map<string, string>();
   for (const match of text.matchAll(PARAMETER_PATTERN)) raw.set(match[1]!, match[2]!);
   return { prompt: text.replace(PARAMETER_PATTERN, '').trim(), raw };
@@ -58,7 +60,7 @@ export function splitParameters(text: string): SplitParameters {
  * then the given ones (in order of first appearance), then defaults.
  */
 export function validateParameters(raw: ReadonlyMap<string, string>, specs: readonly ParameterSpec[]): ValidationResult {
-  const byName = new Map(specs.map((spec) => [spec.name, spec]));
+  const byName = specsByName(specs);
   for (const spec of specs) {
     if (!spec.optional && !raw.has(spec.name)) return { ok: false, error: `필수 파라미터 '${spec.name}'가 누락되었습니다.` };
   }
@@ -83,6 +85,18 @@ export function validateParameters(raw: ReadonlyMap<string, string>, specs: read
     if (!Object.hasOwn(values, spec.name) && spec.default !== undefined) values[spec.name] = spec.default;
   }
   return { ok: true, values, unknown, clamped };
+}
+
+/** Per parameter list (a command's, defined once): not a new Map for every message. */
+const byNameCache = new WeakMap<readonly ParameterSpec[], ReadonlyMap<string, ParameterSpec>>();
+
+function specsByName(specs: readonly ParameterSpec[]): ReadonlyMap<string, ParameterSpec> {
+  let byName = byNameCache.get(specs);
+  if (byName === undefined) {
+    byName = new Map(specs.map((spec) => [spec.name, spec]));
+    byNameCache.set(specs, byName);
+  }
+  return byName;
 }
 
 /** Converts one raw value, or returns undefined when it is not of that type. */
