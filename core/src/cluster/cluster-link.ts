@@ -96,6 +96,7 @@ export class ClusterLink {
       wildcard: node.names.allDoneNotices,
       querySubject: node.names.doneQuery,
       connected: () => node.natsState === 'connected',
+      peers: () => node.hasLivePeer(),
     });
   }
 

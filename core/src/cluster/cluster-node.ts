@@ -70,6 +70,8 @@ export class ClusterNode {
   private state: NatsState = 'connected';
   /** close() has begun: the connection closing is the shutdown, not a loss. */
   private closing = false;
+  private peerCheckedAt = -Infinity;
+  private peerAlive = false;
   private readonly leasesSeen = new Map<string, LeaseSeen>();
   private readonly deathListeners = new Set<(nodeId: string, lease: NodeLease, reason: NodeDeathReason) => void>();
   private readonly stateListeners = new Set<(state: NatsState) => void>();
@@ -248,6 +250,25 @@ export class ClusterNode {
 
   lease(nodeId: string): NodeLease | null {
     return this.leasesSeen.get(nodeId)?.lease ?? null;
+  }
+
+  /**
+   * Whether another node is alive now (re-judged at most every 250 ms: asked per message by
+   * the done and admission notices, which nobody could use while this node is alone).
+   */
+  hasLivePeer(): boolean {
+    const now = Date.now();
+    if (now - this.peerCheckedAt >= 250) {
+      this.peerCheckedAt = now;
+      this.peerAlive = false;
+      for (const id of this.leasesSeen.keys()) {
+        if (id !== this.options.nodeId && this.isNodeAlive(id)) {
+          this.peerAlive = true;
+          break;
+        }
+      }
+    }
+    return this.peerAlive;
   }
 
   nodes(): NodeLease[] {

@@ -12,6 +12,12 @@ export interface DoneNoticesOptions {
   readonly wildcard: string;
   /** Request/reply: a restarted run asks which of its rows the other nodes heard answered. */
   readonly querySubject: string;
+  /**
+   * Whether another node is alive (default: always). While none is, nothing is announced:
+   * no node could adopt this one's rows, and a node that joins later could not have heard
+   * earlier notices anyway. A `--workers 1` cluster node thus pays nothing for them.
+   */
+  readonly peers?: () => boolean;
   /** Whether NATS is connected now (a notice is not buffered across an outage). */
   readonly connected: () => boolean;
   /** How long another node's notice is remembered. */
@@ -115,18 +121,21 @@ export class DoneNotices {
 
   /** This node buffered an admission for its next journal commit (Journal.record). */
   messageAdmitted(entry: JournalEntry): void {
+    if (this.options.peers?.() === false) return;
     this.admissions.push(admissionToWire(entry));
     this.schedule();
   }
 
   /** This node handed a journaled message's replies to the socket (Journal.markDone). */
   messageDone(key: JournalKey): void {
+    if (this.options.peers?.() === false) return;
     this.messages.push([key.botName, key.channelId, key.logId]);
     this.schedule();
   }
 
   /** This node wrote an outbox row's reply (its delete comes after the delivery batch). */
   rowDelivered(rowId: number): void {
+    if (this.options.peers?.() === false) return;
     this.rows.push(rowId);
     this.schedule();
   }

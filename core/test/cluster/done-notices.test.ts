@@ -22,7 +22,7 @@ describe.skipIf(!natsUp)('done notices (real NATS)', () => {
     for (const nc of connections.splice(0)) await nc.close().catch(() => undefined);
   });
 
-  async function node(prefix: string, nodeId: string, extra: { windowMs?: number; maxEntries?: number; now?: () => number; admissions?: AdmittedMemory } = {}): Promise<DoneNotices> {
+  async function node(prefix: string, nodeId: string, extra: { windowMs?: number; maxEntries?: number; now?: () => number; admissions?: AdmittedMemory; peers?: () => boolean } = {}): Promise<DoneNotices> {
     const nc = await connect({ servers: NATS_URL, timeout: 3_000 });
     connections.push(nc);
     const names = clusterNames(prefix);
@@ -57,6 +57,32 @@ describe.skipIf(!natsUp)('done notices (real NATS)', () => {
     // Its own notices: a node never adopts its own rows, so it keeps none of them.
     expect([a.size, a.answeredElsewhere(key('1'))]).toEqual([0, false]);
     expect(seen).toEqual([`${prefix}.journal.done.a`]);
+  });
+
+  it('announces nothing while no other node is alive (nobody could adopt), and again as soon as one is', async () => {
+    const prefix = testPrefix();
+    let peers = false;
+    const memB = new AdmittedMemory();
+    const a = await node(prefix, 'a', { peers: () => peers });
+    const b = await node(prefix, 'b', { admissions: memB });
+    const watcher = await connect({ servers: NATS_URL, timeout: 3_000 });
+    connections.push(watcher);
+    let published = 0;
+    watcher.subscribe(clusterNames(prefix).allDoneNotices, { callback: () => void (published += 1) });
+    await watcher.flush();
+
+    a.messageAdmitted(entry('1'));
+    a.messageDone(key('1'));
+    a.rowDelivered(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect([published, b.size, memB.entriesOf('a').length]).toEqual([0, 0, 0]);
+
+    peers = true;
+    a.messageAdmitted(entry('2'));
+    a.messageDone(key('3'));
+    await until(() => published === 1 && b.size === 1, 3_000, 'the notice once a peer is alive');
+    expect(memB.entriesOf('a').map((e) => e.logId)).toEqual(['2']);
+    expect(b.answeredElsewhere(key('3'))).toBe(true);
   });
 
   const entry = (logId: string, deviceId = 'dev-1'): JournalEntry => ({
