@@ -90,7 +90,7 @@ export class ClusterLink {
     });
     this.notices = new DoneNotices({
       admissions: this.admissions,
-      nc: node.nc,
+      nc: node.noticesNc ?? node.nc,
       nodeId: node.nodeId,
       subject: node.names.doneNotices(node.nodeId),
       wildcard: node.names.allDoneNotices,

@@ -70,6 +70,8 @@ export class ClusterNode {
   private state: NatsState = 'connected';
   /** close() has begun: the connection closing is the shutdown, not a loss. */
   private closing = false;
+  /** The notices' own connection (noEcho), opened at join (see join). */
+  noticesNc: NatsConnection | undefined;
   private peerCheckedAt = -Infinity;
   private peerAlive = false;
   private readonly leasesSeen = new Map<string, LeaseSeen>();
@@ -124,8 +126,22 @@ export class ClusterNode {
     }
     const node = new ClusterNode(nc, options);
     try {
+      // The done and admission notices (one small message per turn under load) on a connection
+      // of their own with noEcho: a node's own notices are never delivered back to it, which
+      // would cost NATS and this process a delivery each for nothing.
+      node.noticesNc = await connect({
+        servers: options.url.split(',').map((s) => s.trim()).filter(Boolean),
+        name: `botbridge:${options.nodeId}:notices`,
+        timeout: options.connectTimeoutMs,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        pingInterval: options.pingIntervalMs,
+        maxPingOut: 2,
+        noEcho: true,
+      });
       await node.open();
     } catch (error) {
+      await node.noticesNc?.close().catch(() => undefined);
       await nc.close().catch(() => undefined);
       if (error instanceof BridgeError) throw error;
       throw new BridgeError('BRIDGE_ERR_CLUSTER_CONNECT', { url: options.url, reason: `JetStream: ${reasonOf(error)}` }, { cause: error });
@@ -309,6 +325,8 @@ export class ClusterNode {
     if (this.state === 'connected') {
       await withTimeout(this.leases.delete(this.options.nodeId), 1_000, 'lease delete').catch(() => undefined);
     }
+    const notices = this.noticesNc;
+    if (notices !== undefined) await withTimeout(notices.drain(), 2_000, 'notices drain').catch(() => notices.close());
     await withTimeout(this.nc.drain(), 2_000, 'drain').catch(() => this.nc.close());
   }
 }
