@@ -23,7 +23,7 @@
  *   node.presence                (bot, device) → holder (presence.ts)
  *   await node.close()           deletes the lease ('left' for the others), drains NATS
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import { BridgeError, reasonOf } from '../errors.js';
 import type { CoreLogger } from '../logger.js';
@@ -111,16 +111,7 @@ export class ClusterNode {
   static async join(options: ClusterOptions): Promise<ClusterNode> {
     let nc: NatsConnection;
     try {
-      nc = await connect({
-        servers: options.url.split(',').map((s) => s.trim()).filter(Boolean),
-        name: `botbridge:${options.nodeId}`,
-        timeout: options.connectTimeoutMs,
-        // A server process, not a script: reconnect forever, notice a dead link within ~2 pings.
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 500,
-        pingInterval: options.pingIntervalMs,
-        maxPingOut: 2,
-      });
+      nc = await connect(connectOptions(options, `botbridge:${options.nodeId}`));
     } catch (error) {
       throw new BridgeError('BRIDGE_ERR_CLUSTER_CONNECT', { url: options.url, reason: reasonOf(error) }, { cause: error });
     }
@@ -129,16 +120,7 @@ export class ClusterNode {
       // The done and admission notices (one small message per turn under load) on a connection
       // of their own with noEcho: a node's own notices are never delivered back to it, which
       // would cost NATS and this process a delivery each for nothing.
-      node.noticesNc = await connect({
-        servers: options.url.split(',').map((s) => s.trim()).filter(Boolean),
-        name: `botbridge:${options.nodeId}:notices`,
-        timeout: options.connectTimeoutMs,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 500,
-        pingInterval: options.pingIntervalMs,
-        maxPingOut: 2,
-        noEcho: true,
-      });
+      node.noticesNc = await connect({ ...connectOptions(options, `botbridge:${options.nodeId}:notices`), noEcho: true });
       await node.open();
     } catch (error) {
       await node.noticesNc?.close().catch(() => undefined);
@@ -346,4 +328,17 @@ async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promi
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A node's NATS connections: a server process, not a script (reconnect forever, notice a dead link within ~2 pings). */
+function connectOptions(options: ClusterOptions, name: string): ConnectionOptions {
+  return {
+    servers: options.url.split(',').map((s) => s.trim()).filter(Boolean),
+    name,
+    timeout: options.connectTimeoutMs,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    pingInterval: options.pingIntervalMs,
+    maxPingOut: 2,
+  };
 }
