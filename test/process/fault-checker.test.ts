@@ -38,6 +38,22 @@ describe('fault suite checker', () => {
     expect(r.examples.unexplainedDuplicates).toEqual(['0-1']);
   });
 
+  it('allows one repeat of a message with no journal row at the kill only when its first reply came within 5 ms of the kill (cluster: the done notice not yet out)', () => {
+    const kills = [{ at: 100, diedAt: 102, rows: [{ log_id: '0-2', state: 'done' }] }];
+    const r = checkExactlyOnce(base({
+      sent: [sent(0, 1), sent(1, 2), sent(2, 3)],
+      // 0-0: answered 2 ms before the kill, restored and answered again: the notice window.
+      // 0-1: answered 50 ms before the kill, answered again: not explained (its notice was due long before).
+      // 0-2: committed done at the kill, answered twice: never explained, whatever the timing.
+      received: [got(0, 98), got(1, 50), got(2, 99), got(0, 200, 2), got(1, 201, 2), got(2, 202, 2)],
+      journal: ['0-0', '0-1', '0-2'].map((log_id) => ({ log_id, state: 'done' })),
+      kills,
+    }));
+    expect(r.duplicates).toBe(3);
+    expect(r.perKill[0]!.windowDuplicates).toBe(1);
+    expect([...r.examples.unexplainedDuplicates].sort()).toEqual(['0-1', '0-2']);
+  });
+
   it('reports a room reply out of order, and whether a line after a reconnect overtook an earlier one', () => {
     const r = checkExactlyOnce(base({
       sent: [sent(0, 1), sent(1, 2), sent(2, 30, 2)],
