@@ -42,13 +42,11 @@ export class TlsCertificate {
   async check(): Promise<boolean> {
     try {
       if ((await this.stampOf()) === this.stamp) return false;
-      await this.load();
-      this.onReloaded();
-      return true;
     } catch (error) {
       this.onReloadError(reasonOf(error));
       return false;
     }
+    return this.reload();
   }
 
   /** Loads the pair now, changed or not (`botbridge reload`); resolves true when a new context is in use. */
